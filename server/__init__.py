@@ -1,0 +1,1 @@
+"""scimlab server: the SCIM 2.0 provisioning service of the practice platform."""

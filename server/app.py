@@ -1,0 +1,78 @@
+"""The one place the application is assembled (``create_app``)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from litestar import Litestar, Request, Response, Router
+from litestar.di import Provide
+from litestar.openapi.config import OpenAPIConfig
+
+from server.auth.controller import TokenController
+from server.health import healthz, readyz
+from server.persistence.store import open_store
+from server.practices.controller import ScimConfigController
+from server.scim.discovery import DiscoveryController
+from server.scim.errors import SCIM_EXCEPTION_HANDLERS
+from server.scim.users import UsersController
+from server.services import Services
+from server.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+__all__ = ["create_app", "serve_app"]
+
+logger = logging.getLogger("scimlab")
+
+
+def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    request_id = uuid.uuid4().hex
+    logger.error("unhandled error on %s (request %s)", request.url.path, request_id, exc_info=exc)
+    return Response(
+        {"status_code": 500, "detail": f"internal error; request id {request_id}"},
+        status_code=500,
+    )
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Litestar:
+    settings = settings or Settings.from_env()
+    state: dict[str, Services] = {}
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        store = await open_store(settings.database_url, migrate=migrate)
+        state["services"] = Services.build(store, settings)
+        try:
+            yield
+        finally:
+            await store.close()
+
+    def provide_services() -> Services:
+        return state["services"]
+
+    scim = Router(
+        path="/",
+        route_handlers=[UsersController, DiscoveryController],
+        exception_handlers=SCIM_EXCEPTION_HANDLERS,
+        include_in_schema=False,
+    )
+    return Litestar(
+        route_handlers=[healthz, readyz, TokenController, ScimConfigController, scim],
+        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
+        lifespan=[lifespan],
+        exception_handlers={500: _internal_error},
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="scimlab management API", version="0.1.0", path="/api/docs"
+        ),
+        debug=False,
+    )
+
+
+def serve_app() -> Litestar:
+    """granian's factory: settings from the environment; ``scimlab serve`` migrated already."""
+    return create_app(Settings.from_env(), migrate=False)

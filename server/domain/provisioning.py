@@ -1,0 +1,143 @@
+"""Provisioning staff accounts from an identity provider: the platform's rules, no protocol.
+
+Rules kept here so that no request form can skip them: a provisioned account starts at
+the lowest access level with no password; provisioning never changes access, locations or
+sign-in links; a deleted account is kept, deactivated, for the practice's records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+from uuid import UUID, uuid4
+
+from server.domain.errors import InvalidValue, NotFound, PreconditionFailed, UniquenessConflict
+from server.domain.staff import AccessLevel, StaffProfile, StaffUser
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from server.domain.ports import Store
+
+__all__ = ["ProvisioningService", "parse_user_id"]
+
+MAX_USER_NAME = 256
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_user_id(raw: str) -> UUID:
+    """A user id from a URL; anything that is not one of ours is simply not found."""
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise NotFound(f"no user {raw[:64]!r}") from None
+
+
+def _checked(profile: StaffProfile) -> StaffProfile:
+    user_name = profile.user_name.strip()
+    if not user_name:
+        raise InvalidValue("userName must not be empty")
+    if len(user_name) > MAX_USER_NAME:
+        raise InvalidValue(f"userName is longer than {MAX_USER_NAME} characters")
+    for label, value, limit in (
+        ("name.givenName", profile.given_name, 256),
+        ("name.familyName", profile.family_name, 256),
+        ("phoneNumbers", profile.cell_phone, 64),
+        ("emails", profile.email, 256),
+        ("externalId", profile.external_id, 256),
+    ):
+        if value is not None and len(value) > limit:
+            raise InvalidValue(f"{label} is longer than {limit} characters")
+    return replace(profile, user_name=user_name)
+
+
+class ProvisioningService:
+    def __init__(self, store: Store, *, clock: Callable[[], datetime] = _utcnow) -> None:
+        self._store = store
+        self._now = clock
+
+    async def create(self, practice_id: UUID, profile: StaffProfile) -> StaffUser:
+        now = self._now()
+        user = StaffUser(
+            id=uuid4(),
+            practice_id=practice_id,
+            profile=_checked(profile),
+            access_level=AccessLevel.ADMIN_STAFF,
+            is_practice_admin=False,
+            scim_provisioned=True,
+            scim_deleted=False,
+            sso_issuer=None,
+            sso_subject=None,
+            has_password=False,
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            await self._store.staff.add(user)
+        except UniquenessConflict:
+            raise UniquenessConflict(
+                f"userName {user.profile.user_name!r} is already in use in this practice"
+            ) from None
+        return user
+
+    async def get(self, practice_id: UUID, user_id: UUID) -> StaffUser:
+        user = await self._store.staff.get(practice_id, user_id)
+        # Accounts made in the platform (the practice administrator, say) are not the
+        # identity provider's to read or change.
+        if user is None or user.scim_deleted or not user.scim_provisioned:
+            raise NotFound(f"no user {user_id}")
+        return user
+
+    async def list(
+        self, practice_id: UUID, *, user_name: str | None, offset: int, limit: int
+    ) -> tuple[int, list[StaffUser]]:
+        return await self._store.staff.list_scim(
+            practice_id, user_name=user_name, offset=offset, limit=limit
+        )
+
+    async def modify(
+        self,
+        practice_id: UUID,
+        user_id: UUID,
+        change: Callable[[StaffUser], StaffProfile],
+        *,
+        expected_version: int | None = None,
+    ) -> StaffUser:
+        """Apply ``change`` (a pure function of the current account) atomically.
+
+        ``expected_version`` carries an ``If-Match`` precondition; without one the write is
+        still guarded by the version that was read, so a concurrent writer is never lost.
+        """
+        async with self._store.transaction():
+            current = await self.get(practice_id, user_id)
+            if expected_version is not None and expected_version != current.version:
+                raise PreconditionFailed(f"user {user_id} is at version {current.version}")
+            profile = _checked(change(current))
+            if profile == current.profile:
+                return current
+            updated = replace(
+                current, profile=profile, version=current.version + 1, updated_at=self._now()
+            )
+            return await self._store.staff.update(updated, expected_version=current.version)
+
+    async def delete(
+        self, practice_id: UUID, user_id: UUID, *, expected_version: int | None = None
+    ) -> None:
+        """RFC 7644 §3.6 for SCIM; the account itself stays, deactivated, for the records."""
+        async with self._store.transaction():
+            current = await self.get(practice_id, user_id)
+            if expected_version is not None and expected_version != current.version:
+                raise PreconditionFailed(f"user {user_id} is at version {current.version}")
+            deleted = replace(
+                current,
+                profile=replace(current.profile, active=False),
+                scim_deleted=True,
+                version=current.version + 1,
+                updated_at=self._now(),
+            )
+            await self._store.staff.update(deleted, expected_version=current.version)

@@ -1,0 +1,88 @@
+"""Staff accounts and access levels.
+
+A SCIM-provisioned staff account starts at the lowest access level and gains more
+only when a practice administrator assigns it; provisioning never raises access.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from uuid import UUID
+
+__all__ = [
+    "PROVISIONED_FIELDS",
+    "AccessLevel",
+    "StaffProfile",
+    "StaffUser",
+]
+
+
+class AccessLevel(StrEnum):
+    """Access levels, lowest first. Only the lowest has no chart access."""
+
+    ADMIN_STAFF = "admin_staff"
+    CLINICAL_STAFF = "clinical_staff"
+    PROVIDER = "provider"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+    @property
+    def chart_access(self) -> bool:
+        return self is not AccessLevel.ADMIN_STAFF
+
+
+_LABELS = {
+    AccessLevel.ADMIN_STAFF: "Admin Staff",
+    AccessLevel.CLINICAL_STAFF: "Clinical Staff",
+    AccessLevel.PROVIDER: "Provider",
+}
+
+#: Fields an identity provider owns once it provisions an account; read-only in the platform.
+PROVISIONED_FIELDS = ("given_name", "family_name", "user_name", "cell_phone")
+
+
+@dataclass(frozen=True, slots=True)
+class StaffProfile:
+    """The accepted attributes of a staff account: all that SCIM may write.
+
+    Everything else an identity provider sends is ignored.
+    """
+
+    user_name: str
+    given_name: str | None = None
+    family_name: str | None = None
+    cell_phone: str | None = None
+    email: str | None = None
+    active: bool = True
+    external_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StaffUser:
+    """A staff account of one practice."""
+
+    id: UUID
+    practice_id: UUID
+    profile: StaffProfile
+    access_level: AccessLevel
+    is_practice_admin: bool
+    scim_provisioned: bool
+    scim_deleted: bool
+    sso_issuer: str | None
+    sso_subject: str | None
+    has_password: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def etag(self) -> str:
+        """Weak entity tag of this version (RFC 7232 §2.3, RFC 7644 §3.14)."""
+        return f'W/"{self.version}"'

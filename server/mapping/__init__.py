@@ -1,0 +1,1 @@
+"""Pure translation between SCIM resources and staff records, driven by the accepted attributes."""

@@ -1,0 +1,43 @@
+"""Turning ``SCIMLAB_DATABASE_URL`` into a piccolo engine, and its start and stop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+if TYPE_CHECKING:
+    from piccolo.engine.base import Engine
+
+__all__ = ["close_engine", "create_engine", "start_engine"]
+
+
+def create_engine(database_url: str) -> Engine:
+    """``sqlite:///relative.db``, ``sqlite:////abs/path.db`` or ``postgresql://...``."""
+    scheme = urlsplit(database_url).scheme
+    if scheme == "sqlite":
+        path = database_url.removeprefix("sqlite://").removeprefix("/")
+        if database_url.startswith("sqlite:////"):
+            path = "/" + path.lstrip("/")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteEngine(path=path, timeout=30)
+    if scheme in {"postgres", "postgresql"}:
+        return PostgresEngine(config={"dsn": database_url}, log_queries=False)
+    msg = f"unsupported database URL scheme {scheme!r}: use sqlite:/// or postgresql://"
+    raise ValueError(msg)
+
+
+async def start_engine(engine: Engine) -> None:
+    if isinstance(engine, SQLiteEngine):
+        # WAL lets readers proceed while one writer commits; it persists in the file.
+        await engine.run_ddl("PRAGMA journal_mode=WAL")
+    elif isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=1, max_size=10)
+
+
+async def close_engine(engine: Engine) -> None:
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()

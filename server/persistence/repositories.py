@@ -1,0 +1,267 @@
+"""piccolo implementations of the domain's repository protocols. Every query names its practice."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from server.domain.errors import PreconditionFailed, UniquenessConflict
+from server.persistence.errors import is_unique_violation
+from server.persistence.rows import (
+    audit_from_row,
+    practice_from_row,
+    scim_config_from_row,
+    scim_config_to_row,
+    staff_from_row,
+    staff_to_row,
+    token_from_row,
+    user_name_key,
+)
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from uuid import UUID
+
+    from server.domain.practices import AccessToken, AuditEntry, Practice, ScimConfig
+    from server.domain.staff import StaffUser
+    from server.persistence.tables import BoundTables
+
+__all__ = [
+    "PiccoloAuditRepository",
+    "PiccoloPracticeRepository",
+    "PiccoloScimConfigRepository",
+    "PiccoloStaffRepository",
+    "PiccoloTokenRepository",
+]
+
+
+class PiccoloPracticeRepository:
+    def __init__(self, tables: BoundTables) -> None:
+        self._table = tables.practice
+
+    async def add(self, practice: Practice) -> None:
+        row = self._table(id=practice.id, name=practice.name, created_at=practice.created_at)
+        await self._table.insert(row).run()
+
+    async def get(self, practice_id: UUID) -> Practice | None:
+        row = await self._table.select().where(self._table.id == practice_id).first().run()
+        return None if row is None else practice_from_row(row)
+
+
+class PiccoloScimConfigRepository:
+    def __init__(self, tables: BoundTables) -> None:
+        self._table = tables.scim_config
+
+    async def get(self, practice_id: UUID) -> ScimConfig | None:
+        table = self._table
+        row = await table.select().where(table.practice_id == practice_id).first().run()
+        return None if row is None else scim_config_from_row(row)
+
+    async def get_by_client_id(self, client_id: str) -> ScimConfig | None:
+        table = self._table
+        row = await table.select().where(table.client_id == client_id).first().run()
+        return None if row is None else scim_config_from_row(row)
+
+    async def save(self, config: ScimConfig) -> None:
+        table = self._table
+        values = scim_config_to_row(config)
+        updated = (
+            await table.update(values)
+            .where(table.practice_id == config.practice_id)
+            .returning(table.id)
+            .run()
+        )
+        if not updated:
+            await table.insert(table(**values)).run()
+
+    async def delete(self, practice_id: UUID) -> None:
+        await self._table.delete().where(self._table.practice_id == practice_id).run()
+
+
+class PiccoloTokenRepository:
+    def __init__(self, tables: BoundTables) -> None:
+        self._table = tables.access_token
+        self._config = tables.scim_config
+
+    async def add(self, token: AccessToken, token_hash: str) -> None:
+        row = self._table(
+            id=token.id,
+            practice_id=token.practice_id,
+            token_hash=token_hash,
+            kind=token.kind.value,
+            credential_id=token.credential_id,
+            hint=token.hint,
+            expires_at=token.expires_at,
+            created_at=token.created_at,
+        )
+        await self._table.insert(row).run()
+
+    async def find_valid(self, token_hash: str, now: datetime) -> AccessToken | None:
+        table = self._table
+        row = await table.select().where(table.token_hash == token_hash).first().run()
+        if row is None:
+            return None
+        token = token_from_row(row)
+        if token.expires_at is not None and token.expires_at <= now:
+            return None
+        config = self._config
+        current = (
+            await config.select(config.credential_id)
+            .where(
+                (config.practice_id == token.practice_id)
+                & (config.credential_id == token.credential_id)
+                & (config.enabled == True)  # noqa: E712 (piccolo builds SQL from ==)
+            )
+            .first()
+            .run()
+        )
+        return token if current is not None else None
+
+    async def revoke_all(self, practice_id: UUID) -> int:
+        table = self._table
+        removed = (
+            await table.delete().where(table.practice_id == practice_id).returning(table.id).run()
+        )
+        return len(removed)
+
+    async def revoke(self, practice_id: UUID, token_id: UUID) -> bool:
+        table = self._table
+        removed = (
+            await table.delete()
+            .where((table.practice_id == practice_id) & (table.id == token_id))
+            .returning(table.id)
+            .run()
+        )
+        return bool(removed)
+
+    async def list_static(self, practice_id: UUID) -> list[AccessToken]:
+        table = self._table
+        rows = (
+            await table.select()
+            .where((table.practice_id == practice_id) & (table.kind == "static"))
+            .order_by(table.created_at)
+            .run()
+        )
+        return [token_from_row(row) for row in rows]
+
+
+class PiccoloStaffRepository:
+    def __init__(self, tables: BoundTables) -> None:
+        self._table = tables.staff_user
+
+    async def add(
+        self,
+        user: StaffUser,
+        *,
+        password_hash: str | None = None,
+        api_key_hash: str | None = None,
+    ) -> None:
+        values: dict[str, Any] = {
+            **staff_to_row(user),
+            "id": user.id,
+            "practice_id": user.practice_id,
+            "created_at": user.created_at,
+            "password_hash": password_hash,
+            "api_key_hash": api_key_hash,
+        }
+        try:
+            await self._table.insert(self._table(**values)).run()
+        except Exception as error:
+            if is_unique_violation(error):
+                raise _taken(user) from None
+            raise
+
+    async def get(self, practice_id: UUID, user_id: UUID) -> StaffUser | None:
+        table = self._table
+        row = (
+            await table.select()
+            .where((table.practice_id == practice_id) & (table.id == user_id))
+            .first()
+            .run()
+        )
+        return None if row is None else staff_from_row(row)
+
+    async def list_scim(
+        self, practice_id: UUID, *, user_name: str | None, offset: int, limit: int
+    ) -> tuple[int, list[StaffUser]]:
+        table = self._table
+        condition = (
+            (table.practice_id == practice_id)
+            & (table.scim_provisioned == True)  # noqa: E712
+            & (table.scim_deleted == False)  # noqa: E712
+        )
+        if user_name is not None:
+            condition &= table.user_name_key == user_name_key(user_name)
+        total = await table.count().where(condition).run()
+        if limit <= 0:
+            return total, []
+        rows = (
+            await table.select()
+            .where(condition)
+            .order_by(table.created_at, table.id)
+            .offset(offset)
+            .limit(limit)
+            .run()
+        )
+        return total, [staff_from_row(row) for row in rows]
+
+    async def update(self, user: StaffUser, *, expected_version: int) -> StaffUser:
+        table = self._table
+        try:
+            written = (
+                await table.update(staff_to_row(user))
+                .where(
+                    (table.practice_id == user.practice_id)
+                    & (table.id == user.id)
+                    & (table.version == expected_version)
+                )
+                .returning(table.id)
+                .run()
+            )
+        except Exception as error:
+            if is_unique_violation(error):
+                raise _taken(user) from None
+            raise
+        if not written:
+            msg = f"staff user {user.id} changed since version {expected_version}"
+            raise PreconditionFailed(msg)
+        return user
+
+    async def find_admin_by_api_key(self, api_key_hash: str) -> StaffUser | None:
+        table = self._table
+        row = (
+            await table.select()
+            .where((table.api_key_hash == api_key_hash) & (table.is_practice_admin == True))  # noqa: E712
+            .first()
+            .run()
+        )
+        return None if row is None else staff_from_row(row)
+
+
+def _taken(user: StaffUser) -> UniquenessConflict:
+    return UniquenessConflict(f"userName {user.profile.user_name!r} is already in use")
+
+
+class PiccoloAuditRepository:
+    def __init__(self, tables: BoundTables) -> None:
+        self._table = tables.audit_event
+
+    async def record(self, entry: AuditEntry) -> None:
+        row = self._table(
+            practice_id=entry.practice_id,
+            actor=entry.actor,
+            action=entry.action,
+            detail=entry.detail,
+            created_at=entry.created_at,
+        )
+        await self._table.insert(row).run()
+
+    async def list(self, practice_id: UUID, *, limit: int) -> list[AuditEntry]:
+        table = self._table
+        rows = (
+            await table.select()
+            .where(table.practice_id == practice_id)
+            .order_by(table.created_at, ascending=False)
+            .limit(limit)
+            .run()
+        )
+        return [audit_from_row(row) for row in rows]

@@ -1,0 +1,140 @@
+"""Rows to domain records and back, explicitly (no ORM objects leave this package)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from server.domain.practices import AccessToken, AuditEntry, Practice, ScimConfig, TokenKind
+from server.domain.staff import AccessLevel, StaffProfile, StaffUser
+
+__all__ = [
+    "audit_from_row",
+    "practice_from_row",
+    "scim_config_from_row",
+    "scim_config_to_row",
+    "staff_from_row",
+    "staff_to_row",
+    "token_from_row",
+    "user_name_key",
+]
+
+
+def _uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def _utc(value: Any) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def user_name_key(user_name: str) -> str:
+    """The case-insensitive form userName uniqueness is checked on (RFC 7643 §4.1.1)."""
+    return user_name.casefold()
+
+
+def practice_from_row(row: dict[str, Any]) -> Practice:
+    return Practice(id=_uuid(row["id"]), name=row["name"], created_at=_utc(row["created_at"]))
+
+
+def scim_config_from_row(row: dict[str, Any]) -> ScimConfig:
+    return ScimConfig(
+        practice_id=_uuid(row["practice_id"]),
+        client_id=row["client_id"],
+        secret_hash=row["secret_hash"],
+        secret_hint=row["secret_hint"],
+        credential_id=_uuid(row["credential_id"]),
+        enabled=bool(row["enabled"]),
+        created_at=_utc(row["created_at"]),
+        updated_at=_utc(row["updated_at"]),
+    )
+
+
+def scim_config_to_row(config: ScimConfig) -> dict[str, Any]:
+    return {
+        "practice_id": config.practice_id,
+        "client_id": config.client_id,
+        "secret_hash": config.secret_hash,
+        "secret_hint": config.secret_hint,
+        "credential_id": config.credential_id,
+        "enabled": config.enabled,
+        "created_at": config.created_at,
+        "updated_at": config.updated_at,
+    }
+
+
+def token_from_row(row: dict[str, Any]) -> AccessToken:
+    expires_at = row["expires_at"]
+    return AccessToken(
+        id=_uuid(row["id"]),
+        practice_id=_uuid(row["practice_id"]),
+        kind=TokenKind(row["kind"]),
+        credential_id=_uuid(row["credential_id"]),
+        expires_at=None if expires_at is None else _utc(expires_at),
+        created_at=_utc(row["created_at"]),
+        hint=row["hint"],
+    )
+
+
+def audit_from_row(row: dict[str, Any]) -> AuditEntry:
+    return AuditEntry(
+        practice_id=_uuid(row["practice_id"]),
+        actor=row["actor"],
+        action=row["action"],
+        detail=row["detail"],
+        created_at=_utc(row["created_at"]),
+    )
+
+
+def staff_from_row(row: dict[str, Any]) -> StaffUser:
+    return StaffUser(
+        id=_uuid(row["id"]),
+        practice_id=_uuid(row["practice_id"]),
+        profile=StaffProfile(
+            user_name=row["user_name"],
+            given_name=row["given_name"],
+            family_name=row["family_name"],
+            cell_phone=row["cell_phone"],
+            email=row["email"],
+            active=bool(row["active"]),
+            external_id=row["external_id"],
+        ),
+        access_level=AccessLevel(row["access_level"]),
+        is_practice_admin=bool(row["is_practice_admin"]),
+        scim_provisioned=bool(row["scim_provisioned"]),
+        scim_deleted=bool(row["scim_deleted"]),
+        sso_issuer=row["sso_issuer"],
+        sso_subject=row["sso_subject"],
+        has_password=row["password_hash"] is not None,
+        version=int(row["version"]),
+        created_at=_utc(row["created_at"]),
+        updated_at=_utc(row["updated_at"]),
+    )
+
+
+def staff_to_row(user: StaffUser) -> dict[str, Any]:
+    """Every column a write may change. ``password_hash`` and ``api_key_hash`` are set only
+    at creation, so a profile update can never touch them."""
+    profile = user.profile
+    return {
+        "user_name": profile.user_name,
+        "user_name_key": None if user.scim_deleted else user_name_key(profile.user_name),
+        "given_name": profile.given_name,
+        "family_name": profile.family_name,
+        "cell_phone": profile.cell_phone,
+        "email": profile.email,
+        "active": profile.active,
+        "external_id": profile.external_id,
+        "access_level": user.access_level.value,
+        "is_practice_admin": user.is_practice_admin,
+        "scim_provisioned": user.scim_provisioned,
+        "scim_deleted": user.scim_deleted,
+        "sso_issuer": user.sso_issuer,
+        "sso_subject": user.sso_subject,
+        "version": user.version,
+        "updated_at": user.updated_at,
+    }

@@ -1,0 +1,66 @@
+"""The piccolo ``Store``: one engine, its bound tables, every repository and one transaction."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from server.persistence.engine import close_engine, create_engine, start_engine
+from server.persistence.migrate import apply_migrations
+from server.persistence.repositories import (
+    PiccoloAuditRepository,
+    PiccoloPracticeRepository,
+    PiccoloScimConfigRepository,
+    PiccoloStaffRepository,
+    PiccoloTokenRepository,
+)
+from server.persistence.tables import bind_tables
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from piccolo.engine.base import Engine
+
+__all__ = ["PiccoloStore", "open_store"]
+
+
+class PiccoloStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        tables = bind_tables(engine)
+        self._tables = tables
+        self.practices = PiccoloPracticeRepository(tables)
+        self.scim_configs = PiccoloScimConfigRepository(tables)
+        self.tokens = PiccoloTokenRepository(tables)
+        self.staff = PiccoloStaffRepository(tables)
+        self.audit = PiccoloAuditRepository(tables)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """All queries awaited inside run in one transaction (piccolo tracks it per task).
+
+        On SQLite the write lock is taken at BEGIN, so two writers queue instead of
+        deadlocking when both try to upgrade a read lock.
+        """
+        if isinstance(self.engine, SQLiteEngine):
+            async with self.engine.transaction(transaction_type=TransactionType.immediate):
+                yield
+        else:
+            async with self.engine.transaction():
+                yield
+
+    async def ping(self) -> None:
+        await self._tables.practice.raw("SELECT 1").run()
+
+    async def close(self) -> None:
+        await close_engine(self.engine)
+
+
+async def open_store(database_url: str, *, migrate: bool = True) -> PiccoloStore:
+    engine = create_engine(database_url)
+    await start_engine(engine)
+    if migrate:
+        await apply_migrations(engine)
+    return PiccoloStore(engine)

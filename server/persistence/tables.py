@@ -1,0 +1,115 @@
+"""piccolo tables: columns only. Queries live in the repositories.
+
+These classes are unbound; ``bind_tables`` gives each engine its own subclasses so two
+databases (SQLite and PostgreSQL in one test run, say) never share a global engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+from piccolo.columns import UUID, Boolean, Integer, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+if TYPE_CHECKING:
+    from piccolo.engine.base import Engine
+
+__all__ = [
+    "AccessTokenTable",
+    "AuditEventTable",
+    "BoundTables",
+    "PracticeTable",
+    "ScimConfigTable",
+    "StaffUserTable",
+    "bind_tables",
+]
+
+_T = TypeVar("_T", bound=Table)
+
+
+class PracticeTable(Table, tablename="practice"):
+    id = UUID(primary_key=True)
+    name = Varchar(length=200)
+    created_at = Timestamptz()
+
+
+class ScimConfigTable(Table, tablename="scim_config"):
+    id = UUID(primary_key=True)
+    practice_id = UUID(unique=True)
+    client_id = Varchar(length=64, unique=True)
+    secret_hash = Varchar(length=64, secret=True)
+    secret_hint = Varchar(length=8)
+    credential_id = UUID()
+    enabled = Boolean(default=True)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class AccessTokenTable(Table, tablename="access_token"):
+    id = UUID(primary_key=True)
+    practice_id = UUID(index=True)
+    token_hash = Varchar(length=64, unique=True, secret=True)
+    kind = Varchar(length=16)
+    credential_id = UUID()
+    hint = Varchar(length=8)
+    expires_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+
+
+class StaffUserTable(Table, tablename="staff_user"):
+    id = UUID(primary_key=True)
+    practice_id = UUID(index=True)
+    user_name = Varchar(length=256)
+    # casefolded userName; NULL once SCIM deleted the account so the name can be reused.
+    # Unique per practice through the index created in the first migration.
+    user_name_key = Varchar(length=256, null=True, default=None)
+    given_name = Varchar(length=256, null=True, default=None)
+    family_name = Varchar(length=256, null=True, default=None)
+    cell_phone = Varchar(length=64, null=True, default=None)
+    email = Varchar(length=256, null=True, default=None)
+    active = Boolean(default=True)
+    external_id = Varchar(length=256, null=True, default=None)
+    access_level = Varchar(length=32)
+    is_practice_admin = Boolean(default=False)
+    scim_provisioned = Boolean(default=False)
+    scim_deleted = Boolean(default=False)
+    sso_issuer = Varchar(length=512, null=True, default=None)
+    sso_subject = Varchar(length=256, null=True, default=None)
+    password_hash = Text(null=True, default=None, secret=True)
+    api_key_hash = Varchar(length=64, null=True, default=None, unique=True, secret=True)
+    version = Integer(default=1)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class AuditEventTable(Table, tablename="audit_event"):
+    id = UUID(primary_key=True)
+    practice_id = UUID(index=True)
+    actor = Varchar(length=256)
+    action = Varchar(length=64)
+    detail = Text(default="")
+    created_at = Timestamptz()
+
+
+@dataclass(frozen=True, slots=True)
+class BoundTables:
+    practice: type[PracticeTable]
+    scim_config: type[ScimConfigTable]
+    access_token: type[AccessTokenTable]
+    staff_user: type[StaffUserTable]
+    audit_event: type[AuditEventTable]
+
+
+def _bind(table: type[_T], engine: Engine) -> type[_T]:
+    return type(table.__name__, (table,), {}, tablename=table._meta.tablename, db=engine)
+
+
+def bind_tables(engine: Engine) -> BoundTables:
+    return BoundTables(
+        practice=_bind(PracticeTable, engine),
+        scim_config=_bind(ScimConfigTable, engine),
+        access_token=_bind(AccessTokenTable, engine),
+        staff_user=_bind(StaffUserTable, engine),
+        audit_event=_bind(AuditEventTable, engine),
+    )
