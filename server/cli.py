@@ -86,7 +86,8 @@ def main() -> None:
 @click.option("--workers", default=1, show_default=True, type=int, help="Worker processes.")
 def serve(host: str, port: int, workers: int) -> None:
     """Apply migrations, then serve the app on granian."""
-    from granian import Granian  # imported here: the other commands do not need it
+    from granian import Granian  # noqa: PLC0415 - only this command needs the server
+    from granian.constants import Interfaces  # noqa: PLC0415
 
     asyncio.run(_migrate())
     Granian(
@@ -94,7 +95,7 @@ def serve(host: str, port: int, workers: int) -> None:
         address=host,
         port=port,
         workers=workers,
-        interface="asgi",
+        interface=Interfaces.ASGI,
         factory=True,
         log_access=False,
     ).serve()

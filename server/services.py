@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from server.auth.service import TokenService
 from server.domain.ports import Store  # runtime: Litestar inspects injected types
 from server.domain.provisioning import ProvisioningService

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from piccolo.engine.postgres import PostgresEngine
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 __all__ = ["close_engine", "create_engine", "start_engine"]
 
 
-def create_engine(database_url: str) -> Engine:
+def create_engine(database_url: str) -> Engine[Any]:
     """``sqlite:///relative.db``, ``sqlite:////abs/path.db`` or ``postgresql://...``."""
     scheme = urlsplit(database_url).scheme
     if scheme == "sqlite":
@@ -30,7 +30,7 @@ def create_engine(database_url: str) -> Engine:
     raise ValueError(msg)
 
 
-async def start_engine(engine: Engine) -> None:
+async def start_engine(engine: Engine[Any]) -> None:
     if isinstance(engine, SQLiteEngine):
         # WAL lets readers proceed while one writer commits; it persists in the file.
         await engine.run_ddl("PRAGMA journal_mode=WAL")
@@ -38,6 +38,6 @@ async def start_engine(engine: Engine) -> None:
         await engine.start_connection_pool(min_size=1, max_size=10)
 
 
-async def close_engine(engine: Engine) -> None:
+async def close_engine(engine: Engine[Any]) -> None:
     if isinstance(engine, PostgresEngine):
         await engine.close_connection_pool()

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import io
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.apps.migrations.tables import Migration
@@ -23,7 +23,7 @@ _CONF_MODULE = "server.persistence.migrations.piccolo_conf"
 _lock = asyncio.Lock()
 
 
-async def apply_migrations(engine: Engine) -> str:
+async def apply_migrations(engine: Engine[Any]) -> str:
     """Run every pending migration of the ``scimlab`` app; return piccolo's report."""
     async with _lock:
         os.environ["PICCOLO_CONF"] = _CONF_MODULE

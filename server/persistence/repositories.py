@@ -65,7 +65,7 @@ class PiccoloScimConfigRepository:
         table = self._table
         values = scim_config_to_row(config)
         updated = (
-            await table.update(values)
+            await table.update(values)  # type: ignore[arg-type]
             .where(table.practice_id == config.practice_id)
             .returning(table.id)
             .run()
@@ -208,7 +208,7 @@ class PiccoloStaffRepository:
         table = self._table
         try:
             written = (
-                await table.update(staff_to_row(user))
+                await table.update(staff_to_row(user))  # type: ignore[arg-type]
                 .where(
                     (table.practice_id == user.practice_id)
                     & (table.id == user.id)

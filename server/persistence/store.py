@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
@@ -27,7 +27,7 @@ __all__ = ["PiccoloStore", "open_store"]
 
 
 class PiccoloStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine[Any]) -> None:
         self.engine = engine
         tables = bind_tables(engine)
         self._tables = tables

@@ -7,7 +7,7 @@ databases (SQLite and PostgreSQL in one test run, say) never share a global engi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from piccolo.columns import UUID, Boolean, Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
@@ -101,11 +101,11 @@ class BoundTables:
     audit_event: type[AuditEventTable]
 
 
-def _bind(table: type[_T], engine: Engine) -> type[_T]:
+def _bind(table: type[_T], engine: Engine[Any]) -> type[_T]:
     return type(table.__name__, (table,), {}, tablename=table._meta.tablename, db=engine)
 
 
-def bind_tables(engine: Engine) -> BoundTables:
+def bind_tables(engine: Engine[Any]) -> BoundTables:
     return BoundTables(
         practice=_bind(PracticeTable, engine),
         scim_config=_bind(ScimConfigTable, engine),

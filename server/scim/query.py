@@ -65,7 +65,7 @@ def _names(raw: str | None) -> list[str] | None:
     return [name.strip() for name in raw.split(",") if name.strip()]
 
 
-def response_parameters(request: Request[Any, Any, Any]) -> ResponseParameters | None:
+def response_parameters(request: Request[Any, Any, Any]) -> ResponseParameters[Any] | None:
     """``attributes`` / ``excludedAttributes`` (RFC 7644 §3.4.2.5) of any read."""
     params = request.query_params
     attributes = _names(params.get("attributes"))

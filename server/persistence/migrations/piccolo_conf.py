@@ -5,10 +5,12 @@ piccolo's migration machinery finds its engine through this module's ``DB``; the
 scimlab depends on a global engine.
 """
 
+from typing import Any
+
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
 from piccolo.engine.sqlite import SQLiteEngine
 
-DB: Engine = SQLiteEngine(path="scimlab.db")
+DB: Engine[Any] = SQLiteEngine(path="scimlab.db")
 
 APP_REGISTRY = AppRegistry(apps=["server.persistence.migrations.piccolo_app"])
