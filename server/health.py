@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from litestar import Response, get
+from litestar.di import NamedDependency
 
 from server.services import Services
 
@@ -19,7 +20,7 @@ async def healthz() -> dict[str, str]:
 
 
 @get("/readyz", include_in_schema=False)
-async def readyz(services: Services) -> Response[Any]:
+async def readyz(services: NamedDependency[Services]) -> Response[Any]:
     """The database answers within the configured timeout."""
     try:
         await asyncio.wait_for(

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
 from litestar import Controller, Request, Response, post
+from litestar.di import NamedDependency
 
 from server.auth.service import OAuthError
 from server.security import parse_basic_credentials
@@ -44,7 +45,9 @@ class TokenController(Controller):
     exception_handlers = {OAuthError: oauth_error_response}  # noqa: RUF012
 
     @post("/token", status_code=200)
-    async def token(self, request: Request[Any, Any, Any], services: Services) -> Response[Any]:
+    async def token(
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services]
+    ) -> Response[Any]:
         content_type = request.headers.get("content-type", "")
         if "application/x-www-form-urlencoded" not in content_type.lower():
             raise OAuthError(

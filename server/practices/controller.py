@@ -12,13 +12,14 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, delete, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import (
     ClientException,
     NotAuthorizedException,
     NotFoundException,
     PermissionDeniedException,
 )
+from litestar.params import FromPath, JSONBody
 
 from server.domain.errors import DomainError, NotFound
 from server.practices.service import ConfirmationRequired, ScimCredentials
@@ -56,7 +57,9 @@ class AuditRecord:
 
 
 async def authenticated_admin(
-    request: Request[Any, Any, Any], practice_id: UUID, services: Services
+    request: Request[Any, Any, Any],
+    practice_id: FromPath[UUID],
+    services: NamedDependency[Services],
 ) -> str:
     """The acting administrator's audit name."""
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
@@ -84,19 +87,33 @@ class ScimConfigController(Controller):
     tags = ["SCIM configuration"]  # noqa: RUF012
 
     @get("/", summary="Show the SCIM configuration (secret masked)")
-    async def show(self, practice_id: UUID, actor: str, services: Services) -> ScimCredentials:
+    async def show(
+        self,
+        practice_id: FromPath[UUID],
+        actor: NamedDependency[str],
+        services: NamedDependency[Services],
+    ) -> ScimCredentials:
         try:
             return await services.practices.show(practice_id)
         except DomainError as error:
             raise _translate(error) from None
 
     @post("/enable", status_code=200, summary="Enable or resume; the secret is shown once")
-    async def enable(self, practice_id: UUID, actor: str, services: Services) -> ScimCredentials:
+    async def enable(
+        self,
+        practice_id: FromPath[UUID],
+        actor: NamedDependency[str],
+        services: NamedDependency[Services],
+    ) -> ScimCredentials:
         return await services.practices.enable(practice_id, actor=actor)
 
     @post("/disable", status_code=200, summary="Pause provisioning (confirm with DISABLE)")
     async def disable(
-        self, practice_id: UUID, actor: str, services: Services, data: Confirmation
+        self,
+        practice_id: FromPath[UUID],
+        actor: NamedDependency[str],
+        services: NamedDependency[Services],
+        data: JSONBody[Confirmation],
     ) -> ScimCredentials:
         try:
             return await services.practices.disable(practice_id, confirm=data.confirm, actor=actor)
@@ -105,7 +122,10 @@ class ScimConfigController(Controller):
 
     @post("/regenerate-secret", status_code=200, summary="New secret; old one and tokens die")
     async def regenerate(
-        self, practice_id: UUID, actor: str, services: Services
+        self,
+        practice_id: FromPath[UUID],
+        actor: NamedDependency[str],
+        services: NamedDependency[Services],
     ) -> ScimCredentials:
         try:
             return await services.practices.regenerate_secret(practice_id, actor=actor)
@@ -114,7 +134,11 @@ class ScimConfigController(Controller):
 
     @post("/delete", status_code=204, summary="Delete the configuration (confirm with DELETE)")
     async def delete_config(
-        self, practice_id: UUID, actor: str, services: Services, data: Confirmation
+        self,
+        practice_id: FromPath[UUID],
+        actor: NamedDependency[str],
+        services: NamedDependency[Services],
+        data: JSONBody[Confirmation],
     ) -> None:
         try:
             await services.practices.delete(practice_id, confirm=data.confirm, actor=actor)
@@ -123,7 +147,10 @@ class ScimConfigController(Controller):
 
     @post("/tokens", status_code=201, summary="Issue a static bearer token, shown once")
     async def create_token(
-        self, practice_id: UUID, actor: str, services: Services
+        self,
+        practice_id: FromPath[UUID],
+        actor: NamedDependency[str],
+        services: NamedDependency[Services],
     ) -> StaticTokenCreated:
         try:
             token = await services.practices.create_static_token(practice_id, actor=actor)
@@ -133,14 +160,21 @@ class ScimConfigController(Controller):
 
     @get("/tokens", summary="List static tokens (masked)")
     async def list_tokens(
-        self, practice_id: UUID, actor: str, services: Services
+        self,
+        practice_id: FromPath[UUID],
+        actor: NamedDependency[str],
+        services: NamedDependency[Services],
     ) -> list[StaticTokenInfo]:
         tokens = await services.practices.list_static_tokens(practice_id)
         return [StaticTokenInfo(t.id, mask_secret(t.hint), t.created_at) for t in tokens]
 
     @delete("/tokens/{token_id:uuid}", status_code=204, summary="Revoke a static token")
     async def revoke_token(
-        self, practice_id: UUID, token_id: UUID, actor: str, services: Services
+        self,
+        practice_id: FromPath[UUID],
+        token_id: FromPath[UUID],
+        actor: NamedDependency[str],
+        services: NamedDependency[Services],
     ) -> None:
         try:
             await services.practices.revoke_static_token(practice_id, token_id, actor=actor)
@@ -148,6 +182,11 @@ class ScimConfigController(Controller):
             raise _translate(error) from None
 
     @get("/audit", summary="The practice's audit log, newest first")
-    async def audit(self, practice_id: UUID, actor: str, services: Services) -> list[AuditRecord]:
+    async def audit(
+        self,
+        practice_id: FromPath[UUID],
+        actor: NamedDependency[str],
+        services: NamedDependency[Services],
+    ) -> list[AuditRecord]:
         entries = await services.practices.audit_log(practice_id)
         return [AuditRecord(e.actor, e.action, e.detail, e.created_at) for e in entries]

@@ -6,7 +6,8 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Response, get
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 from scim2_models import (
     AuthenticationScheme,
     Bulk,
@@ -27,7 +28,9 @@ from server.services import Services
 __all__ = ["DiscoveryController", "service_provider_config"]
 
 
-def service_provider_config(services: Services, practice_id: UUID) -> ServiceProviderConfig:
+def service_provider_config(
+    services: NamedDependency[Services], practice_id: FromPath[UUID]
+) -> ServiceProviderConfig:
     base = services.settings.scim_base_url(str(practice_id))
     return ServiceProviderConfig(
         patch=Patch(supported=True),
@@ -63,6 +66,8 @@ class DiscoveryController(Controller):
     dependencies = {"practice": Provide(authenticated_practice)}  # noqa: RUF012
 
     @get("/ServiceProviderConfig")
-    async def service_provider_config(self, practice: UUID, services: Services) -> Response[Any]:
+    async def service_provider_config(
+        self, practice: NamedDependency[UUID], services: NamedDependency[Services]
+    ) -> Response[Any]:
         config = service_provider_config(services, practice)
         return scim_response(config.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))

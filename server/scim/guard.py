@@ -10,6 +10,8 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from server.auth.service import AuthError
 from server.security import parse_basic_credentials
@@ -19,7 +21,9 @@ __all__ = ["authenticated_practice"]
 
 
 async def authenticated_practice(
-    request: Request[Any, Any, Any], practice_id: UUID, services: Services
+    request: Request[Any, Any, Any],
+    practice_id: FromPath[UUID],
+    services: NamedDependency[Services],
 ) -> UUID:
     header = request.headers.get("authorization", "")
     scheme, _, credential = header.partition(" ")

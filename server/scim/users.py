@@ -6,7 +6,8 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 from scim2_models import Context, ListResponse, PatchOp, User
 
 from server.domain.provisioning import parse_user_id
@@ -22,19 +23,22 @@ from server.services import Services
 __all__ = ["UsersController"]
 
 
-def _location(services: Services, staff: StaffUser) -> str:
+def _location(services: NamedDependency[Services], staff: StaffUser) -> str:
     return f"{services.settings.scim_base_url(str(staff.practice_id))}/Users/{staff.id}"
 
 
 def _dump(
-    services: Services, staff: StaffUser, request: Request[Any, Any, Any], context: Context
+    services: NamedDependency[Services],
+    staff: StaffUser,
+    request: Request[Any, Any, Any],
+    context: Context,
 ) -> dict[str, Any]:
     resource = scim_from_staff(staff, location=_location(services, staff))
     return resource.model_dump(scim_ctx=context, response_parameters=response_parameters(request))
 
 
 def _resource_response(
-    services: Services,
+    services: NamedDependency[Services],
     staff: StaffUser,
     request: Request[Any, Any, Any],
     context: Context,
@@ -53,7 +57,10 @@ class UsersController(Controller):
 
     @post("/", status_code=201)
     async def create(
-        self, request: Request[Any, Any, Any], practice: UUID, services: Services
+        self,
+        request: Request[Any, Any, Any],
+        practice: NamedDependency[UUID],
+        services: NamedDependency[Services],
     ) -> Response[Any]:
         body = await read_json_object(request)
         resource = UserModel.model_validate(
@@ -66,7 +73,10 @@ class UsersController(Controller):
 
     @get("/")
     async def search(
-        self, request: Request[Any, Any, Any], practice: UUID, services: Services
+        self,
+        request: Request[Any, Any, Any],
+        practice: NamedDependency[UUID],
+        services: NamedDependency[Services],
     ) -> Response[Any]:
         query = list_query(request, services.settings.max_page_size)
         total, users = await services.provisioning.list(
@@ -85,14 +95,22 @@ class UsersController(Controller):
 
     @get("/{user_id:str}")
     async def read(
-        self, request: Request[Any, Any, Any], practice: UUID, user_id: str, services: Services
+        self,
+        request: Request[Any, Any, Any],
+        practice: NamedDependency[UUID],
+        user_id: FromPath[str],
+        services: NamedDependency[Services],
     ) -> Response[Any]:
         staff = await services.provisioning.get(practice, parse_user_id(user_id))
         return _resource_response(services, staff, request, Context.RESOURCE_QUERY_RESPONSE)
 
     @put("/{user_id:str}")
     async def replace(
-        self, request: Request[Any, Any, Any], practice: UUID, user_id: str, services: Services
+        self,
+        request: Request[Any, Any, Any],
+        practice: NamedDependency[UUID],
+        user_id: FromPath[str],
+        services: NamedDependency[Services],
     ) -> Response[Any]:
         body = await read_json_object(request)
         resource = UserModel.model_validate(
@@ -109,7 +127,11 @@ class UsersController(Controller):
 
     @patch("/{user_id:str}")
     async def modify(
-        self, request: Request[Any, Any, Any], practice: UUID, user_id: str, services: Services
+        self,
+        request: Request[Any, Any, Any],
+        practice: NamedDependency[UUID],
+        user_id: FromPath[str],
+        services: NamedDependency[Services],
     ) -> Response[Any]:
         body = await read_json_object(request)
         operations = PatchOp[UserModel].model_validate(
@@ -132,7 +154,11 @@ class UsersController(Controller):
 
     @delete("/{user_id:str}", status_code=204)
     async def remove(
-        self, request: Request[Any, Any, Any], practice: UUID, user_id: str, services: Services
+        self,
+        request: Request[Any, Any, Any],
+        practice: NamedDependency[UUID],
+        user_id: FromPath[str],
+        services: NamedDependency[Services],
     ) -> None:
         await services.provisioning.delete(
             practice,

@@ -1,0 +1,179 @@
+"""Shared fixtures. Every database-backed test runs once on SQLite and once on PostgreSQL.
+
+PostgreSQL comes from ``SCIMLAB_TEST_POSTGRES_URL`` (default: the local server, database
+``test``). Each run creates its own database and drops it at the end, so runs never
+collide. An unreachable PostgreSQL fails the run; it is never skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from litestar.testing import AsyncTestClient
+
+from server.app import create_app
+from server.persistence.store import PiccoloStore, open_store
+from server.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+    from pathlib import Path
+
+    from litestar import Litestar
+
+POSTGRES_URL = os.environ.get(
+    "SCIMLAB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+PUBLIC_URL = "http://scimlab.test"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+async def postgres_database() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database for this run, dropped afterwards."""
+    name = f"scimlab_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = await asyncpg.connect(POSTGRES_URL, timeout=10)
+    except (OSError, asyncpg.PostgresError) as error:
+        pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable: {error}", pytrace=False)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield _with_database(POSTGRES_URL, name)
+    admin = await asyncpg.connect(POSTGRES_URL, timeout=10)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path: Path = tmp_path_factory.mktemp("sqlite") / "scimlab.db"
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, request: pytest.FixtureRequest) -> str:
+    if backend == "sqlite":
+        return str(request.getfixturevalue("sqlite_url"))
+    return str(request.getfixturevalue("postgres_database"))
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, public_url=PUBLIC_URL)
+
+
+@pytest.fixture(scope="session")
+async def store(database_url: str) -> AsyncIterator[PiccoloStore]:
+    opened = await open_store(database_url)
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app, base_url=PUBLIC_URL) as test_client:
+        yield test_client
+
+
+@dataclass(frozen=True)
+class PracticeFixture:
+    """A practice with SCIM enabled, as the CLI or the management API would leave it."""
+
+    id: str
+    admin_api_key: str
+    client_id: str
+    client_secret: str
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_api_key}"}
+
+    @property
+    def scim_path(self) -> str:
+        return f"/scim/v2/{self.id}"
+
+    @property
+    def management_path(self) -> str:
+        return f"/api/v1/practices/{self.id}/scim"
+
+
+async def new_practice(
+    client: AsyncTestClient[Any], store: PiccoloStore, settings: Settings
+) -> PracticeFixture:
+    from server.services import Services
+
+    services = Services.build(store, settings)
+    created = await services.practices.create_practice(
+        f"Practice {uuid.uuid4().hex[:6]}", actor="test"
+    )
+    response = await client.post(
+        f"/api/v1/practices/{created.practice.id}/scim/enable",
+        headers={"Authorization": f"Bearer {created.admin_api_key}"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return PracticeFixture(
+        id=str(created.practice.id),
+        admin_api_key=created.admin_api_key,
+        client_id=body["client_id"],
+        client_secret=body["client_secret"],
+    )
+
+
+@pytest.fixture
+async def practice(
+    client: AsyncTestClient[Any], store: PiccoloStore, settings: Settings
+) -> PracticeFixture:
+    return await new_practice(client, store, settings)
+
+
+async def fetch_token(client: AsyncTestClient[Any], practice: PracticeFixture) -> str:
+    response = await client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": practice.client_id,
+            "client_secret": practice.client_secret,
+        },
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+@pytest.fixture
+async def token_headers(client: AsyncTestClient[Any], practice: PracticeFixture) -> dict[str, str]:
+    token = await fetch_token(client, practice)
+    return {"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"}
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in list(os.environ):
+        if name.startswith("SCIMLAB_"):
+            monkeypatch.delenv(name)
+    yield
