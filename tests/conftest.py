@@ -34,7 +34,7 @@ PUBLIC_URL = "http://scimlab.test"
 BACKENDS = ["sqlite", "postgresql"]
 
 
-def _with_database(url: str, name: str) -> str:
+def with_database(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{name}"))
 
@@ -51,7 +51,7 @@ async def postgres_database() -> AsyncIterator[str]:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    yield _with_database(POSTGRES_URL, name)
+    yield with_database(POSTGRES_URL, name)
     admin = await asyncpg.connect(POSTGRES_URL, timeout=10)
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
