@@ -19,10 +19,11 @@ from litestar.testing import AsyncTestClient
 
 from server.app import create_app
 from server.persistence.store import PiccoloStore, open_store
+from server.services import Services
 from server.settings import Settings
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncIterator
     from pathlib import Path
 
     from litestar import Litestar
@@ -125,8 +126,6 @@ class PracticeFixture:
 async def new_practice(
     client: AsyncTestClient[Any], store: PiccoloStore, settings: Settings
 ) -> PracticeFixture:
-    from server.services import Services
-
     services = Services.build(store, settings)
     created = await services.practices.create_practice(
         f"Practice {uuid.uuid4().hex[:6]}", actor="test"
@@ -169,11 +168,3 @@ async def fetch_token(client: AsyncTestClient[Any], practice: PracticeFixture) -
 async def token_headers(client: AsyncTestClient[Any], practice: PracticeFixture) -> dict[str, str]:
     token = await fetch_token(client, practice)
     return {"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"}
-
-
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in list(os.environ):
-        if name.startswith("SCIMLAB_"):
-            monkeypatch.delenv(name)
-    yield

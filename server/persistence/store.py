@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -59,7 +60,9 @@ class PiccoloStore:
 
 
 async def open_store(database_url: str, *, migrate: bool = True) -> PiccoloStore:
-    engine = create_engine(database_url)
+    # piccolo's engines check the server version synchronously when built; keep that
+    # blocking call off the event loop.
+    engine = await asyncio.to_thread(create_engine, database_url)
     await start_engine(engine)
     if migrate:
         await apply_migrations(engine)

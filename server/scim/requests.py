@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 __all__ = ["if_match_version", "page_window", "read_json_object"]
 
 _MAX_DEPTH = 32
+# Beyond any result set, and still a 64-bit OFFSET on every database.
+MAX_START_INDEX = 2**31
 
 
 def _depth(value: Any, limit: int) -> int:
@@ -65,7 +67,7 @@ def page_window(start_index: Any, count: Any, *, default: int, maximum: int) -> 
     ``[0, maximum]``. Returns (offset, limit)."""
     start = _integer(start_index, "startIndex", 1)
     wanted = _integer(count, "count", default)
-    return max(start, 1) - 1, min(max(wanted, 0), maximum)
+    return min(max(start, 1), MAX_START_INDEX) - 1, min(max(wanted, 0), maximum)
 
 
 def _integer(value: Any, name: str, default: int) -> int:

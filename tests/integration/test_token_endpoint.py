@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.conftest import PracticeFixture
-
 if TYPE_CHECKING:
     from litestar.testing import AsyncTestClient
+
+    from tests.conftest import PracticeFixture
 
 
 def _basic(user: str, password: str) -> dict[str, str]:

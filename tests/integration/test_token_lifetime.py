@@ -9,12 +9,12 @@ from uuid import UUID
 import pytest
 
 from server.auth.service import AuthError, TokenService
-from tests.conftest import PracticeFixture
 
 if TYPE_CHECKING:
     from litestar.testing import AsyncTestClient
 
     from server.persistence.store import PiccoloStore
+    from tests.conftest import PracticeFixture
 
 
 class Clock:
