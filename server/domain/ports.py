@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from uuid import UUID
 
     from server.domain.practices import AccessToken, AuditEntry, Practice, ScimConfig
+    from server.domain.query import StaffQuery
     from server.domain.staff import StaffUser
 
 __all__ = [
@@ -59,10 +60,8 @@ class StaffRepository(Protocol):
 
     async def get(self, practice_id: UUID, user_id: UUID) -> StaffUser | None: ...
 
-    async def list_scim(
-        self, practice_id: UUID, *, user_name: str | None, offset: int, limit: int
-    ) -> tuple[int, list[StaffUser]]:
-        """SCIM-provisioned, not SCIM-deleted users, oldest first, optionally by userName."""
+    async def list_scim(self, practice_id: UUID, query: StaffQuery) -> tuple[int, list[StaffUser]]:
+        """SCIM-provisioned, not SCIM-deleted users matching the query: (total, one page)."""
         ...
 
     async def update(self, user: StaffUser, *, expected_version: int) -> StaffUser:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from server.domain.ports import Store
+    from server.domain.query import StaffQuery
 
 __all__ = ["ProvisioningService", "parse_user_id"]
 
@@ -93,12 +94,8 @@ class ProvisioningService:
             raise NotFound(f"no user {user_id}")
         return user
 
-    async def list(
-        self, practice_id: UUID, *, user_name: str | None, offset: int, limit: int
-    ) -> tuple[int, list[StaffUser]]:
-        return await self._store.staff.list_scim(
-            practice_id, user_name=user_name, offset=offset, limit=limit
-        )
+    async def list(self, practice_id: UUID, query: StaffQuery) -> tuple[int, list[StaffUser]]:
+        return await self._store.staff.list_scim(practice_id, query)
 
     async def modify(
         self,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from piccolo.querystring import QueryString
+
 from server.domain.errors import PreconditionFailed, UniquenessConflict
 from server.persistence.errors import is_unique_violation
 from server.persistence.rows import (
@@ -14,14 +16,15 @@ from server.persistence.rows import (
     staff_from_row,
     staff_to_row,
     token_from_row,
-    user_name_key,
 )
+from server.persistence.sql_filters import order_by, where
 
 if TYPE_CHECKING:
     from datetime import datetime
     from uuid import UUID
 
     from server.domain.practices import AccessToken, AuditEntry, Practice, ScimConfig
+    from server.domain.query import StaffQuery
     from server.domain.staff import StaffUser
     from server.persistence.tables import BoundTables
 
@@ -180,28 +183,30 @@ class PiccoloStaffRepository:
         )
         return None if row is None else staff_from_row(row)
 
-    async def list_scim(
-        self, practice_id: UUID, *, user_name: str | None, offset: int, limit: int
-    ) -> tuple[int, list[StaffUser]]:
+    async def list_scim(self, practice_id: UUID, query: StaffQuery) -> tuple[int, list[StaffUser]]:
         table = self._table
-        condition = (
-            (table.practice_id == practice_id)
-            & (table.scim_provisioned == True)  # noqa: E712
-            & (table.scim_deleted == False)  # noqa: E712
+        sqlite = table._meta.db.engine_type == "sqlite"
+        condition = QueryString(
+            "practice_id = {} AND scim_provisioned = {} AND scim_deleted = {}",
+            str(practice_id) if sqlite else practice_id,
+            True,
+            False,
         )
-        if user_name is not None:
-            condition &= table.user_name_key == user_name_key(user_name)
-        total = await table.count().where(condition).run()
-        if limit <= 0:
+        if query.predicate is not None:
+            condition = QueryString("{} AND ({})", condition, where(query.predicate, sqlite=sqlite))
+        counted = await table.raw(
+            "SELECT COUNT(*) AS total FROM staff_user WHERE {}", condition
+        ).run()
+        total = int(counted[0]["total"])
+        if query.limit <= 0 or query.offset >= total:
             return total, []
-        rows = (
-            await table.select()
-            .where(condition)
-            .order_by(table.created_at, table.id)
-            .offset(offset)
-            .limit(limit)
-            .run()
-        )
+        ordering = order_by(query.sort_field, descending=query.descending)
+        rows = await table.raw(
+            f"SELECT * FROM staff_user WHERE {{}} ORDER BY {ordering} LIMIT {{}} OFFSET {{}}",  # noqa: S608 - ordering is built from a fixed column table
+            condition,
+            query.limit,
+            query.offset,
+        ).run()
         return total, [staff_from_row(row) for row in rows]
 
     async def update(self, user: StaffUser, *, expected_version: int) -> StaffUser:

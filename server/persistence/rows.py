@@ -37,6 +37,10 @@ def user_name_key(user_name: str) -> str:
     return user_name.casefold()
 
 
+def _folded(value: str | None) -> str | None:
+    return None if value is None else value.casefold()
+
+
 def practice_from_row(row: dict[str, Any]) -> Practice:
     return Practice(id=_uuid(row["id"]), name=row["name"], created_at=_utc(row["created_at"]))
 
@@ -127,6 +131,9 @@ def staff_to_row(user: StaffUser) -> dict[str, Any]:
         "family_name": profile.family_name,
         "cell_phone": profile.cell_phone,
         "email": profile.email,
+        "given_name_key": _folded(profile.given_name),
+        "family_name_key": _folded(profile.family_name),
+        "email_key": _folded(profile.email),
         "active": profile.active,
         "external_id": profile.external_id,
         "access_level": user.access_level.value,

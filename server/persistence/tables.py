@@ -68,6 +68,11 @@ class StaffUserTable(Table, tablename="staff_user"):
     family_name = Varchar(length=256, null=True, default=None)
     cell_phone = Varchar(length=64, null=True, default=None)
     email = Varchar(length=256, null=True, default=None)
+    # Casefolded copies: case-insensitive filters and sorting mean the same on SQLite (whose
+    # lower() is ASCII-only) and PostgreSQL.
+    given_name_key = Varchar(length=256, null=True, default=None)
+    family_name_key = Varchar(length=256, null=True, default=None)
+    email_key = Varchar(length=256, null=True, default=None)
     active = Boolean(default=True)
     external_id = Varchar(length=256, null=True, default=None)
     access_level = Varchar(length=32)

@@ -1,62 +1,30 @@
-"""List query parameters (RFC 7644 §3.4.2): filter, paging, attributes."""
+"""List and search parameters (RFC 7644 §3.4.2, §3.4.3): filter, sorting, paging, attributes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from scim2_models import ResponseParameters, ScimFilter, User
-from scim2_models.path.expressions import CompareOperator, Comparison
+from scim2_models import Context, ResponseParameters, SearchRequest
 
+from server.domain.query import StaffQuery
+from server.mapping.filters import parse_filter, sort_field
+from server.mapping.schema import SCIM_POLICY
 from server.scim.errors import ScimRequestError
 from server.scim.requests import page_window
 
 if TYPE_CHECKING:
     from litestar import Request
 
-__all__ = ["ListQuery", "list_query", "response_parameters"]
+__all__ = ["ListParameters", "list_parameters", "response_parameters", "search_parameters"]
 
 DEFAULT_PAGE_SIZE = 100
-MAX_FILTER_LENGTH = 4096
 
 
 @dataclass(frozen=True, slots=True)
-class ListQuery:
-    user_name: str | None
-    offset: int
-    limit: int
-
-
-def _user_name_filter(text: str) -> str:
-    """The userName an ``userName eq "..."`` filter asks for (RFC 7644 §3.4.2.2)."""
-    if len(text) > MAX_FILTER_LENGTH:
-        raise ScimRequestError(400, "the filter is too long", "invalidFilter")
-    try:
-        node = ScimFilter[User[Any]](text).ast
-    except (ValueError, TypeError) as error:
-        raise ScimRequestError(400, f"invalid filter: {error}", "invalidFilter") from None
-    if (
-        isinstance(node, Comparison)
-        and node.attr_path.attr.lower() == "username"
-        and node.attr_path.sub_attr is None
-        and node.op is CompareOperator.eq
-        and isinstance(node.value, str)
-    ):
-        return node.value
-    raise ScimRequestError(400, "only userName eq filters are supported", "invalidFilter")
-
-
-def list_query(request: Request[Any, Any, Any], max_page_size: int) -> ListQuery:
-    params = request.query_params
-    filter_text = params.get("filter")
-    offset, limit = page_window(
-        params.get("startIndex"),
-        params.get("count"),
-        default=min(DEFAULT_PAGE_SIZE, max_page_size),
-        maximum=max_page_size,
-    )
-    user_name = _user_name_filter(filter_text) if filter_text else None
-    return ListQuery(user_name=user_name, offset=offset, limit=limit)
+class ListParameters:
+    query: StaffQuery
+    response: ResponseParameters[Any] | None
 
 
 def _names(raw: str | None) -> list[str] | None:
@@ -65,14 +33,85 @@ def _names(raw: str | None) -> list[str] | None:
     return [name.strip() for name in raw.split(",") if name.strip()]
 
 
-def response_parameters(request: Request[Any, Any, Any]) -> ResponseParameters[Any] | None:
-    """``attributes`` / ``excludedAttributes`` (RFC 7644 §3.4.2.5) of any read."""
-    params = request.query_params
-    attributes = _names(params.get("attributes"))
-    excluded = _names(params.get("excludedAttributes"))
-    if attributes is None and excluded is None:
+def _response(attributes: Any, excluded: Any) -> ResponseParameters[Any] | None:
+    if not attributes and not excluded:
         return None
     try:
-        return ResponseParameters(attributes=attributes, excluded_attributes=excluded)
+        return ResponseParameters(
+            attributes=attributes or None, excluded_attributes=excluded or None
+        )
     except ValueError as error:
         raise ScimRequestError(400, f"invalid attribute list: {error}", "invalidValue") from None
+
+
+def _sort_order(raw: Any) -> bool:
+    text = str(raw or "ascending").strip().lower()
+    if text not in {"ascending", "descending"}:
+        raise ScimRequestError(400, "sortOrder is ascending or descending", "invalidValue")
+    return text == "descending"
+
+
+def _build(
+    *,
+    filter_text: Any,
+    sort_by: Any,
+    sort_order: Any,
+    start_index: Any,
+    count: Any,
+    max_page_size: int,
+) -> StaffQuery:
+    offset, limit = page_window(
+        start_index,
+        count,
+        default=min(DEFAULT_PAGE_SIZE, max_page_size),
+        maximum=max_page_size,
+    )
+    predicate = parse_filter(str(filter_text)) if filter_text else None
+    field = None
+    if sort_by:
+        try:
+            field = sort_field(str(sort_by))
+        except ValueError as error:
+            raise ScimRequestError(400, str(error), "invalidValue") from None
+    return StaffQuery(
+        predicate=predicate,
+        sort_field=field,
+        descending=_sort_order(sort_order),
+        offset=offset,
+        limit=limit,
+    )
+
+
+def response_parameters(request: Request[Any, Any, Any]) -> ResponseParameters[Any] | None:
+    """``attributes`` / ``excludedAttributes`` of any read (RFC 7644 §3.4.2.5)."""
+    params = request.query_params
+    return _response(_names(params.get("attributes")), _names(params.get("excludedAttributes")))
+
+
+def list_parameters(request: Request[Any, Any, Any], max_page_size: int) -> ListParameters:
+    params = request.query_params
+    query = _build(
+        filter_text=params.get("filter"),
+        sort_by=params.get("sortBy"),
+        sort_order=params.get("sortOrder"),
+        start_index=params.get("startIndex"),
+        count=params.get("count"),
+        max_page_size=max_page_size,
+    )
+    return ListParameters(query, response_parameters(request))
+
+
+def search_parameters(body: dict[str, Any], max_page_size: int) -> ListParameters:
+    """A ``POST .search`` body (RFC 7644 §3.4.3), read with the SearchRequest schema."""
+    search: SearchRequest[Any] = SearchRequest.model_validate(
+        body, scim_ctx=Context.SEARCH_REQUEST, scim_policy=SCIM_POLICY
+    )
+    query = _build(
+        filter_text=search.filter,
+        sort_by=search.sort_by,
+        sort_order=getattr(search.sort_order, "value", search.sort_order),
+        start_index=search.start_index,
+        count=search.count,
+        max_page_size=max_page_size,
+    )
+    return ListParameters(query, _response(search.attributes, search.excluded_attributes))

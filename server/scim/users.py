@@ -12,12 +12,17 @@ from scim2_models import Context, ListResponse, PatchOp, User
 
 from server.domain.provisioning import parse_user_id
 from server.domain.staff import StaffProfile, StaffUser
+from server.mapping.schema import SCIM_POLICY, UserModel
 from server.mapping.users import profile_from_scim, scim_from_staff
 from server.scim.guard import authenticated_practice
-from server.scim.query import list_query, response_parameters
+from server.scim.query import (
+    ListParameters,
+    list_parameters,
+    response_parameters,
+    search_parameters,
+)
 from server.scim.requests import if_match_version, read_json_object
 from server.scim.responses import scim_response
-from server.scim.schemas import SCIM_POLICY, UserModel
 from server.services import Services
 
 __all__ = ["UsersController"]
@@ -51,6 +56,22 @@ def _resource_response(
     return scim_response(_dump(services, staff, request, context), status=status, headers=headers)
 
 
+async def _listing(services: Services, practice: UUID, parameters: ListParameters) -> Response[Any]:
+    """A ListResponse page (RFC 7644 §3.4.2), integer counters and 1-based startIndex."""
+    query = parameters.query
+    total, users = await services.provisioning.list(practice, query)
+    listing = ListResponse[User[Any]](
+        total_results=total,
+        start_index=query.offset + 1,
+        items_per_page=len(users),
+        resources=[scim_from_staff(u, location=_location(services, u)) for u in users],
+    )
+    payload = listing.model_dump(
+        scim_ctx=Context.SEARCH_RESPONSE, response_parameters=parameters.response
+    )
+    return scim_response(payload)
+
+
 class UsersController(Controller):
     path = "/scim/v2/{practice_id:uuid}/Users"
     dependencies = {"practice": Provide(authenticated_practice)}  # noqa: RUF012
@@ -78,20 +99,19 @@ class UsersController(Controller):
         practice: NamedDependency[UUID],
         services: NamedDependency[Services],
     ) -> Response[Any]:
-        query = list_query(request, services.settings.max_page_size)
-        total, users = await services.provisioning.list(
-            practice, user_name=query.user_name, offset=query.offset, limit=query.limit
-        )
-        listing = ListResponse[User[Any]](
-            total_results=total,
-            start_index=query.offset + 1,
-            items_per_page=len(users),
-            resources=[scim_from_staff(u, location=_location(services, u)) for u in users],
-        )
-        payload = listing.model_dump(
-            scim_ctx=Context.SEARCH_RESPONSE, response_parameters=response_parameters(request)
-        )
-        return scim_response(payload)
+        parameters = list_parameters(request, services.settings.max_page_size)
+        return await _listing(services, practice, parameters)
+
+    @post("/.search", status_code=200)
+    async def search_by_post(
+        self,
+        request: Request[Any, Any, Any],
+        practice: NamedDependency[UUID],
+        services: NamedDependency[Services],
+    ) -> Response[Any]:
+        body = await read_json_object(request)
+        parameters = search_parameters(body, services.settings.max_page_size)
+        return await _listing(services, practice, parameters)
 
     @get("/{user_id:str}")
     async def read(

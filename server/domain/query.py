@@ -1,0 +1,165 @@
+"""Queries over staff accounts, independent of SCIM and of SQL.
+
+A predicate is a small tree over the staff fields the platform keeps. The SCIM edge builds
+it from an RFC 7644 §3.4.2.2 filter (``server.mapping.filters``); the persistence layer turns
+it into SQL; ``matches`` evaluates it in Python, which is how the tests check the SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from server.domain.staff import StaffUser
+
+__all__ = [
+    "FIELD_KINDS",
+    "AllOf",
+    "AnyOf",
+    "Constant",
+    "FieldKind",
+    "FieldTest",
+    "Negation",
+    "Operator",
+    "Predicate",
+    "StaffQuery",
+    "field_value",
+    "matches",
+]
+
+
+class FieldKind(StrEnum):
+    TEXT = "text"  # compared case-insensitively
+    EXACT = "exact"  # compared as is (caseExact)
+    BOOLEAN = "boolean"
+    INSTANT = "instant"
+
+
+class Operator(StrEnum):
+    EQ = "eq"
+    NE = "ne"
+    CO = "co"
+    SW = "sw"
+    EW = "ew"
+    GT = "gt"
+    GE = "ge"
+    LT = "lt"
+    LE = "le"
+    PR = "pr"
+
+
+FIELD_KINDS: dict[str, FieldKind] = {
+    "id": FieldKind.EXACT,
+    "user_name": FieldKind.TEXT,
+    "given_name": FieldKind.TEXT,
+    "family_name": FieldKind.TEXT,
+    "email": FieldKind.TEXT,
+    "cell_phone": FieldKind.TEXT,
+    "external_id": FieldKind.EXACT,
+    "active": FieldKind.BOOLEAN,
+    "created_at": FieldKind.INSTANT,
+    "updated_at": FieldKind.INSTANT,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldTest:
+    field: str
+    operator: Operator
+    value: str | bool | datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AllOf:
+    terms: tuple[Predicate, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    terms: tuple[Predicate, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Negation:
+    term: Predicate
+
+
+@dataclass(frozen=True, slots=True)
+class Constant:
+    """True or false whatever the account: a test on an attribute the platform never keeps."""
+
+    value: bool
+
+
+Predicate = FieldTest | AllOf | AnyOf | Negation | Constant
+
+
+@dataclass(frozen=True, slots=True)
+class StaffQuery:
+    predicate: Predicate | None = None
+    sort_field: str | None = None
+    descending: bool = False
+    offset: int = 0
+    limit: int = 100
+
+
+def field_value(user: StaffUser, field: str) -> str | bool | datetime | None:
+    if field == "id":
+        return str(user.id)
+    if field in {"created_at", "updated_at"}:
+        value: datetime = getattr(user, field)
+        return value
+    result: str | bool | None = getattr(user.profile, field)
+    return result
+
+
+def _compare(kind: FieldKind, actual: object, operator: Operator, wanted: object) -> bool:
+    if actual is None or actual == "":
+        return operator is Operator.NE
+    if operator is Operator.PR:
+        return True
+    if kind is FieldKind.TEXT:
+        actual, wanted = str(actual).casefold(), str(wanted).casefold()
+    result: bool
+    match operator:
+        case Operator.EQ:
+            result = actual == wanted
+        case Operator.NE:
+            result = actual != wanted
+        case Operator.CO:
+            result = str(wanted) in str(actual)
+        case Operator.SW:
+            result = str(actual).startswith(str(wanted))
+        case Operator.EW:
+            result = str(actual).endswith(str(wanted))
+        case Operator.GT:
+            result = actual > wanted  # type: ignore[operator]
+        case Operator.GE:
+            result = actual >= wanted  # type: ignore[operator]
+        case Operator.LT:
+            result = actual < wanted  # type: ignore[operator]
+        case _:
+            result = actual <= wanted  # type: ignore[operator]
+    return result
+
+
+def matches(predicate: Predicate | None, user: StaffUser) -> bool:
+    """Evaluate ``predicate`` for one account: the reference the SQL translation must equal."""
+    match predicate:
+        case None:
+            return True
+        case Constant(value):
+            return value
+        case Negation(term):
+            return not matches(term, user)
+        case AllOf(terms):
+            return all(matches(term, user) for term in terms)
+        case AnyOf(terms):
+            return any(matches(term, user) for term in terms)
+        case FieldTest(field, operator, value):
+            return _compare(FIELD_KINDS[field], field_value(user, field), operator, value)
+    raise TypeError(predicate)

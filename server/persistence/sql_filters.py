@@ -1,0 +1,139 @@
+"""Staff predicates as SQL, for SQLite and PostgreSQL alike. Values are always bound
+parameters; column names come only from the fixed table below."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+from piccolo.querystring import QueryString
+
+from server.domain.query import (
+    FIELD_KINDS,
+    AllOf,
+    AnyOf,
+    Constant,
+    FieldKind,
+    FieldTest,
+    Negation,
+    Operator,
+    Predicate,
+)
+
+__all__ = ["order_by", "where"]
+
+_COLUMNS = {
+    "id": "id",
+    "user_name": "user_name",
+    "given_name": "given_name",
+    "family_name": "family_name",
+    "email": "email",
+    "cell_phone": "cell_phone",
+    "external_id": "external_id",
+    "active": "active",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+}
+_ORDERING = {
+    Operator.EQ: "=",
+    Operator.NE: "<>",
+    Operator.GT: ">",
+    Operator.GE: ">=",
+    Operator.LT: "<",
+    Operator.LE: "<=",
+}
+
+
+def _substring(left: str, value: str, operator: Operator, *, sqlite: bool) -> QueryString:
+    """co / sw / ew without LIKE, whose case rules differ between SQLite and PostgreSQL."""
+    if not value:
+        return QueryString("1 = 1")
+    size = len(value)
+    if operator is Operator.CO:
+        function = "instr" if sqlite else "strpos"
+        return QueryString(f"{function}({left}, {{}}) > 0", value)
+    if operator is Operator.SW:
+        return QueryString(f"substr({left}, 1, {{}}) = {{}}", size, value)
+    if sqlite:
+        return QueryString(f"substr({left}, -{{}}) = {{}}", size, value)
+    return QueryString(f"right({left}, {{}}) = {{}}", size, value)
+
+
+def _parameter(value: object, *, sqlite: bool) -> object:
+    """SQLite stores UUIDs and instants as text (piccolo's format); PostgreSQL takes objects."""
+    if isinstance(value, datetime):
+        moment = value.astimezone(UTC)
+        # The text sqlite3 writes for a datetime, so comparisons line up with stored values.
+        return moment.isoformat(sep=" ") if sqlite else moment
+    return value
+
+
+def _folded_column(field: str) -> str:
+    """The casefolded copy of a case-insensitive column (``user_name_key`` carries the
+    per-practice unique index, so userName equality is an index lookup)."""
+    if field == "cell_phone":
+        return "lower(cell_phone)"  # digits and symbols: nothing to fold beyond ASCII
+    return f"{_COLUMNS[field]}_key"
+
+
+def _field_test(test: FieldTest, *, sqlite: bool) -> QueryString:
+    column = _COLUMNS[test.field]
+    kind = FIELD_KINDS[test.field]
+    present = (
+        f"({column} IS NOT NULL AND {column} <> '')"
+        if kind
+        in {
+            FieldKind.TEXT,
+            FieldKind.EXACT,
+        }
+        else f"{column} IS NOT NULL"
+    )
+    if test.operator is Operator.PR:
+        return QueryString(present)
+    value: object = test.value
+    if test.field == "id":
+        try:
+            value = str(UUID(str(value))) if sqlite else UUID(str(value))
+        except ValueError:
+            return QueryString("1 = 0" if test.operator is not Operator.NE else "1 = 1")
+    left, bound = column, _parameter(value, sqlite=sqlite)
+    if kind is FieldKind.TEXT:
+        left, bound = _folded_column(test.field), str(value).casefold()
+    if test.operator in {Operator.CO, Operator.SW, Operator.EW}:
+        condition = _substring(left, str(bound), test.operator, sqlite=sqlite)
+    else:
+        sql_operator = "=" if test.operator is Operator.NE else _ORDERING[test.operator]
+        condition = QueryString(f"{left} {sql_operator} {{}}", bound)
+    if test.operator is Operator.NE:
+        # Absent values are "not equal" too (see server.domain.query.matches).
+        return QueryString(f"NOT ({present} AND {{}})", condition)
+    return QueryString(f"({present} AND {{}})", condition)
+
+
+def where(predicate: Predicate, *, sqlite: bool) -> QueryString:
+    match predicate:
+        case Constant(value):
+            return QueryString("1 = 1" if value else "1 = 0")
+        case Negation(term):
+            return QueryString("NOT ({})", where(term, sqlite=sqlite))
+        case AllOf(terms) | AnyOf(terms):
+            joiner = " AND " if isinstance(predicate, AllOf) else " OR "
+            parts = [where(term, sqlite=sqlite) for term in terms]
+            template = joiner.join("({})" for _ in parts)
+            return QueryString(template or "1 = 1", *parts)
+        case FieldTest():
+            return _field_test(predicate, sqlite=sqlite)
+    raise TypeError(predicate)
+
+
+def order_by(field: str | None, *, descending: bool) -> str:
+    """ORDER BY with ``created_at, id`` last, so pages are stable (RFC 7644 §3.4.2.4)."""
+    direction = "DESC" if descending else "ASC"
+    keys = []
+    if field is not None:
+        column = _COLUMNS[field]
+        expression = _folded_column(field) if FIELD_KINDS[field] is FieldKind.TEXT else column
+        # NULLs sort last either way, on both databases.
+        keys.append(f"({column} IS NULL) ASC, {expression} {direction}")
+    keys.append("created_at ASC, id ASC")
+    return ", ".join(keys)
