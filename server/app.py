@@ -17,9 +17,12 @@ from server.persistence.store import open_store
 from server.practices.controller import ScimConfigController
 from server.scim.discovery import DiscoveryController
 from server.scim.errors import SCIM_EXCEPTION_HANDLERS
+from server.scim.groups import GroupsController
+from server.scim.root import RootSearchController
 from server.scim.users import UsersController
 from server.services import Services
 from server.settings import Settings
+from server.staff.controller import StaffController
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -56,12 +59,24 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Lit
 
     scim = Router(
         path="/",
-        route_handlers=[UsersController, DiscoveryController],
+        route_handlers=[
+            UsersController,
+            GroupsController,
+            DiscoveryController,
+            RootSearchController,
+        ],
         exception_handlers=SCIM_EXCEPTION_HANDLERS,
         include_in_schema=False,
     )
     return Litestar(
-        route_handlers=[healthz, readyz, TokenController, ScimConfigController, scim],
+        route_handlers=[
+            healthz,
+            readyz,
+            TokenController,
+            ScimConfigController,
+            StaffController,
+            scim,
+        ],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
         lifespan=[lifespan],
         exception_handlers={500: _internal_error},

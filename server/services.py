@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from server.auth.service import TokenService
+from server.domain.groups import GroupService
 from server.domain.ports import Store  # runtime: Litestar inspects injected types
 from server.domain.provisioning import ProvisioningService
+from server.domain.staff_admin import StaffAdminService
 from server.practices.service import PracticeService
 from server.settings import Settings
 
@@ -20,6 +22,8 @@ class Services:
     practices: PracticeService
     tokens: TokenService
     provisioning: ProvisioningService
+    groups: GroupService
+    staff_admin: StaffAdminService
 
     @classmethod
     def build(cls, store: Store, settings: Settings) -> Services:
@@ -29,4 +33,6 @@ class Services:
             practices=PracticeService(store, settings),
             tokens=TokenService(store, token_ttl_seconds=settings.access_token_ttl_seconds),
             provisioning=ProvisioningService(store),
+            groups=GroupService(store),
+            staff_admin=StaffAdminService(store),
         )

@@ -5,18 +5,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from contextlib import AbstractAsyncContextManager
     from datetime import datetime
     from uuid import UUID
 
+    from server.domain.groups import GroupRecord
     from server.domain.practices import AccessToken, AuditEntry, Practice, ScimConfig
-    from server.domain.query import StaffQuery
+    from server.domain.query import ResourceQuery, StaffQuery
     from server.domain.staff import StaffUser
+    from server.domain.staff_admin import Location
 
 __all__ = [
     "AuditRepository",
+    "GroupRepository",
+    "LocationRepository",
     "PracticeRepository",
     "ScimConfigRepository",
+    "SessionRepository",
     "StaffRepository",
     "Store",
     "TokenRepository",
@@ -71,6 +77,66 @@ class StaffRepository(Protocol):
 
     async def find_admin_by_api_key(self, api_key_hash: str) -> StaffUser | None: ...
 
+    async def list_all(self, practice_id: UUID) -> list[StaffUser]:
+        """Every account of the practice, SCIM-provisioned or not, oldest first."""
+        ...
+
+    async def visible_ids(self, practice_id: UUID, user_ids: Collection[UUID]) -> set[UUID]:
+        """Which of ``user_ids`` are SCIM-visible accounts of the practice."""
+        ...
+
+
+class GroupRepository(Protocol):
+    async def add(self, group: GroupRecord) -> None:
+        """Insert with members; ``UniquenessConflict`` when the displayName is taken."""
+        ...
+
+    async def get(
+        self, practice_id: UUID, group_id: UUID, *, with_members: bool
+    ) -> GroupRecord | None: ...
+
+    async def search(
+        self, practice_id: UUID, query: ResourceQuery, *, with_members: bool
+    ) -> tuple[int, list[GroupRecord]]: ...
+
+    async def update(self, group: GroupRecord, *, expected_version: int) -> GroupRecord: ...
+    async def delete(self, practice_id: UUID, group_id: UUID) -> None: ...
+
+    async def of_users(
+        self, practice_id: UUID, user_ids: Collection[UUID]
+    ) -> dict[UUID, list[tuple[UUID, str]]]:
+        """Each user's groups as (id, displayName)."""
+        ...
+
+    async def remove_member(self, practice_id: UUID, user_id: UUID) -> None: ...
+
+
+class LocationRepository(Protocol):
+    async def add(self, location: Location) -> None: ...
+    async def list(self, practice_id: UUID) -> list[Location]: ...
+
+    async def assigned(
+        self, practice_id: UUID, staff_ids: Collection[UUID]
+    ) -> dict[UUID, tuple[UUID, ...]]: ...
+
+    async def assign(
+        self, practice_id: UUID, staff_id: UUID, location_ids: tuple[UUID, ...]
+    ) -> None:
+        """Replace the staff member's locations."""
+        ...
+
+
+class SessionRepository(Protocol):
+    async def add(
+        self, practice_id: UUID, staff_id: UUID, token_hash: str, expires_at: datetime
+    ) -> UUID: ...
+
+    async def find_active(self, token_hash: str, now: datetime) -> tuple[UUID, UUID] | None:
+        """(practice id, staff id) of an unexpired session whose account is active."""
+        ...
+
+    async def revoke_for_user(self, practice_id: UUID, staff_id: UUID) -> int: ...
+
 
 class AuditRepository(Protocol):
     async def record(self, entry: AuditEntry) -> None: ...
@@ -90,6 +156,12 @@ class Store(Protocol):
     def staff(self) -> StaffRepository: ...
     @property
     def audit(self) -> AuditRepository: ...
+    @property
+    def groups(self) -> GroupRepository: ...
+    @property
+    def locations(self) -> LocationRepository: ...
+    @property
+    def sessions(self) -> SessionRepository: ...
 
     def transaction(self) -> AbstractAsyncContextManager[None]: ...
     async def ping(self) -> None: ...

@@ -16,7 +16,7 @@ from server.domain.errors import InvalidValue, NotFound, PreconditionFailed, Uni
 from server.domain.staff import AccessLevel, StaffProfile, StaffUser
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Collection
 
     from server.domain.ports import Store
     from server.domain.query import StaffQuery
@@ -94,7 +94,7 @@ class ProvisioningService:
             raise NotFound(f"no user {user_id}")
         return user
 
-    async def list(self, practice_id: UUID, query: StaffQuery) -> tuple[int, list[StaffUser]]:
+    async def search(self, practice_id: UUID, query: StaffQuery) -> tuple[int, list[StaffUser]]:
         return await self._store.staff.list_scim(practice_id, query)
 
     async def modify(
@@ -103,16 +103,16 @@ class ProvisioningService:
         user_id: UUID,
         change: Callable[[StaffUser], StaffProfile],
         *,
-        expected_version: int | None = None,
+        expected_versions: Collection[int] | None = None,
     ) -> StaffUser:
         """Apply ``change`` (a pure function of the current account) atomically.
 
-        ``expected_version`` carries an ``If-Match`` precondition; without one the write is
+        ``expected_versions`` carries an ``If-Match`` precondition; without one the write is
         still guarded by the version that was read, so a concurrent writer is never lost.
         """
         async with self._store.transaction():
             current = await self.get(practice_id, user_id)
-            if expected_version is not None and expected_version != current.version:
+            if expected_versions is not None and current.version not in expected_versions:
                 raise PreconditionFailed(f"user {user_id} is at version {current.version}")
             profile = _checked(change(current))
             if profile == current.profile:
@@ -120,15 +120,19 @@ class ProvisioningService:
             updated = replace(
                 current, profile=profile, version=current.version + 1, updated_at=self._now()
             )
-            return await self._store.staff.update(updated, expected_version=current.version)
+            written = await self._store.staff.update(updated, expected_version=current.version)
+            if current.profile.active and not profile.active:
+                # Deactivation blocks sign-in at once: sessions die in the same transaction.
+                await self._store.sessions.revoke_for_user(practice_id, user_id)
+            return written
 
     async def delete(
-        self, practice_id: UUID, user_id: UUID, *, expected_version: int | None = None
+        self, practice_id: UUID, user_id: UUID, *, expected_versions: Collection[int] | None = None
     ) -> None:
         """RFC 7644 §3.6 for SCIM; the account itself stays, deactivated, for the records."""
         async with self._store.transaction():
             current = await self.get(practice_id, user_id)
-            if expected_version is not None and expected_version != current.version:
+            if expected_versions is not None and current.version not in expected_versions:
                 raise PreconditionFailed(f"user {user_id} is at version {current.version}")
             deleted = replace(
                 current,
@@ -138,3 +142,5 @@ class ProvisioningService:
                 updated_at=self._now(),
             )
             await self._store.staff.update(deleted, expected_version=current.version)
+            await self._store.groups.remove_member(practice_id, user_id)
+            await self._store.sessions.revoke_for_user(practice_id, user_id)

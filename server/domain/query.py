@@ -26,6 +26,7 @@ __all__ = [
     "Negation",
     "Operator",
     "Predicate",
+    "ResourceQuery",
     "StaffQuery",
     "field_value",
     "matches",
@@ -61,6 +62,8 @@ FIELD_KINDS: dict[str, FieldKind] = {
     "cell_phone": FieldKind.TEXT,
     "external_id": FieldKind.EXACT,
     "active": FieldKind.BOOLEAN,
+    "display_name": FieldKind.TEXT,
+    "member": FieldKind.EXACT,
     "created_at": FieldKind.INSTANT,
     "updated_at": FieldKind.INSTANT,
 }
@@ -99,12 +102,15 @@ Predicate = FieldTest | AllOf | AnyOf | Negation | Constant
 
 
 @dataclass(frozen=True, slots=True)
-class StaffQuery:
+class ResourceQuery:
     predicate: Predicate | None = None
     sort_field: str | None = None
     descending: bool = False
     offset: int = 0
     limit: int = 100
+
+
+StaffQuery = ResourceQuery  # the name the first callers used
 
 
 def field_value(user: StaffUser, field: str) -> str | bool | datetime | None:

@@ -9,10 +9,17 @@ database never sees a value it cannot compare.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from scim2_models import InvalidFilterException, Path, ScimFilter
+from scim2_models import (
+    InvalidFilterException,
+    Path,
+    SCIMException,
+    ScimFilter,
+    TooManyException,
+)
 from scim2_models.path.expressions import (
     AttrPath,
     Comparison,
@@ -35,16 +42,33 @@ from server.domain.query import (
     Operator,
     Predicate,
 )
-from server.mapping.schema import UserModel
+from server.mapping.schema import GroupModel, UserModel
 
-__all__ = ["MAX_FILTER_LENGTH", "parse_filter", "sort_field"]
+__all__ = [
+    "GROUP_FILTERS",
+    "MAX_FILTER_LENGTH",
+    "USER_FILTERS",
+    "FilterSchema",
+    "parse_filter",
+    "sort_field",
+]
 
 MAX_FILTER_LENGTH = 4096
 MAX_FILTER_TERMS = 64
-_CORE_URN = "urn:ietf:params:scim:schemas:core:2.0:user"
 
-# Attribute path (lower case, sub-attribute after a dot) -> staff field.
-_FIELDS = {
+
+@dataclass(frozen=True, slots=True)
+class FilterSchema:
+    """How one resource type's attribute paths (lower case, sub-attribute after a dot) map to
+    stored fields, and which sub-attributes have one fixed value wherever they exist."""
+
+    model: Any
+    core_urn: str
+    fields: dict[str, str]
+    fixed: dict[str, tuple[str, object]] = field(default_factory=dict)
+
+
+_USER_FIELDS = {
     "id": "id",
     "username": "user_name",
     "externalid": "external_id",
@@ -58,28 +82,52 @@ _FIELDS = {
     "meta.created": "created_at",
     "meta.lastmodified": "updated_at",
 }
-# Sub-attributes with one fixed value wherever the element exists: the platform keeps one work
-# email (always primary) and one mobile number.
-_FIXED = {
-    "emails.type": ("email", "work"),
-    "emails.primary": ("email", True),
-    "phonenumbers.type": ("cell_phone", "mobile"),
-    "meta.resourcetype": ("id", "User"),
-}
+# The platform keeps one work email (always primary) and one mobile number.
+USER_FILTERS = FilterSchema(
+    model=UserModel,
+    core_urn="urn:ietf:params:scim:schemas:core:2.0:user",
+    fields=_USER_FIELDS,
+    fixed={
+        "emails.type": ("email", "work"),
+        "emails.primary": ("email", True),
+        "phonenumbers.type": ("cell_phone", "mobile"),
+        "meta.resourcetype": ("id", "User"),
+    },
+)
+
+GROUP_FILTERS = FilterSchema(
+    model=GroupModel,
+    core_urn="urn:ietf:params:scim:schemas:core:2.0:group",
+    fields={
+        "id": "id",
+        "displayname": "display_name",
+        "externalid": "external_id",
+        "members": "member",
+        "members.value": "member",
+        "meta.created": "created_at",
+        "meta.lastmodified": "updated_at",
+    },
+    fixed={"members.type": ("member", "User"), "meta.resourcetype": ("id", "Group")},
+)
 
 
-def _key(path: AttrPath, parent: str | None = None) -> str:
-    if path.uri and path.uri.lower() != _CORE_URN:
+def _generic(generic: Any, schema: FilterSchema) -> Any:
+    """``Path`` or ``ScimFilter`` bound to the schema's model (chosen at run time)."""
+    return generic[schema.model]
+
+
+def _key(schema: FilterSchema, path: AttrPath, parent: str | None = None) -> str:
+    if path.uri and path.uri.lower() != schema.core_urn:
         return f"{path.uri.lower()}:{path.attr.lower()}"
     names = [parent, path.attr, path.sub_attr] if parent else [path.attr, path.sub_attr]
     return ".".join(n.lower() for n in names if n)
 
 
-def _declared(path: AttrPath, parent: str | None) -> bool:
+def _declared(schema: FilterSchema, path: AttrPath, parent: str | None) -> bool:
     text = f"{parent}.{path.attr}" if parent else str(path)
     try:
-        return Path[UserModel](text).resolve() is not None
-    except (ValueError, TypeError):
+        return _generic(Path, schema)(text).resolve() is not None
+    except (ValueError, TypeError, SCIMException):
         return False
 
 
@@ -126,71 +174,78 @@ def _fixed(field: str, constant: object, operator: Operator, raw: Any) -> Predic
     return present if holds else Constant(value=False)
 
 
-def _test(path: AttrPath, operator: Operator, raw: Any, parent: str | None) -> Predicate:
-    key = _key(path, parent)
-    if key in _FIXED:
-        fixed_field, constant = _FIXED[key]
+def _test(
+    schema: FilterSchema, path: AttrPath, operator: Operator, raw: Any, parent: str | None
+) -> Predicate:
+    key = _key(schema, path, parent)
+    if key in schema.fixed:
+        fixed_field, constant = schema.fixed[key]
         return _fixed(fixed_field, constant, operator, raw)
-    field = _FIELDS.get(key)
+    field = schema.fields.get(key)
     if field is None:
-        if not _declared(path, parent):
+        if not _declared(schema, path, parent):
             raise InvalidFilterException(detail=f"unknown attribute {key!r}")
         return Constant(value=operator is Operator.NE)
     if operator is Operator.PR:
         return FieldTest(field, operator)
+    if field == "member" and operator is not Operator.EQ:
+        raise InvalidFilterException(detail="members.value only compares with eq")
     kind = FIELD_KINDS[field]
     return FieldTest(field, operator, _value(kind, operator, raw, key))
 
 
-def _translate(node: FilterNode, parent: str | None, budget: list[int]) -> Predicate:
+def _translate(
+    schema: FilterSchema, node: FilterNode, parent: str | None, budget: list[int]
+) -> Predicate:
     budget[0] -= 1
     if budget[0] < 0:
-        raise InvalidFilterException(detail=f"the filter has more than {MAX_FILTER_TERMS} terms")
+        raise TooManyException(detail=f"the filter has more than {MAX_FILTER_TERMS} terms")
     match node:
         case Comparison(attr_path=path, op=op, value=raw):
-            return _test(path, Operator(op.value), raw, parent)
+            return _test(schema, path, Operator(op.value), raw, parent)
         case Present(attr_path=path):
-            return _test(path, Operator.PR, None, parent)
+            return _test(schema, path, Operator.PR, None, parent)
         case Not(expr=inner):
-            return Negation(_translate(inner, parent, budget))
+            return Negation(_translate(schema, inner, parent, budget))
         case LogicalExpr(op=op, terms=terms):
-            parts = tuple(_translate(term, parent, budget) for term in terms)
+            parts = tuple(_translate(schema, term, parent, budget) for term in terms)
             return AllOf(parts) if op is LogicalOperator.and_ else AnyOf(parts)
         case ValuePath(attr_path=path, val_filter=inner):
             # Every kept multi-valued attribute holds at most one element, so "some element
             # matches" is: the element exists, and the inner filter holds for it.
-            parent_key = _key(path)
-            element = _FIELDS.get(parent_key)
+            parent_key = _key(schema, path)
+            element = schema.fields.get(parent_key)
             if element is None:
-                if not _declared(path, None):
+                if not _declared(schema, path, None):
                     raise InvalidFilterException(detail=f"unknown attribute {parent_key!r}")
                 return Constant(value=False)
-            inner_predicate = _translate(inner, parent_key, budget)
+            inner_predicate = _translate(schema, inner, parent_key, budget)
             return AllOf((FieldTest(element, Operator.PR), inner_predicate))
     raise InvalidFilterException(detail="unsupported filter expression")
 
 
-def parse_filter(text: str) -> Predicate:
+def parse_filter(text: str, schema: FilterSchema = USER_FILTERS) -> Predicate:
     if len(text) > MAX_FILTER_LENGTH:
-        raise InvalidFilterException(detail="the filter is too long")
+        raise TooManyException(detail="the filter is too long")
     try:
-        node = ScimFilter[UserModel](text).ast
+        node = _generic(ScimFilter, schema)(text).ast
     except InvalidFilterException:
         raise
     except (ValueError, TypeError, RecursionError) as error:
         raise InvalidFilterException(detail=f"invalid filter: {error}") from None
-    return _translate(node, None, [MAX_FILTER_TERMS])
+    return _translate(schema, node, None, [MAX_FILTER_TERMS])
 
 
-def sort_field(text: str) -> str | None:
+def sort_field(text: str, schema: FilterSchema = USER_FILTERS) -> str | None:
     """The staff field ``sortBy`` names; None for a declared attribute the platform does not
     keep (every account ties, RFC 7644 §3.4.2.3); invalidValue-worthy names raise ValueError."""
     try:
-        path = Path[UserModel](text.strip())
+        path = _generic(Path, schema)(text.strip())
         binding = path.resolve()
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, SCIMException):
         binding = None
     if binding is None:
         raise ValueError(f"cannot sort by unknown attribute {text[:80]!r}")
-    lowered = text.strip().lower().removeprefix(_CORE_URN + ":")
-    return _FIELDS.get(lowered)
+    lowered = text.strip().lower().removeprefix(schema.core_urn + ":")
+    field = schema.fields.get(lowered)
+    return None if field == "member" else field

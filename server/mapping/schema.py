@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from scim2_models import EnterpriseUser, ScimPolicy, User
+from scim2_models import EnterpriseUser, Group, ScimPolicy, User
 
-__all__ = ["SCIM_POLICY", "UserModel"]
+__all__ = ["SCIM_POLICY", "GroupModel", "UserModel"]
 
 #: Users may carry the enterprise extension; its attributes are read and then ignored.
 UserModel: Any = User[EnterpriseUser]
+GroupModel: Any = Group
 
 #: Identity providers send attributes we do not keep (ignored, never an error), Entra
 #: removes members by value and adds to filtered paths that do not exist yet

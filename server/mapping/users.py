@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from scim2_models import Email, Meta, Name, PhoneNumber, User
+from scim2_models import Email, GroupMembership, Meta, Name, PhoneNumber, User
 
 from server.domain.staff import StaffProfile
 
@@ -76,8 +76,14 @@ def profile_from_scim(user: User[Any]) -> StaffProfile:
     )
 
 
-def scim_from_staff(staff: StaffUser, *, location: str) -> User[Any]:
-    """Outbound: the staff account as a SCIM User carrying only the accepted attributes."""
+def scim_from_staff(
+    staff: StaffUser,
+    *,
+    location: str,
+    groups: Sequence[tuple[str, str, str]] = (),
+) -> User[Any]:
+    """Outbound: the staff account as a SCIM User carrying only the accepted attributes, plus
+    its (read-only) groups as (id, displayName, location)."""
     profile = staff.profile
     name = None
     if profile.given_name is not None or profile.family_name is not None:
@@ -92,6 +98,11 @@ def scim_from_staff(staff: StaffUser, *, location: str) -> User[Any]:
         phone_numbers=(
             [PhoneNumber(value=profile.cell_phone, type="mobile")] if profile.cell_phone else None
         ),
+        groups=[
+            GroupMembership(value=gid, display=name, ref=ref, type="direct")
+            for gid, name, ref in groups
+        ]
+        or None,
         meta=Meta(
             resource_type="User",
             created=staff.created_at,

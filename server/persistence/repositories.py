@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from piccolo.querystring import QueryString
 
@@ -20,8 +21,8 @@ from server.persistence.rows import (
 from server.persistence.sql_filters import order_by, where
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from datetime import datetime
-    from uuid import UUID
 
     from server.domain.practices import AccessToken, AuditEntry, Practice, ScimConfig
     from server.domain.query import StaffQuery
@@ -230,6 +231,33 @@ class PiccoloStaffRepository:
             msg = f"staff user {user.id} changed since version {expected_version}"
             raise PreconditionFailed(msg)
         return user
+
+    async def list_all(self, practice_id: UUID) -> list[StaffUser]:
+        table = self._table
+        rows = (
+            await table.select()
+            .where(table.practice_id == practice_id)
+            .order_by(table.created_at)
+            .order_by(table.id)
+            .run()
+        )
+        return [staff_from_row(row) for row in rows]
+
+    async def visible_ids(self, practice_id: UUID, user_ids: Collection[UUID]) -> set[UUID]:
+        if not user_ids:
+            return set()
+        table = self._table
+        rows = (
+            await table.select(table.id)
+            .where(
+                (table.practice_id == practice_id)
+                & table.id.is_in(list(user_ids))
+                & (table.scim_provisioned == True)  # noqa: E712
+                & (table.scim_deleted == False)  # noqa: E712
+            )
+            .run()
+        )
+        return {row["id"] if isinstance(row["id"], UUID) else UUID(str(row["id"])) for row in rows}
 
     async def find_admin_by_api_key(self, api_key_hash: str) -> StaffUser | None:
         table = self._table

@@ -33,6 +33,7 @@ _COLUMNS = {
     "active": "active",
     "created_at": "created_at",
     "updated_at": "updated_at",
+    "display_name": "display_name",
 }
 _ORDERING = {
     Operator.EQ: "=",
@@ -76,7 +77,21 @@ def _folded_column(field: str) -> str:
     return f"{_COLUMNS[field]}_key"
 
 
+def _membership(test: FieldTest, *, sqlite: bool) -> QueryString:
+    """``members[value eq "id"]`` / ``members pr`` on groups: a membership row exists."""
+    exists = "EXISTS (SELECT 1 FROM group_member gm WHERE gm.group_id = scim_group.id"
+    if test.operator is Operator.PR:
+        return QueryString(f"{exists})")
+    try:
+        member = UUID(str(test.value))
+    except ValueError:
+        return QueryString("1 = 0")
+    return QueryString(f"{exists} AND gm.staff_id = {{}})", str(member) if sqlite else member)
+
+
 def _field_test(test: FieldTest, *, sqlite: bool) -> QueryString:
+    if test.field == "member":
+        return _membership(test, sqlite=sqlite)
     column = _COLUMNS[test.field]
     kind = FIELD_KINDS[test.field]
     present = (

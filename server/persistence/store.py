@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from server.persistence.engine import close_engine, create_engine, start_engine
+from server.persistence.groups import PiccoloGroupRepository
 from server.persistence.migrate import apply_migrations
 from server.persistence.repositories import (
     PiccoloAuditRepository,
@@ -17,6 +18,7 @@ from server.persistence.repositories import (
     PiccoloStaffRepository,
     PiccoloTokenRepository,
 )
+from server.persistence.staff_extras import PiccoloLocationRepository, PiccoloSessionRepository
 from server.persistence.tables import bind_tables
 
 if TYPE_CHECKING:
@@ -37,6 +39,9 @@ class PiccoloStore:
         self.tokens = PiccoloTokenRepository(tables)
         self.staff = PiccoloStaffRepository(tables)
         self.audit = PiccoloAuditRepository(tables)
+        self.groups = PiccoloGroupRepository(tables)
+        self.locations = PiccoloLocationRepository(tables)
+        self.sessions = PiccoloSessionRepository(tables)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

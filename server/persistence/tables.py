@@ -19,8 +19,13 @@ __all__ = [
     "AccessTokenTable",
     "AuditEventTable",
     "BoundTables",
+    "GroupMemberTable",
+    "GroupTable",
+    "LocationTable",
     "PracticeTable",
     "ScimConfigTable",
+    "StaffLocationTable",
+    "StaffSessionTable",
     "StaffUserTable",
     "bind_tables",
 ]
@@ -97,6 +102,51 @@ class AuditEventTable(Table, tablename="audit_event"):
     created_at = Timestamptz()
 
 
+class GroupTable(Table, tablename="scim_group"):
+    id = UUID(primary_key=True)
+    practice_id = UUID(index=True)
+    display_name = Varchar(length=256)
+    # casefolded displayName, unique per practice (index in a migration)
+    display_name_key = Varchar(length=256)
+    external_id = Varchar(length=256, null=True, default=None)
+    version = Integer(default=1)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class GroupMemberTable(Table, tablename="group_member"):
+    id = UUID(primary_key=True)
+    practice_id = UUID()
+    group_id = UUID(index=True)
+    staff_id = UUID(index=True)
+    position = Integer(default=0)
+
+
+class LocationTable(Table, tablename="location"):
+    id = UUID(primary_key=True)
+    practice_id = UUID(index=True)
+    name = Varchar(length=200)
+    created_at = Timestamptz()
+
+
+class StaffLocationTable(Table, tablename="staff_location"):
+    id = UUID(primary_key=True)
+    practice_id = UUID()
+    staff_id = UUID(index=True)
+    location_id = UUID()
+
+
+class StaffSessionTable(Table, tablename="staff_session"):
+    """Signed-in sessions of staff (the console and SSO create them); revoked on deactivation."""
+
+    id = UUID(primary_key=True)
+    practice_id = UUID()
+    staff_id = UUID(index=True)
+    token_hash = Varchar(length=64, unique=True, secret=True)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+
+
 @dataclass(frozen=True, slots=True)
 class BoundTables:
     practice: type[PracticeTable]
@@ -104,6 +154,11 @@ class BoundTables:
     access_token: type[AccessTokenTable]
     staff_user: type[StaffUserTable]
     audit_event: type[AuditEventTable]
+    group: type[GroupTable]
+    group_member: type[GroupMemberTable]
+    location: type[LocationTable]
+    staff_location: type[StaffLocationTable]
+    staff_session: type[StaffSessionTable]
 
 
 def _bind(table: type[_T], engine: Engine[Any]) -> type[_T]:
@@ -117,4 +172,9 @@ def bind_tables(engine: Engine[Any]) -> BoundTables:
         access_token=_bind(AccessTokenTable, engine),
         staff_user=_bind(StaffUserTable, engine),
         audit_event=_bind(AuditEventTable, engine),
+        group=_bind(GroupTable, engine),
+        group_member=_bind(GroupMemberTable, engine),
+        location=_bind(LocationTable, engine),
+        staff_location=_bind(StaffLocationTable, engine),
+        staff_session=_bind(StaffSessionTable, engine),
     )

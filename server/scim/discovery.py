@@ -1,4 +1,8 @@
-"""Discovery (RFC 7644 §4): what this server supports, stated truthfully."""
+"""Discovery (RFC 7644 §4): what this server supports and keeps, stated truthfully.
+
+``/Schemas`` lists only the attributes the platform keeps, so clients and conformance tools
+can tell that everything else is ignored.
+"""
 
 from __future__ import annotations
 
@@ -15,29 +19,78 @@ from scim2_models import (
     Context,
     ETag,
     Filter,
+    Group,
+    ListResponse,
     Meta,
     Patch,
+    ResourceType,
+    Schema,
     ServiceProviderConfig,
     Sort,
+    User,
 )
 
+from server.domain.errors import NotFound
 from server.scim.guard import authenticated_practice
 from server.scim.responses import scim_response
 from server.services import Services
 
-__all__ = ["DiscoveryController", "service_provider_config"]
+__all__ = ["DiscoveryController", "kept_schemas", "service_provider_config"]
+
+# Top-level attribute -> kept sub-attributes (None: simple attribute).
+_KEPT: dict[Any, dict[str, set[str] | None]] = {
+    User: {
+        "userName": None,
+        "name": {"givenName", "familyName"},
+        "active": None,
+        "emails": {"value", "type", "primary"},
+        "phoneNumbers": {"value", "type"},
+        "groups": {"value", "$ref", "display", "type"},
+    },
+    Group: {"displayName": None, "members": {"value", "$ref", "type"}},
+}
 
 
-def service_provider_config(
-    services: NamedDependency[Services], practice_id: FromPath[UUID]
-) -> ServiceProviderConfig:
+def _kept(resource: Any) -> Schema:
+    schema = resource.to_schema()
+    kept = _KEPT[resource]
+    attributes = []
+    for attribute in schema.attributes or []:
+        if attribute.name not in kept:
+            continue
+        subs = kept[attribute.name]
+        if subs is not None and attribute.sub_attributes:
+            wanted = [s for s in attribute.sub_attributes if s.name in subs]
+            attributes.append(attribute.model_copy(update={"sub_attributes": wanted}))
+        else:
+            attributes.append(attribute)
+    trimmed: Schema = schema.model_copy(update={"attributes": attributes})
+    return trimmed
+
+
+def kept_schemas() -> list[Schema]:
+    return [_kept(User), _kept(Group)]
+
+
+def _resource_types(base: str) -> list[ResourceType]:
+    types = []
+    for resource in (User, Group):
+        resource_type = ResourceType.from_resource(resource)
+        resource_type.meta = Meta(
+            resource_type="ResourceType", location=f"{base}/ResourceTypes/{resource_type.id}"
+        )
+        types.append(resource_type)
+    return types
+
+
+def service_provider_config(services: Services, practice_id: UUID) -> ServiceProviderConfig:
     base = services.settings.scim_base_url(str(practice_id))
     return ServiceProviderConfig(
         patch=Patch(supported=True),
         bulk=Bulk(supported=False, max_operations=0, max_payload_size=0),
         filter=Filter(supported=True, max_results=services.settings.max_page_size),
         change_password=ChangePassword(supported=False),
-        sort=Sort(supported=False),
+        sort=Sort(supported=True),
         etag=ETag(supported=True),
         authentication_schemes=[
             AuthenticationScheme(
@@ -61,6 +114,16 @@ def service_provider_config(
     )
 
 
+def _listing(kind: Any, resources: list[Any]) -> dict[str, Any]:
+    listing = ListResponse[kind](
+        total_results=len(resources),
+        start_index=1,
+        items_per_page=len(resources),
+        resources=resources,
+    )
+    return listing.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
+
+
 class DiscoveryController(Controller):
     path = "/scim/v2/{practice_id:uuid}"
     dependencies = {"practice": Provide(authenticated_practice)}  # noqa: RUF012
@@ -71,3 +134,43 @@ class DiscoveryController(Controller):
     ) -> Response[Any]:
         config = service_provider_config(services, practice)
         return scim_response(config.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
+
+    @get("/Schemas")
+    async def schemas(
+        self, practice: NamedDependency[UUID], services: NamedDependency[Services]
+    ) -> Response[Any]:
+        return scim_response(_listing(Schema, kept_schemas()))
+
+    @get("/Schemas/{schema_id:str}")
+    async def schema(
+        self,
+        practice: NamedDependency[UUID],
+        schema_id: FromPath[str],
+        services: NamedDependency[Services],
+    ) -> Response[Any]:
+        for schema in kept_schemas():
+            if schema.id == schema_id:
+                return scim_response(schema.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
+        raise NotFound(f"no schema {schema_id[:100]!r}")
+
+    @get("/ResourceTypes")
+    async def resource_types(
+        self, practice: NamedDependency[UUID], services: NamedDependency[Services]
+    ) -> Response[Any]:
+        base = services.settings.scim_base_url(str(practice))
+        return scim_response(_listing(ResourceType, _resource_types(base)))
+
+    @get("/ResourceTypes/{type_id:str}")
+    async def resource_type(
+        self,
+        practice: NamedDependency[UUID],
+        type_id: FromPath[str],
+        services: NamedDependency[Services],
+    ) -> Response[Any]:
+        base = services.settings.scim_base_url(str(practice))
+        for resource_type in _resource_types(base):
+            if resource_type.id == type_id:
+                return scim_response(
+                    resource_type.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
+                )
+        raise NotFound(f"no resource type {type_id[:100]!r}")

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from scim2_models import Context, ResponseParameters, SearchRequest
 
-from server.domain.query import StaffQuery
-from server.mapping.filters import parse_filter, sort_field
+from server.domain.query import ResourceQuery
+from server.mapping.filters import USER_FILTERS, FilterSchema, parse_filter, sort_field
 from server.mapping.schema import SCIM_POLICY
 from server.scim.errors import ScimRequestError
 from server.scim.requests import page_window
@@ -23,7 +23,7 @@ DEFAULT_PAGE_SIZE = 100
 
 @dataclass(frozen=True, slots=True)
 class ListParameters:
-    query: StaffQuery
+    query: ResourceQuery
     response: ResponseParameters[Any] | None
 
 
@@ -59,21 +59,22 @@ def _build(
     start_index: Any,
     count: Any,
     max_page_size: int,
-) -> StaffQuery:
+    schema: FilterSchema,
+) -> ResourceQuery:
     offset, limit = page_window(
         start_index,
         count,
         default=min(DEFAULT_PAGE_SIZE, max_page_size),
         maximum=max_page_size,
     )
-    predicate = parse_filter(str(filter_text)) if filter_text else None
+    predicate = parse_filter(str(filter_text), schema) if filter_text else None
     field = None
     if sort_by:
         try:
-            field = sort_field(str(sort_by))
+            field = sort_field(str(sort_by), schema)
         except ValueError as error:
             raise ScimRequestError(400, str(error), "invalidValue") from None
-    return StaffQuery(
+    return ResourceQuery(
         predicate=predicate,
         sort_field=field,
         descending=_sort_order(sort_order),
@@ -88,7 +89,9 @@ def response_parameters(request: Request[Any, Any, Any]) -> ResponseParameters[A
     return _response(_names(params.get("attributes")), _names(params.get("excludedAttributes")))
 
 
-def list_parameters(request: Request[Any, Any, Any], max_page_size: int) -> ListParameters:
+def list_parameters(
+    request: Request[Any, Any, Any], max_page_size: int, schema: FilterSchema = USER_FILTERS
+) -> ListParameters:
     params = request.query_params
     query = _build(
         filter_text=params.get("filter"),
@@ -97,11 +100,14 @@ def list_parameters(request: Request[Any, Any, Any], max_page_size: int) -> List
         start_index=params.get("startIndex"),
         count=params.get("count"),
         max_page_size=max_page_size,
+        schema=schema,
     )
     return ListParameters(query, response_parameters(request))
 
 
-def search_parameters(body: dict[str, Any], max_page_size: int) -> ListParameters:
+def search_parameters(
+    body: dict[str, Any], max_page_size: int, schema: FilterSchema = USER_FILTERS
+) -> ListParameters:
     """A ``POST .search`` body (RFC 7644 §3.4.3), read with the SearchRequest schema."""
     search: SearchRequest[Any] = SearchRequest.model_validate(
         body, scim_ctx=Context.SEARCH_REQUEST, scim_policy=SCIM_POLICY
@@ -113,5 +119,6 @@ def search_parameters(body: dict[str, Any], max_page_size: int) -> ListParameter
         start_index=search.start_index,
         count=search.count,
         max_page_size=max_page_size,
+        schema=schema,
     )
     return ListParameters(query, _response(search.attributes, search.excluded_attributes))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from server.scim.errors import ScimRequestError
@@ -10,7 +11,7 @@ from server.scim.errors import ScimRequestError
 if TYPE_CHECKING:
     from litestar import Request
 
-__all__ = ["if_match_version", "page_window", "read_json_object"]
+__all__ = ["entity_versions", "page_window", "read_json_object"]
 
 _MAX_DEPTH = 32
 # Beyond any result set, and still a 64-bit OFFSET on every database.
@@ -50,16 +51,23 @@ async def read_json_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return payload
 
 
-def if_match_version(header: str | None) -> int | None:
-    """The version an ``If-Match`` names (RFC 7232 §3.1); ``*`` or absent means no condition."""
+_ENTITY_TAG = re.compile(r'^(?:W/)?"([0-9]{1,18})"$')
+
+
+def entity_versions(header: str | None) -> frozenset[int] | None:
+    """The versions an ``If-Match`` / ``If-None-Match`` list names (RFC 7232 §3.1-3.2).
+
+    None means no condition (header absent or ``*``). A tag this server never issued names
+    no version, so it can match nothing.
+    """
     if header is None or header.strip() == "*":
         return None
-    tag = header.strip().removeprefix("W/").strip('"')
-    try:
-        return int(tag)
-    except ValueError:
-        # A tag we never issued cannot match the current version.
-        return -1
+    versions = set()
+    for tag in header.split(","):
+        match = _ENTITY_TAG.match(tag.strip())
+        if match:
+            versions.add(int(match.group(1)))
+    return frozenset(versions)
 
 
 def page_window(start_index: Any, count: Any, *, default: int, maximum: int) -> tuple[int, int]:

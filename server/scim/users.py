@@ -8,10 +8,11 @@ from uuid import UUID
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
-from scim2_models import Context, ListResponse, PatchOp, User
+from scim2_models import Context, ListResponse, User
 
 from server.domain.provisioning import parse_user_id
 from server.domain.staff import StaffProfile, StaffUser
+from server.mapping.inbound import USER_PROFILE, accepted_resource
 from server.mapping.schema import SCIM_POLICY, UserModel
 from server.mapping.users import profile_from_scim, scim_from_staff
 from server.scim.guard import authenticated_practice
@@ -21,55 +22,87 @@ from server.scim.query import (
     response_parameters,
     search_parameters,
 )
-from server.scim.requests import if_match_version, read_json_object
+from server.scim.requests import read_json_object
+from server.scim.resources import (
+    check_if_none_match,
+    if_match,
+    location,
+    not_modified,
+    read_patch,
+    resource_response,
+)
 from server.scim.responses import scim_response
 from server.services import Services
 
-__all__ = ["UsersController"]
+__all__ = ["UsersController", "user_resources"]
 
 
-def _location(services: NamedDependency[Services], staff: StaffUser) -> str:
-    return f"{services.settings.scim_base_url(str(staff.practice_id))}/Users/{staff.id}"
+async def user_resources(
+    services: Services, practice: UUID, users: list[StaffUser]
+) -> list[User[Any]]:
+    """Users as SCIM resources, each with its groups (one query for the whole page)."""
+    memberships = await services.store.groups.of_users(practice, [u.id for u in users])
+    return [
+        scim_from_staff(
+            user,
+            location=location(services, practice, "Users", user.id),
+            groups=[
+                (str(gid), name, location(services, practice, "Groups", gid))
+                for gid, name in memberships.get(user.id, [])
+            ],
+        )
+        for user in users
+    ]
 
 
-def _dump(
-    services: NamedDependency[Services],
-    staff: StaffUser,
-    request: Request[Any, Any, Any],
-    context: Context,
-) -> dict[str, Any]:
-    resource = scim_from_staff(staff, location=_location(services, staff))
-    return resource.model_dump(scim_ctx=context, response_parameters=response_parameters(request))
+def _minimal(request: Request[Any, Any, Any]) -> bool:
+    """RFC 7240 ``Prefer: return=minimal``: the client asked for no content."""
+    return "return=minimal" in request.headers.get("prefer", "").replace(" ", "").lower()
 
 
-def _resource_response(
-    services: NamedDependency[Services],
+async def _respond(
+    services: Services,
+    practice: UUID,
     staff: StaffUser,
     request: Request[Any, Any, Any],
     context: Context,
     *,
     status: int = 200,
 ) -> Response[Any]:
-    headers = {"ETag": staff.etag}
-    if status == 201:
-        headers["Location"] = _location(services, staff)
-    return scim_response(_dump(services, staff, request, context), status=status, headers=headers)
+    if status == 200 and _minimal(request):
+        return scim_response(None, status=204, headers={"ETag": staff.etag})
+    [resource] = await user_resources(services, practice, [staff])
+    return resource_response(
+        resource,
+        etag=staff.etag,
+        context=context,
+        parameters=response_parameters(request),
+        status=status,
+        created_at=location(services, practice, "Users", staff.id) if status == 201 else None,
+    )
 
 
 async def _listing(services: Services, practice: UUID, parameters: ListParameters) -> Response[Any]:
-    """A ListResponse page (RFC 7644 §3.4.2), integer counters and 1-based startIndex."""
+    """A ListResponse page (RFC 7644 §3.4.2): integer counters, 1-based startIndex."""
     query = parameters.query
-    total, users = await services.provisioning.list(practice, query)
+    total, users = await services.provisioning.search(practice, query)
     listing = ListResponse[User[Any]](
         total_results=total,
         start_index=query.offset + 1,
         items_per_page=len(users),
-        resources=[scim_from_staff(u, location=_location(services, u)) for u in users],
+        resources=await user_resources(services, practice, users),
     )
     payload = listing.model_dump(
         scim_ctx=Context.SEARCH_RESPONSE, response_parameters=parameters.response
     )
     return scim_response(payload)
+
+
+def _parse_user(body: dict[str, Any], context: Context) -> StaffProfile:
+    resource = UserModel.model_validate(
+        accepted_resource(body, USER_PROFILE), scim_ctx=context, scim_policy=SCIM_POLICY
+    )
+    return profile_from_scim(resource)
 
 
 class UsersController(Controller):
@@ -83,13 +116,10 @@ class UsersController(Controller):
         practice: NamedDependency[UUID],
         services: NamedDependency[Services],
     ) -> Response[Any]:
-        body = await read_json_object(request)
-        resource = UserModel.model_validate(
-            body, scim_ctx=Context.RESOURCE_CREATION_REQUEST, scim_policy=SCIM_POLICY
-        )
-        staff = await services.provisioning.create(practice, profile_from_scim(resource))
-        return _resource_response(
-            services, staff, request, Context.RESOURCE_CREATION_RESPONSE, status=201
+        profile = _parse_user(await read_json_object(request), Context.RESOURCE_CREATION_REQUEST)
+        staff = await services.provisioning.create(practice, profile)
+        return await _respond(
+            services, practice, staff, request, Context.RESOURCE_CREATION_RESPONSE, status=201
         )
 
     @get("/")
@@ -122,7 +152,10 @@ class UsersController(Controller):
         services: NamedDependency[Services],
     ) -> Response[Any]:
         staff = await services.provisioning.get(practice, parse_user_id(user_id))
-        return _resource_response(services, staff, request, Context.RESOURCE_QUERY_RESPONSE)
+        unchanged = not_modified(request, staff.version, staff.etag)
+        if unchanged is not None:
+            return unchanged
+        return await _respond(services, practice, staff, request, Context.RESOURCE_QUERY_RESPONSE)
 
     @put("/{user_id:str}")
     async def replace(
@@ -132,18 +165,19 @@ class UsersController(Controller):
         user_id: FromPath[str],
         services: NamedDependency[Services],
     ) -> Response[Any]:
-        body = await read_json_object(request)
-        resource = UserModel.model_validate(
-            body, scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST, scim_policy=SCIM_POLICY
-        )
-        profile = profile_from_scim(resource)
+        profile = _parse_user(await read_json_object(request), Context.RESOURCE_REPLACEMENT_REQUEST)
+        target = parse_user_id(user_id)
+
+        def change(current: StaffUser) -> StaffProfile:
+            check_if_none_match(request, current.version)
+            return profile
+
         staff = await services.provisioning.modify(
-            practice,
-            parse_user_id(user_id),
-            lambda _current: profile,
-            expected_version=if_match_version(request.headers.get("if-match")),
+            practice, target, change, expected_versions=if_match(request)
         )
-        return _resource_response(services, staff, request, Context.RESOURCE_REPLACEMENT_RESPONSE)
+        return await _respond(
+            services, practice, staff, request, Context.RESOURCE_REPLACEMENT_RESPONSE
+        )
 
     @patch("/{user_id:str}")
     async def modify(
@@ -153,24 +187,22 @@ class UsersController(Controller):
         user_id: FromPath[str],
         services: NamedDependency[Services],
     ) -> Response[Any]:
-        body = await read_json_object(request)
-        operations = PatchOp[UserModel].model_validate(
-            body, scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=SCIM_POLICY
-        )
+        operations = read_patch(await read_json_object(request), USER_PROFILE, UserModel)
+        target = parse_user_id(user_id)
 
-        def apply(current: StaffUser) -> StaffProfile:
-            resource = scim_from_staff(current, location=_location(services, current))
-            target = UserModel.model_validate(resource.model_dump(scim_ctx=None))
-            operations.patch(target, scim_policy=SCIM_POLICY)
-            return profile_from_scim(target)
+        def change(current: StaffUser) -> StaffProfile:
+            check_if_none_match(request, current.version)
+            if operations is None:
+                return current.profile
+            resource = scim_from_staff(current, location="")
+            patched = UserModel.model_validate(resource.model_dump(scim_ctx=None))
+            operations.patch(patched, scim_policy=SCIM_POLICY)
+            return profile_from_scim(patched)
 
         staff = await services.provisioning.modify(
-            practice,
-            parse_user_id(user_id),
-            apply,
-            expected_version=if_match_version(request.headers.get("if-match")),
+            practice, target, change, expected_versions=if_match(request)
         )
-        return _resource_response(services, staff, request, Context.RESOURCE_PATCH_RESPONSE)
+        return await _respond(services, practice, staff, request, Context.RESOURCE_PATCH_RESPONSE)
 
     @delete("/{user_id:str}", status_code=204)
     async def remove(
@@ -181,7 +213,5 @@ class UsersController(Controller):
         services: NamedDependency[Services],
     ) -> None:
         await services.provisioning.delete(
-            practice,
-            parse_user_id(user_id),
-            expected_version=if_match_version(request.headers.get("if-match")),
+            practice, parse_user_id(user_id), expected_versions=if_match(request)
         )

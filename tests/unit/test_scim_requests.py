@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from server.scim.errors import ScimRequestError
-from server.scim.requests import MAX_START_INDEX, _depth, if_match_version, page_window
+from server.scim.requests import MAX_START_INDEX, _depth, entity_versions, page_window
 
 DEFAULT = 100
 MAXIMUM = 1000
@@ -21,18 +21,24 @@ MAX_SQL_OFFSET = 2**63 - 1
         pytest.param(None, None, id="absent"),
         pytest.param("*", None, id="star"),
         pytest.param("  * ", None, id="star-padded"),
-        pytest.param('W/"3"', 3, id="weak"),
-        pytest.param('"3"', 3, id="strong"),
-        pytest.param(' W/"42" ', 42, id="weak-padded"),
-        pytest.param("garbage", -1, id="garbage"),
-        pytest.param('W/"abc"', -1, id="weak-non-numeric"),
-        pytest.param('W/""', -1, id="weak-empty"),
-        pytest.param("", -1, id="empty"),
-        pytest.param('"9' + "9" * 5000 + '"', -1, id="absurdly-long"),
+        pytest.param('W/"3"', {3}, id="weak"),
+        pytest.param('"3"', {3}, id="strong"),
+        pytest.param(' W/"42" ', {42}, id="weak-padded"),
+        pytest.param('W/"3", W/"4"', {3, 4}, id="list"),
+        pytest.param('W/"3", garbage', {3}, id="list-with-garbage"),
+        pytest.param("garbage", set(), id="garbage"),
+        pytest.param('W/"abc"', set(), id="weak-non-numeric"),
+        pytest.param('W/"1_0"', set(), id="underscore-not-a-number"),
+        pytest.param('" 3"', set(), id="padded-inside-quotes"),
+        pytest.param('W/"\uff13"', set(), id="non-ascii-digit"),
+        pytest.param('W/""', set(), id="weak-empty"),
+        pytest.param("", set(), id="empty"),
+        pytest.param('"9' + "9" * 5000 + '"', set(), id="absurdly-long"),
     ],
 )
-def test_if_match_version(header: str | None, expected: int | None) -> None:
-    assert if_match_version(header) == expected
+def test_entity_versions(header: str | None, expected: set[int] | None) -> None:
+    """RFC 7232 §3.1: a list of entity tags; a tag this server never issued matches nothing."""
+    assert entity_versions(header) == (None if expected is None else frozenset(expected))
 
 
 @pytest.mark.parametrize(

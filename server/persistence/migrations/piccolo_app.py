@@ -7,8 +7,13 @@ from piccolo.conf.apps import AppConfig
 from server.persistence.tables import (
     AccessTokenTable,
     AuditEventTable,
+    GroupMemberTable,
+    GroupTable,
+    LocationTable,
     PracticeTable,
     ScimConfigTable,
+    StaffLocationTable,
+    StaffSessionTable,
     StaffUserTable,
 )
 
@@ -21,6 +26,11 @@ APP_CONFIG = AppConfig(
         AccessTokenTable,
         StaffUserTable,
         AuditEventTable,
+        GroupMemberTable,
+        GroupTable,
+        LocationTable,
+        StaffLocationTable,
+        StaffSessionTable,
     ],
     migration_dependencies=[],
     commands=[],

@@ -1,0 +1,148 @@
+"""What practice administrators do with staff accounts: access levels, locations, and the
+fields they may edit. Fields an identity provider provisioned stay read-only here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid4
+
+from server.domain.errors import InvalidValue, NotFound, ReadOnlyField
+from server.domain.practices import AuditEntry
+from server.domain.staff import PROVISIONED_FIELDS, AccessLevel, StaffUser
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from server.domain.ports import Store
+
+__all__ = ["EDITABLE", "Location", "StaffAdminService", "StaffView"]
+
+#: What an administrator may send when editing a staff account.
+EDITABLE = frozenset(
+    {
+        "given_name",
+        "family_name",
+        "user_name",
+        "cell_phone",
+        "email",
+        "access_level",
+        "location_ids",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    id: UUID
+    practice_id: UUID
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StaffView:
+    user: StaffUser
+    location_ids: tuple[UUID, ...]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class StaffAdminService:
+    def __init__(self, store: Store, *, clock: Callable[[], datetime] = _utcnow) -> None:
+        self._store = store
+        self._now = clock
+
+    async def list_staff(self, practice_id: UUID) -> list[StaffView]:
+        users = await self._store.staff.list_all(practice_id)
+        assigned = await self._store.locations.assigned(practice_id, [u.id for u in users])
+        return [StaffView(u, assigned.get(u.id, ())) for u in users]
+
+    async def get_staff(self, practice_id: UUID, staff_id: UUID) -> StaffView:
+        user = await self._store.staff.get(practice_id, staff_id)
+        if user is None:
+            raise NotFound(f"no staff member {staff_id}")
+        assigned = await self._store.locations.assigned(practice_id, [staff_id])
+        return StaffView(user, assigned.get(staff_id, ()))
+
+    async def update_staff(
+        self, practice_id: UUID, staff_id: UUID, edit: Mapping[str, Any], *, actor: str
+    ) -> StaffView:
+        unknown = set(edit) - EDITABLE
+        if unknown:
+            raise InvalidValue(f"cannot edit {', '.join(sorted(unknown))}")
+        async with self._store.transaction():
+            view = await self.get_staff(practice_id, staff_id)
+            user = view.user
+            locked = [f for f in PROVISIONED_FIELDS if f in edit and user.scim_provisioned]
+            if locked:
+                raise ReadOnlyField(
+                    f"{', '.join(locked)} of this account are managed by the practice's "
+                    "identity provider and can only be changed there"
+                )
+            profile_changes = {
+                k: edit[k]
+                for k in ("given_name", "family_name", "user_name", "cell_phone", "email")
+                if k in edit
+            }
+            updated = user
+            if profile_changes:
+                updated = replace(
+                    updated,
+                    profile=replace(user.profile, **profile_changes),
+                    version=user.version + 1,
+                    updated_at=self._now(),
+                )
+            if "access_level" in edit:
+                try:
+                    level = AccessLevel(edit["access_level"])
+                except ValueError:
+                    raise InvalidValue(f"unknown access level {edit['access_level']!r}") from None
+                updated = replace(updated, access_level=level)
+            if updated != user:
+                await self._store.staff.update(updated, expected_version=user.version)
+            locations = view.location_ids
+            if "location_ids" in edit:
+                locations = await self._assign(practice_id, staff_id, edit["location_ids"])
+            await self._store.audit.record(
+                AuditEntry(
+                    practice_id,
+                    actor,
+                    "staff.updated",
+                    f"id={staff_id} fields={sorted(edit)}",
+                    self._now(),
+                )
+            )
+        return StaffView(updated, locations)
+
+    async def _assign(self, practice_id: UUID, staff_id: UUID, raw: Any) -> tuple[UUID, ...]:
+        if not isinstance(raw, list):
+            raise InvalidValue("location_ids must be a list of location ids")
+        try:
+            wanted = tuple(dict.fromkeys(UUID(str(item)) for item in raw))
+        except ValueError:
+            raise InvalidValue("location_ids must be location ids") from None
+        known = {loc.id for loc in await self._store.locations.list(practice_id)}
+        missing = [str(w) for w in wanted if w not in known]
+        if missing:
+            raise InvalidValue(f"no such location in this practice: {', '.join(missing[:5])}")
+        await self._store.locations.assign(practice_id, staff_id, wanted)
+        return wanted
+
+    async def create_location(self, practice_id: UUID, name: str, *, actor: str) -> Location:
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise InvalidValue("a location name is 1 to 200 characters")
+        location = Location(uuid4(), practice_id, name, self._now())
+        async with self._store.transaction():
+            await self._store.locations.add(location)
+            await self._store.audit.record(
+                AuditEntry(practice_id, actor, "location.created", f"name={name}", self._now())
+            )
+        return location
+
+    async def list_locations(self, practice_id: UUID) -> list[Location]:
+        return await self._store.locations.list(practice_id)

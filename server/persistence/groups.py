@@ -1,0 +1,216 @@
+"""piccolo implementation of the group repository. Every query names its practice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid4
+
+from piccolo.querystring import QueryString
+
+from server.domain.errors import PreconditionFailed, UniquenessConflict
+from server.domain.groups import GroupProfile, GroupRecord
+from server.persistence.errors import is_unique_violation
+from server.persistence.sql_filters import order_by, where
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
+
+    from server.domain.query import ResourceQuery
+    from server.persistence.tables import BoundTables
+
+__all__ = ["PiccoloGroupRepository"]
+
+
+def _uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def _utc(value: Any) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _record(row: dict[str, Any], members: tuple[UUID, ...]) -> GroupRecord:
+    return GroupRecord(
+        id=_uuid(row["id"]),
+        practice_id=_uuid(row["practice_id"]),
+        profile=GroupProfile(row["display_name"], row["external_id"], members),
+        version=int(row["version"]),
+        created_at=_utc(row["created_at"]),
+        updated_at=_utc(row["updated_at"]),
+    )
+
+
+def _values(group: GroupRecord) -> dict[str, Any]:
+    return {
+        "display_name": group.profile.display_name,
+        "display_name_key": group.profile.display_name.casefold(),
+        "external_id": group.profile.external_id,
+        "version": group.version,
+        "updated_at": group.updated_at,
+    }
+
+
+def _conflict(group: GroupRecord) -> UniquenessConflict:
+    name = group.profile.display_name
+    return UniquenessConflict(f"displayName {name!r} is already in use in this practice")
+
+
+class PiccoloGroupRepository:
+    def __init__(self, tables: BoundTables) -> None:
+        self._table = tables.group
+        self._members = tables.group_member
+        self._sqlite = tables.group._meta.db.engine_type == "sqlite"
+
+    def _id(self, value: UUID) -> object:
+        return str(value) if self._sqlite else value
+
+    async def _write_members(self, group: GroupRecord) -> None:
+        members = self._members
+        await members.delete().where(members.group_id == group.id).run()
+        if group.profile.member_ids:
+            rows = [
+                members(
+                    id=uuid4(),
+                    practice_id=group.practice_id,
+                    group_id=group.id,
+                    staff_id=staff_id,
+                    position=position,
+                )
+                for position, staff_id in enumerate(group.profile.member_ids)
+            ]
+            await members.insert(*rows).run()
+
+    async def _member_ids(self, group_ids: list[UUID]) -> dict[UUID, tuple[UUID, ...]]:
+        if not group_ids:
+            return {}
+        members = self._members
+        rows = (
+            await members.select(members.group_id, members.staff_id)
+            .where(members.group_id.is_in(group_ids))
+            .order_by(members.position)
+            .run()
+        )
+        found: dict[UUID, list[UUID]] = {gid: [] for gid in group_ids}
+        for row in rows:
+            found[_uuid(row["group_id"])].append(_uuid(row["staff_id"]))
+        return {gid: tuple(ids) for gid, ids in found.items()}
+
+    async def add(self, group: GroupRecord) -> None:
+        values = {
+            **_values(group),
+            "id": group.id,
+            "practice_id": group.practice_id,
+            "created_at": group.created_at,
+        }
+        try:
+            await self._table.insert(self._table(**values)).run()
+        except Exception as error:
+            if is_unique_violation(error):
+                raise _conflict(group) from None
+            raise
+        await self._write_members(group)
+
+    async def get(
+        self, practice_id: UUID, group_id: UUID, *, with_members: bool
+    ) -> GroupRecord | None:
+        table = self._table
+        row = (
+            await table.select()
+            .where((table.practice_id == practice_id) & (table.id == group_id))
+            .first()
+            .run()
+        )
+        if row is None:
+            return None
+        members = (await self._member_ids([group_id]))[group_id] if with_members else ()
+        return _record(row, members)
+
+    async def search(
+        self, practice_id: UUID, query: ResourceQuery, *, with_members: bool
+    ) -> tuple[int, list[GroupRecord]]:
+        table = self._table
+        condition = QueryString("practice_id = {}", self._id(practice_id))
+        if query.predicate is not None:
+            condition = QueryString(
+                "{} AND ({})", condition, where(query.predicate, sqlite=self._sqlite)
+            )
+        counted = await table.raw("SELECT COUNT(*) AS total FROM scim_group WHERE {}", condition)
+        total = int((await counted.run())[0]["total"])
+        if query.limit <= 0 or query.offset >= total:
+            return total, []
+        ordering = order_by(query.sort_field, descending=query.descending)
+        rows = await table.raw(
+            f"SELECT * FROM scim_group WHERE {{}} ORDER BY {ordering} LIMIT {{}} OFFSET {{}}",  # noqa: S608 - ordering comes from a fixed column table
+            condition,
+            query.limit,
+            query.offset,
+        ).run()
+        ids = [_uuid(row["id"]) for row in rows]
+        members = await self._member_ids(ids) if with_members else {}
+        return total, [
+            _record(row, members.get(gid, ())) for row, gid in zip(rows, ids, strict=True)
+        ]
+
+    async def update(self, group: GroupRecord, *, expected_version: int) -> GroupRecord:
+        table = self._table
+        try:
+            written = (
+                await table.update(_values(group))  # type: ignore[arg-type]
+                .where(
+                    (table.practice_id == group.practice_id)
+                    & (table.id == group.id)
+                    & (table.version == expected_version)
+                )
+                .returning(table.id)
+                .run()
+            )
+        except Exception as error:
+            if is_unique_violation(error):
+                raise _conflict(group) from None
+            raise
+        if not written:
+            raise PreconditionFailed(f"group {group.id} changed since version {expected_version}")
+        await self._write_members(group)
+        return group
+
+    async def delete(self, practice_id: UUID, group_id: UUID) -> None:
+        table, members = self._table, self._members
+        await (
+            members.delete()
+            .where((members.practice_id == practice_id) & (members.group_id == group_id))
+            .run()
+        )
+        await (
+            table.delete().where((table.practice_id == practice_id) & (table.id == group_id)).run()
+        )
+
+    async def of_users(
+        self, practice_id: UUID, user_ids: Collection[UUID]
+    ) -> dict[UUID, list[tuple[UUID, str]]]:
+        found: dict[UUID, list[tuple[UUID, str]]] = {uid: [] for uid in user_ids}
+        if not user_ids:
+            return found
+        placeholders = ", ".join("{}" for _ in user_ids)
+        rows = await self._table.raw(
+            "SELECT m.staff_id AS staff_id, g.id AS id, g.display_name AS display_name "  # noqa: S608 - placeholders only
+            "FROM group_member m JOIN scim_group g ON g.id = m.group_id "
+            f"WHERE m.practice_id = {{}} AND m.staff_id IN ({placeholders}) "
+            "ORDER BY g.display_name_key, g.id",
+            self._id(practice_id),
+            *(self._id(uid) for uid in user_ids),
+        ).run()
+        for row in rows:
+            found[_uuid(row["staff_id"])].append((_uuid(row["id"]), row["display_name"]))
+        return found
+
+    async def remove_member(self, practice_id: UUID, user_id: UUID) -> None:
+        members = self._members
+        await (
+            members.delete()
+            .where((members.practice_id == practice_id) & (members.staff_id == user_id))
+            .run()
+        )

@@ -1,0 +1,391 @@
+"""The piccolo repositories on each backend: round trips, tenant scoping, and the rules the
+database itself enforces (case-insensitive userName uniqueness, optimistic versions)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+from uuid import UUID, uuid4
+
+import pytest
+
+from server.domain.errors import PreconditionFailed, UniquenessConflict
+from server.domain.practices import AccessToken, AuditEntry, ScimConfig, TokenKind
+from server.domain.query import FieldTest, Operator, StaffQuery
+from server.domain.staff import AccessLevel, StaffProfile, StaffUser
+from server.persistence.migrate import apply_migrations
+from server.security import hash_secret, new_secret
+
+if TYPE_CHECKING:
+    from server.persistence.store import PiccoloStore
+
+EPOCH = datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
+
+
+def _staff(
+    practice_id: UUID, user_name: str, *, at: datetime = EPOCH, **fields: object
+) -> StaffUser:
+    user = StaffUser(
+        id=uuid4(),
+        practice_id=practice_id,
+        profile=StaffProfile(user_name=user_name),
+        access_level=AccessLevel.ADMIN_STAFF,
+        is_practice_admin=False,
+        scim_provisioned=True,
+        scim_deleted=False,
+        sso_issuer=None,
+        sso_subject=None,
+        has_password=False,
+        version=1,
+        created_at=at,
+        updated_at=at,
+    )
+    return replace(user, **fields)  # type: ignore[arg-type]
+
+
+async def _listed(
+    store: PiccoloStore,
+    practice_id: UUID,
+    *,
+    user_name: str | None = None,
+    offset: int = 0,
+    limit: int = 100,
+) -> tuple[int, list[StaffUser]]:
+    """``list_scim``, optionally for one userName (``userName eq ...``)."""
+    predicate = None if user_name is None else FieldTest("user_name", Operator.EQ, user_name)
+    query = StaffQuery(predicate=predicate, offset=offset, limit=limit)
+    return await store.staff.list_scim(practice_id, query)
+
+
+async def _config(store: PiccoloStore, *, enabled: bool = True) -> ScimConfig:
+    config = ScimConfig(
+        practice_id=uuid4(),
+        client_id=f"scimlab-{uuid4().hex[:24]}",
+        secret_hash=hash_secret(new_secret("scs")),
+        secret_hint="abcd",
+        credential_id=uuid4(),
+        enabled=enabled,
+        created_at=EPOCH,
+        updated_at=EPOCH,
+    )
+    await store.scim_configs.save(config)
+    return config
+
+
+async def _token(
+    store: PiccoloStore,
+    config: ScimConfig,
+    *,
+    expires_at: datetime | None = None,
+    credential_id: UUID | None = None,
+    kind: TokenKind = TokenKind.OAUTH,
+) -> str:
+    secret = new_secret("sat")
+    record = AccessToken(
+        id=uuid4(),
+        practice_id=config.practice_id,
+        kind=kind,
+        credential_id=credential_id or config.credential_id,
+        expires_at=expires_at,
+        created_at=EPOCH,
+        hint=secret[-4:],
+    )
+    await store.tokens.add(record, hash_secret(secret))
+    return secret
+
+
+# --- migrations ---------------------------------------------------------------------------
+
+
+async def test_migrations_are_idempotent(store: PiccoloStore) -> None:
+    first = await apply_migrations(store.engine)
+    second = await apply_migrations(store.engine)
+    for report in (first, second):
+        assert "No migrations need to be run" in report
+    # The schema still works after the reruns.
+    user = _staff(uuid4(), "after.migrations")
+    await store.staff.add(user)
+    assert await store.staff.get(user.practice_id, user.id) == user
+
+
+# --- staff --------------------------------------------------------------------------------
+
+
+async def test_staff_round_trip_keeps_every_field(store: PiccoloStore) -> None:
+    user = StaffUser(
+        id=uuid4(),
+        practice_id=uuid4(),
+        profile=StaffProfile(
+            user_name="Dana.Scully@example.org",
+            given_name="Dana",
+            family_name="Scully",
+            cell_phone="+1 555 0100",
+            email="dana@example.org",
+            active=False,
+            external_id="ext-42",
+        ),
+        access_level=AccessLevel.CLINICAL_STAFF,
+        is_practice_admin=True,
+        scim_provisioned=True,
+        scim_deleted=False,
+        sso_issuer="https://idp.example.org",
+        sso_subject="subject-1",
+        has_password=True,
+        version=7,
+        created_at=EPOCH,
+        updated_at=EPOCH + timedelta(days=1, microseconds=1),
+    )
+    await store.staff.add(user, password_hash="argon2-hash", api_key_hash=hash_secret("k" * 8))
+    assert await store.staff.get(user.practice_id, user.id) == user
+
+
+async def test_staff_without_optional_fields_round_trips(store: PiccoloStore) -> None:
+    user = _staff(uuid4(), "minimal", scim_provisioned=False)
+    await store.staff.add(user)
+    stored = await store.staff.get(user.practice_id, user.id)
+    assert stored == user
+    assert stored is not None
+    assert stored.has_password is False
+
+
+async def test_staff_get_is_scoped_to_the_practice(store: PiccoloStore) -> None:
+    user = _staff(uuid4(), "scoped")
+    await store.staff.add(user)
+    assert await store.staff.get(uuid4(), user.id) is None
+    assert await store.staff.get(user.practice_id, uuid4()) is None
+    assert await store.staff.get(user.practice_id, user.id) is not None
+
+
+async def test_user_name_is_unique_per_practice_ignoring_case(store: PiccoloStore) -> None:
+    practice_id = uuid4()
+    first = _staff(practice_id, "Fox.Mulder")
+    await store.staff.add(first)
+    with pytest.raises(UniquenessConflict, match=r"'fox\.mulder' is already in use"):
+        await store.staff.add(_staff(practice_id, "fox.mulder"))
+    with pytest.raises(UniquenessConflict):
+        await store.staff.add(_staff(practice_id, "FOX.MULDER"))
+
+    elsewhere = _staff(uuid4(), "fox.mulder")
+    await store.staff.add(elsewhere)
+    assert await store.staff.get(elsewhere.practice_id, elsewhere.id) == elsewhere
+    total, users = await _listed(store, practice_id, limit=10)
+    assert (total, users) == (1, [first])
+
+
+async def test_concurrent_adds_of_one_user_name_let_exactly_one_win(store: PiccoloStore) -> None:
+    practice_id = uuid4()
+    names = ["walter.skinner", "Walter.Skinner", "WALTER.SKINNER", "walter.SKINNER"]
+    candidates = [_staff(practice_id, names[i % len(names)]) for i in range(10)]
+    results = await asyncio.gather(
+        *(store.staff.add(user) for user in candidates), return_exceptions=True
+    )
+    winners = [user for user, result in zip(candidates, results, strict=True) if result is None]
+    losers = [result for result in results if result is not None]
+    assert len(winners) == 1
+    assert len(losers) == 9
+    assert all(isinstance(error, UniquenessConflict) for error in losers), losers
+    total, users = await _listed(store, practice_id, limit=20)
+    assert (total, users) == (1, winners)
+
+
+async def test_update_with_a_stale_version_changes_nothing(store: PiccoloStore) -> None:
+    user = _staff(uuid4(), "stale")
+    await store.staff.add(user)
+    current = replace(
+        user, profile=replace(user.profile, given_name="Fresh"), version=2, updated_at=EPOCH
+    )
+    assert await store.staff.update(current, expected_version=1) == current
+
+    late = replace(user, profile=replace(user.profile, given_name="Late"), version=2)
+    with pytest.raises(PreconditionFailed):
+        await store.staff.update(late, expected_version=1)
+    assert await store.staff.get(user.practice_id, user.id) == current
+
+
+async def test_update_into_a_taken_user_name_is_a_conflict(store: PiccoloStore) -> None:
+    practice_id = uuid4()
+    await store.staff.add(_staff(practice_id, "taken"))
+    user = _staff(practice_id, "free")
+    await store.staff.add(user)
+    renamed = replace(user, profile=replace(user.profile, user_name="TAKEN"), version=2)
+    with pytest.raises(UniquenessConflict):
+        await store.staff.update(renamed, expected_version=1)
+    assert await store.staff.get(practice_id, user.id) == user
+
+
+async def test_scim_deleted_user_frees_the_user_name(store: PiccoloStore) -> None:
+    practice_id = uuid4()
+    gone = _staff(practice_id, "reused")
+    await store.staff.add(gone)
+    deleted = replace(
+        gone, profile=replace(gone.profile, active=False), scim_deleted=True, version=2
+    )
+    await store.staff.update(deleted, expected_version=1)
+
+    again = _staff(practice_id, "Reused")
+    await store.staff.add(again)
+    # The deleted account is kept for the records, the name belongs to the new one.
+    assert await store.staff.get(practice_id, gone.id) == deleted
+    total, users = await _listed(store, practice_id, user_name="REUSED", limit=10)
+    assert (total, users) == (1, [again])
+    with pytest.raises(UniquenessConflict):
+        await store.staff.add(_staff(practice_id, "reused"))
+
+
+async def test_list_scim_pages_provisioned_live_users_oldest_first(store: PiccoloStore) -> None:
+    practice_id = uuid4()
+    live = [
+        _staff(practice_id, f"user{n}", at=EPOCH + timedelta(minutes=n)) for n in (3, 0, 4, 1, 2)
+    ]
+    for user in live:
+        await store.staff.add(user)
+    await store.staff.add(_staff(practice_id, "admin", scim_provisioned=False))
+    removed = _staff(practice_id, "removed", at=EPOCH - timedelta(days=1))
+    await store.staff.add(removed)
+    await store.staff.update(replace(removed, scim_deleted=True, version=2), expected_version=1)
+    await store.staff.add(_staff(uuid4(), "user9"))  # another practice
+    oldest_first = sorted(live, key=lambda u: u.created_at)
+
+    total, users = await _listed(store, practice_id, limit=100)
+    assert total == 5
+    assert users == oldest_first
+
+    total, page = await _listed(store, practice_id, offset=1, limit=2)
+    assert total == 5
+    assert page == oldest_first[1:3]
+
+    total, page = await _listed(store, practice_id, limit=0)
+    assert (total, page) == (5, [])
+    total, page = await _listed(store, practice_id, offset=5, limit=10)
+    assert (total, page) == (5, [])
+
+    total, page = await _listed(store, practice_id, user_name="USER2", limit=10)
+    assert (total, [u.profile.user_name for u in page]) == (1, ["user2"])
+    total, page = await _listed(store, practice_id, user_name="admin", limit=10)
+    assert (total, page) == (0, [])
+
+
+async def test_find_admin_by_api_key_only_finds_admins(store: PiccoloStore) -> None:
+    admin = _staff(uuid4(), "admin", is_practice_admin=True, scim_provisioned=False)
+    await store.staff.add(admin, api_key_hash=hash_secret("admin-key"))
+    clerk = _staff(admin.practice_id, "clerk")
+    await store.staff.add(clerk, api_key_hash=hash_secret("clerk-key"))
+    assert await store.staff.find_admin_by_api_key(hash_secret("admin-key")) == admin
+    assert await store.staff.find_admin_by_api_key(hash_secret("clerk-key")) is None
+    assert await store.staff.find_admin_by_api_key(hash_secret("nobody")) is None
+
+
+# --- tokens -------------------------------------------------------------------------------
+
+
+async def test_find_valid_honours_expiry(store: PiccoloStore) -> None:
+    config = await _config(store)
+    now = datetime.now(UTC)
+    live = await _token(store, config, expires_at=now + timedelta(minutes=5))
+    expired = await _token(store, config, expires_at=now - timedelta(seconds=1))
+    static = await _token(store, config, kind=TokenKind.STATIC)
+
+    found = await store.tokens.find_valid(hash_secret(live), now)
+    assert found is not None
+    assert found.practice_id == config.practice_id
+    assert found.kind is TokenKind.OAUTH
+    assert found.hint == live[-4:]
+    assert await store.tokens.find_valid(hash_secret(expired), now) is None
+    assert await store.tokens.find_valid(hash_secret(live), now + timedelta(minutes=5)) is None
+    static_found = await store.tokens.find_valid(hash_secret(static), now + timedelta(days=999))
+    assert static_found is not None
+    assert static_found.kind is TokenKind.STATIC
+    assert await store.tokens.find_valid(hash_secret("never-issued"), now) is None
+
+
+async def test_find_valid_refuses_tokens_of_an_old_secret(store: PiccoloStore) -> None:
+    config = await _config(store)
+    current = await _token(store, config)
+    stale = await _token(store, config, credential_id=uuid4())
+    now = datetime.now(UTC)
+    assert await store.tokens.find_valid(hash_secret(current), now) is not None
+    assert await store.tokens.find_valid(hash_secret(stale), now) is None
+
+    await store.scim_configs.save(replace(config, credential_id=uuid4()))
+    assert await store.tokens.find_valid(hash_secret(current), now) is None
+
+
+async def test_find_valid_refuses_tokens_while_disabled(store: PiccoloStore) -> None:
+    config = await _config(store)
+    token = await _token(store, config)
+    now = datetime.now(UTC)
+    assert await store.tokens.find_valid(hash_secret(token), now) is not None
+
+    await store.scim_configs.save(replace(config, enabled=False))
+    assert await store.tokens.find_valid(hash_secret(token), now) is None
+    await store.scim_configs.save(config)
+    assert await store.tokens.find_valid(hash_secret(token), now) is not None
+
+    await store.scim_configs.delete(config.practice_id)
+    assert await store.tokens.find_valid(hash_secret(token), now) is None
+
+
+async def test_revoke_all_counts_and_stays_in_its_practice(store: PiccoloStore) -> None:
+    config = await _config(store)
+    other = await _config(store)
+    tokens = [await _token(store, config) for _ in range(3)]
+    tokens.append(await _token(store, config, kind=TokenKind.STATIC))
+    survivor = await _token(store, other)
+    now = datetime.now(UTC)
+
+    assert await store.tokens.revoke_all(config.practice_id) == 4
+    assert await store.tokens.revoke_all(config.practice_id) == 0
+    for token in tokens:
+        assert await store.tokens.find_valid(hash_secret(token), now) is None
+    assert await store.tokens.find_valid(hash_secret(survivor), now) is not None
+
+
+async def test_list_static_and_revoke_one(store: PiccoloStore) -> None:
+    config = await _config(store)
+    await _token(store, config)  # OAuth tokens are not listed
+    static = await _token(store, config, kind=TokenKind.STATIC)
+    [listed] = await store.tokens.list_static(config.practice_id)
+    assert listed.kind is TokenKind.STATIC
+    assert listed.hint == static[-4:]
+    assert listed.expires_at is None
+
+    assert await store.tokens.revoke(uuid4(), listed.id) is False  # another practice
+    assert await store.tokens.list_static(config.practice_id) == [listed]
+    assert await store.tokens.revoke(config.practice_id, listed.id) is True
+    assert await store.tokens.list_static(config.practice_id) == []
+    assert await store.tokens.revoke(config.practice_id, listed.id) is False
+
+
+# --- SCIM configuration and audit ---------------------------------------------------------
+
+
+async def test_scim_config_save_inserts_then_updates(store: PiccoloStore) -> None:
+    config = await _config(store)
+    assert await store.scim_configs.get(config.practice_id) == config
+    assert await store.scim_configs.get_by_client_id(config.client_id) == config
+
+    changed = replace(config, enabled=False, secret_hint="wxyz", updated_at=EPOCH + timedelta(1))
+    await store.scim_configs.save(changed)
+    assert await store.scim_configs.get(config.practice_id) == changed
+
+    await store.scim_configs.delete(config.practice_id)
+    assert await store.scim_configs.get(config.practice_id) is None
+    assert await store.scim_configs.get_by_client_id(config.client_id) is None
+
+
+async def test_audit_list_is_newest_first_limited_and_scoped(store: PiccoloStore) -> None:
+    practice_id = uuid4()
+    entries = [
+        AuditEntry(practice_id, "admin:admin", f"action.{n}", f"n={n}", EPOCH + timedelta(hours=n))
+        for n in (2, 0, 4, 1, 3)
+    ]
+    for entry in entries:
+        await store.audit.record(entry)
+    await store.audit.record(AuditEntry(uuid4(), "x", "other.practice", "", EPOCH))
+
+    newest_first = sorted(entries, key=lambda e: e.created_at, reverse=True)
+    assert await store.audit.list(practice_id, limit=100) == newest_first
+    assert await store.audit.list(practice_id, limit=2) == newest_first[:2]
+    assert await store.audit.list(uuid4(), limit=100) == []
