@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from litestar import Litestar, Request, Response, Router
 from litestar.di import Provide
+from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
 from litestar.openapi.config import OpenAPIConfig
 
 from server.auth.controller import TokenController
@@ -18,6 +19,7 @@ from server.practices.controller import ScimConfigController
 from server.scim.discovery import DiscoveryController
 from server.scim.errors import SCIM_EXCEPTION_HANDLERS
 from server.scim.groups import GroupsController
+from server.scim.responses import scim_error
 from server.scim.root import RootSearchController
 from server.scim.users import UsersController
 from server.services import Services
@@ -38,6 +40,18 @@ def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response
     return Response(
         {"status_code": 500, "detail": f"internal error; request id {request_id}"},
         status_code=500,
+    )
+
+
+def _route_missing(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """No route matched: SCIM clients get an RFC 7644 error body, others Litestar's JSON."""
+    detail = exc.detail if isinstance(exc.detail, str) else "not found"
+    if request.url.path.startswith("/scim/"):
+        return scim_error(exc.status_code, detail, headers=dict(exc.headers or {}))
+    return Response(
+        {"status_code": exc.status_code, "detail": detail},
+        status_code=exc.status_code,
+        headers=dict(exc.headers or {}),
     )
 
 
@@ -79,7 +93,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Lit
         ],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
         lifespan=[lifespan],
-        exception_handlers={500: _internal_error},
+        exception_handlers={
+            NotFoundException: _route_missing,
+            MethodNotAllowedException: _route_missing,
+            500: _internal_error,
+        },
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="scimlab management API", version="0.1.0", path="/api/docs"

@@ -138,8 +138,9 @@ class PiccoloGroupRepository:
             condition = QueryString(
                 "{} AND ({})", condition, where(query.predicate, sqlite=self._sqlite)
             )
-        counted = await table.raw("SELECT COUNT(*) AS total FROM scim_group WHERE {}", condition)
-        total = int((await counted.run())[0]["total"])
+        count_sql = "SELECT COUNT(*) AS total FROM scim_group WHERE {}"
+        counted = await table.raw(count_sql, condition).run()
+        total = int(counted[0]["total"])
         if query.limit <= 0 or query.offset >= total:
             return total, []
         ordering = order_by(query.sort_field, descending=query.descending)
