@@ -64,6 +64,10 @@ class StaffRepository(Protocol):
         """Insert; raises ``UniquenessConflict`` when the userName is taken in the practice."""
         ...
 
+    async def add_many(self, users: list[StaffUser], *, batch: int = 500) -> None:
+        """Bulk insert of new accounts (seeding)."""
+        ...
+
     async def get(self, practice_id: UUID, user_id: UUID) -> StaffUser | None: ...
 
     async def list_scim(self, practice_id: UUID, query: StaffQuery) -> tuple[int, list[StaffUser]]:

@@ -174,6 +174,23 @@ class PiccoloStaffRepository:
                 raise _taken(user) from None
             raise
 
+    async def add_many(self, users: list[StaffUser], *, batch: int = 500) -> None:
+        """Bulk insert for seeding (load tests, benchmarks): one statement per batch."""
+        table = self._table
+        for start in range(0, len(users), batch):
+            rows = [
+                table(
+                    **staff_to_row(u),
+                    id=u.id,
+                    practice_id=u.practice_id,
+                    created_at=u.created_at,
+                    password_hash=None,
+                    api_key_hash=None,
+                )
+                for u in users[start : start + batch]
+            ]
+            await table.insert(*rows).run()
+
     async def get(self, practice_id: UUID, user_id: UUID) -> StaffUser | None:
         table = self._table
         row = (
