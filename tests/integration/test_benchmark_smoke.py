@@ -3,10 +3,13 @@ speed is judged from the benchmark's own output, not by tests)."""
 
 from __future__ import annotations
 
-import pytest
+from typing import TYPE_CHECKING
 
 from loadtests.filter_latency import percentile, run
 from tests.conftest import POSTGRES_URL
+
+if TYPE_CHECKING:
+    import pytest
 
 
 async def test_filter_latency_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
