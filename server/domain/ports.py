@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
     from server.domain.groups import GroupRecord
     from server.domain.practices import AccessToken, AuditEntry, Practice, ScimConfig
-    from server.domain.query import ResourceQuery, StaffQuery
+    from server.domain.query import ResourceQuery
     from server.domain.staff import StaffUser
     from server.domain.staff_admin import Location
 
@@ -70,7 +70,9 @@ class StaffRepository(Protocol):
 
     async def get(self, practice_id: UUID, user_id: UUID) -> StaffUser | None: ...
 
-    async def list_scim(self, practice_id: UUID, query: StaffQuery) -> tuple[int, list[StaffUser]]:
+    async def list_scim(
+        self, practice_id: UUID, query: ResourceQuery
+    ) -> tuple[int, list[StaffUser]]:
         """SCIM-provisioned, not SCIM-deleted users matching the query: (total, one page)."""
         ...
 

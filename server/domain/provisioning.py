@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Collection
 
     from server.domain.ports import Store
-    from server.domain.query import StaffQuery
+    from server.domain.query import ResourceQuery
 
 __all__ = ["ProvisioningService", "parse_user_id"]
 
@@ -94,7 +94,7 @@ class ProvisioningService:
             raise NotFound(f"no user {user_id}")
         return user
 
-    async def search(self, practice_id: UUID, query: StaffQuery) -> tuple[int, list[StaffUser]]:
+    async def search(self, practice_id: UUID, query: ResourceQuery) -> tuple[int, list[StaffUser]]:
         return await self._store.staff.list_scim(practice_id, query)
 
     async def modify(

@@ -27,7 +27,6 @@ __all__ = [
     "Operator",
     "Predicate",
     "ResourceQuery",
-    "StaffQuery",
     "field_value",
     "matches",
 ]
@@ -108,9 +107,6 @@ class ResourceQuery:
     descending: bool = False
     offset: int = 0
     limit: int = 100
-
-
-StaffQuery = ResourceQuery  # the name the first callers used
 
 
 def field_value(user: StaffUser, field: str) -> str | bool | datetime | None:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from server.domain.practices import AccessToken, AuditEntry, Practice, ScimConfig
-    from server.domain.query import StaffQuery
+    from server.domain.query import ResourceQuery
     from server.domain.staff import StaffUser
     from server.persistence.tables import BoundTables
 
@@ -201,7 +201,9 @@ class PiccoloStaffRepository:
         )
         return None if row is None else staff_from_row(row)
 
-    async def list_scim(self, practice_id: UUID, query: StaffQuery) -> tuple[int, list[StaffUser]]:
+    async def list_scim(
+        self, practice_id: UUID, query: ResourceQuery
+    ) -> tuple[int, list[StaffUser]]:
         table = self._table
         sqlite = table._meta.db.engine_type == "sqlite"
         condition = QueryString(

@@ -24,7 +24,7 @@ from server.domain.query import (
     Negation,
     Operator,
     Predicate,
-    StaffQuery,
+    ResourceQuery,
     matches,
 )
 from server.domain.staff import AccessLevel, StaffProfile, StaffUser
@@ -86,7 +86,7 @@ async def population(store: PiccoloStore) -> tuple[uuid.UUID, list[StaffUser]]:
 
 async def _selected(store: PiccoloStore, practice_id: uuid.UUID, predicate: Predicate) -> set[str]:
     total, page = await store.staff.list_scim(
-        practice_id, StaffQuery(predicate=predicate, limit=100)
+        practice_id, ResourceQuery(predicate=predicate, limit=100)
     )
     assert total == len(page)
     return {u.profile.user_name for u in page}

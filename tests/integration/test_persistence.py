@@ -13,7 +13,7 @@ import pytest
 
 from server.domain.errors import PreconditionFailed, UniquenessConflict
 from server.domain.practices import AccessToken, AuditEntry, ScimConfig, TokenKind
-from server.domain.query import FieldTest, Operator, StaffQuery
+from server.domain.query import FieldTest, Operator, ResourceQuery
 from server.domain.staff import AccessLevel, StaffProfile, StaffUser
 from server.persistence.migrate import apply_migrations
 from server.security import hash_secret, new_secret
@@ -55,7 +55,7 @@ async def _listed(
 ) -> tuple[int, list[StaffUser]]:
     """``list_scim``, optionally for one userName (``userName eq ...``)."""
     predicate = None if user_name is None else FieldTest("user_name", Operator.EQ, user_name)
-    query = StaffQuery(predicate=predicate, offset=offset, limit=limit)
+    query = ResourceQuery(predicate=predicate, offset=offset, limit=limit)
     return await store.staff.list_scim(practice_id, query)
 
 
