@@ -22,6 +22,7 @@ from scim2_models import (
     Group,
     ListResponse,
     Meta,
+    Pagination,
     Patch,
     ResourceType,
     Schema,
@@ -32,6 +33,7 @@ from scim2_models import (
 
 from server.domain.errors import NotFound
 from server.scim.guard import authenticated_practice
+from server.scim.query import DEFAULT_PAGE_SIZE
 from server.scim.responses import scim_response
 from server.services import Services
 
@@ -110,6 +112,13 @@ def service_provider_config(services: Services, practice_id: UUID) -> ServicePro
                 spec_uri="https://www.rfc-editor.org/info/rfc7617",
             ),
         ],
+        pagination=Pagination(
+            cursor=False,
+            index=True,
+            default_pagination_method="index",
+            default_page_size=min(DEFAULT_PAGE_SIZE, services.settings.max_page_size),
+            max_page_size=services.settings.max_page_size,
+        ),
         meta=Meta(resource_type="ServiceProviderConfig", location=f"{base}/ServiceProviderConfig"),
     )
 

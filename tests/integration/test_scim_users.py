@@ -498,3 +498,5 @@ async def test_service_provider_config_states_what_is_supported(
     assert body["bulk"]["supported"] is False
     assert body["etag"] == {"supported": True}
     assert {s["type"] for s in body["authenticationSchemes"]} == {"oauthbearertoken", "httpbasic"}
+    assert body["pagination"]["maxPageSize"] == body["filter"]["maxResults"] == 1000
+    assert body["pagination"]["index"] is True
