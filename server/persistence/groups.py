@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
@@ -11,6 +10,7 @@ from piccolo.querystring import QueryString
 from server.domain.errors import PreconditionFailed, UniquenessConflict
 from server.domain.groups import GroupProfile, GroupRecord
 from server.persistence.errors import is_unique_violation
+from server.persistence.rows import as_utc, as_uuid
 from server.persistence.sql_filters import order_by, where
 
 if TYPE_CHECKING:
@@ -22,25 +22,14 @@ if TYPE_CHECKING:
 __all__ = ["PiccoloGroupRepository"]
 
 
-def _uuid(value: Any) -> UUID:
-    return value if isinstance(value, UUID) else UUID(str(value))
-
-
-def _utc(value: Any) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _record(row: dict[str, Any], members: tuple[UUID, ...]) -> GroupRecord:
     return GroupRecord(
-        id=_uuid(row["id"]),
-        practice_id=_uuid(row["practice_id"]),
+        id=as_uuid(row["id"]),
+        practice_id=as_uuid(row["practice_id"]),
         profile=GroupProfile(row["display_name"], row["external_id"], members),
         version=int(row["version"]),
-        created_at=_utc(row["created_at"]),
-        updated_at=_utc(row["updated_at"]),
+        created_at=as_utc(row["created_at"]),
+        updated_at=as_utc(row["updated_at"]),
     )
 
 
@@ -96,7 +85,7 @@ class PiccoloGroupRepository:
         )
         found: dict[UUID, list[UUID]] = {gid: [] for gid in group_ids}
         for row in rows:
-            found[_uuid(row["group_id"])].append(_uuid(row["staff_id"]))
+            found[as_uuid(row["group_id"])].append(as_uuid(row["staff_id"]))
         return {gid: tuple(ids) for gid, ids in found.items()}
 
     async def add(self, group: GroupRecord) -> None:
@@ -150,7 +139,7 @@ class PiccoloGroupRepository:
             query.limit,
             query.offset,
         ).run()
-        ids = [_uuid(row["id"]) for row in rows]
+        ids = [as_uuid(row["id"]) for row in rows]
         members = await self._member_ids(ids) if with_members else {}
         return total, [
             _record(row, members.get(gid, ())) for row, gid in zip(rows, ids, strict=True)
@@ -205,7 +194,7 @@ class PiccoloGroupRepository:
             *(self._id(uid) for uid in user_ids),
         ).run()
         for row in rows:
-            found[_uuid(row["staff_id"])].append((_uuid(row["id"]), row["display_name"]))
+            found[as_uuid(row["staff_id"])].append((as_uuid(row["id"]), row["display_name"]))
         return found
 
     async def remove_member(self, practice_id: UUID, user_id: UUID) -> None:

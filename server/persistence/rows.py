@@ -10,6 +10,8 @@ from server.domain.practices import AccessToken, AuditEntry, Practice, ScimConfi
 from server.domain.staff import AccessLevel, StaffProfile, StaffUser
 
 __all__ = [
+    "as_utc",
+    "as_uuid",
     "audit_from_row",
     "practice_from_row",
     "scim_config_from_row",
@@ -21,11 +23,13 @@ __all__ = [
 ]
 
 
-def _uuid(value: Any) -> UUID:
+def as_uuid(value: Any) -> UUID:
+    """SQLite hands UUIDs back as text; PostgreSQL as UUID objects."""
     return value if isinstance(value, UUID) else UUID(str(value))
 
 
-def _utc(value: Any) -> datetime:
+def as_utc(value: Any) -> datetime:
+    """SQLite hands instants back as text; both may lack a zone for UTC."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     assert isinstance(value, datetime)
@@ -42,19 +46,19 @@ def _folded(value: str | None) -> str | None:
 
 
 def practice_from_row(row: dict[str, Any]) -> Practice:
-    return Practice(id=_uuid(row["id"]), name=row["name"], created_at=_utc(row["created_at"]))
+    return Practice(id=as_uuid(row["id"]), name=row["name"], created_at=as_utc(row["created_at"]))
 
 
 def scim_config_from_row(row: dict[str, Any]) -> ScimConfig:
     return ScimConfig(
-        practice_id=_uuid(row["practice_id"]),
+        practice_id=as_uuid(row["practice_id"]),
         client_id=row["client_id"],
         secret_hash=row["secret_hash"],
         secret_hint=row["secret_hint"],
-        credential_id=_uuid(row["credential_id"]),
+        credential_id=as_uuid(row["credential_id"]),
         enabled=bool(row["enabled"]),
-        created_at=_utc(row["created_at"]),
-        updated_at=_utc(row["updated_at"]),
+        created_at=as_utc(row["created_at"]),
+        updated_at=as_utc(row["updated_at"]),
     )
 
 
@@ -74,30 +78,30 @@ def scim_config_to_row(config: ScimConfig) -> dict[str, Any]:
 def token_from_row(row: dict[str, Any]) -> AccessToken:
     expires_at = row["expires_at"]
     return AccessToken(
-        id=_uuid(row["id"]),
-        practice_id=_uuid(row["practice_id"]),
+        id=as_uuid(row["id"]),
+        practice_id=as_uuid(row["practice_id"]),
         kind=TokenKind(row["kind"]),
-        credential_id=_uuid(row["credential_id"]),
-        expires_at=None if expires_at is None else _utc(expires_at),
-        created_at=_utc(row["created_at"]),
+        credential_id=as_uuid(row["credential_id"]),
+        expires_at=None if expires_at is None else as_utc(expires_at),
+        created_at=as_utc(row["created_at"]),
         hint=row["hint"],
     )
 
 
 def audit_from_row(row: dict[str, Any]) -> AuditEntry:
     return AuditEntry(
-        practice_id=_uuid(row["practice_id"]),
+        practice_id=as_uuid(row["practice_id"]),
         actor=row["actor"],
         action=row["action"],
         detail=row["detail"],
-        created_at=_utc(row["created_at"]),
+        created_at=as_utc(row["created_at"]),
     )
 
 
 def staff_from_row(row: dict[str, Any]) -> StaffUser:
     return StaffUser(
-        id=_uuid(row["id"]),
-        practice_id=_uuid(row["practice_id"]),
+        id=as_uuid(row["id"]),
+        practice_id=as_uuid(row["practice_id"]),
         profile=StaffProfile(
             user_name=row["user_name"],
             given_name=row["given_name"],
@@ -115,8 +119,8 @@ def staff_from_row(row: dict[str, Any]) -> StaffUser:
         sso_subject=row["sso_subject"],
         has_password=row["password_hash"] is not None,
         version=int(row["version"]),
-        created_at=_utc(row["created_at"]),
-        updated_at=_utc(row["updated_at"]),
+        created_at=as_utc(row["created_at"]),
+        updated_at=as_utc(row["updated_at"]),
     )
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
 from server.domain.staff_admin import Location
+from server.persistence.rows import as_utc, as_uuid
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -14,17 +15,6 @@ if TYPE_CHECKING:
     from server.persistence.tables import BoundTables
 
 __all__ = ["PiccoloLocationRepository", "PiccoloSessionRepository"]
-
-
-def _uuid(value: Any) -> UUID:
-    return value if isinstance(value, UUID) else UUID(str(value))
-
-
-def _utc(value: Any) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class PiccoloLocationRepository:
@@ -52,7 +42,9 @@ class PiccoloLocationRepository:
             .run()
         )
         return [
-            Location(_uuid(r["id"]), _uuid(r["practice_id"]), r["name"], _utc(r["created_at"]))
+            Location(
+                as_uuid(r["id"]), as_uuid(r["practice_id"]), r["name"], as_utc(r["created_at"])
+            )
             for r in rows
         ]
 
@@ -70,7 +62,7 @@ class PiccoloLocationRepository:
             .run()
         )
         for row in rows:
-            found[_uuid(row["staff_id"])].append(_uuid(row["location_id"]))
+            found[as_uuid(row["staff_id"])].append(as_uuid(row["location_id"]))
         return {sid: tuple(ids) for sid, ids in found.items()}
 
     async def assign(
@@ -115,9 +107,9 @@ class PiccoloSessionRepository:
     async def find_active(self, token_hash: str, now: datetime) -> tuple[UUID, UUID] | None:
         table, staff = self._table, self._staff
         row = await table.select().where(table.token_hash == token_hash).first().run()
-        if row is None or _utc(row["expires_at"]) <= now:
+        if row is None or as_utc(row["expires_at"]) <= now:
             return None
-        practice_id, staff_id = _uuid(row["practice_id"]), _uuid(row["staff_id"])
+        practice_id, staff_id = as_uuid(row["practice_id"]), as_uuid(row["staff_id"])
         account = (
             await staff.select(staff.active, staff.scim_deleted)
             .where((staff.practice_id == practice_id) & (staff.id == staff_id))
