@@ -197,9 +197,10 @@ def _test(
 def _translate(
     schema: FilterSchema, node: FilterNode, parent: str | None, budget: list[int]
 ) -> Predicate:
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise TooManyException(detail=f"the filter has more than {MAX_FILTER_TERMS} terms")
+    if isinstance(node, Comparison | Present):
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise TooManyException(detail=f"the filter has more than {MAX_FILTER_TERMS} terms")
     match node:
         case Comparison(attr_path=path, op=op, value=raw):
             return _test(schema, path, Operator(op.value), raw, parent)

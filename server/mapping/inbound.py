@@ -13,14 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from scim2_models import Path, SCIMException
+from scim2_models import InvalidPathException, Path, SCIMException
 
 __all__ = ["GROUP_PROFILE", "USER_PROFILE", "Profile", "accepted_patch", "accepted_resource"]
 
 _PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:patchop"
 # Read-only attributes: a path-less value may carry them (ignored); a path naming them is a
 # mutability error, which scim2-models raises.
-_READ_ONLY = frozenset({"id", "meta", "schemas"})
+_READ_ONLY = frozenset({"id", "meta", "schemas", "groups"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,14 +106,23 @@ def accepted_resource(body: dict[str, Any], profile: Profile) -> dict[str, Any]:
 def _keeps_path(path: Any, profile: Profile) -> bool:
     if not isinstance(path, str):
         return True  # not a string: let validation refuse it
+    if not path.strip():
+        raise InvalidPathException(detail="an empty path names no attribute")
     try:
         Path(path)
     except (ValueError, TypeError, SCIMException):
         return True  # malformed: let validation answer invalidPath
-    lowered = path.lower()
+    lowered = path.lower().removeprefix(profile.core_urn.lower() + ":")
     if lowered.split(".", 1)[0].split("[", 1)[0] in _READ_ONLY:
         return True
-    return profile.canonical(path) is not None
+    root = profile.canonical(path)
+    if root is None:
+        return False
+    subs = profile.attributes[root]
+    if subs is not None and "." in lowered and "[" not in lowered:
+        # name.middleName: a sub-attribute the platform does not keep is ignored too.
+        return lowered.rsplit(".", 1)[1] in subs
+    return True
 
 
 def accepted_patch(body: dict[str, Any], profile: Profile) -> dict[str, Any]:
@@ -133,8 +142,16 @@ def accepted_patch(body: dict[str, Any], profile: Profile) -> dict[str, Any]:
             if path is None and isinstance(value, dict):
                 cleaned = _accepted_values(value, profile)
                 kept_operations.append({**operation, fields["value"]: cleaned})
-            elif path is None or _keeps_path(path, profile):
+            elif path is None:
                 kept_operations.append(operation)
+            elif _keeps_path(path, profile):
+                root = profile.canonical(path) if isinstance(path, str) else None
+                if root is not None and path.lower().endswith(root) and "value" in fields:
+                    # A whole complex attribute ("name", "emails"): keep known subs only.
+                    value = _filtered(value, profile.attributes[root])
+                    kept_operations.append({**operation, fields["value"]: value})
+                else:
+                    kept_operations.append(operation)
         del result[key]
         result["Operations"] = kept_operations
     return result

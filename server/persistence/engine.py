@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
+from server.persistence.sqlite_pool import PooledSQLiteEngine
+
 if TYPE_CHECKING:
     from piccolo.engine.base import Engine
 
@@ -23,7 +25,7 @@ def create_engine(database_url: str) -> Engine[Any]:
         if database_url.startswith("sqlite:////"):
             path = "/" + path.lstrip("/")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteEngine(path=path, timeout=30)
+        return PooledSQLiteEngine(path=path)
     if scheme in {"postgres", "postgresql"}:
         return PostgresEngine(config={"dsn": database_url}, log_queries=False)
     msg = f"unsupported database URL scheme {scheme!r}: use sqlite:/// or postgresql://"
@@ -39,5 +41,5 @@ async def start_engine(engine: Engine[Any]) -> None:
 
 
 async def close_engine(engine: Engine[Any]) -> None:
-    if isinstance(engine, PostgresEngine):
+    if isinstance(engine, PostgresEngine | PooledSQLiteEngine):
         await engine.close_connection_pool()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
@@ -198,6 +199,16 @@ class PiccoloGroupRepository:
         return found
 
     async def remove_member(self, practice_id: UUID, user_id: UUID) -> None:
+        """Take a user out of every group, giving each group touched a new version."""
+        await self._table.raw(
+            "UPDATE scim_group SET version = version + 1, updated_at = {} "
+            "WHERE practice_id = {} AND id IN "
+            "(SELECT group_id FROM group_member WHERE practice_id = {} AND staff_id = {})",
+            datetime.now(UTC).isoformat(sep=" ") if self._sqlite else datetime.now(UTC),
+            self._id(practice_id),
+            self._id(practice_id),
+            self._id(user_id),
+        ).run()
         members = self._members
         await (
             members.delete()

@@ -94,15 +94,9 @@ def _field_test(test: FieldTest, *, sqlite: bool) -> QueryString:
         return _membership(test, sqlite=sqlite)
     column = _COLUMNS[test.field]
     kind = FIELD_KINDS[test.field]
-    present = (
-        f"({column} IS NOT NULL AND {column} <> '')"
-        if kind
-        in {
-            FieldKind.TEXT,
-            FieldKind.EXACT,
-        }
-        else f"{column} IS NOT NULL"
-    )
+    # Text columns may hold '' (absent); uuid and other typed columns only NULL.
+    textual = kind in {FieldKind.TEXT, FieldKind.EXACT} and test.field != "id"
+    present = f"({column} IS NOT NULL AND {column} <> '')" if textual else f"{column} IS NOT NULL"
     if test.operator is Operator.PR:
         return QueryString(present)
     value: object = test.value

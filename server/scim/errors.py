@@ -50,7 +50,7 @@ _DOMAIN_STATUS: tuple[tuple[type[DomainError], int, str | None], ...] = (
 
 
 def _request_error(_: Request[Any, Any, Any], exc: ScimRequestError) -> Response[Any]:
-    return scim_error(exc.status, exc.detail, scim_type=exc.scim_type)
+    return scim_error(exc.status, _plain(exc.detail), scim_type=exc.scim_type)
 
 
 def _domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
@@ -65,10 +65,15 @@ def _scim_exception(_: Request[Any, Any, Any], exc: SCIMException) -> Response[A
     return scim_error(error.status or 400, error.detail or exc.detail, scim_type=error.scim_type)
 
 
+def _plain(detail: str) -> str:
+    """pydantic appends a documentation link to some messages; clients need only the message."""
+    return detail.split("\n    For further information", 1)[0].strip()
+
+
 def _validation_error(_: Request[Any, Any, Any], exc: ValidationError) -> Response[Any]:
     errors = Error.from_validation_errors(exc)
     first = errors[0] if errors else Error(status=400, scim_type="invalidValue", detail=str(exc))
-    detail = "; ".join(e.detail or "" for e in errors[:5]) or "invalid request"
+    detail = "; ".join(_plain(e.detail or "") for e in errors[:5]) or "invalid request"
     return scim_error(first.status or 400, detail, scim_type=first.scim_type or "invalidValue")
 
 
