@@ -29,8 +29,9 @@ async def seed_practice(services: Services, name: str) -> tuple[uuid.UUID, str, 
 
 async def seed_users(
     store: PiccoloStore, practice_id: uuid.UUID, count: int, *, chunk: int = 10_000
-) -> None:
-    """``count`` SCIM-provisioned staff accounts named ``seeded_user_name(i)``."""
+) -> list[uuid.UUID]:
+    """``count`` SCIM-provisioned staff accounts named ``seeded_user_name(i)``; their ids."""
+    ids: list[uuid.UUID] = []
     base = datetime(2026, 1, 1, tzinfo=UTC)
     for start in range(0, count, chunk):
         users = []
@@ -63,3 +64,5 @@ async def seed_users(
             )
         async with store.transaction():
             await store.staff.add_many(users)
+        ids.extend(u.id for u in users)
+    return ids

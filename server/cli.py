@@ -214,5 +214,10 @@ def scim_token_create(practice: str, as_json: bool) -> None:
     _emit({"id": str(token.id), "token": token.token, "created_at": token.created_at}, as_json)
 
 
+from loadtests.cli import bench  # noqa: E402 - registered after the core commands
+
+main.add_command(bench)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -1,0 +1,236 @@
+"""``scimlab bench``: one run, three kinds of server, the same bounded load.
+
+Per operation it prints req/s, p50/p95/p99 and errors for scimlab on SQLite and on PostgreSQL,
+a bare Litestar endpoint and scim2-server (all under granian, one worker), and the ratios to
+both baselines; then ``filter=userName eq`` latency and the server's peak memory as the
+practice grows. Results go to a JSON file and a Markdown table (BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from loadtests.bench.load import LoadResult, drive
+from loadtests.bench.servers import free_port, granian_command, scimlab_command, serve
+from loadtests.bench.targets import (
+    OPERATIONS,
+    Target,
+    fresh_database,
+    prepare_scimlab,
+    request_maker,
+    seed_over_http,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["BenchConfig", "run_bench"]
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    users: int = 10_000
+    connections: int = 50
+    requests: int = 5_000
+    seconds: float = 10.0
+    sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000)
+    size_requests: int = 2_000
+    backends: tuple[str, ...] = ("sqlite", "postgresql")
+    postgres_url: str = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
+
+
+def _figures(result: LoadResult) -> dict[str, float]:
+    return {
+        "rps": round(result.rate, 1),
+        "p50_ms": round(_quantile(result.latencies_ms, 0.5), 2),
+        "p95_ms": round(_quantile(result.latencies_ms, 0.95), 2),
+        "p99_ms": round(_quantile(result.latencies_ms, 0.99), 2),
+        "errors": result.errors,
+        "requests": result.count,
+    }
+
+
+def _say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+async def _operations(target: Target, port: int, config: BenchConfig) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    for operation in OPERATIONS:
+        make = request_maker(target, operation, host=f"127.0.0.1:{port}")
+        result = await drive(
+            "127.0.0.1",
+            port,
+            make,
+            connections=config.connections,
+            total=config.requests,
+            duration_s=config.seconds,
+        )
+        figures[operation] = _figures(result)
+        row = figures[operation]
+        _say(
+            f"  {target.name:18} {operation:7} {row['rps']:>9} req/s  p50 {row['p50_ms']:>7} ms"
+            f"  p95 {row['p95_ms']:>7} ms  p99 {row['p99_ms']:>7} ms  errors {row['errors']}"
+        )
+    return figures
+
+
+async def _scimlab(backend: str, config: BenchConfig) -> dict[str, Any]:
+    async with fresh_database(backend, config.postgres_url) as url:
+        target = await prepare_scimlab(url, config.users, f"scimlab-{backend}")
+        port = free_port()
+        env = {"SCIMLAB_DATABASE_URL": url, "SCIMLAB_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+        with serve(
+            target.name, scimlab_command(port), port=port, probe="/healthz", base_path="", env=env
+        ) as running:
+            figures = await _operations(target, port, config)
+            figures["peak_rss_mb"] = round(running.peak_rss_mb, 1)
+    return figures
+
+
+async def _bare(config: BenchConfig) -> dict[str, Any]:
+    port = free_port()
+    target = Target("bare-litestar", "", {})
+    command = granian_command("loadtests.bench.peers:bare_app", port)
+    with serve(target.name, command, port=port, probe="/healthz", base_path="", env={}):
+        return await _operations(target, port, config)
+
+
+async def _scim2_server(config: BenchConfig) -> dict[str, Any]:
+    port = free_port()
+    target = Target("scim2-server", "/v2", {})
+    command = granian_command("loadtests.bench.peers:scim2_server_app", port)
+    with serve(
+        target.name, command, port=port, probe="/v2/ServiceProviderConfig", base_path="/v2", env={}
+    ):
+        await seed_over_http(target, port, config.users)
+        return await _operations(target, port, config)
+
+
+async def _scale(backend: str, size: int, config: BenchConfig) -> dict[str, Any]:
+    async with fresh_database(backend, config.postgres_url) as url:
+        target = await prepare_scimlab(url, size, f"scale-{backend}-{size}")
+        port = free_port()
+        env = {"SCIMLAB_DATABASE_URL": url}
+        with serve(
+            target.name, scimlab_command(port), port=port, probe="/healthz", base_path="", env=env
+        ) as running:
+            make = request_maker(target, "filter", host=f"127.0.0.1:{port}")
+            result = await drive(
+                "127.0.0.1", port, make, connections=10, total=config.size_requests, duration_s=60
+            )
+            row = {**_figures(result), "peak_rss_mb": round(running.peak_rss_mb, 1)}
+    _say(
+        f"  {backend:10} users={size:>9}  filter p50 {row['p50_ms']:>7} ms"
+        f"  p99 {row['p99_ms']:>7} ms  peak RSS {row['peak_rss_mb']} MiB  errors {row['errors']}"
+    )
+    return row
+
+
+def _ratios(results: dict[str, Any]) -> dict[str, Any]:
+    ratios: dict[str, Any] = {}
+    for backend in (k for k in results if k.startswith("scimlab-")):
+        for operation in OPERATIONS:
+            ours = results[backend][operation]["rps"]
+            ratios.setdefault(backend, {})[operation] = {
+                "vs_bare": round(ours / results["bare-litestar"][operation]["rps"], 3),
+                "vs_scim2_server": round(
+                    ours / max(results["scim2-server"][operation]["rps"], 0.1), 2
+                ),
+            }
+    return ratios
+
+
+async def run_bench(config: BenchConfig) -> dict[str, Any]:
+    results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds")}
+    _say(
+        f"operations: {config.users} users seeded, {config.connections} connections, "
+        f"up to {config.requests} requests or {config.seconds} s each"
+    )
+    results["bare-litestar"] = await _bare(config)
+    results["scim2-server"] = await _scim2_server(config)
+    for backend in config.backends:
+        results[f"scimlab-{backend}"] = await _scimlab(backend, config)
+    results["ratios"] = _ratios(results)
+    for backend, rows in results["ratios"].items():
+        for operation, row in rows.items():
+            _say(
+                f"  {backend:18} {operation:7} x{row['vs_bare']} of bare Litestar,"
+                f" x{row['vs_scim2_server']} of scim2-server"
+            )
+    _say("filter=userName eq by practice size:")
+    results["scale"] = {
+        backend: {str(size): await _scale(backend, size, config) for size in config.sizes}
+        for backend in config.backends
+    }
+    for rows in results["scale"].values():
+        smallest = rows[str(config.sizes[0])]["p99_ms"]
+        for row in rows.values():
+            row["p99_ratio_to_smallest"] = round(row["p99_ms"] / smallest, 2) if smallest else None
+    return results
+
+
+def write_reports(
+    results: dict[str, Any], json_path: Path, markdown_path: Path, command: str
+) -> None:
+    json_path.write_text(json.dumps(results, indent=2))
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured {results['date']} with `{command}` (granian, one worker each;",
+        "lean asyncio load generator on the same machine; absolute numbers drift between",
+        "machines, ratios in one run do not).",
+        "",
+        "| target | operation | req/s | p50 ms | p95 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in (
+        "bare-litestar",
+        "scim2-server",
+        *(k for k in results if k.startswith("scimlab-")),
+    ):
+        for operation in OPERATIONS:
+            row = results[name][operation]
+            cells = [name, operation, row["rps"], row["p50_ms"], row["p95_ms"], row["p99_ms"]]
+            lines.append("| " + " | ".join(str(c) for c in [*cells, row["errors"]]) + " |")
+    lines += [
+        "",
+        "| scimlab on | operation | x bare Litestar | x scim2-server |",
+        "|---|---|---|---|",
+    ]
+    for backend, rows in results["ratios"].items():
+        for operation, row in rows.items():
+            lines.append(
+                f"| {backend} | {operation} | {row['vs_bare']} | {row['vs_scim2_server']} |"
+            )
+    lines += [
+        "",
+        "| database | users | filter p50 ms | p99 ms | p99 / smallest | peak RSS MiB |",
+        "|---|---|---|---|---|---|",
+    ]
+    for backend, rows in results["scale"].items():
+        for size, row in rows.items():
+            cells = [backend, size, row["p50_ms"], row["p99_ms"], row["p99_ratio_to_smallest"]]
+            lines.append("| " + " | ".join(str(c) for c in [*cells, row["peak_rss_mb"]]) + " |")
+    markdown_path.write_text("\n".join(lines) + "\n")
+
+
+def main(config: BenchConfig, json_path: Path, markdown_path: Path, command: str) -> int:
+    results = asyncio.run(run_bench(config))
+    write_reports(results, json_path, markdown_path, command)
+    _say(f"wrote {json_path} and {markdown_path}")
+    errors = sum(
+        results[k][op]["errors"] for k in results if k.startswith("scimlab-") for op in OPERATIONS
+    )
+    return 1 if errors else 0

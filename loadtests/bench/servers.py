@@ -1,0 +1,116 @@
+"""Starting the benchmarked servers as separate processes on loopback, and reading their
+peak memory from /proc."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+__all__ = ["RunningServer", "free_port", "peak_rss_mb", "serve"]
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory (VmHWM) of a process and its descendants, in MiB."""
+    total_kb, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total_kb += int(line.split()[1])
+        pending.extend(_children(current))
+    return total_kb / 1024
+
+
+@dataclass
+class RunningServer:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    base_path: str
+
+    @property
+    def peak_rss_mb(self) -> float:
+        return peak_rss_mb(self.process.pid)
+
+
+@contextlib.contextmanager
+def serve(
+    name: str, command: list[str], *, port: int, probe: str, base_path: str, env: dict[str, str]
+) -> Iterator[RunningServer]:
+    process = subprocess.Popen(  # noqa: S603 - our own executables
+        command,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"http://127.0.0.1:{port}{probe}", timeout=1).status_code < 500:
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                msg = f"{name} did not start on port {port}"
+                raise RuntimeError(msg)
+            time.sleep(0.1)
+        yield RunningServer(name, port, process, base_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def granian_command(factory: str, port: int) -> list[str]:
+    return [
+        str(BIN / "granian"),
+        "--interface",
+        "asgi",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--no-access-log",
+        factory,
+    ]
+
+
+def scimlab_command(port: int) -> list[str]:
+    return [str(BIN / "scimlab"), "serve", "--port", str(port), "--workers", "1"]

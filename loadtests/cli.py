@@ -1,0 +1,69 @@
+"""``scimlab bench``: the benchmark runner's command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from loadtests.bench.runner import BenchConfig, main
+
+__all__ = ["bench"]
+
+
+@click.command()
+@click.option("--users", default=10_000, show_default=True, help="Users seeded per target.")
+@click.option("--connections", default=50, show_default=True, help="Concurrent connections.")
+@click.option("--requests", default=5_000, show_default=True, help="Requests per operation.")
+@click.option("--seconds", default=10.0, show_default=True, help="Time cap per operation.")
+@click.option(
+    "--sizes",
+    default="1000,100000,1000000",
+    show_default=True,
+    help="Practice sizes for the filter-latency and memory figures.",
+)
+@click.option("--size-requests", default=2_000, show_default=True, help="Lookups per size.")
+@click.option(
+    "--backend",
+    "backends",
+    multiple=True,
+    default=("sqlite", "postgresql"),
+    show_default=True,
+    help="Databases to run scimlab on.",
+)
+@click.option(
+    "--postgres-url",
+    default="postgresql://postgres@127.0.0.1:5432/test",
+    show_default=True,
+    help="Server where throwaway databases are created.",
+)
+@click.option("--json", "json_path", default="bench-results.json", show_default=True)
+@click.option("--markdown", "markdown_path", default="BENCHMARKS.md", show_default=True)
+def bench(
+    *,
+    users: int,
+    connections: int,
+    requests: int,
+    seconds: float,
+    sizes: str,
+    size_requests: int,
+    backends: tuple[str, ...],
+    postgres_url: str,
+    json_path: str,
+    markdown_path: str,
+) -> None:
+    """Benchmark scimlab (SQLite, PostgreSQL) against a bare Litestar endpoint and
+    scim2-server, all under granian with one worker, on loopback."""
+    config = BenchConfig(
+        users=users,
+        connections=connections,
+        requests=requests,
+        seconds=seconds,
+        sizes=tuple(int(s) for s in sizes.split(",") if s.strip()),
+        size_requests=size_requests,
+        backends=backends,
+        postgres_url=postgres_url,
+    )
+    command = "scimlab bench " + " ".join(sys.argv[2:])
+    raise SystemExit(main(config, Path(json_path), Path(markdown_path), command.strip()))
