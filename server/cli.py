@@ -214,6 +214,10 @@ def scim_token_create(practice: str, as_json: bool) -> None:
     _emit({"id": str(token.id), "token": token.token, "created_at": token.created_at}, as_json)
 
 
+from conformance.cli import conform  # noqa: E402 - registered after the core commands
+
+main.add_command(conform)
+
 from loadtests.cli import bench  # noqa: E402 - registered after the core commands
 
 main.add_command(bench)
