@@ -12,8 +12,8 @@ import pytest
 from scim2_models import Context
 
 from server.domain.staff import AccessLevel, StaffProfile, StaffUser
-from server.mapping.users import profile_from_scim, scim_from_staff
 from server.mapping.schema import SCIM_POLICY, UserModel
+from server.mapping.users import profile_from_scim, scim_from_staff
 
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
