@@ -39,6 +39,9 @@ from server.services import Services
 
 __all__ = ["DiscoveryController", "kept_schemas", "service_provider_config"]
 
+# The one value a kept sub-attribute can take: only the work email and the mobile number stay.
+_CANONICAL = {("emails", "type"): ["work"], ("phoneNumbers", "type"): ["mobile"]}
+
 # Top-level attribute -> kept sub-attributes (None: simple attribute).
 _KEPT: dict[Any, dict[str, set[str] | None]] = {
     User: {
@@ -62,7 +65,13 @@ def _kept(resource: Any) -> Schema:
             continue
         subs = kept[attribute.name]
         if subs is not None and attribute.sub_attributes:
-            wanted = [s for s in attribute.sub_attributes if s.name in subs]
+            wanted = [
+                sub.model_copy(update={"canonical_values": _CANONICAL[key]})
+                if (key := (attribute.name, sub.name)) in _CANONICAL
+                else sub
+                for sub in attribute.sub_attributes
+                if sub.name in subs
+            ]
             attributes.append(attribute.model_copy(update={"sub_attributes": wanted}))
         else:
             attributes.append(attribute)

@@ -184,6 +184,12 @@ async def test_schemas_list_exactly_the_kept_attributes(
     assert user["groups"]["mutability"] == "readOnly"
     assert user["userName"]["uniqueness"] == "server"
     assert user["userName"]["caseExact"] is False
+    types = {
+        attribute: next(s for s in user[attribute]["subAttributes"] if s["name"] == "type")
+        for attribute in ("emails", "phoneNumbers")
+    }
+    assert types["emails"]["canonicalValues"] == ["work"]
+    assert types["phoneNumbers"]["canonicalValues"] == ["mobile"]
 
     for urn, schema in schemas.items():
         single = await client.get(f"{roster.path}/Schemas/{urn}", headers=roster.headers)
