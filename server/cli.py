@@ -223,5 +223,10 @@ from loadtests.cli import bench  # noqa: E402 - registered after the core comman
 main.add_command(bench)
 
 
+from simulators.cli import simulate  # noqa: E402 - registered after the core commands
+
+main.add_command(simulate)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 __all__ = ["ProvisioningService", "parse_user_id"]
 
 MAX_USER_NAME = 256
+#: How often a write without If-Match is retried after losing a race to another writer.
+WRITE_ATTEMPTS = 5
 
 
 def _utcnow() -> datetime:
@@ -80,10 +82,8 @@ class ProvisioningService:
         )
         try:
             await self._store.staff.add(user)
-        except UniquenessConflict:
-            raise UniquenessConflict(
-                f"userName {user.profile.user_name!r} is already in use in this practice"
-            ) from None
+        except UniquenessConflict as conflict:
+            raise UniquenessConflict(f"{conflict.detail} in this practice") from None
         return user
 
     async def get(self, practice_id: UUID, user_id: UUID) -> StaffUser:
@@ -107,9 +107,25 @@ class ProvisioningService:
     ) -> StaffUser:
         """Apply ``change`` (a pure function of the current account) atomically.
 
-        ``expected_versions`` carries an ``If-Match`` precondition; without one the write is
-        still guarded by the version that was read, so a concurrent writer is never lost.
+        ``expected_versions`` carries an ``If-Match`` precondition (412 when it fails). Without
+        one the write is still guarded by the version that was read; losing that race reruns
+        the change on the newer version, so a concurrent writer is never lost or refused.
         """
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                return await self._modify_once(practice_id, user_id, change, expected_versions)
+            except PreconditionFailed:
+                if expected_versions is not None or attempt == WRITE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _modify_once(
+        self,
+        practice_id: UUID,
+        user_id: UUID,
+        change: Callable[[StaffUser], StaffProfile],
+        expected_versions: Collection[int] | None,
+    ) -> StaffUser:
         async with self._store.transaction():
             current = await self.get(practice_id, user_id)
             if expected_versions is not None and current.version not in expected_versions:

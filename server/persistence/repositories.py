@@ -8,7 +8,7 @@ from uuid import UUID
 from piccolo.querystring import QueryString
 
 from server.domain.errors import PreconditionFailed, UniquenessConflict
-from server.persistence.errors import is_unique_violation
+from server.persistence.errors import is_unique_violation, violated_column
 from server.persistence.rows import (
     audit_from_row,
     practice_from_row,
@@ -171,7 +171,7 @@ class PiccoloStaffRepository:
             await self._table.insert(self._table(**values)).run()
         except Exception as error:
             if is_unique_violation(error):
-                raise _taken(user) from None
+                raise _taken(user, error) from None
             raise
 
     async def add_many(self, users: list[StaffUser], *, batch: int = 500) -> None:
@@ -244,7 +244,7 @@ class PiccoloStaffRepository:
             )
         except Exception as error:
             if is_unique_violation(error):
-                raise _taken(user) from None
+                raise _taken(user, error) from None
             raise
         if not written:
             msg = f"staff user {user.id} changed since version {expected_version}"
@@ -289,7 +289,9 @@ class PiccoloStaffRepository:
         return None if row is None else staff_from_row(row)
 
 
-def _taken(user: StaffUser) -> UniquenessConflict:
+def _taken(user: StaffUser, error: BaseException) -> UniquenessConflict:
+    if violated_column(error, ("email",)):
+        return UniquenessConflict(f"email {user.profile.email!r} is already in use")
     return UniquenessConflict(f"userName {user.profile.user_name!r} is already in use")
 
 

@@ -10,12 +10,13 @@ from uuid import UUID
 import pytest
 
 from server.domain.staff import AccessLevel
-from tests.conftest import PUBLIC_URL, PracticeFixture
+from tests.conftest import PUBLIC_URL, PracticeFixture, fetch_token, new_practice
 
 if TYPE_CHECKING:
     from litestar.testing import AsyncTestClient
 
     from server.persistence.store import PiccoloStore
+    from server.settings import Settings
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -500,3 +501,43 @@ async def test_service_provider_config_states_what_is_supported(
     assert {s["type"] for s in body["authenticationSchemes"]} == {"oauthbearertoken", "httpbasic"}
     assert body["pagination"]["maxPageSize"] == body["filter"]["maxResults"] == 1000
     assert body["pagination"]["index"] is True
+
+
+async def test_a_work_email_belongs_to_one_account_per_practice(
+    client: AsyncTestClient[Any],
+    store: PiccoloStore,
+    settings: Settings,
+    practice: PracticeFixture,
+    token_headers: dict[str, str],
+) -> None:
+    def body(name: str, email: str) -> dict[str, Any]:
+        return {
+            "schemas": [USER_SCHEMA],
+            "userName": name,
+            "emails": [{"value": email, "type": "work"}],
+        }
+
+    await _create(client, practice, token_headers, body("first@x.org", "shared@clinic.org"))
+    clash = await client.post(
+        f"{practice.scim_path}/Users",
+        json=body("second@x.org", "SHARED@Clinic.org"),
+        headers=token_headers,
+    )
+    assert clash.status_code == 409
+    assert clash.json()["scimType"] == "uniqueness"
+    assert "email" in clash.json()["detail"]
+    found = await client.get(
+        f"{practice.scim_path}/Users",
+        params={"filter": 'userName eq "second@x.org"'},
+        headers=token_headers,
+    )
+    assert found.json()["totalResults"] == 0
+
+    other = await new_practice(client, store, settings)
+    other_headers = {"Authorization": f"Bearer {await fetch_token(client, other)}"}
+    elsewhere = await client.post(
+        f"{other.scim_path}/Users",
+        json=body("first@x.org", "shared@clinic.org"),
+        headers=other_headers,
+    )
+    assert elsewhere.status_code == 201

@@ -1,0 +1,244 @@
+"""Checking a run: each expectation reads the record of exchanges or the server's state.
+
+Server state is read back with GET through an engine without injected faults; those reads
+are recorded under ``verify.*`` labels. Attributes are compared only where the target keeps
+them (``Target.compare``); an expectation that ``requires`` attributes the target drops is
+reported as not applicable rather than passed or failed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from simulators.core import state_checks
+from simulators.core.clock import parse_duration
+from simulators.core.verdicts import ExpectationResult, result, show
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from simulators.core.recorder import Exchange
+    from simulators.core.runner import Run
+    from simulators.core.scenario import Expectation
+
+__all__ = ["ExpectationResult", "evaluate", "no_server_errors"]
+
+ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+
+def _select(run: Run, a: dict[str, Any]) -> list[Exchange]:
+    subject = a.get("subject") or (f"user:{a['person']}" if "person" in a else None)
+    found = run.recorder.select(
+        label=a.get("label"),
+        method=a.get("method"),
+        step=a.get("step"),
+        subject=subject,
+        path=a.get("path"),
+    )
+    label = str(a.get("label", ""))
+    return [x for x in found if label.startswith("verify") or not x.label.startswith("verify")]
+
+
+def _check_body(x: Exchange, a: dict[str, Any]) -> str | None:
+    body = x.response_body if isinstance(x.response_body, dict) else {}
+    if "content_type" in a and a["content_type"] not in x.content_type:
+        return f"{show(x)}: content type {x.content_type!r}"
+    if "total_results" in a and (
+        body.get("totalResults") != a["total_results"] or type(body.get("totalResults")) is not int
+    ):
+        return (
+            f"{show(x)}: totalResults {body.get('totalResults')!r}, expected {a['total_results']}"
+        )
+    if "resources" in a and len(body.get("Resources") or []) != a["resources"]:
+        return f"{show(x)}: {len(body.get('Resources') or [])} resources, expected {a['resources']}"
+    if a.get("has_id") and not body.get("id"):
+        return f"{show(x)}: no id in the response body"
+    if a.get("scim_error") and (
+        ERROR_SCHEMA not in (body.get("schemas") or []) or not isinstance(body.get("status"), str)
+    ):
+        return f"{show(x)}: not a SCIM Error body (schemas, status as a string)"
+    if "scim_type" in a and body.get("scimType") != a["scim_type"]:
+        return f"{show(x)}: scimType {body.get('scimType')!r}, expected {a['scim_type']!r}"
+    if "first_active" in a:
+        first = (body.get("Resources") or [{}])[0]
+        if first.get("active") is not a["first_active"]:
+            return f"{show(x)}: first resource active={first.get('active')!r}"
+    if a.get("integer_counters"):
+        for key in ("totalResults", "startIndex", "itemsPerPage"):
+            if type(body.get(key)) is not int:
+                return f"{show(x)}: {key} is {body.get(key)!r}, not an integer"
+    return None
+
+
+async def _responses(e: Expectation, run: Run) -> ExpectationResult:
+    a, found = e.args, _select(run, e.args)
+    problems = []
+    low = 0 if a.get("max_count") == 0 else a.get("min_count", 1)
+    if "count" in a and len(found) != a["count"]:
+        problems.append(f"{len(found)} matching exchanges, expected {a['count']}")
+    if len(found) < low:
+        problems.append(f"{len(found)} matching exchanges, expected at least {low}")
+    if "max_count" in a and len(found) > a["max_count"]:
+        problems.append(
+            f"{len(found)} matching exchanges, at most {a['max_count']} expected: "
+            + show(found[-1])
+        )
+    for x in found:
+        if "status" in a and x.status not in a["status"]:
+            problems.append(f"{show(x)} (expected {a['status']})")
+        elif (x.status is not None and 200 <= x.status < 300) or a.get("check_errors"):
+            problem = _check_body(x, a)
+            if problem:
+                problems.append(problem)
+    if "any_status" in a and not any(x.status in a["any_status"] for x in found):
+        problems.append(f"no matching exchange answered {a['any_status']}")
+    return result(e, problems, f"{len(found)} exchanges")
+
+
+async def _no_requests(e: Expectation, run: Run) -> ExpectationResult:
+    found = _select(run, e.args)
+    return result(e, [f"unexpected: {show(x)}" for x in found])
+
+
+async def _quarantine(e: Expectation, run: Run) -> ExpectationResult:
+    a, log = e.args, run.sync.quarantines
+    problems = []
+    if "entered" in a and bool(log) != a["entered"]:
+        problems.append(f"quarantine entered: {bool(log)}, expected {a['entered']}")
+    if log:
+        q = log[0]
+        if "exited" in a and (q.exited_at is not None) != a["exited"]:
+            problems.append(f"quarantine exited: {q.exited_at is not None}, expected {a['exited']}")
+        offsets, last = [], q.since
+        for at in q.retries:
+            offsets.append(at - last)
+            last = at
+        want = [parse_duration(x) for x in a.get("retry_offsets", [])]
+        close = len(offsets) >= len(want) and all(
+            abs(got - w) <= max(1.0, w / 1000) for got, w in zip(offsets, want, strict=False)
+        )  # a real clock adds the run's own seconds
+        if not close:
+            problems.append(f"retries came after {offsets} s, expected {want} s")
+        if "reason" in a and a["reason"] not in q.reason:
+            problems.append(f"reason {q.reason!r}")
+    return result(e, problems, f"{len(log)} quarantine(s)")
+
+
+async def _waits(e: Expectation, run: Run) -> ExpectationResult:
+    floor = parse_duration(e.args.get("min", 0))
+    long_enough = [w for w in run.sync.engine.waits if w >= floor]
+    need = int(e.args.get("count", 1))
+    waits = run.sync.engine.waits
+    problem = f"{len(long_enough)} waits of at least {floor:g}s (all: {waits}), expected {need}"
+    return result(e, [] if len(long_enough) >= need else [problem])
+
+
+async def _failures(e: Expectation, run: Run) -> ExpectationResult:
+    a, sync = e.args, run.sync
+    if a.get("none"):
+        outstanding = list(sync.escrow) + list(sync.tasks)
+        return result(e, [f"outstanding failures: {outstanding}"] if outstanding else [])
+    key = f"user:{a['person']}" if "person" in a else f"group:{a['group']}"
+    policy = a.get("policy", "any")
+    failure = (sync.escrow.get(key) if policy in ("escrow", "any") else None) or (
+        sync.tasks.get(key) if policy in ("task", "any") else None
+    )
+    if failure is None:
+        return result(e, [f"{key} has no {policy} failure"])
+    problems = []
+    if "status" in a and failure.status != a["status"]:
+        problems.append(f"{key} failed with {failure.status}, expected {a['status']}")
+    if failure.attempts < a.get("min_attempts", 1):
+        problems.append(f"{key} attempted {failure.attempts} times")
+    return result(e, problems, failure.detail)
+
+
+async def _connection(e: Expectation, run: Run) -> ExpectationResult:
+    if not run.connections:
+        return result(e, ["no connection test was run"])
+    report, problems = run.connections[-1], []
+    if "ok" in e.args and report.ok != e.args["ok"]:
+        problems.append("; ".join(o.describe() for o in report.outcomes) or "no probe")
+    if "quarantine_worthy" in e.args and report.quarantine_worthy != e.args["quarantine_worthy"]:
+        problems.append(f"quarantine-worthy: {report.quarantine_worthy}")
+    return result(e, problems)
+
+
+async def _pages(e: Expectation, run: Run) -> ExpectationResult:
+    pages = _select(run, {"label": e.args.get("label", "import.page")})
+    problems, seen, totals = [], [], set()
+    for x in pages:
+        problem = _check_body(x, {"integer_counters": True})
+        if x.status != 200 or problem:
+            problems.append(problem or show(x))
+            continue
+        body = x.response_body
+        totals.add(body["totalResults"])
+        seen += [str(r.get("id")) for r in body.get("Resources") or []]
+    if len(totals) > 1:
+        problems.append(f"totalResults changed between pages: {sorted(totals)}")
+    if len(seen) != len(set(seen)):
+        problems.append(f"{len(seen) - len(set(seen))} duplicate ids across pages")
+    if totals and len(seen) != min(totals):
+        problems.append(f"{len(seen)} users over {len(pages)} pages, totalResults {min(totals)}")
+    floor = e.args.get("min_total", 0)
+    floor = len(run.seeded) if floor == "seeded" else int(floor)
+    if totals and min(totals) < floor:
+        problems.append(f"totalResults {min(totals)} < {floor}")
+    if not pages:
+        problems.append("no pages were requested")
+    return result(e, problems, f"{len(pages)} pages, {len(seen)} users")
+
+
+async def _timeouts(e: Expectation, run: Run) -> ExpectationResult:
+    found = [x for x in _select(run, e.args) if x.error and "timed out" in x.error]
+    problems = []
+    if len(found) != int(e.args.get("count", 1)):
+        problems.append(f"{len(found)} timeouts, expected {e.args.get('count', 1)}")
+    after = e.args.get("after")
+    if after is not None and run.sync.base_dialect.timeout != parse_duration(after):
+        problems.append(f"the timeout is {run.sync.base_dialect.timeout:g}s")
+    return result(e, problems)
+
+
+_HANDLERS: dict[str, Callable[[Expectation, Run], Awaitable[ExpectationResult]]] = {
+    "responses": _responses,
+    "no_requests": _no_requests,
+    "users_in_sync": state_checks.users_in_sync,
+    "user": state_checks.user,
+    "lookup": state_checks.lookup,
+    "groups_in_sync": state_checks.groups_in_sync,
+    "group": state_checks.group,
+    "quarantine": _quarantine,
+    "waits": _waits,
+    "failures": _failures,
+    "connection": _connection,
+    "pages": _pages,
+    "timeouts": _timeouts,
+}
+
+
+async def evaluate(e: Expectation, run: Run) -> ExpectationResult:
+    missing = [k for k in e.requires if k not in run.target.compare]
+    if missing:
+        detail = f"the target does not keep {', '.join(missing)}"
+        return ExpectationResult(e.id, e.name, e.kind, "n/a", detail)
+    try:
+        return await _HANDLERS[e.kind](e, run)
+    except (KeyError, ValueError, TypeError) as error:
+        return result(e, [f"could not be checked: {type(error).__name__}: {error}"])
+
+
+def no_server_errors(run: Run) -> ExpectationResult:
+    """A run passes only with no 5xx from the server (idp-behaviors §6 preamble)."""
+    bad = [x for x in run.recorder.exchanges if not x.injected and (x.status or 0) >= 500]
+    e_id = f"{run.scenario.name}.no-5xx"
+    if bad:
+        return ExpectationResult(
+            e_id,
+            "no 5xx from the server",
+            "responses",
+            "failed",
+            "; ".join(show(x) for x in bad[:5]),
+        )
+    return ExpectationResult(e_id, "no 5xx from the server", "responses", "passed")

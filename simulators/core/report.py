@@ -1,0 +1,138 @@
+"""Run results for people and for CI: a summary table, JSON, JUnit XML, a transcript."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from simulators.core.runner import RunResult
+
+__all__ = [
+    "report_paths",
+    "show_results",
+    "summary_table",
+    "to_json",
+    "to_junit",
+    "write_reports",
+    "write_transcript",
+]
+
+
+def _run(result: RunResult) -> dict[str, Any]:
+    return {
+        "scenario": result.scenario.name,
+        "title": result.scenario.title,
+        "source": result.scenario.source,
+        "idp": result.dialect.idp,
+        "dialect": result.dialect.name,
+        "passed": result.passed,
+        "error": result.error,
+        "elapsed_seconds": round(result.elapsed, 3),
+        "simulated_seconds": round(result.simulated, 3),
+        "requests": len(result.recorder.exchanges),
+        "expectations": [
+            {"id": r.id, "name": r.name, "kind": r.kind, "status": r.status, "detail": r.detail}
+            for r in result.results
+        ],
+    }
+
+
+def to_json(results: list[RunResult]) -> dict[str, Any]:
+    return {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "passed": all(r.passed for r in results),
+        "runs": [_run(r) for r in results],
+    }
+
+
+def to_junit(results: list[RunResult]) -> str:
+    """One testsuite per run, one testcase per expectation; n/a ones are skipped."""
+    suites = ET.Element("testsuites", name="scimlab simulate")
+    for result in results:
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name=f"{result.scenario.name} [{result.dialect.name}]",
+            tests=str(len(result.results) + (1 if result.error else 0)),
+            failures=str(result.count("failed") + (1 if result.error else 0)),
+            skipped=str(result.count("n/a")),
+            time=f"{result.elapsed:.3f}",
+        )
+        classname = f"simulate.{result.dialect.idp}.{result.scenario.name}"
+        if result.error:
+            case = ET.SubElement(suite, "testcase", classname=classname, name="steps")
+            ET.SubElement(case, "failure", message=result.error).text = result.error
+        for r in result.results:
+            case = ET.SubElement(suite, "testcase", classname=classname, name=f"{r.id}: {r.name}")
+            if r.status == "failed":
+                ET.SubElement(case, "failure", message=r.detail[:500]).text = r.detail
+            elif r.status == "n/a":
+                ET.SubElement(case, "skipped", message=r.detail)
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True)
+
+
+def report_paths(path: Path) -> tuple[Path, Path]:
+    """``--report out/run`` (or ``out/run.json``) writes ``out/run.json`` and ``out/run.xml``."""
+    stem = path.with_suffix("") if path.suffix in (".json", ".xml") else path
+    return stem.with_name(stem.name + ".json"), stem.with_name(stem.name + ".xml")
+
+
+def write_reports(path: Path, results: list[RunResult]) -> tuple[Path, Path]:
+    json_path, xml_path = report_paths(path)
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(to_json(results), indent=2) + "\n", encoding="utf-8")
+    xml_path.write_text(to_junit(results) + "\n", encoding="utf-8")
+    return json_path, xml_path
+
+
+def summary_table(results: list[RunResult]) -> Table:
+    table = Table(title="scimlab simulate", show_lines=False)
+    for column in ("scenario", "dialect", "result", "passed", "failed", "n/a", "requests", "time"):
+        table.add_column(
+            column, justify="right" if column in ("passed", "failed", "n/a") else "left"
+        )
+    for r in results:
+        verdict = "[green]PASS[/]" if r.passed else "[red]FAIL[/]"
+        if r.error:
+            verdict = "[red]ERROR[/]"
+        table.add_row(
+            r.scenario.name,
+            r.dialect.name,
+            verdict,
+            str(r.count("passed")),
+            str(r.count("failed")),
+            str(r.count("n/a")),
+            str(len(r.recorder.exchanges)),
+            f"{r.elapsed:.2f}s",
+        )
+    return table
+
+
+def show_results(console: Console, results: list[RunResult]) -> None:
+    """The summary table, then every failed expectation with its evidence."""
+    console.print(summary_table(results))
+    for result in results:
+        if result.error:
+            console.print(f"[red]{result.scenario.name}[/]: {result.error}", highlight=False)
+        for r in result.results:
+            if r.status == "failed":
+                console.print(f"[red]FAILED[/] {r.id} ({r.name}): {r.detail}", highlight=False)
+
+
+def write_transcript(path: Path, results: list[RunResult]) -> None:
+    """Every exchange of every run, secrets redacted, run by run."""
+    parts = [
+        f"=== {r.scenario.name} [{r.dialect.name}] ===\n{r.recorder.transcript()}" for r in results
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(parts), encoding="utf-8")

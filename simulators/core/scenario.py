@@ -1,0 +1,263 @@
+"""Scenarios: steps to play and expectations to check, from Python or from a TOML file.
+
+A scenario file is plain TOML, so QA can write one without Python::
+
+    name = "night-shift-onboarding"
+    title = "Onboard the night shift, then one leaver"
+    idps = ["entra", "okta"]          # which simulators may run it (empty: all)
+    users = 12                        # default size of add_people / seed_users (--users)
+
+    [[steps]]
+    do = "add_people"
+
+    [[steps]]
+    do = "cycle"
+
+    [[steps]]
+    do = "disable"
+    key = "user3"
+
+    [[steps]]
+    do = "cycle"
+    id = "leaver"
+
+    [[expect]]
+    id = "created"
+    kind = "responses"
+    label = "user.create"
+    status = [201]
+
+    [[expect]]
+    kind = "users_in_sync"
+
+``simulate list`` prints every built-in scenario; STEP_KINDS and EXPECTATION_KINDS below say
+what each step and expectation accepts.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = [
+    "EXPECTATION_KINDS",
+    "STEP_KINDS",
+    "Expectation",
+    "Scenario",
+    "Step",
+    "expect",
+    "isolate",
+    "load_scenario",
+    "responses",
+    "scenario",
+    "step",
+]
+
+_KEY = ("key",)
+STEP_KINDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "test_connection": ((), "the IdP's connection test"),
+    "add_people": ((), "N generated people (count or --users, min_count, prefix)"),
+    "add_person": (_KEY, "one person (key, user_name and any Person field)"),
+    "update_person": (("key", "set"), "change attributes of a person"),
+    "disable": (_KEY, "disable / suspend a person"),
+    "enable": (_KEY, "re-enable / restore a person"),
+    "soft_delete": (_KEY, "delete a person at the IdP (Entra: recycle bin)"),
+    "purge": (_KEY, "hard-delete a person at the IdP"),
+    "unassign": (_KEY, "unassign a person from the app"),
+    "assign": (_KEY, "assign a person to the app again"),
+    "archive": (_KEY, "archive a person (Google)"),
+    "add_group": (("key", "name"), "a group (members)"),
+    "change_members": (_KEY, "add / remove group members (add, remove)"),
+    "rename_group": (("key", "name"), "rename a group"),
+    "delete_group": (_KEY, "delete a group"),
+    "cycle": ((), "one sync cycle (full, on_demand, rotate_after)"),
+    "schedule": (("duration",), "let the IdP run on its schedule for a while"),
+    "wait": (("duration",), "let time pass with no cycle"),
+    "rotate_credentials": ((), "new secret/token on the server (tell_idp = true|false)"),
+    "update_credentials": ((), "give the IdP the latest secret/token"),
+    "retry_tasks": ((), "an admin retries failed tasks (Okta)"),
+    "seed_users": ((), "create N users directly on the server (count, prefix)"),
+    "seed_user": (("user_name",), "create one user directly on the server"),
+    "send": (("builder",), "send one built request (person, group, label, user_name)"),
+    "import_users": ((), "page through GET /Users (page_size)"),
+    "sso_login": (("person",), "resolve a login identifier with a filter (protocol)"),
+    "request": (("method", "path"), "a raw request (query, body, label, ok)"),
+    "fault": ((), "inject server faults (status, retry_after, stall, label, method, …)"),
+    "clear_faults": ((), "stop injecting faults"),
+    "dialect": (("set",), "change dialect knobs from now on"),
+}
+
+EXPECTATION_KINDS: dict[str, str] = {
+    "responses": "matching exchanges have these statuses / counts / body properties",
+    "no_requests": "no exchange matches",
+    "users_in_sync": "every person reads back as the IdP intends (GET)",
+    "user": "one person reads back as given (present, active, attributes, absent_keys)",
+    "lookup": "a userName/externalId filter returns count results",
+    "groups_in_sync": "every group reads back with the IdP's members",
+    "group": "one group reads back with these members",
+    "quarantine": "quarantine entered / exited / retry offsets",
+    "waits": "the engine waited (Retry-After) at least min, count times",
+    "failures": "an object failed (escrow or task) with this status",
+    "connection": "the connection test passed / was quarantine-worthy",
+    "pages": "paged import: integer counters, stable totals, no duplicates",
+    "timeouts": "requests were aborted by the per-request timeout",
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    do: str
+    args: dict[str, Any] = field(default_factory=dict)
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class Expectation:
+    id: str
+    kind: str
+    name: str
+    args: dict[str, Any] = field(default_factory=dict)
+    at: str | None = None
+    requires: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    steps: tuple[Step, ...]
+    expectations: tuple[Expectation, ...]
+    idps: tuple[str, ...] = ()
+    variants: tuple[str, ...] = ()
+    users: int = 5
+    auth: tuple[str, ...] = ()
+    needs_rotator: bool = False
+    source: str = "built-in"
+
+    def supports(self, idp: str) -> bool:
+        return not self.idps or idp in self.idps
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], *, source: str = "built-in") -> Scenario:
+        where = f"scenario {raw.get('name', '?')!r} ({source})"
+        for required in ("name", "steps"):
+            if required not in raw:
+                raise ValueError(f"{where}: missing {required!r}")
+        steps = tuple(_step(s, i, where) for i, s in enumerate(raw["steps"], 1))
+        ids = {s.id for s in steps if s.id}
+        expectations = []
+        for i, e in enumerate(raw.get("expect", []), 1):
+            expectation = _expectation(e, i, raw["name"], where)
+            if expectation.at is not None and expectation.at not in ids:
+                raise ValueError(f"{where}: expectation {expectation.id} is 'at' unknown step")
+            expectations.append(expectation)
+        needs = any(s.do in ("rotate_credentials",) or "rotate_after" in s.args for s in steps)
+        return cls(
+            name=str(raw["name"]),
+            title=str(raw.get("title", raw["name"])),
+            steps=steps,
+            expectations=tuple(expectations),
+            idps=tuple(raw.get("idps", ())),
+            variants=tuple(raw.get("variants", ())),
+            users=int(raw.get("users", 5)),
+            auth=tuple(raw.get("auth", ())),
+            needs_rotator=needs,
+            source=source,
+        )
+
+
+def _step(raw: dict[str, Any], index: int, where: str) -> Step:
+    data = dict(raw)
+    kind = data.pop("do", None)
+    if kind not in STEP_KINDS:
+        raise ValueError(f"{where}: step {index} has unknown do={kind!r}; see STEP_KINDS")
+    missing = [a for a in STEP_KINDS[kind][0] if a not in data]
+    if missing:
+        raise ValueError(f"{where}: step {index} ({kind}) needs {missing}")
+    step_id = data.pop("id", None)
+    return Step(kind, data, str(step_id) if step_id is not None else None)
+
+
+def _expectation(raw: dict[str, Any], index: int, scenario: str, where: str) -> Expectation:
+    data = dict(raw)
+    kind = data.pop("kind", None)
+    if kind not in EXPECTATION_KINDS:
+        raise ValueError(f"{where}: expectation {index} has unknown kind={kind!r}")
+    ident = str(data.pop("id", f"{kind}-{index}"))
+    name = str(data.pop("name", EXPECTATION_KINDS[kind]))
+    at = data.pop("at", None)
+    requires = tuple(data.pop("requires", ()))
+    return Expectation(f"{scenario}.{ident}", kind, name, data, at, requires)
+
+
+_DOMAIN = re.compile(r"@([A-Za-z0-9-]+)((?:\.[A-Za-z0-9-]+)+)")
+
+
+def _tagged(value: Any, tag: str, *, group_name: bool = False) -> Any:
+    if isinstance(value, str):
+        if group_name:
+            return f"{value} {tag}"
+
+        def swap(match: re.Match[str]) -> str:
+            label, rest = match.groups()
+            mark = tag.upper() if label.isupper() else tag
+            return f"@{label}-{mark}{rest}"
+
+        return _DOMAIN.sub(swap, value)
+    if isinstance(value, list):
+        return [_tagged(v, tag) for v in value]
+    if isinstance(value, dict):
+        return {k: _tagged(v, tag) for k, v in value.items()}
+    return value
+
+
+def isolate(scenario: Scenario, tag: str) -> Scenario:
+    """The same scenario with its people's mail domains and its group names made unique.
+
+    Scenarios name fixed people (``mara.quinn@sunrise-clinic.example``) and groups; running
+    several against one tenant, or one twice, would make later runs meet earlier runs' users.
+    """
+
+    def step_args(s: Step) -> dict[str, Any]:
+        args = {k: _tagged(v, tag) for k, v in s.args.items() if k != "name"}
+        if "name" in s.args:
+            args["name"] = _tagged(s.args["name"], tag, group_name=True)
+        return args
+
+    steps = tuple(replace(s, args=step_args(s)) for s in scenario.steps)
+    checks = tuple(replace(e, args=_tagged(e.args, tag)) for e in scenario.expectations)
+    return replace(scenario, steps=steps, expectations=checks)
+
+
+def load_scenario(path: Path) -> Scenario:
+    """A scenario from a ``.toml`` file."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ValueError(f"cannot read scenario file {path}: {error}") from None
+    raw.setdefault("name", path.stem)
+    return Scenario.from_dict(raw, source=str(path))
+
+
+# Helpers for writing scenarios in Python; they build exactly the TOML shape. -------------
+def step(do: str, id: str | None = None, **args: Any) -> dict[str, Any]:
+    return {"do": do, **({"id": id} if id else {}), **args}
+
+
+def expect(kind: str, id: str, **args: Any) -> dict[str, Any]:
+    return {"kind": kind, "id": id, **args}
+
+
+def responses(id: str, label: str, status: list[int] | None = None, **args: Any) -> dict[str, Any]:
+    return expect("responses", id, label=label, **({"status": status} if status else {}), **args)
+
+
+def scenario(
+    name: str, title: str, steps: list[dict[str, Any]], checks: list[dict[str, Any]], **extra: Any
+) -> dict[str, Any]:
+    return {"name": name, "title": title, "steps": steps, "expect": checks, **extra}

@@ -1,0 +1,27 @@
+"""The identity-provider side of the simulators: a minimal OpenID provider for each of Entra
+ID, Okta and Google, served on loopback, so SSO is testable end to end without the internet.
+
+    provider = OpenIdProvider(ENTRA, tenant="<tenant id>", people=[IdpPerson("dana", "dana@x")])
+    provider.register_client("client", "secret", ["https://app/sso/<practice>/callback"])
+    with serve(provider):
+        provider.sign_in_as("dana")   # the next authorize request consents as Dana
+"""
+
+from simulators.idp.dialects import DIALECTS, ENTRA, GOOGLE, OKTA, Dialect
+from simulators.idp.http import serve
+from simulators.idp.people import IdpPerson, person_from
+from simulators.idp.provider import Client, OpenIdProvider, Reply
+
+__all__ = [
+    "DIALECTS",
+    "ENTRA",
+    "GOOGLE",
+    "OKTA",
+    "Client",
+    "Dialect",
+    "IdpPerson",
+    "OpenIdProvider",
+    "Reply",
+    "person_from",
+    "serve",
+]
