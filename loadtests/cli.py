@@ -25,6 +25,9 @@ __all__ = ["bench"]
 )
 @click.option("--size-requests", default=2_000, show_default=True, help="Lookups per size.")
 @click.option(
+    "--sync-users", default=10_000, show_default=True, help="Users in the Entra initial sync."
+)
+@click.option(
     "--backend",
     "backends",
     multiple=True,
@@ -48,6 +51,7 @@ def bench(
     seconds: float,
     sizes: str,
     size_requests: int,
+    sync_users: int,
     backends: tuple[str, ...],
     postgres_url: str,
     json_path: str,
@@ -62,6 +66,7 @@ def bench(
         seconds=seconds,
         sizes=tuple(int(s) for s in sizes.split(",") if s.strip()),
         size_requests=size_requests,
+        sync_users=sync_users,
         backends=backends,
         postgres_url=postgres_url,
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from loadtests.bench.initial_sync import entra_initial_sync
 from loadtests.bench.load import LoadResult, drive
 from loadtests.bench.servers import free_port, granian_command, scimlab_command, serve
 from loadtests.bench.targets import (
@@ -40,6 +41,7 @@ class BenchConfig:
     seconds: float = 10.0
     sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000)
     size_requests: int = 2_000
+    sync_users: int = 10_000
     backends: tuple[str, ...] = ("sqlite", "postgresql")
     postgres_url: str = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -178,6 +180,10 @@ async def run_bench(config: BenchConfig) -> dict[str, Any]:
         smallest = rows[str(config.sizes[0])]["p99_ms"]
         for row in rows.values():
             row["p99_ratio_to_smallest"] = round(row["p99_ms"] / smallest, 2) if smallest else None
+    _say(f"Entra initial sync of {config.sync_users} users through the simulator:")
+    results["entra_sync"] = await entra_initial_sync(
+        config.sync_users, config.backends[0], config.postgres_url
+    )
     return results
 
 
@@ -223,6 +229,14 @@ def write_reports(
         for size, row in rows.items():
             cells = [backend, size, row["p50_ms"], row["p99_ms"], row["p99_ratio_to_smallest"]]
             lines.append("| " + " | ".join(str(c) for c in [*cells, row["peak_rss_mb"]]) + " |")
+    sync = results["entra_sync"]
+    lines += [
+        "",
+        f"Entra initial sync of {sync['users']} users through the simulator ({sync['backend']}): "
+        f"{sync['wall_s']} s, {'all expectations held' if sync['passed'] else 'FAILED'}; "
+        f"server RSS {sync['rss_first_quarter_mb']} MiB in the first quarter, "
+        f"{sync['rss_last_quarter_mb']} MiB in the last (peak {sync['peak_rss_mb']} MiB).",
+    ]
     markdown_path.write_text("\n".join(lines) + "\n")
 
 
