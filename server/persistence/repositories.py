@@ -100,25 +100,21 @@ class PiccoloTokenRepository:
         await self._table.insert(row).run()
 
     async def find_valid(self, token_hash: str, now: datetime) -> AccessToken | None:
-        table = self._table
-        row = await table.select().where(table.token_hash == token_hash).first().run()
-        if row is None:
+        """One query on the hot path: the token joined to its practice's current, enabled
+        credential, so a regenerated, disabled or deleted configuration refuses it at once."""
+        rows = await self._table.raw(
+            "SELECT t.* FROM access_token t JOIN scim_config c "
+            "ON c.practice_id = t.practice_id AND c.credential_id = t.credential_id "
+            "WHERE t.token_hash = {} AND c.enabled = {}",
+            token_hash,
+            True,
+        ).run()
+        if not rows:
             return None
-        token = token_from_row(row)
+        token = token_from_row(rows[0])
         if token.expires_at is not None and token.expires_at <= now:
             return None
-        config = self._config
-        current = (
-            await config.select(config.credential_id)
-            .where(
-                (config.practice_id == token.practice_id)
-                & (config.credential_id == token.credential_id)
-                & (config.enabled == True)  # noqa: E712 (piccolo builds SQL from ==)
-            )
-            .first()
-            .run()
-        )
-        return token if current is not None else None
+        return token
 
     async def revoke_all(self, practice_id: UUID) -> int:
         table = self._table
