@@ -10,138 +10,19 @@ from piccolo.querystring import QueryString
 from server.domain.errors import PreconditionFailed, UniquenessConflict
 from server.persistence.errors import is_unique_violation, violated_column
 from server.persistence.rows import (
-    audit_from_row,
-    practice_from_row,
-    scim_config_from_row,
-    scim_config_to_row,
     staff_from_row,
     staff_to_row,
-    token_from_row,
 )
 from server.persistence.sql_filters import order_by, where
 
 if TYPE_CHECKING:
     from collections.abc import Collection
-    from datetime import datetime
 
-    from server.domain.practices import AccessToken, AuditEntry, Practice, ScimConfig
     from server.domain.query import ResourceQuery
     from server.domain.staff import StaffUser
     from server.persistence.tables import BoundTables
 
-__all__ = [
-    "PiccoloAuditRepository",
-    "PiccoloPracticeRepository",
-    "PiccoloScimConfigRepository",
-    "PiccoloStaffRepository",
-    "PiccoloTokenRepository",
-]
-
-
-class PiccoloPracticeRepository:
-    def __init__(self, tables: BoundTables) -> None:
-        self._table = tables.practice
-
-    async def add(self, practice: Practice) -> None:
-        row = self._table(id=practice.id, name=practice.name, created_at=practice.created_at)
-        await self._table.insert(row).run()
-
-    async def get(self, practice_id: UUID) -> Practice | None:
-        row = await self._table.select().where(self._table.id == practice_id).first().run()
-        return None if row is None else practice_from_row(row)
-
-
-class PiccoloScimConfigRepository:
-    def __init__(self, tables: BoundTables) -> None:
-        self._table = tables.scim_config
-
-    async def get(self, practice_id: UUID) -> ScimConfig | None:
-        table = self._table
-        row = await table.select().where(table.practice_id == practice_id).first().run()
-        return None if row is None else scim_config_from_row(row)
-
-    async def get_by_client_id(self, client_id: str) -> ScimConfig | None:
-        table = self._table
-        row = await table.select().where(table.client_id == client_id).first().run()
-        return None if row is None else scim_config_from_row(row)
-
-    async def save(self, config: ScimConfig) -> None:
-        table = self._table
-        values = scim_config_to_row(config)
-        updated = (
-            await table.update(values)  # type: ignore[arg-type]
-            .where(table.practice_id == config.practice_id)
-            .returning(table.id)
-            .run()
-        )
-        if not updated:
-            await table.insert(table(**values)).run()
-
-    async def delete(self, practice_id: UUID) -> None:
-        await self._table.delete().where(self._table.practice_id == practice_id).run()
-
-
-class PiccoloTokenRepository:
-    def __init__(self, tables: BoundTables) -> None:
-        self._table = tables.access_token
-        self._config = tables.scim_config
-
-    async def add(self, token: AccessToken, token_hash: str) -> None:
-        row = self._table(
-            id=token.id,
-            practice_id=token.practice_id,
-            token_hash=token_hash,
-            kind=token.kind.value,
-            credential_id=token.credential_id,
-            hint=token.hint,
-            expires_at=token.expires_at,
-            created_at=token.created_at,
-        )
-        await self._table.insert(row).run()
-
-    async def find_valid(self, token_hash: str, now: datetime) -> AccessToken | None:
-        """One query on the hot path: the token joined to its practice's current, enabled
-        credential, so a regenerated, disabled or deleted configuration refuses it at once."""
-        rows = await self._table.raw(
-            "SELECT t.* FROM access_token t JOIN scim_config c "
-            "ON c.practice_id = t.practice_id AND c.credential_id = t.credential_id "
-            "WHERE t.token_hash = {} AND c.enabled = {}",
-            token_hash,
-            True,
-        ).run()
-        if not rows:
-            return None
-        token = token_from_row(rows[0])
-        if token.expires_at is not None and token.expires_at <= now:
-            return None
-        return token
-
-    async def revoke_all(self, practice_id: UUID) -> int:
-        table = self._table
-        removed = (
-            await table.delete().where(table.practice_id == practice_id).returning(table.id).run()
-        )
-        return len(removed)
-
-    async def revoke(self, practice_id: UUID, token_id: UUID) -> bool:
-        table = self._table
-        removed = (
-            await table.delete()
-            .where((table.practice_id == practice_id) & (table.id == token_id))
-            .returning(table.id)
-            .run()
-        )
-        return bool(removed)
-
-    async def list_static(self, practice_id: UUID) -> list[AccessToken]:
-        table = self._table
-        rows = (
-            await table.select()
-            .where((table.practice_id == practice_id) & (table.kind == "static"))
-            .order_by(table.created_at)
-            .run()
-        )
-        return [token_from_row(row) for row in rows]
+__all__ = ["PiccoloStaffRepository"]
 
 
 class PiccoloStaffRepository:
@@ -289,29 +170,3 @@ def _taken(user: StaffUser, error: BaseException) -> UniquenessConflict:
     if violated_column(error, ("email",)):
         return UniquenessConflict(f"email {user.profile.email!r} is already in use")
     return UniquenessConflict(f"userName {user.profile.user_name!r} is already in use")
-
-
-class PiccoloAuditRepository:
-    def __init__(self, tables: BoundTables) -> None:
-        self._table = tables.audit_event
-
-    async def record(self, entry: AuditEntry) -> None:
-        row = self._table(
-            practice_id=entry.practice_id,
-            actor=entry.actor,
-            action=entry.action,
-            detail=entry.detail,
-            created_at=entry.created_at,
-        )
-        await self._table.insert(row).run()
-
-    async def list(self, practice_id: UUID, *, limit: int) -> list[AuditEntry]:
-        table = self._table
-        rows = (
-            await table.select()
-            .where(table.practice_id == practice_id)
-            .order_by(table.created_at, ascending=False)
-            .limit(limit)
-            .run()
-        )
-        return [audit_from_row(row) for row in rows]

@@ -11,13 +11,13 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from server.persistence.engine import close_engine, create_engine, start_engine
 from server.persistence.groups import PiccoloGroupRepository
 from server.persistence.migrate import apply_migrations
-from server.persistence.repositories import (
+from server.persistence.practices import (
     PiccoloAuditRepository,
     PiccoloPracticeRepository,
     PiccoloScimConfigRepository,
-    PiccoloStaffRepository,
     PiccoloTokenRepository,
 )
+from server.persistence.repositories import PiccoloStaffRepository
 from server.persistence.staff_extras import PiccoloLocationRepository, PiccoloSessionRepository
 from server.persistence.tables import bind_tables
 
