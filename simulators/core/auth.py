@@ -16,6 +16,7 @@ refresh) to an observer, so the recorder sees them too.
 
 from __future__ import annotations
 
+import abc
 import base64
 import json
 from dataclasses import dataclass, replace
@@ -98,11 +99,12 @@ class Credentials:
         return replace(self, client_secret=secret)
 
 
-class ScimAuth(httpx.Auth):
+class ScimAuth(httpx.Auth, abc.ABC):
     observer: Callable[[httpx.Request, httpx.Response, str], None] | None = None
 
+    @abc.abstractmethod
     def update(self, credentials: Credentials) -> None:
-        raise NotImplementedError
+        """Use new credentials from the next request on (after a secret rotation)."""
 
     def _notify(self, request: httpx.Request, response: httpx.Response, label: str) -> None:
         if self.observer is not None:
