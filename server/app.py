@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +12,10 @@ from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFou
 from litestar.openapi.config import OpenAPIConfig
 
 from server.auth.controller import TokenController
+from server.console import console_router
 from server.health import healthz, readyz
+from server.ops.context import current_request_id
+from server.ops.plugin import OpsPlugin
 from server.persistence.store import open_store
 from server.practices.controller import ScimConfigController
 from server.scim.discovery import DiscoveryController
@@ -24,6 +26,7 @@ from server.scim.root import RootSearchController
 from server.scim.users import UsersController
 from server.services import Services
 from server.settings import Settings
+from server.sso.api import SsoConfigController
 from server.staff.controller import StaffController
 
 if TYPE_CHECKING:
@@ -35,7 +38,7 @@ logger = logging.getLogger("scimlab")
 
 
 def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    request_id = uuid.uuid4().hex
+    request_id = current_request_id()
     logger.error("unhandled error on %s (request %s)", request.url.path, request_id, exc_info=exc)
     return Response(
         {"status_code": 500, "detail": f"internal error; request id {request_id}"},
@@ -61,7 +64,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Lit
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        store = await open_store(settings.database_url, migrate=migrate)
+        store = await open_store(
+            settings.database_url,
+            migrate=migrate,
+            database_timeout=settings.database_timeout_seconds,
+        )
         state["services"] = Services.build(store, settings)
         try:
             yield
@@ -90,6 +97,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Lit
             ScimConfigController,
             StaffController,
             scim,
+            SsoConfigController,
+            console_router(settings),
         ],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
         lifespan=[lifespan],
@@ -103,6 +112,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Lit
             title="scimlab management API", version="0.1.0", path="/api/docs"
         ),
         debug=False,
+        plugins=[OpsPlugin(settings)],
     )
 
 

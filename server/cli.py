@@ -89,6 +89,8 @@ def serve(host: str, port: int, workers: int) -> None:
     from granian import Granian  # noqa: PLC0415 - only this command needs the server
     from granian.constants import Interfaces  # noqa: PLC0415
 
+    from server.ops.serving import granian_options  # noqa: PLC0415
+
     asyncio.run(_migrate())
     Granian(
         "server.app:serve_app",
@@ -98,6 +100,7 @@ def serve(host: str, port: int, workers: int) -> None:
         interface=Interfaces.ASGI,
         factory=True,
         log_access=False,
+        **granian_options(workers),
     ).serve()
 
 
@@ -218,14 +221,15 @@ from conformance.cli import conform  # noqa: E402 - registered after the core co
 
 main.add_command(conform)
 
-from loadtests.cli import bench  # noqa: E402 - registered after the core commands
-
-main.add_command(bench)
-
 
 from simulators.cli import simulate  # noqa: E402 - registered after the core commands
 
 main.add_command(simulate)
+
+
+from loadtests.cli import bench  # noqa: E402 - registered after the core commands
+
+main.add_command(bench)
 
 
 if __name__ == "__main__":  # pragma: no cover

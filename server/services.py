@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from server.auth.service import TokenService
 from server.domain.groups import GroupService
 from server.domain.ports import Store  # runtime: Litestar inspects injected types
 from server.domain.provisioning import ProvisioningService
+from server.domain.recovery import PasswordResetService
+from server.domain.signin import SignInService
+from server.domain.sso import SsoConfigService
 from server.domain.staff_admin import StaffAdminService
+from server.domain.team import TeamService
 from server.practices.service import PracticeService
 from server.settings import Settings
+from server.sso.oidc import OidcClient
+from server.sso.service import SsoSignInService
 
 __all__ = ["Services"]
 
@@ -24,9 +31,15 @@ class Services:
     provisioning: ProvisioningService
     groups: GroupService
     staff_admin: StaffAdminService
+    sso_configs: SsoConfigService
+    sign_in: SignInService
+    sso: SsoSignInService
+    password_reset: PasswordResetService
+    team: TeamService
 
     @classmethod
-    def build(cls, store: Store, settings: Settings) -> Services:
+    def build(cls, store: Store, settings: Settings, *, oidc: OidcClient | None = None) -> Services:
+        sign_in = SignInService(store, session_ttl=timedelta(seconds=settings.session_ttl_seconds))
         return cls(
             store=store,
             settings=settings,
@@ -35,4 +48,11 @@ class Services:
             provisioning=ProvisioningService(store),
             groups=GroupService(store),
             staff_admin=StaffAdminService(store),
+            sso_configs=SsoConfigService(store),
+            sign_in=sign_in,
+            sso=SsoSignInService(
+                store, oidc or OidcClient(), sign_in, public_url=settings.public_url
+            ),
+            password_reset=PasswordResetService(store, public_url=settings.public_url),
+            team=TeamService(store),
         )

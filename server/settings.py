@@ -28,6 +28,24 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     max_page_size: int = 1000
     database_timeout_seconds: float = 10.0
+    #: Console cookies carry ``Secure``; turn off only to test over plain http off loopback.
+    cookie_secure: bool = True
+    session_ttl_seconds: int = 8 * 3600
+    # Reliability and operations (server/ops; docs/operations.md).
+    #: Past this a request that has not started its response is answered 503.
+    request_timeout_seconds: float = 30.0
+    #: ``auto`` (PostgreSQL when the database is, else memory), ``memory``, ``database``, ``off``.
+    rate_limit_store: str = "auto"
+    #: Per practice and per client on SCIM: tokens per second and bucket size.
+    scim_rate_limit: float = 50.0
+    scim_rate_burst: int = 250
+    #: Per client id on the token endpoint.
+    token_rate_limit: float = 5.0
+    token_rate_burst: int = 50
+    #: Refused requests (401 on SCIM, 4xx on the token endpoint) per address and client id.
+    failed_auth_rate_limit: float = 1.0
+    failed_auth_burst: int = 30
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -39,6 +57,18 @@ class Settings:
             max_body_bytes=int(env.get("SCIMLAB_MAX_BODY_BYTES", str(1024 * 1024))),
             max_page_size=int(env.get("SCIMLAB_MAX_PAGE_SIZE", "1000")),
             database_timeout_seconds=float(env.get("SCIMLAB_DATABASE_TIMEOUT", "10")),
+            cookie_secure=env.get("SCIMLAB_COOKIE_SECURE", "true").strip().lower()
+            not in {"0", "false", "no", "off"},
+            session_ttl_seconds=int(env.get("SCIMLAB_SESSION_TTL", str(8 * 3600))),
+            request_timeout_seconds=float(env.get("SCIMLAB_REQUEST_TIMEOUT", "30")),
+            rate_limit_store=env.get("SCIMLAB_RATE_LIMIT_STORE", "auto").strip().lower(),
+            scim_rate_limit=float(env.get("SCIMLAB_SCIM_RATE_LIMIT", "50")),
+            scim_rate_burst=int(env.get("SCIMLAB_SCIM_RATE_BURST", "250")),
+            token_rate_limit=float(env.get("SCIMLAB_TOKEN_RATE_LIMIT", "5")),
+            token_rate_burst=int(env.get("SCIMLAB_TOKEN_RATE_BURST", "50")),
+            failed_auth_rate_limit=float(env.get("SCIMLAB_FAILED_AUTH_RATE_LIMIT", "1")),
+            failed_auth_burst=int(env.get("SCIMLAB_FAILED_AUTH_BURST", "30")),
+            log_level=env.get("SCIMLAB_LOG_LEVEL", "INFO").strip().upper(),
         )
 
     def scim_base_url(self, practice_id: str) -> str:

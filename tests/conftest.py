@@ -78,9 +78,20 @@ def database_url(backend: str, request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue("postgres_database"))
 
 
+# Limits no in-process test reaches (tests/reliability builds apps with low ones).
+UNLIMITED = {
+    "scim_rate_limit": 1e6,
+    "scim_rate_burst": 1_000_000,
+    "token_rate_limit": 1e6,
+    "token_rate_burst": 1_000_000,
+    "failed_auth_rate_limit": 1e6,
+    "failed_auth_burst": 1_000_000,
+}
+
+
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, public_url=PUBLIC_URL)
+    return Settings(database_url=database_url, public_url=PUBLIC_URL, **UNLIMITED)
 
 
 @pytest.fixture(scope="session")

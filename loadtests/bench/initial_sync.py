@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from loadtests.bench.servers import free_port, peak_rss_mb, scimlab_command, serve
+from loadtests.bench.servers import UNLIMITED, free_port, peak_rss_mb, scimlab_command, serve
 from loadtests.bench.targets import fresh_database
 from loadtests.fleet import seed_fleet
 from server.settings import Settings
@@ -42,7 +42,7 @@ async def entra_initial_sync(users: int, backend: str, postgres_url: str) -> dic
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         [practice] = await seed_fleet(Settings(database_url=url, public_url=base), 1, 0)
-        env = {"SCIMLAB_DATABASE_URL": url, "SCIMLAB_PUBLIC_URL": base}
+        env = {"SCIMLAB_DATABASE_URL": url, "SCIMLAB_PUBLIC_URL": base, **UNLIMITED}
         with serve(
             "scimlab", scimlab_command(port), port=port, probe="/healthz", base_path="", env=env
         ) as server:

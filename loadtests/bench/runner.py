@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from loadtests.bench.initial_sync import entra_initial_sync
 from loadtests.bench.load import LoadResult, drive
-from loadtests.bench.servers import free_port, granian_command, scimlab_command, serve
+from loadtests.bench.servers import UNLIMITED, free_port, granian_command, scimlab_command, serve
 from loadtests.bench.targets import (
     OPERATIONS,
     Target,
@@ -92,7 +92,11 @@ async def _scimlab(backend: str, config: BenchConfig) -> dict[str, Any]:
     async with fresh_database(backend, config.postgres_url) as url:
         target = await prepare_scimlab(url, config.users, f"scimlab-{backend}")
         port = free_port()
-        env = {"SCIMLAB_DATABASE_URL": url, "SCIMLAB_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+        env = {
+            "SCIMLAB_DATABASE_URL": url,
+            "SCIMLAB_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            **UNLIMITED,
+        }
         with serve(
             target.name, scimlab_command(port), port=port, probe="/healthz", base_path="", env=env
         ) as running:
@@ -124,7 +128,7 @@ async def _scale(backend: str, size: int, config: BenchConfig) -> dict[str, Any]
     async with fresh_database(backend, config.postgres_url) as url:
         target = await prepare_scimlab(url, size, f"scale-{backend}-{size}")
         port = free_port()
-        env = {"SCIMLAB_DATABASE_URL": url}
+        env = {"SCIMLAB_DATABASE_URL": url, **UNLIMITED}
         with serve(
             target.name, scimlab_command(port), port=port, probe="/healthz", base_path="", env=env
         ) as running:

@@ -18,9 +18,11 @@ import httpx
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["RunningServer", "free_port", "peak_rss_mb", "serve"]
+__all__ = ["UNLIMITED", "RunningServer", "free_port", "peak_rss_mb", "serve"]
 
 BIN = Path(sys.executable).parent
+#: Benchmarks measure the server's throughput, not its rate limiter (on by default).
+UNLIMITED = {"SCIMLAB_RATE_LIMIT_STORE": "off"}
 
 
 def free_port() -> int:

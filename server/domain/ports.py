@@ -11,18 +11,29 @@ if TYPE_CHECKING:
     from uuid import UUID
 
     from server.domain.groups import GroupRecord
+    from server.domain.mfa import MfaState
     from server.domain.practices import AccessToken, AuditEntry, Practice, ScimConfig
     from server.domain.query import ResourceQuery
+    from server.domain.recovery import OutboxMessage
+    from server.domain.signin import FlowKind, SignInFlow
+    from server.domain.sso import SsoConfig
     from server.domain.staff import StaffUser
     from server.domain.staff_admin import Location
+    from server.domain.team import Provider
 
 __all__ = [
     "AuditRepository",
+    "CredentialRepository",
+    "FlowRepository",
     "GroupRepository",
     "LocationRepository",
+    "MfaRepository",
+    "OutboxRepository",
     "PracticeRepository",
+    "ProviderRepository",
     "ScimConfigRepository",
     "SessionRepository",
+    "SsoConfigRepository",
     "StaffRepository",
     "Store",
     "TokenRepository",
@@ -149,6 +160,71 @@ class AuditRepository(Protocol):
     async def list(self, practice_id: UUID, *, limit: int) -> list[AuditEntry]: ...
 
 
+class SsoConfigRepository(Protocol):
+    async def get(self, practice_id: UUID) -> SsoConfig | None: ...
+    async def save(self, config: SsoConfig) -> None: ...
+
+
+class CredentialRepository(Protocol):
+    """How accounts sign in: passwords and SSO links (never part of a SCIM resource)."""
+
+    async def find_by_user_name(
+        self, practice_id: UUID, user_name: str
+    ) -> tuple[StaffUser, str | None] | None:
+        """The account (any state) whose userName matches case-insensitively, with its
+        password hash."""
+        ...
+
+    async def find_by_sso_link(
+        self, practice_id: UUID, issuer: str, subject: str
+    ) -> StaffUser | None:
+        """The account linked to the identity; an active one first, then any other."""
+        ...
+
+    async def set_sso_link(
+        self, practice_id: UUID, staff_id: UUID, issuer: str | None, subject: str | None
+    ) -> None: ...
+
+    async def set_password(self, practice_id: UUID, staff_id: UUID, password_hash: str) -> None: ...
+
+    async def recently_provisioned(self, practice_id: UUID, *, limit: int) -> list[StaffUser]:
+        """SCIM-provisioned accounts, most recently changed first."""
+        ...
+
+
+class MfaRepository(Protocol):
+    async def get(self, practice_id: UUID, staff_id: UUID) -> MfaState | None: ...
+    async def save(self, state: MfaState, now: datetime) -> None: ...
+
+
+class FlowRepository(Protocol):
+    """Sign-in flows under way, found by the hash of the browser's token."""
+
+    async def add(self, flow: SignInFlow, token_hash: str) -> None: ...
+
+    async def get(self, token_hash: str, kind: FlowKind, now: datetime) -> SignInFlow | None:
+        """The unexpired flow of that kind, or None."""
+        ...
+
+    async def remove(self, token_hash: str) -> bool:
+        """End the flow; False when it was already gone (a second use)."""
+        ...
+
+    async def end_session(self, token_hash: str) -> None:
+        """Sign one session out (``SessionRepository`` revokes them per account)."""
+        ...
+
+
+class ProviderRepository(Protocol):
+    async def add(self, provider: Provider) -> None: ...
+    async def list(self, practice_id: UUID) -> list[Provider]: ...
+
+
+class OutboxRepository(Protocol):
+    async def send(self, message: OutboxMessage) -> None: ...
+    async def list(self, practice_id: UUID, *, limit: int) -> list[OutboxMessage]: ...
+
+
 class Store(Protocol):
     """Every repository, plus one transaction spanning them."""
 
@@ -168,6 +244,18 @@ class Store(Protocol):
     def locations(self) -> LocationRepository: ...
     @property
     def sessions(self) -> SessionRepository: ...
+    @property
+    def sso_configs(self) -> SsoConfigRepository: ...
+    @property
+    def credentials(self) -> CredentialRepository: ...
+    @property
+    def mfa(self) -> MfaRepository: ...
+    @property
+    def flows(self) -> FlowRepository: ...
+    @property
+    def providers(self) -> ProviderRepository: ...
+    @property
+    def outbox(self) -> OutboxRepository: ...
 
     def transaction(self) -> AbstractAsyncContextManager[None]: ...
     async def ping(self) -> None: ...

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
 from server.domain.errors import InvalidValue, NotFound, PreconditionFailed, UniquenessConflict
+from server.domain.sso import link_for
 from server.domain.staff import AccessLevel, StaffProfile, StaffUser
 
 if TYPE_CHECKING:
@@ -65,16 +66,19 @@ class ProvisioningService:
 
     async def create(self, practice_id: UUID, profile: StaffProfile) -> StaffUser:
         now = self._now()
+        profile = _checked(profile)
+        # Linked to the practice's IdP identity at once: the first SSO sign-in needs no linking.
+        sso_issuer, sso_subject = link_for(await self._store.sso_configs.get(practice_id), profile)
         user = StaffUser(
             id=uuid4(),
             practice_id=practice_id,
-            profile=_checked(profile),
+            profile=profile,
             access_level=AccessLevel.ADMIN_STAFF,
             is_practice_admin=False,
             scim_provisioned=True,
             scim_deleted=False,
-            sso_issuer=None,
-            sso_subject=None,
+            sso_issuer=sso_issuer,
+            sso_subject=sso_subject,
             has_password=False,
             version=1,
             created_at=now,

@@ -111,9 +111,24 @@ GROUP_FILTERS = FilterSchema(
 )
 
 
+# scim2-models caches bound classes in a WeakValueDictionary and reads an entry back after
+# testing for it: a garbage collection in between raised KeyError, a 500 on filtered lists
+# (found by tests/reliability/test_isolation.py). The bound classes are kept alive here.
+_BOUND: dict[tuple[Any, Any], Any] = {}
+
+
 def _generic(generic: Any, schema: FilterSchema) -> Any:
     """``Path`` or ``ScimFilter`` bound to the schema's model (chosen at run time)."""
-    return generic[schema.model]
+    key = (generic, schema.model)
+    if key not in _BOUND:
+        for attempt in range(3):
+            try:
+                _BOUND[key] = generic[schema.model]
+                break
+            except KeyError:
+                if attempt == 2:
+                    raise
+    return _BOUND[key]
 
 
 def _key(schema: FilterSchema, path: AttrPath, parent: str | None = None) -> str:

@@ -17,17 +17,36 @@ if TYPE_CHECKING:
 __all__ = ["close_engine", "create_engine", "start_engine"]
 
 
-def create_engine(database_url: str) -> Engine[Any]:
-    """``sqlite:///relative.db``, ``sqlite:////abs/path.db`` or ``postgresql://...``."""
+def _postgres_config(database_url: str, timeout: float | None) -> dict[str, Any]:
+    """asyncpg's connect arguments; ``timeout`` bounds connecting, and every statement and
+    lock wait on the server (``statement_timeout``, ``lock_timeout``) and on the client."""
+    config: dict[str, Any] = {"dsn": database_url}
+    if timeout is not None:
+        milliseconds = str(int(timeout * 1000))
+        config.update(
+            timeout=timeout,
+            command_timeout=timeout + 1,
+            server_settings={"statement_timeout": milliseconds, "lock_timeout": milliseconds},
+        )
+    return config
+
+
+def create_engine(database_url: str, *, timeout: float | None = None) -> Engine[Any]:
+    """``sqlite:///relative.db``, ``sqlite:////abs/path.db`` or ``postgresql://...``.
+
+    ``timeout`` (seconds) bounds every wait on the database: SQLite's busy timeout, and
+    PostgreSQL's connect, statement and lock timeouts. None keeps the defaults (no bound on
+    PostgreSQL statements: bulk seeding and migrations run that way).
+    """
     scheme = urlsplit(database_url).scheme
     if scheme == "sqlite":
         path = database_url.removeprefix("sqlite://").removeprefix("/")
         if database_url.startswith("sqlite:////"):
             path = "/" + path.lstrip("/")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return PooledSQLiteEngine(path=path)
+        return PooledSQLiteEngine(path=path, timeout=30.0 if timeout is None else timeout)
     if scheme in {"postgres", "postgresql"}:
-        return PostgresEngine(config={"dsn": database_url}, log_queries=False)
+        return PostgresEngine(config=_postgres_config(database_url, timeout), log_queries=False)
     msg = f"unsupported database URL scheme {scheme!r}: use sqlite:/// or postgresql://"
     raise ValueError(msg)
 

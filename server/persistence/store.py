@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +19,15 @@ from server.persistence.practices import (
     PiccoloTokenRepository,
 )
 from server.persistence.repositories import PiccoloStaffRepository
+from server.persistence.signin import (
+    PiccoloCredentialRepository,
+    PiccoloFlowRepository,
+    PiccoloMfaRepository,
+    PiccoloSsoConfigRepository,
+)
 from server.persistence.staff_extras import PiccoloLocationRepository, PiccoloSessionRepository
 from server.persistence.tables import bind_tables
+from server.persistence.team import PiccoloOutboxRepository, PiccoloProviderRepository
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -42,6 +50,12 @@ class PiccoloStore:
         self.groups = PiccoloGroupRepository(tables)
         self.locations = PiccoloLocationRepository(tables)
         self.sessions = PiccoloSessionRepository(tables)
+        self.sso_configs = PiccoloSsoConfigRepository(tables)
+        self.credentials = PiccoloCredentialRepository(tables)
+        self.mfa = PiccoloMfaRepository(tables)
+        self.flows = PiccoloFlowRepository(tables)
+        self.providers = PiccoloProviderRepository(tables)
+        self.outbox = PiccoloOutboxRepository(tables)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
@@ -64,10 +78,15 @@ class PiccoloStore:
         await close_engine(self.engine)
 
 
-async def open_store(database_url: str, *, migrate: bool = True) -> PiccoloStore:
+async def open_store(
+    database_url: str, *, migrate: bool = True, database_timeout: float | None = None
+) -> PiccoloStore:
+    """``database_timeout`` bounds every database wait (``create_engine``'s ``timeout``)."""
     # piccolo's engines check the server version synchronously when built; keep that
     # blocking call off the event loop.
-    engine = await asyncio.to_thread(create_engine, database_url)
+    engine = await asyncio.to_thread(
+        functools.partial(create_engine, database_url, timeout=database_timeout)
+    )
     await start_engine(engine)
     if migrate:
         await apply_migrations(engine)

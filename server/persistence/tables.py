@@ -22,9 +22,14 @@ __all__ = [
     "GroupMemberTable",
     "GroupTable",
     "LocationTable",
+    "OutboxMessageTable",
     "PracticeTable",
+    "ProviderTable",
     "ScimConfigTable",
+    "SignInFlowTable",
+    "SsoConfigTable",
     "StaffLocationTable",
+    "StaffMfaTable",
     "StaffSessionTable",
     "StaffUserTable",
     "bind_tables",
@@ -147,6 +152,74 @@ class StaffSessionTable(Table, tablename="staff_session"):
     expires_at = Timestamptz()
 
 
+class SsoConfigTable(Table, tablename="sso_config"):
+    """A practice's OpenID Connect identity provider and which claim identifies a person."""
+
+    id = UUID(primary_key=True)
+    practice_id = UUID(unique=True)
+    issuer = Varchar(length=512)
+    metadata_url = Varchar(length=1024, null=True, default=None)
+    client_id = Varchar(length=256)
+    # Sent to the identity provider's token endpoint, so it is kept (never shown again).
+    client_secret = Text(default="", secret=True)
+    link_rule = Varchar(length=64)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class SignInFlowTable(Table, tablename="sign_in_flow"):
+    """A sign-in under way (password done, code pending; an SSO redirect; a password reset).
+
+    The browser holds the random token; only its hash is here. Used once, then deleted.
+    """
+
+    id = UUID(primary_key=True)
+    practice_id = UUID()
+    kind = Varchar(length=16)
+    token_hash = Varchar(length=64, unique=True, secret=True)
+    staff_id = UUID(null=True, default=None)
+    nonce = Varchar(length=128, null=True, default=None)
+    code_verifier = Varchar(length=128, null=True, default=None, secret=True)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+
+
+class StaffMfaTable(Table, tablename="staff_mfa"):
+    """TOTP enrollment and failed-attempt lockout of an account that signs in with a password."""
+
+    id = UUID(primary_key=True)
+    practice_id = UUID()
+    staff_id = UUID(unique=True)
+    totp_secret = Varchar(length=64, null=True, default=None, secret=True)
+    totp_confirmed = Boolean(default=False)
+    last_totp_step = Integer(null=True, default=None)
+    failed_attempts = Integer(default=0)
+    locked_until = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz()
+
+
+class ProviderTable(Table, tablename="provider"):
+    """A staff account enrolled as a provider (prescriber) of the practice."""
+
+    id = UUID(primary_key=True)
+    practice_id = UUID(index=True)
+    staff_id = UUID(unique=True)
+    npi = Varchar(length=10)
+    specialty = Varchar(length=200)
+    created_at = Timestamptz()
+
+
+class OutboxMessageTable(Table, tablename="outbox_message"):
+    """Email the platform would send (password reset links), kept here instead of sent."""
+
+    id = UUID(primary_key=True)
+    practice_id = UUID(index=True)
+    recipient = Varchar(length=256)
+    subject = Varchar(length=256)
+    body = Text(default="")
+    created_at = Timestamptz()
+
+
 @dataclass(frozen=True, slots=True)
 class BoundTables:
     practice: type[PracticeTable]
@@ -159,6 +232,11 @@ class BoundTables:
     location: type[LocationTable]
     staff_location: type[StaffLocationTable]
     staff_session: type[StaffSessionTable]
+    sso_config: type[SsoConfigTable]
+    sign_in_flow: type[SignInFlowTable]
+    staff_mfa: type[StaffMfaTable]
+    provider: type[ProviderTable]
+    outbox_message: type[OutboxMessageTable]
 
 
 def _bind(table: type[_T], engine: Engine[Any]) -> type[_T]:
@@ -177,4 +255,9 @@ def bind_tables(engine: Engine[Any]) -> BoundTables:
         location=_bind(LocationTable, engine),
         staff_location=_bind(StaffLocationTable, engine),
         staff_session=_bind(StaffSessionTable, engine),
+        sso_config=_bind(SsoConfigTable, engine),
+        sign_in_flow=_bind(SignInFlowTable, engine),
+        staff_mfa=_bind(StaffMfaTable, engine),
+        provider=_bind(ProviderTable, engine),
+        outbox_message=_bind(OutboxMessageTable, engine),
     )

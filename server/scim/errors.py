@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from litestar.exceptions import HTTPException
@@ -19,6 +18,7 @@ from server.domain.errors import (
     PreconditionFailed,
     UniquenessConflict,
 )
+from server.ops.context import current_request_id
 from server.scim.responses import scim_error
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ def _http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[A
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    request_id = uuid.uuid4().hex
+    request_id = current_request_id()
     logger.error(
         "unhandled error on %s %s (request %s)",
         request.method,

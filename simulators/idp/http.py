@@ -77,7 +77,9 @@ def serve(provider: OpenIdProvider, *, port: int = 0) -> Iterator[OpenIdProvider
     server = ThreadingHTTPServer(("127.0.0.1", port), _handler(provider))
     server.daemon_threads = True
     provider.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, name="idp-sim", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="idp-sim", daemon=True
+    )
     thread.start()
     try:
         yield provider

@@ -18,6 +18,7 @@ from server.app import create_app
 from server.persistence.store import open_store
 from server.services import Services
 from server.settings import Settings
+from tests.conftest import UNLIMITED
 
 if TYPE_CHECKING:
     import httpx
@@ -71,7 +72,9 @@ def _deviation(result: Any) -> tuple[str, str] | None:
 
 
 def test_scim2_tester_passes_every_applicable_check(database_url: str) -> None:
-    settings = Settings(database_url=database_url, public_url="http://testserver.local")
+    settings = Settings(
+        database_url=database_url, public_url="http://testserver.local", **UNLIMITED
+    )
     app = create_app(settings)
     with TestClient(app, base_url="http://testserver.local") as local:
 

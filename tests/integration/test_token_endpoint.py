@@ -102,10 +102,9 @@ async def test_unknown_client_is_invalid_client(client: AsyncTestClient[Any]) ->
         data={"grant_type": "client_credentials", "client_id": "nobody", "client_secret": "x"},
     )
     assert response.status_code == 401
-    assert response.json() == {
-        "error": "invalid_client",
-        "error_description": "client authentication failed",
-    }
+    body = response.json()
+    assert body.pop("request_id") == response.headers["x-request-id"]
+    assert body == {"error": "invalid_client", "error_description": "client authentication failed"}
 
 
 async def test_json_body_is_an_invalid_request(

@@ -1,0 +1,79 @@
+"""Account Setup: a person's own profile (provisioned fields disabled), and the console's
+front door, which sends administrators to Settings and everyone else here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency, Provide
+
+from server.console.auth import Viewer, provide_viewer
+from server.console.render import page, redirect
+from server.console.staff import profile_edit
+from server.domain.errors import DomainError
+from server.domain.staff import PROVISIONED_FIELDS
+from server.services import Services
+
+__all__ = ["AccountController"]
+
+
+class AccountController(Controller):
+    path = "/console"
+    include_in_schema = False
+    dependencies = {"viewer": Provide(provide_viewer)}  # noqa: RUF012
+
+    @get("/")
+    async def home(self, viewer: NamedDependency[Viewer]) -> Response[Any]:
+        return redirect("/console/settings/scim" if viewer.is_admin else "/console/account")
+
+    async def _page(
+        self,
+        request: Request[Any, Any, Any],
+        services: Services,
+        viewer: Viewer,
+        *,
+        error: str | None = None,
+        notice: str | None = None,
+    ) -> Response[Any]:
+        user = await services.store.staff.get(viewer.practice.id, viewer.user.id) or viewer.user
+        sso = await services.sso_configs.get(viewer.practice.id)
+        return page(
+            request,
+            services.settings,
+            "account.html",
+            status_code=400 if error else 200,
+            viewer=viewer,
+            user=user,
+            sso=sso,
+            locked=PROVISIONED_FIELDS if user.scim_provisioned else (),
+            error=error,
+            notice=notice,
+        )
+
+    @get("/account")
+    async def show(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[Viewer],
+        services: NamedDependency[Services],
+    ) -> Response[Any]:
+        return await self._page(request, services, viewer)
+
+    @post("/account")
+    async def save(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[Viewer],
+        services: NamedDependency[Services],
+    ) -> Response[Any]:
+        form = await request.form()
+        edit = profile_edit(form, provisioned=viewer.user.scim_provisioned)
+        try:
+            if edit:
+                await services.staff_admin.update_staff(
+                    viewer.practice.id, viewer.user.id, edit, actor=viewer.actor
+                )
+        except DomainError as error:
+            return await self._page(request, services, viewer, error=error.detail)
+        return await self._page(request, services, viewer, notice="Your profile was saved.")

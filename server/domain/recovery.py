@@ -1,0 +1,127 @@
+"""Forgot password, without the hole: an account the identity provider manages never gets a
+platform password from it.
+
+A SCIM-provisioned account (SSO-linked or waiting for its practice's SSO) is told to sign in
+through its organisation and the attempt is audited; nothing is created or reset. Accounts
+made in the platform keep the usual reset: a one-time link by email (here, the outbox).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from server.domain.errors import InvalidValue
+from server.domain.practices import AuditEntry
+from server.domain.signin import FlowKind, SignInFlow, SignInRefused, new_token
+from server.security import hash_password, hash_secret
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from uuid import UUID
+
+    from server.domain.ports import Store
+    from server.domain.staff import StaffUser
+
+__all__ = ["OutboxMessage", "PasswordResetService", "ResetOutcome"]
+
+RESET_TTL = timedelta(minutes=30)
+MIN_PASSWORD = 12
+
+
+class ResetOutcome(StrEnum):
+    #: A link went out, or no such account exists: the page says the same either way.
+    LINK_SENT = "link_sent"
+    #: The account signs in through the practice's identity provider; nothing was done.
+    USE_ORGANISATION = "use_organisation"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    practice_id: UUID
+    recipient: str
+    subject: str
+    body: str
+    created_at: datetime
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class PasswordResetService:
+    def __init__(
+        self, store: Store, *, public_url: str, clock: Callable[[], datetime] = _utcnow
+    ) -> None:
+        self._store = store
+        self._public_url = public_url
+        self._now = clock
+
+    async def request(self, practice_id: UUID, user_name: str) -> ResetOutcome:
+        user_name = user_name.strip()[:256]
+        found = await self._store.credentials.find_by_user_name(practice_id, user_name)
+        user = found[0] if found else None
+        if user is not None and user.scim_provisioned:
+            reason = "sso_linked" if user.sso_subject else "scim_managed"
+            await self._audit(practice_id, user_name, "password_reset.refused", f"reason={reason}")
+            return ResetOutcome.USE_ORGANISATION
+        if user is None or not user.profile.active or user.scim_deleted:
+            await self._audit(practice_id, user_name, "password_reset.ignored", "reason=no_account")
+            return ResetOutcome.LINK_SENT
+        if not user.profile.email:
+            await self._audit(practice_id, user_name, "password_reset.ignored", "reason=no_email")
+            return ResetOutcome.LINK_SENT
+        token = new_token()
+        now = self._now()
+        flow = SignInFlow(FlowKind.RESET, practice_id, user.id, None, None, now, now + RESET_TTL)
+        practice = await self._store.practices.get(practice_id)
+        link = f"{self._public_url}/console/{practice_id}/reset-password?token={quote(token)}"
+        message = OutboxMessage(
+            practice_id=practice_id,
+            recipient=user.profile.email,
+            subject="Reset your password",
+            body=(
+                f"Someone asked to reset the password of {user.profile.user_name} at "
+                f"{practice.name if practice else 'your practice'}.\n\n"
+                f"Choose a new password within 30 minutes at:\n{link}\n\n"
+                "If this was not you, ignore this message; your password stays as it is."
+            ),
+            created_at=now,
+        )
+        async with self._store.transaction():
+            await self._store.flows.add(flow, hash_secret(token))
+            await self._store.outbox.send(message)
+            await self._audit(practice_id, user_name, "password_reset.sent", "link emailed")
+        return ResetOutcome.LINK_SENT
+
+    async def account_for(self, practice_id: UUID, token: str) -> StaffUser:
+        """The account a reset link is for, while the link is valid."""
+        flow = await self._store.flows.get(hash_secret(token), FlowKind.RESET, self._now())
+        user = None
+        if flow is not None and flow.practice_id == practice_id and flow.staff_id is not None:
+            user = await self._store.staff.get(practice_id, flow.staff_id)
+        if user is None or user.scim_provisioned or not user.profile.active or user.scim_deleted:
+            raise SignInRefused("This reset link has expired or was already used.")
+        return user
+
+    async def complete(self, practice_id: UUID, token: str, password: str) -> StaffUser:
+        """Set the new password, end the link and every session of the account."""
+        if not MIN_PASSWORD <= len(password) <= 256:
+            raise InvalidValue(f"Choose a password of at least {MIN_PASSWORD} characters.")
+        password_hash = hash_password(password)  # slow on purpose: outside the transaction
+        async with self._store.transaction():
+            user = await self.account_for(practice_id, token)
+            await self._store.credentials.set_password(practice_id, user.id, password_hash)
+            await self._store.flows.remove(hash_secret(token))
+            await self._store.sessions.revoke_for_user(practice_id, user.id)
+            await self._audit(
+                practice_id, user.profile.user_name, "password_reset.completed", "password set"
+            )
+        return user
+
+    async def _audit(self, practice_id: UUID, user_name: str, action: str, detail: str) -> None:
+        entry = AuditEntry(practice_id, f"console:{user_name[:64]}", action, detail, self._now())
+        await self._store.audit.record(entry)

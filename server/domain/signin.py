@@ -1,0 +1,230 @@
+"""Signing in to the console with a password and an authenticator code, and staff sessions.
+
+A password alone never opens a session: it opens a short sign-in flow that a TOTP code
+completes (enrolling the authenticator the first time). Five failures in a row, of either
+factor, lock the account for fifteen minutes. The browser holds random tokens; the database
+holds their SHA-256 hashes only.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from functools import cache
+from typing import TYPE_CHECKING
+
+from server.domain.errors import DomainError
+from server.domain.mfa import MfaState, accepted_step, new_totp_secret, provisioning_uri
+from server.domain.practices import AuditEntry
+from server.security import hash_password, hash_secret, verify_password
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from uuid import UUID
+
+    from server.domain.ports import Store
+    from server.domain.staff import StaffUser
+
+__all__ = [
+    "AccountLocked",
+    "FlowKind",
+    "NewSession",
+    "SignInFlow",
+    "SignInRefused",
+    "SignInService",
+    "new_token",
+]
+
+MAX_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+CODE_FLOW_TTL = timedelta(minutes=5)
+WRONG = "The username or password is not correct."
+
+
+class FlowKind(StrEnum):
+    CODE = "code"  # password accepted, authenticator code pending
+    SSO = "sso"  # redirected to the identity provider
+    RESET = "reset"  # password reset link sent
+
+
+@dataclass(frozen=True, slots=True)
+class SignInFlow:
+    kind: FlowKind
+    practice_id: UUID
+    staff_id: UUID | None
+    nonce: str | None
+    code_verifier: str | None
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    token: str
+    expires_at: datetime
+    user: StaffUser
+
+
+@dataclass(frozen=True, slots=True)
+class Enrollment:
+    secret: str
+    uri: str
+
+
+class SignInRefused(DomainError):
+    """A sign-in attempt failed; ``detail`` is safe to show to the person signing in."""
+
+
+class AccountLocked(SignInRefused):
+    def __init__(self, until: datetime) -> None:
+        super().__init__(
+            "Too many failed sign-in attempts: this account is locked until "
+            f"{until:%H:%M} UTC. Try again after that, or ask another practice administrator."
+        )
+        self.until = until
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@cache
+def _decoy_hash() -> str:
+    """Verified against when the account does not exist, so timing reveals nothing."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class SignInService:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        session_ttl: timedelta,
+        issuer_label: str = "scimlab",
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self._store = store
+        self._ttl = session_ttl
+        self._issuer_label = issuer_label
+        self._now = clock
+
+    async def password_step(self, practice_id: UUID, user_name: str, password: str) -> str:
+        """Check the password; returns the token of the flow that waits for the code."""
+        found = await self._store.credentials.find_by_user_name(practice_id, user_name.strip())
+        user, password_hash = found if found else (None, None)
+        if user is None or password_hash is None:
+            verify_password(_decoy_hash(), password)
+            if user is not None and user.scim_provisioned:
+                raise SignInRefused(
+                    "Your account is managed by your organisation: use "
+                    "“Sign in with your organisation” instead of a password."
+                )
+            await self._audit(practice_id, user_name, "sign_in.failed", "reason=unknown_user")
+            raise SignInRefused(WRONG)
+        state = await self._state(user)
+        self._check_lock(state, self._now())
+        if not verify_password(password_hash, password):
+            await self._fail(user, state, "password")
+            raise SignInRefused(WRONG)
+        if not user.profile.active or user.scim_deleted:
+            await self._audit(practice_id, user_name, "sign_in.failed", "reason=deactivated")
+            raise SignInRefused(WRONG)
+        token = new_token()
+        now = self._now()
+        flow = SignInFlow(FlowKind.CODE, practice_id, user.id, None, None, now, now + CODE_FLOW_TTL)
+        await self._store.flows.add(flow, hash_secret(token))
+        return token
+
+    async def code_flow(self, token: str) -> tuple[StaffUser, MfaState]:
+        """The account a pending code flow belongs to; refused when expired or unknown."""
+        flow = await self._store.flows.get(hash_secret(token), FlowKind.CODE, self._now())
+        user = None
+        if flow is not None and flow.staff_id is not None:
+            user = await self._store.staff.get(flow.practice_id, flow.staff_id)
+        if user is None:
+            raise SignInRefused("This sign-in has expired. Enter your password again.")
+        return user, await self._state(user)
+
+    async def enrollment(self, token: str) -> Enrollment:
+        """The authenticator secret to enroll (made once, kept until confirmed by a code)."""
+        user, state = await self.code_flow(token)
+        if state.totp_confirmed:
+            raise SignInRefused("An authenticator is already enrolled for this account.")
+        if state.totp_secret is None:
+            state = replace(state, totp_secret=new_totp_secret())
+            await self._store.mfa.save(state, self._now())
+        assert state.totp_secret is not None
+        practice = await self._store.practices.get(user.practice_id)
+        account = f"{user.profile.user_name} ({practice.name if practice else 'practice'})"
+        uri = provisioning_uri(state.totp_secret, account=account, issuer=self._issuer_label)
+        return Enrollment(state.totp_secret, uri)
+
+    async def code_step(self, token: str, code: str) -> NewSession:
+        """Check the authenticator code; on success the flow ends and a session starts."""
+        user, state = await self.code_flow(token)
+        now = self._now()
+        self._check_lock(state, now)
+        step = None
+        if state.totp_secret is not None:
+            step = accepted_step(state.totp_secret, code, now=now, last_step=state.last_step)
+        if step is None:
+            await self._fail(user, state, "code")
+            raise SignInRefused("That code is not correct, or was already used. Try the next one.")
+        state = replace(
+            state, totp_confirmed=True, last_step=step, failed_attempts=0, locked_until=None
+        )
+        async with self._store.transaction():
+            await self._store.mfa.save(state, now)
+            await self._store.flows.remove(hash_secret(token))
+            return await self.open_session(user, method="password+totp")
+
+    async def open_session(self, user: StaffUser, *, method: str) -> NewSession:
+        token = new_token()
+        expires = self._now() + self._ttl
+        await self._store.sessions.add(user.practice_id, user.id, hash_secret(token), expires)
+        await self._audit(
+            user.practice_id, user.profile.user_name, "sign_in.succeeded", f"method={method}"
+        )
+        return NewSession(token, expires, user)
+
+    async def session_user(self, token: str) -> StaffUser | None:
+        """The active account a session cookie belongs to, or None."""
+        found = await self._store.sessions.find_active(hash_secret(token), self._now())
+        if found is None:
+            return None
+        return await self._store.staff.get(*found)
+
+    async def sign_out(self, token: str) -> None:
+        await self._store.flows.end_session(hash_secret(token))
+
+    async def _state(self, user: StaffUser) -> MfaState:
+        state = await self._store.mfa.get(user.practice_id, user.id)
+        return state or MfaState(user.practice_id, user.id, None, False, None, 0, None)
+
+    def _check_lock(self, state: MfaState, now: datetime) -> None:
+        if state.locked_until is not None and state.locked_until > now:
+            raise AccountLocked(state.locked_until)
+
+    async def _fail(self, user: StaffUser, state: MfaState, factor: str) -> None:
+        """Count a failure; the fifth in a row locks the account (and says so)."""
+        now = self._now()
+        self._check_lock(state, now)
+        failures = state.failed_attempts + 1
+        name = user.profile.user_name
+        if failures >= MAX_FAILURES:
+            until = now + LOCKOUT
+            await self._store.mfa.save(replace(state, failed_attempts=0, locked_until=until), now)
+            await self._audit(user.practice_id, name, "sign_in.locked", f"until={until:%H:%M}Z")
+            raise AccountLocked(until)
+        await self._store.mfa.save(replace(state, failed_attempts=failures, locked_until=None), now)
+        await self._audit(user.practice_id, name, "sign_in.failed", f"reason={factor}")
+
+    async def _audit(self, practice_id: UUID, user_name: str, action: str, detail: str) -> None:
+        entry = AuditEntry(practice_id, f"console:{user_name[:64]}", action, detail, self._now())
+        await self._store.audit.record(entry)

@@ -1,0 +1,174 @@
+"""Staff made by hand in the platform, and providers.
+
+A provider is an existing staff account (SCIM-provisioned ones included) enrolled with an NPI
+and a specialty, or a new hand-made account enrolled in the same step. Enrolling never
+touches the fields an identity provider owns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+from uuid import UUID, uuid4
+
+from server.domain.errors import InvalidValue, NotFound, UniquenessConflict
+from server.domain.practices import AuditEntry
+from server.domain.staff import AccessLevel, StaffProfile, StaffUser
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from server.domain.ports import Store
+
+__all__ = ["SPECIALTIES", "Provider", "ProviderView", "TeamService", "npi_is_valid"]
+
+SPECIALTIES = (
+    "Family Medicine",
+    "Internal Medicine",
+    "Pediatrics",
+    "Obstetrics and Gynecology",
+    "Psychiatry",
+    "Dermatology",
+    "Cardiology",
+    "Nurse Practitioner",
+    "Physician Assistant",
+    "Other",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    id: UUID
+    practice_id: UUID
+    staff_id: UUID
+    npi: str
+    specialty: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderView:
+    provider: Provider
+    user: StaffUser
+
+
+def npi_is_valid(npi: str) -> bool:
+    """Ten digits whose last is the Luhn check digit over ``80840`` + the first nine (CMS)."""
+    if len(npi) != 10 or not npi.isdigit():
+        return False
+    total = 0
+    for position, char in enumerate(reversed("80840" + npi)):
+        digit = int(char)
+        if position % 2 == 1:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _clean(value: str | None, label: str, *, required: bool = False) -> str | None:
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidValue(f"{label} is required")
+    if len(value) > 256:
+        raise InvalidValue(f"{label} is longer than 256 characters")
+    return value or None
+
+
+class TeamService:
+    def __init__(self, store: Store, *, clock: Callable[[], datetime] = _utcnow) -> None:
+        self._store = store
+        self._now = clock
+
+    async def add_staff(self, practice_id: UUID, profile: StaffProfile, *, actor: str) -> StaffUser:
+        """A staff account made by hand: no password until its owner sets one by reset link."""
+        async with self._store.transaction():
+            return await self._insert_staff(practice_id, profile, actor=actor)
+
+    async def _insert_staff(
+        self, practice_id: UUID, profile: StaffProfile, *, actor: str
+    ) -> StaffUser:
+        now = self._now()
+        user = StaffUser(
+            id=uuid4(),
+            practice_id=practice_id,
+            profile=StaffProfile(
+                user_name=_clean(profile.user_name, "Username", required=True) or "",
+                given_name=_clean(profile.given_name, "First name"),
+                family_name=_clean(profile.family_name, "Last name"),
+                cell_phone=_clean(profile.cell_phone, "Cell phone"),
+                email=_clean(profile.email, "Email"),
+            ),
+            access_level=AccessLevel.ADMIN_STAFF,
+            is_practice_admin=False,
+            scim_provisioned=False,
+            scim_deleted=False,
+            sso_issuer=None,
+            sso_subject=None,
+            has_password=False,
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        await self._store.staff.add(user)
+        await self._audit(practice_id, actor, "staff.created", f"id={user.id}")
+        return user
+
+    async def providers(self, practice_id: UUID) -> list[ProviderView]:
+        users = {u.id: u for u in await self._store.staff.list_all(practice_id)}
+        return [
+            ProviderView(p, users[p.staff_id])
+            for p in await self._store.providers.list(practice_id)
+            if p.staff_id in users
+        ]
+
+    async def candidates(self, practice_id: UUID) -> list[StaffUser]:
+        """Active accounts not yet providers, SCIM-provisioned ones included."""
+        taken = {p.staff_id for p in await self._store.providers.list(practice_id)}
+        return [
+            u
+            for u in await self._store.staff.list_all(practice_id)
+            if u.profile.active and not u.scim_deleted and u.id not in taken
+        ]
+
+    async def add_provider(
+        self,
+        practice_id: UUID,
+        *,
+        staff_id: UUID | None,
+        new_staff: StaffProfile | None,
+        npi: str,
+        specialty: str,
+        actor: str,
+    ) -> ProviderView:
+        """Enroll an existing account (``staff_id``) or a new hand-made one (``new_staff``)."""
+        npi = npi.strip()
+        if not npi_is_valid(npi):
+            raise InvalidValue("The NPI must be 10 digits with a valid check digit.")
+        if specialty not in SPECIALTIES:
+            raise InvalidValue("Choose a specialty from the list.")
+        async with self._store.transaction():
+            existing = await self._store.providers.list(practice_id)
+            if any(p.npi == npi for p in existing):
+                raise UniquenessConflict(f"NPI {npi} is already enrolled in this practice.")
+            if staff_id is not None:
+                user = await self._store.staff.get(practice_id, staff_id)
+                if user is None or not user.profile.active or user.scim_deleted:
+                    raise NotFound("Choose an active staff member of this practice.")
+                if any(p.staff_id == staff_id for p in existing):
+                    raise UniquenessConflict("This staff member is already a provider.")
+            elif new_staff is not None:
+                user = await self._insert_staff(practice_id, new_staff, actor=actor)
+            else:
+                raise InvalidValue("Choose an existing user or enter the new provider's name.")
+            provider = Provider(uuid4(), practice_id, user.id, npi, specialty, self._now())
+            await self._store.providers.add(provider)
+            await self._audit(practice_id, actor, "provider.added", f"staff={user.id} npi={npi}")
+        return ProviderView(provider, user)
+
+    async def _audit(self, practice_id: UUID, actor: str, action: str, detail: str) -> None:
+        await self._store.audit.record(AuditEntry(practice_id, actor, action, detail, self._now()))

@@ -1,0 +1,185 @@
+"""The outermost layer of every HTTP exchange, unmatched routes included.
+
+Per request: an id (``X-Request-ID``, the caller's if it is plain, else a new one) set for
+the logs, echoed in a response header and written into every JSON error body (the SCIM
+``detail``, a ``request_id`` member elsewhere); security headers; a deadline after which a
+request that has not started its response gets 503 instead of waiting on; and one access
+log line (no query string, no header values: those may carry secrets or personal data).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from server.ops.context import accept_request_id, request_id_var
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    # Plain dicts: this layer rewrites messages, which Litestar's TypedDicts make awkward.
+    Message = dict[str, Any]
+    Send = Callable[[Message], Awaitable[None]]
+    ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
+
+__all__ = ["EdgeMiddleware"]
+
+access_log = logging.getLogger("scimlab.access")
+_ERROR_URN = "urn:ietf:params:scim:api:messages:2.0:Error"
+_MAX_REWRITE = 64 * 1024
+_COMMON_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+)
+# Credentials, personal data, console pages: never kept by a cache.
+_NO_STORE_PREFIXES = ("/oauth/", "/api/", "/scim/", "/console")
+_HSTS = b"max-age=63072000; includeSubDomains"
+# Probe answers keep their fixed bodies (the id is in the header).
+_PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def _with_request_id(body: bytes, request_id: str) -> bytes | None:
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(payload, dict):
+        return None
+    if _ERROR_URN in (payload.get("schemas") or []):
+        detail = str(payload.get("detail") or "error")
+        if request_id not in detail:
+            payload["detail"] = f"{detail} (request id {request_id})"
+    else:
+        payload.setdefault("request_id", request_id)
+    return json.dumps(payload).encode()
+
+
+def _timeout_response(path: str, request_id: str) -> tuple[bytes, bytes]:
+    detail = f"the request took too long; retry later (request id {request_id})"
+    if path.startswith("/scim/"):
+        body: dict[str, Any] = {"schemas": [_ERROR_URN], "status": "503", "detail": detail}
+        return json.dumps(body).encode(), b"application/scim+json"
+    if path.startswith("/oauth/"):
+        body = {"error": "temporarily_unavailable", "error_description": detail}
+    else:
+        body = {"status_code": 503, "detail": detail}
+    body["request_id"] = request_id
+    return json.dumps(body).encode(), b"application/json"
+
+
+class EdgeMiddleware:
+    def __init__(self, app: ASGIApp, *, deadline_seconds: float, hsts: bool) -> None:
+        self.app = app
+        self._deadline = deadline_seconds
+        self._hsts = hsts
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        offered = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
+        request_id = accept_request_id(offered.decode("latin-1"))
+        token = request_id_var.set(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        state: dict[str, Any] = {"status": 0, "held": None, "chunks": []}
+        path: str = scope["path"]
+
+        async def edge_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                deadline.reschedule(None)
+                state["status"] = message["status"]
+                message = {**message, "headers": self._headers(message, path, request_id)}
+                if (
+                    message["status"] >= 400
+                    and path not in _PROBES
+                    and _is_json(message["headers"])
+                ):
+                    state["held"] = message  # rewritten with the body
+                    return
+                await send(message)
+            elif message["type"] == "http.response.body" and state["held"] is not None:
+                state["chunks"].append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                await self._send_error(send, state, request_id)
+            else:
+                await send(message)
+
+        try:
+            async with asyncio.timeout(self._deadline) as deadline:
+                await self.app(scope, receive, edge_send)
+        except TimeoutError:
+            if state["status"] or not deadline.expired():
+                raise  # too late to answer, or not our deadline
+            state["status"] = 503
+            body, media = _timeout_response(path, request_id)
+            headers = [(b"content-type", media), (b"retry-after", b"5")]
+            headers.append((b"content-length", str(len(body)).encode()))
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 503,
+                    "headers": self._headers({"headers": headers}, path, request_id),
+                }
+            )
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+            access_log.warning("request deadline exceeded", extra={"path": path})
+        finally:
+            self._log(scope, state["status"], started)
+            request_id_var.reset(token)
+
+    def _headers(self, message: Message, path: str, request_id: str) -> list[Any]:
+        headers: list[Any] = list(message.get("headers") or [])
+        present = {name.lower() for name, _ in headers}
+        extra = [(b"x-request-id", request_id.encode()), *_COMMON_HEADERS]
+        if path.startswith(_NO_STORE_PREFIXES):
+            extra.append((b"cache-control", b"no-store"))
+        if self._hsts:
+            extra.append((b"strict-transport-security", _HSTS))
+        headers.extend((name, value) for name, value in extra if name not in present)
+        return headers
+
+    @staticmethod
+    async def _send_error(send: Send, state: dict[str, Any], request_id: str) -> None:
+        start, body = state["held"], b"".join(state["chunks"])
+        state["held"] = None
+        rewritten = _with_request_id(body, request_id) if len(body) <= _MAX_REWRITE else None
+        if rewritten is not None:
+            body = rewritten
+            headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+            headers.append((b"content-length", str(len(body)).encode()))
+            start = {**start, "headers": headers}
+        await send(start)
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+    @staticmethod
+    def _log(scope: dict[str, Any], status: int, started: float) -> None:
+        practice = scope.get("path_params", {}).get("practice_id")
+        access_log.info(
+            "%s %s %s",
+            scope.get("method"),
+            scope["path"],
+            status,
+            extra={
+                "method": scope.get("method"),
+                "path": scope["path"],
+                "route": scope.get("path_template"),
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "practice": None if practice is None else str(practice),
+                "client": (scope.get("client") or ("-", 0))[0],
+            },
+        )
+
+
+def _is_json(headers: list[Any]) -> bool:
+    for name, value in headers:
+        if name.lower() == b"content-type":
+            return b"json" in value.lower()
+    return False

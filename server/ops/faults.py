@@ -1,0 +1,63 @@
+"""Database faults become 503 with the endpoint's own error body, never a 500 with a trace.
+
+Registered on the app for the driver error types; a per-instance check
+(``server.persistence.availability.is_unavailable``) tells a transient outage (connection
+lost or refused, statement, lock or busy timeout, conflicts) from a bug, which is still
+answered as a bare 500 with the request id and logged with its trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from litestar import Response
+
+from server.ops.context import current_request_id
+from server.persistence.availability import DRIVER_ERROR_TYPES, is_unavailable
+from server.scim.responses import scim_error
+
+if TYPE_CHECKING:
+    from litestar import Request
+    from litestar.types import ExceptionHandlersMap
+
+__all__ = ["FAULT_HANDLERS", "RETRY_AFTER_SECONDS"]
+
+logger = logging.getLogger("scimlab.faults")
+RETRY_AFTER_SECONDS = 5
+_UNAVAILABLE = "the database is unavailable; retry later"
+
+
+def _respond(request: Request[Any, Any, Any], status: int, detail: str) -> Response[Any]:
+    path = request.url.path
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else {}
+    if path.startswith("/scim/"):
+        return scim_error(status, detail, headers=headers)
+    if path.startswith("/oauth/"):
+        code = "temporarily_unavailable" if status == 503 else "server_error"
+        return Response(
+            {"error": code, "error_description": detail},
+            status_code=status,
+            headers={**headers, "Cache-Control": "no-store", "Pragma": "no-cache"},
+            media_type="application/json",
+        )
+    return Response({"status_code": status, "detail": detail}, status_code=status, headers=headers)
+
+
+def database_fault(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    request_id = current_request_id()
+    if is_unavailable(exc):
+        logger.warning(
+            "database unavailable on %s %s",
+            request.method,
+            request.url.path,
+            extra={"error": type(exc).__name__},
+        )
+        return _respond(request, 503, _UNAVAILABLE)
+    logger.error(
+        "unhandled database error on %s %s", request.method, request.url.path, exc_info=exc
+    )
+    return _respond(request, 500, f"internal error; request id {request_id}")
+
+
+FAULT_HANDLERS: ExceptionHandlersMap = dict.fromkeys(DRIVER_ERROR_TYPES, database_fault)

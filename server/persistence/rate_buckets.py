@@ -1,0 +1,129 @@
+"""Rate-limit buckets shared by every server process, in PostgreSQL.
+
+One UNLOGGED table (operational state: no WAL, lost on a crash, which only refills the
+buckets) and one PL/pgSQL function that applies a batch of draws in a single round trip,
+with the same rules as ``server.ops.buckets.MemoryBuckets``: rows are locked in key order
+(no deadlocks between processes), and either every draw passes and is charged or none is.
+Rows idle for an hour are full buckets again and are deleted now and then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from server.ops.buckets import Draw
+
+__all__ = ["PostgresBuckets"]
+
+TABLE = "scimlab_rate_bucket"
+
+_SETUP = f"""
+SELECT pg_advisory_xact_lock(hashtext('{TABLE}'));
+CREATE UNLOGGED TABLE IF NOT EXISTS {TABLE} (
+    key text PRIMARY KEY,
+    tokens double precision NOT NULL,
+    stamp double precision NOT NULL
+);
+CREATE OR REPLACE FUNCTION {TABLE}_draw(
+    keys text[], rates float8[], bursts float8[], costs float8[], needs float8[]
+) RETURNS float8 LANGUAGE plpgsql AS $fn$
+DECLARE
+    now_s float8 := extract(epoch FROM clock_timestamp());
+    n int := coalesce(array_length(keys, 1), 0);
+    levels float8[] := '{{}}';
+    wait float8 := 0;
+    level float8;
+    t float8;
+    s float8;
+BEGIN
+    FOR i IN 1..n LOOP
+        INSERT INTO {TABLE} (key, tokens, stamp) VALUES (keys[i], bursts[i], now_s)
+            ON CONFLICT (key) DO NOTHING;
+        SELECT tokens, stamp INTO t, s FROM {TABLE} WHERE key = keys[i] FOR UPDATE;
+        level := least(bursts[i], t + greatest(0, now_s - s) * rates[i]);
+        levels := levels || level;
+        IF level < needs[i] THEN
+            wait := greatest(wait, (needs[i] - level) / rates[i]);
+        END IF;
+    END LOOP;
+    IF wait > 0 THEN
+        RETURN wait;
+    END IF;
+    FOR i IN 1..n LOOP
+        UPDATE {TABLE}
+            SET tokens = greatest(0, least(bursts[i], levels[i] - costs[i])), stamp = now_s
+            WHERE key = keys[i];
+    END LOOP;
+    RETURN 0;
+END
+$fn$;
+"""  # noqa: S608 - constant names; every value is a bound parameter
+
+_DRAW = f"SELECT {TABLE}_draw($1::text[], $2::float8[], $3::float8[], $4::float8[], $5::float8[])"
+_PRUNE = f"DELETE FROM {TABLE} WHERE stamp < extract(epoch FROM clock_timestamp()) - 3600"  # noqa: S608
+_PRUNE_EVERY_SECONDS = 60.0
+
+
+class PostgresBuckets:
+    """A small asyncpg pool of its own, opened on first use (so a database that is down at
+    start-up only delays sharing); ``timeout`` bounds connecting and every statement."""
+
+    def __init__(self, database_url: str, *, timeout: float = 2.0, max_size: int = 4) -> None:
+        self._url = database_url
+        self._timeout = timeout
+        self._max_size = max_size
+        self._pool: Any = None
+        self._next_prune = 0.0
+        self._opening = asyncio.Lock()
+
+    async def _connect(self) -> Any:
+        if self._pool is not None:
+            return self._pool
+        async with self._opening:
+            return await self._open()
+
+    async def _open(self) -> Any:
+        if self._pool is None:
+            pool = await asyncpg.create_pool(
+                self._url,
+                min_size=1,
+                max_size=self._max_size,
+                timeout=self._timeout,
+                command_timeout=self._timeout,
+            )
+            try:
+                async with pool.acquire() as connection, connection.transaction():
+                    await connection.execute(_SETUP)
+            except BaseException:
+                await pool.close()
+                raise
+            self._pool = pool
+        return self._pool
+
+    async def draw(self, draws: Sequence[Draw]) -> float:
+        pool = await self._connect()
+        ordered = sorted(draws, key=lambda d: d.key)
+        wait = await pool.fetchval(
+            _DRAW,
+            [d.key for d in ordered],
+            [d.rate for d in ordered],
+            [d.burst for d in ordered],
+            [d.cost for d in ordered],
+            [d.need for d in ordered],
+        )
+        if time.monotonic() >= self._next_prune:
+            self._next_prune = time.monotonic() + _PRUNE_EVERY_SECONDS
+            await pool.execute(_PRUNE)
+        return float(wait)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()

@@ -1,0 +1,250 @@
+"""piccolo repositories for signing in: SSO configuration, credentials and links, the TOTP and
+lockout state, and sign-in flows. Every query names its practice or a token hash."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid4
+
+from server.domain.mfa import MfaState
+from server.domain.signin import FlowKind, SignInFlow
+from server.domain.sso import LinkRule, SsoConfig
+from server.persistence.rows import staff_from_row, user_name_key
+
+if TYPE_CHECKING:
+    from server.domain.staff import StaffUser
+    from server.persistence.tables import BoundTables
+
+__all__ = [
+    "PiccoloCredentialRepository",
+    "PiccoloFlowRepository",
+    "PiccoloMfaRepository",
+    "PiccoloSsoConfigRepository",
+]
+
+
+def _uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def _utc(value: Any) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class PiccoloSsoConfigRepository:
+    def __init__(self, tables: BoundTables) -> None:
+        self._table = tables.sso_config
+
+    async def get(self, practice_id: UUID) -> SsoConfig | None:
+        table = self._table
+        row = await table.select().where(table.practice_id == practice_id).first().run()
+        if row is None:
+            return None
+        return SsoConfig(
+            practice_id=_uuid(row["practice_id"]),
+            issuer=row["issuer"],
+            client_id=row["client_id"],
+            client_secret=row["client_secret"],
+            link_rule=LinkRule(row["link_rule"]),
+            metadata_url=row["metadata_url"],
+            created_at=_utc(row["created_at"]),
+            updated_at=_utc(row["updated_at"]),
+        )
+
+    async def save(self, config: SsoConfig) -> None:
+        table = self._table
+        values: dict[str, Any] = {
+            "issuer": config.issuer,
+            "client_id": config.client_id,
+            "client_secret": config.client_secret,
+            "link_rule": config.link_rule.value,
+            "metadata_url": config.metadata_url,
+            "updated_at": config.updated_at,
+        }
+        updated = (
+            await table.update(values)  # type: ignore[arg-type]
+            .where(table.practice_id == config.practice_id)
+            .returning(table.id)
+            .run()
+        )
+        if not updated:
+            row = table(
+                id=uuid4(),
+                practice_id=config.practice_id,
+                created_at=config.created_at,
+                **values,
+            )
+            await table.insert(row).run()
+
+
+class PiccoloCredentialRepository:
+    def __init__(self, tables: BoundTables) -> None:
+        self._table = tables.staff_user
+
+    async def find_by_user_name(
+        self, practice_id: UUID, user_name: str
+    ) -> tuple[StaffUser, str | None] | None:
+        table = self._table
+        row = (
+            await table.select()
+            .where(
+                (table.practice_id == practice_id)
+                & (table.user_name_key == user_name_key(user_name))
+            )
+            .first()
+            .run()
+        )
+        return None if row is None else (staff_from_row(row), row["password_hash"])
+
+    async def find_by_sso_link(
+        self, practice_id: UUID, issuer: str, subject: str
+    ) -> StaffUser | None:
+        table = self._table
+        row = (
+            await table.select()
+            .where(
+                (table.practice_id == practice_id)
+                & (table.sso_subject == subject)
+                & (table.sso_issuer == issuer)
+            )
+            .order_by(table.scim_deleted)
+            .order_by(table.active, ascending=False)
+            .first()
+            .run()
+        )
+        return None if row is None else staff_from_row(row)
+
+    async def set_sso_link(
+        self, practice_id: UUID, staff_id: UUID, issuer: str | None, subject: str | None
+    ) -> None:
+        table = self._table
+        await (
+            table.update({table.sso_issuer: issuer, table.sso_subject: subject})
+            .where((table.practice_id == practice_id) & (table.id == staff_id))
+            .run()
+        )
+
+    async def set_password(self, practice_id: UUID, staff_id: UUID, password_hash: str) -> None:
+        table = self._table
+        await (
+            table.update({table.password_hash: password_hash})
+            .where((table.practice_id == practice_id) & (table.id == staff_id))
+            .run()
+        )
+
+    async def recently_provisioned(self, practice_id: UUID, *, limit: int) -> list[StaffUser]:
+        table = self._table
+        rows = (
+            await table.select()
+            .where((table.practice_id == practice_id) & (table.scim_provisioned == True))  # noqa: E712
+            .order_by(table.updated_at, ascending=False)
+            .limit(limit)
+            .run()
+        )
+        return [staff_from_row(row) for row in rows]
+
+
+class PiccoloMfaRepository:
+    def __init__(self, tables: BoundTables) -> None:
+        self._table = tables.staff_mfa
+
+    async def get(self, practice_id: UUID, staff_id: UUID) -> MfaState | None:
+        table = self._table
+        row = (
+            await table.select()
+            .where((table.practice_id == practice_id) & (table.staff_id == staff_id))
+            .first()
+            .run()
+        )
+        if row is None:
+            return None
+        locked = row["locked_until"]
+        return MfaState(
+            practice_id=_uuid(row["practice_id"]),
+            staff_id=_uuid(row["staff_id"]),
+            totp_secret=row["totp_secret"],
+            totp_confirmed=bool(row["totp_confirmed"]),
+            last_step=row["last_totp_step"],
+            failed_attempts=int(row["failed_attempts"]),
+            locked_until=None if locked is None else _utc(locked),
+        )
+
+    async def save(self, state: MfaState, now: datetime) -> None:
+        table = self._table
+        values: dict[str, Any] = {
+            "totp_secret": state.totp_secret,
+            "totp_confirmed": state.totp_confirmed,
+            "last_totp_step": state.last_step,
+            "failed_attempts": state.failed_attempts,
+            "locked_until": state.locked_until,
+            "updated_at": now,
+        }
+        updated = (
+            await table.update(values)  # type: ignore[arg-type]
+            .where((table.practice_id == state.practice_id) & (table.staff_id == state.staff_id))
+            .returning(table.id)
+            .run()
+        )
+        if not updated:
+            row = table(
+                id=uuid4(), practice_id=state.practice_id, staff_id=state.staff_id, **values
+            )
+            await table.insert(row).run()
+
+
+class PiccoloFlowRepository:
+    def __init__(self, tables: BoundTables) -> None:
+        self._table = tables.sign_in_flow
+        self._sessions = tables.staff_session
+
+    async def add(self, flow: SignInFlow, token_hash: str) -> None:
+        table = self._table
+        await table.delete().where(table.expires_at < flow.created_at).run()
+        row = table(
+            id=uuid4(),
+            practice_id=flow.practice_id,
+            kind=flow.kind.value,
+            token_hash=token_hash,
+            staff_id=flow.staff_id,
+            nonce=flow.nonce,
+            code_verifier=flow.code_verifier,
+            created_at=flow.created_at,
+            expires_at=flow.expires_at,
+        )
+        await table.insert(row).run()
+
+    async def get(self, token_hash: str, kind: FlowKind, now: datetime) -> SignInFlow | None:
+        table = self._table
+        row = (
+            await table.select()
+            .where((table.token_hash == token_hash) & (table.kind == kind.value))
+            .first()
+            .run()
+        )
+        if row is None or _utc(row["expires_at"]) <= now:
+            return None
+        staff_id = row["staff_id"]
+        return SignInFlow(
+            kind=FlowKind(row["kind"]),
+            practice_id=_uuid(row["practice_id"]),
+            staff_id=None if staff_id is None else _uuid(staff_id),
+            nonce=row["nonce"],
+            code_verifier=row["code_verifier"],
+            created_at=_utc(row["created_at"]),
+            expires_at=_utc(row["expires_at"]),
+        )
+
+    async def remove(self, token_hash: str) -> bool:
+        table = self._table
+        removed = (
+            await table.delete().where(table.token_hash == token_hash).returning(table.id).run()
+        )
+        return bool(removed)
+
+    async def end_session(self, token_hash: str) -> None:
+        sessions = self._sessions
+        await sessions.delete().where(sessions.token_hash == token_hash).run()

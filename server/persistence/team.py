@@ -1,0 +1,107 @@
+"""piccolo repositories for providers and the outbox of messages the platform would email."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid4
+
+from server.domain.errors import UniquenessConflict
+from server.domain.recovery import OutboxMessage
+from server.domain.team import Provider
+from server.persistence.errors import is_unique_violation
+
+if TYPE_CHECKING:
+    from server.persistence.tables import BoundTables
+
+__all__ = ["PiccoloOutboxRepository", "PiccoloProviderRepository"]
+
+
+def _uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def _utc(value: Any) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class PiccoloProviderRepository:
+    def __init__(self, tables: BoundTables) -> None:
+        self._table = tables.provider
+
+    async def add(self, provider: Provider) -> None:
+        table = self._table
+        row = table(
+            id=provider.id,
+            practice_id=provider.practice_id,
+            staff_id=provider.staff_id,
+            npi=provider.npi,
+            specialty=provider.specialty,
+            created_at=provider.created_at,
+        )
+        try:
+            await table.insert(row).run()
+        except Exception as error:
+            if is_unique_violation(error):
+                raise UniquenessConflict("this staff member or NPI is already enrolled") from None
+            raise
+
+    async def list(self, practice_id: UUID) -> list[Provider]:
+        table = self._table
+        rows = (
+            await table.select()
+            .where(table.practice_id == practice_id)
+            .order_by(table.created_at)
+            .run()
+        )
+        return [
+            Provider(
+                id=_uuid(r["id"]),
+                practice_id=_uuid(r["practice_id"]),
+                staff_id=_uuid(r["staff_id"]),
+                npi=r["npi"],
+                specialty=r["specialty"],
+                created_at=_utc(r["created_at"]),
+            )
+            for r in rows
+        ]
+
+
+class PiccoloOutboxRepository:
+    def __init__(self, tables: BoundTables) -> None:
+        self._table = tables.outbox_message
+
+    async def send(self, message: OutboxMessage) -> None:
+        table = self._table
+        row = table(
+            id=uuid4(),
+            practice_id=message.practice_id,
+            recipient=message.recipient,
+            subject=message.subject,
+            body=message.body,
+            created_at=message.created_at,
+        )
+        await table.insert(row).run()
+
+    async def list(self, practice_id: UUID, *, limit: int) -> list[OutboxMessage]:
+        table = self._table
+        rows = (
+            await table.select()
+            .where(table.practice_id == practice_id)
+            .order_by(table.created_at, ascending=False)
+            .limit(limit)
+            .run()
+        )
+        return [
+            OutboxMessage(
+                practice_id=_uuid(r["practice_id"]),
+                recipient=r["recipient"],
+                subject=r["subject"],
+                body=r["body"],
+                created_at=_utc(r["created_at"]),
+            )
+            for r in rows
+        ]

@@ -1,0 +1,162 @@
+"""SSO in Chromium: a person SCIM just created signs in through the simulated Entra ID, Okta
+and Google with no linking step; a deactivated one is refused; forgot-password never gives an
+SSO-linked account a password. Plus the main flow once on PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from playwright.async_api import expect
+
+from simulators.idp import IdpPerson
+from tests.browser.flows import (
+    configure_sso,
+    deactivate,
+    new_practice,
+    provision,
+    shot,
+    sign_in,
+)
+from tests.console.helpers import RULES
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from playwright.async_api import BrowserContext, Page
+
+    from simulators.idp import OpenIdProvider
+    from tests.browser.conftest import LiveServer
+
+pytestmark = pytest.mark.browser
+
+TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
+
+
+async def _configure_in_the_console(
+    page: Page, live: LiveServer, provider: OpenIdProvider, practice_id: str, client_id: str
+) -> None:
+    """Settings → Single Sign-On, filled in as an administrator would."""
+    await page.get_by_role("link", name="Single Sign-On").click()
+    await page.get_by_label("How a person is recognised").select_option(
+        RULES[provider.dialect.name].value
+    )
+    await page.get_by_label("Issuer").fill(provider.issuer)
+    await page.get_by_label("Discovery document URL (optional)").fill(provider.discovery_url)
+    await page.get_by_label("Client ID").fill(client_id)
+    await page.get_by_label("Client secret").fill("idp-secret")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("status")).to_contain_text("Single sign-on is saved")
+    redirect = await page.locator("#redirect-uri").input_value()
+    assert redirect == f"{live.base_url}/sso/{practice_id}/callback"
+    await shot(page, "settings-sso-saved")
+    await page.get_by_role("button", name="Sign out").click()
+
+
+@pytest.mark.parametrize("dialect", ["entra", "okta", "google"])
+async def test_a_freshly_provisioned_user_signs_in_through_the_idp(
+    page: Page, live: LiveServer, idp: Callable[..., OpenIdProvider], dialect: str
+) -> None:
+    practice = await new_practice(live, scim=True)
+    provider = idp(dialect, tenant=TENANT if dialect == "entra" else "contoso")
+    if dialect == "entra":
+        provider.register_client(
+            "entra-app", "idp-secret", [f"{live.base_url}/sso/{practice.id}/callback"]
+        )
+        await sign_in(page, live, practice)
+        await _configure_in_the_console(page, live, provider, practice.id, "entra-app")
+    else:
+        await configure_sso(live, practice, provider)
+    person = provider.add_person(
+        IdpPerson(f"emeka-{dialect}", f"emeka.{dialect}@contoso.org", "Emeka", "Okafor")
+    )
+    await provision(live, practice, provider, person)
+    provider.sign_in_as(person.key)
+
+    await page.goto(f"{live.base_url}/console/{practice.id}/sign-in")
+    await page.get_by_role("link", name="Sign in with your organisation").click()
+    await page.wait_for_url("**/console/account")
+    await expect(page.get_by_role("heading", name="Account Setup")).to_be_visible()
+    await expect(page.get_by_label("Username")).to_have_value(person.user_name)
+    await expect(page.get_by_label("Username")).to_be_disabled()
+    await expect(page.locator("#sign-in-method")).to_contain_text(provider.issuer)
+    await expect(page.get_by_role("link", name="Settings")).to_have_count(0)
+    await shot(page, f"account-after-sso-{dialect}")
+    forbidden = await page.goto(f"{live.base_url}/console/settings/scim")
+    assert forbidden is not None
+    assert forbidden.status == 403
+
+
+async def test_a_deactivated_user_is_refused(
+    context: BrowserContext, live: LiveServer, idp: Callable[..., OpenIdProvider]
+) -> None:
+    practice = await new_practice(live, scim=True)
+    provider = idp("entra", tenant=TENANT)
+    await configure_sso(live, practice, provider)
+    person = provider.add_person(IdpPerson("farah", "farah.haddad@contoso.org", "Farah", "Haddad"))
+    staff_id = await provision(live, practice, provider, person)
+    provider.sign_in_as(person.key)
+    page = await context.new_page()
+    await page.goto(f"{live.base_url}/console/{practice.id}/sign-in")
+    await page.get_by_role("link", name="Sign in with your organisation").click()
+    await page.wait_for_url("**/console/account")
+
+    await deactivate(live, practice, staff_id)
+    await page.goto(f"{live.base_url}/console/account")
+    await page.wait_for_url("**/sign-in")  # the session died with the account
+    await page.get_by_role("link", name="Sign in with your organisation").click()
+    await expect(page.get_by_role("heading", name="Sign-in refused")).to_be_visible()
+    await expect(page.get_by_role("alert")).to_contain_text("deactivated")
+    await shot(page, "sso-refused-deactivated")
+    audit = await live.services.practices.audit_log(practice.uuid)
+    assert any(e.action == "sso.refused" and "reason=deactivated" in e.detail for e in audit)
+
+
+async def test_forgot_password_sends_an_sso_user_to_the_organisation(
+    page: Page, live: LiveServer, idp: Callable[..., OpenIdProvider]
+) -> None:
+    practice = await new_practice(live, scim=True)
+    provider = idp("google")
+    await configure_sso(live, practice, provider)
+    person = IdpPerson("hana", "hana.sato@contoso.org", "Hana", "Sato")
+    await provision(live, practice, provider, person)
+
+    await page.goto(f"{live.base_url}/console/{practice.id}/sign-in")
+    await page.get_by_role("link", name="Forgot password?").click()
+    await page.get_by_label("Username").fill(person.user_name)
+    await page.get_by_role("button", name="Continue").click()
+    await expect(page.locator("#use-organisation")).to_contain_text("no password here")
+    await expect(page.get_by_role("link", name="Sign in with your organisation")).to_be_visible()
+    await shot(page, "forgot-password-sso-user")
+    found = await live.services.store.credentials.find_by_user_name(practice.uuid, person.user_name)
+    assert found is not None
+    assert found[1] is None  # still no password
+    audit = await live.services.practices.audit_log(practice.uuid)
+    assert any(e.action == "password_reset.refused" for e in audit)
+
+
+async def test_main_flow_on_postgresql(
+    page: Page, live_postgres: LiveServer, idp: Callable[..., OpenIdProvider]
+) -> None:
+    live = live_postgres
+    practice = await new_practice(live)
+    await sign_in(page, live, practice)
+    await page.get_by_role("button", name="Enable SCIM provisioning for this company").click()
+    secret = await page.locator("#client-secret").input_value()
+    await page.get_by_role("button", name="Copy Client Secret").click()
+    assert await page.evaluate("navigator.clipboard.readText()") == secret
+    await page.get_by_role("link", name="Done").click()
+    await expect(page.locator("#client-secret")).to_have_value(f"••••••••{secret[-4:]}")
+    practice.client_id = await page.locator("#client-id").input_value()
+    practice.client_secret = secret
+    await page.get_by_role("button", name="Sign out").click()
+
+    provider = idp("okta")
+    await configure_sso(live, practice, provider)
+    person = provider.add_person(IdpPerson("jun", "jun.park@contoso.org", "Jun", "Park"))
+    await provision(live, practice, provider, person)
+    provider.sign_in_as(person.key)
+    await page.goto(f"{live.base_url}/console/{practice.id}/sign-in")
+    await page.get_by_role("link", name="Sign in with your organisation").click()
+    await page.wait_for_url("**/console/account")
+    await expect(page.get_by_label("Username")).to_have_value(person.user_name)
