@@ -3,16 +3,17 @@ lockout state, and sign-in flows. Every query names its practice or a token hash
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 from server.domain.mfa import MfaState
 from server.domain.signin import FlowKind, SignInFlow
 from server.domain.sso import LinkRule, SsoConfig
-from server.persistence.rows import staff_from_row, user_name_key
+from server.persistence.rows import as_utc, as_uuid, staff_from_row, user_name_key
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from server.domain.staff import StaffUser
     from server.persistence.tables import BoundTables
 
@@ -22,17 +23,6 @@ __all__ = [
     "PiccoloMfaRepository",
     "PiccoloSsoConfigRepository",
 ]
-
-
-def _uuid(value: Any) -> UUID:
-    return value if isinstance(value, UUID) else UUID(str(value))
-
-
-def _utc(value: Any) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class PiccoloSsoConfigRepository:
@@ -45,14 +35,14 @@ class PiccoloSsoConfigRepository:
         if row is None:
             return None
         return SsoConfig(
-            practice_id=_uuid(row["practice_id"]),
+            practice_id=as_uuid(row["practice_id"]),
             issuer=row["issuer"],
             client_id=row["client_id"],
             client_secret=row["client_secret"],
             link_rule=LinkRule(row["link_rule"]),
             metadata_url=row["metadata_url"],
-            created_at=_utc(row["created_at"]),
-            updated_at=_utc(row["updated_at"]),
+            created_at=as_utc(row["created_at"]),
+            updated_at=as_utc(row["updated_at"]),
         )
 
     async def save(self, config: SsoConfig) -> None:
@@ -164,13 +154,13 @@ class PiccoloMfaRepository:
             return None
         locked = row["locked_until"]
         return MfaState(
-            practice_id=_uuid(row["practice_id"]),
-            staff_id=_uuid(row["staff_id"]),
+            practice_id=as_uuid(row["practice_id"]),
+            staff_id=as_uuid(row["staff_id"]),
             totp_secret=row["totp_secret"],
             totp_confirmed=bool(row["totp_confirmed"]),
             last_step=row["last_totp_step"],
             failed_attempts=int(row["failed_attempts"]),
-            locked_until=None if locked is None else _utc(locked),
+            locked_until=None if locked is None else as_utc(locked),
         )
 
     async def save(self, state: MfaState, now: datetime) -> None:
@@ -225,17 +215,17 @@ class PiccoloFlowRepository:
             .first()
             .run()
         )
-        if row is None or _utc(row["expires_at"]) <= now:
+        if row is None or as_utc(row["expires_at"]) <= now:
             return None
         staff_id = row["staff_id"]
         return SignInFlow(
             kind=FlowKind(row["kind"]),
-            practice_id=_uuid(row["practice_id"]),
-            staff_id=None if staff_id is None else _uuid(staff_id),
+            practice_id=as_uuid(row["practice_id"]),
+            staff_id=None if staff_id is None else as_uuid(staff_id),
             nonce=row["nonce"],
             code_verifier=row["code_verifier"],
-            created_at=_utc(row["created_at"]),
-            expires_at=_utc(row["expires_at"]),
+            created_at=as_utc(row["created_at"]),
+            expires_at=as_utc(row["expires_at"]),
         )
 
     async def remove(self, token_hash: str) -> bool:

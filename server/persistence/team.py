@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
 from server.domain.errors import UniquenessConflict
 from server.domain.recovery import OutboxMessage
 from server.domain.team import Provider
 from server.persistence.errors import is_unique_violation
+from server.persistence.rows import as_utc, as_uuid
 
 if TYPE_CHECKING:
     from server.persistence.tables import BoundTables
 
 __all__ = ["PiccoloOutboxRepository", "PiccoloProviderRepository"]
-
-
-def _uuid(value: Any) -> UUID:
-    return value if isinstance(value, UUID) else UUID(str(value))
-
-
-def _utc(value: Any) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class PiccoloProviderRepository:
@@ -59,12 +48,12 @@ class PiccoloProviderRepository:
         )
         return [
             Provider(
-                id=_uuid(r["id"]),
-                practice_id=_uuid(r["practice_id"]),
-                staff_id=_uuid(r["staff_id"]),
+                id=as_uuid(r["id"]),
+                practice_id=as_uuid(r["practice_id"]),
+                staff_id=as_uuid(r["staff_id"]),
                 npi=r["npi"],
                 specialty=r["specialty"],
-                created_at=_utc(r["created_at"]),
+                created_at=as_utc(r["created_at"]),
             )
             for r in rows
         ]
@@ -97,11 +86,11 @@ class PiccoloOutboxRepository:
         )
         return [
             OutboxMessage(
-                practice_id=_uuid(r["practice_id"]),
+                practice_id=as_uuid(r["practice_id"]),
                 recipient=r["recipient"],
                 subject=r["subject"],
                 body=r["body"],
-                created_at=_utc(r["created_at"]),
+                created_at=as_utc(r["created_at"]),
             )
             for r in rows
         ]
