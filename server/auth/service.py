@@ -8,10 +8,11 @@ and secret serve identity providers that take those instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, NoReturn
 from uuid import UUID, uuid4
 
+from server.domain.clock import utcnow
 from server.domain.practices import AccessToken, TokenKind
 from server.security import constant_time_equals, hash_secret, new_secret
 
@@ -54,17 +55,13 @@ class IssuedToken:
     expires_in: int
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class TokenService:
     def __init__(
         self,
         store: Store,
         *,
         token_ttl_seconds: int,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._store = store
         self._ttl = token_ttl_seconds

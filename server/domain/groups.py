@@ -5,14 +5,15 @@ of the same practice that SCIM can see."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
+from server.domain.clock import utcnow
 from server.domain.errors import InvalidValue, NotFound, PreconditionFailed
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
+    from datetime import datetime
 
     from server.domain.ports import Store
     from server.domain.query import ResourceQuery
@@ -43,10 +44,6 @@ class GroupRecord:
         return f'W/"{self.version}"'
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def parse_group_id(raw: str) -> UUID:
     try:
         return UUID(raw)
@@ -65,7 +62,7 @@ def _checked(profile: GroupProfile) -> GroupProfile:
 
 
 class GroupService:
-    def __init__(self, store: Store, *, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, store: Store, *, clock: Callable[[], datetime] = utcnow) -> None:
         self._store = store
         self._now = clock
 

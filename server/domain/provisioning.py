@@ -8,16 +8,17 @@ sign-in links; a deleted account is kept, deactivated, for the practice's record
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
+from server.domain.clock import utcnow
 from server.domain.errors import InvalidValue, NotFound, PreconditionFailed, UniquenessConflict
 from server.domain.sso import link_for
 from server.domain.staff import AccessLevel, StaffProfile, StaffUser
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
+    from datetime import datetime
 
     from server.domain.ports import Store
     from server.domain.query import ResourceQuery
@@ -27,10 +28,6 @@ __all__ = ["ProvisioningService", "parse_user_id"]
 MAX_USER_NAME = 256
 #: How often a write without If-Match is retried after losing a race to another writer.
 WRITE_ATTEMPTS = 5
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def parse_user_id(raw: str) -> UUID:
@@ -60,7 +57,7 @@ def _checked(profile: StaffProfile) -> StaffProfile:
 
 
 class ProvisioningService:
-    def __init__(self, store: Store, *, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, store: Store, *, clock: Callable[[], datetime] = utcnow) -> None:
         self._store = store
         self._now = clock
 

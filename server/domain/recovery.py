@@ -9,11 +9,12 @@ made in the platform keep the usual reset: a one-time link by email (here, the o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from server.domain.clock import utcnow
 from server.domain.errors import InvalidValue
 from server.domain.practices import AuditEntry
 from server.domain.signin import FlowKind, SignInFlow, SignInRefused, new_token
@@ -48,13 +49,9 @@ class OutboxMessage:
     created_at: datetime
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class PasswordResetService:
     def __init__(
-        self, store: Store, *, public_url: str, clock: Callable[[], datetime] = _utcnow
+        self, store: Store, *, public_url: str, clock: Callable[[], datetime] = utcnow
     ) -> None:
         self._store = store
         self._public_url = public_url

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING
 
+from server.domain.clock import utcnow
 from server.domain.errors import DomainError
 from server.domain.mfa import MfaState, accepted_step, new_totp_secret, provisioning_uri
 from server.domain.practices import AuditEntry
@@ -96,10 +97,6 @@ def _decoy_hash() -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class SignInService:
     def __init__(
         self,
@@ -107,7 +104,7 @@ class SignInService:
         *,
         session_ttl: timedelta,
         issuer_label: str = "scimlab",
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._store = store
         self._ttl = session_ttl

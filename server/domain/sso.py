@@ -17,16 +17,17 @@ GUIDs (any case); Okta ids are compared exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from server.domain.clock import utcnow
 from server.domain.errors import InvalidValue
 from server.domain.practices import AuditEntry
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from datetime import datetime
     from uuid import UUID
 
     from server.domain.ports import Store
@@ -117,14 +118,10 @@ def _checked_url(label: str, value: str) -> str:
     return value
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class SsoConfigService:
     """What a practice administrator sets up: the IdP, its client, and the linking rule."""
 
-    def __init__(self, store: Store, *, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, store: Store, *, clock: Callable[[], datetime] = utcnow) -> None:
         self._store = store
         self._now = clock
 

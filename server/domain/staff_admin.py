@@ -4,16 +4,17 @@ fields they may edit. Fields an identity provider provisioned stay read-only her
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
+from server.domain.clock import utcnow
 from server.domain.errors import InvalidValue, NotFound, ReadOnlyField
 from server.domain.practices import AuditEntry
 from server.domain.staff import PROVISIONED_FIELDS, AccessLevel, StaffUser
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from datetime import datetime
 
     from server.domain.ports import Store
 
@@ -47,12 +48,8 @@ class StaffView:
     location_ids: tuple[UUID, ...]
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class StaffAdminService:
-    def __init__(self, store: Store, *, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, store: Store, *, clock: Callable[[], datetime] = utcnow) -> None:
         self._store = store
         self._now = clock
 

@@ -8,16 +8,17 @@ touches the fields an identity provider owns.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
+from server.domain.clock import utcnow
 from server.domain.errors import InvalidValue, NotFound, UniquenessConflict
 from server.domain.practices import AuditEntry
 from server.domain.staff import AccessLevel, StaffProfile, StaffUser
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import datetime
 
     from server.domain.ports import Store
 
@@ -66,10 +67,6 @@ def npi_is_valid(npi: str) -> bool:
     return total % 10 == 0
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def _clean(value: str | None, label: str, *, required: bool = False) -> str | None:
     value = (value or "").strip()
     if required and not value:
@@ -80,7 +77,7 @@ def _clean(value: str | None, label: str, *, required: bool = False) -> str | No
 
 
 class TeamService:
-    def __init__(self, store: Store, *, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, store: Store, *, clock: Callable[[], datetime] = utcnow) -> None:
         self._store = store
         self._now = clock
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
+from server.domain.clock import utcnow
 from server.domain.errors import ConfigurationDisabled, DomainError, NotFound
 from server.domain.practices import AccessToken, AuditEntry, Practice, ScimConfig, TokenKind
 from server.domain.staff import AccessLevel, StaffProfile, StaffUser
@@ -19,6 +19,7 @@ from server.security import hash_password, hash_secret, mask_secret, new_client_
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import datetime
 
     from server.domain.ports import Store
     from server.settings import Settings
@@ -67,13 +68,9 @@ class StaticToken:
     created_at: datetime
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class PracticeService:
     def __init__(
-        self, store: Store, settings: Settings, *, clock: Callable[[], datetime] = _utcnow
+        self, store: Store, settings: Settings, *, clock: Callable[[], datetime] = utcnow
     ) -> None:
         self._store = store
         self._settings = settings

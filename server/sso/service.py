@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, NoReturn
 
+from server.domain.clock import utcnow
 from server.domain.errors import DomainError
 from server.domain.practices import AuditEntry
 from server.domain.signin import FlowKind, SignInFlow, new_token
@@ -62,10 +63,6 @@ class SsoStart:
     state: str
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class SsoSignInService:
     def __init__(
         self,
@@ -74,7 +71,7 @@ class SsoSignInService:
         sign_in: SignInService,
         *,
         public_url: str,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._store = store
         self._oidc = oidc
