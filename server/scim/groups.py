@@ -8,7 +8,7 @@ from uuid import UUID
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
-from scim2_models import Context, Group, ListResponse, ResponseParameters
+from scim2_models import Context, Group, ResponseParameters
 
 from server.domain.groups import GroupProfile, GroupRecord, parse_group_id
 from server.mapping.filters import GROUP_FILTERS
@@ -26,10 +26,12 @@ from server.scim.requests import read_json_object
 from server.scim.resources import (
     check_if_none_match,
     if_match,
+    list_page,
     location,
     not_modified,
     read_patch,
     resource_response,
+    wants_minimal,
 )
 from server.scim.responses import scim_response
 from server.services import Services
@@ -66,7 +68,7 @@ def _respond(
     *,
     status: int = 200,
 ) -> Response[Any]:
-    if status == 200 and "return=minimal" in request.headers.get("prefer", "").replace(" ", ""):
+    if status == 200 and wants_minimal(request):
         return scim_response(None, status=204, headers={"ETag": group.etag})
     return resource_response(
         group_resource(services, group),
@@ -83,16 +85,13 @@ def _respond(
 async def _listing(services: Services, practice: UUID, parameters: ListParameters) -> Response[Any]:
     members = _members_wanted(parameters.response)
     total, groups = await services.groups.search(practice, parameters.query, with_members=members)
-    listing = ListResponse[Group](
-        total_results=total,
-        start_index=parameters.query.offset + 1,
-        items_per_page=len(groups),
+    return list_page(
+        Group,
+        total=total,
+        offset=parameters.query.offset,
         resources=[group_resource(services, g, members=members) for g in groups],
+        parameters=parameters.response,
     )
-    payload = listing.model_dump(
-        scim_ctx=Context.SEARCH_RESPONSE, response_parameters=parameters.response
-    )
-    return scim_response(payload)
 
 
 def _parse_group(body: dict[str, Any], context: Context) -> GroupProfile:

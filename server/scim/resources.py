@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from scim2_models import Context, PatchOp, ResponseParameters
+from scim2_models import Context, ListResponse, PatchOp, ResponseParameters
 
 from server.domain.errors import PreconditionFailed
 from server.mapping.inbound import accepted_patch
@@ -26,10 +26,12 @@ if TYPE_CHECKING:
 __all__ = [
     "check_if_none_match",
     "if_match",
+    "list_page",
     "location",
     "not_modified",
     "read_patch",
     "resource_response",
+    "wants_minimal",
 ]
 
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -84,6 +86,30 @@ def read_patch(body: dict[str, Any], profile: Profile, model: Any) -> PatchOp[An
         accepted, scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=SCIM_POLICY
     )
     return result
+
+
+def wants_minimal(request: Request[Any, Any, Any]) -> bool:
+    """RFC 7240 ``Prefer: return=minimal``: the client asked for no content."""
+    return "return=minimal" in request.headers.get("prefer", "").replace(" ", "").lower()
+
+
+def list_page(
+    kind: Any,
+    *,
+    total: int,
+    offset: int,
+    resources: list[Any],
+    parameters: ResponseParameters[Any] | None,
+) -> Response[Any]:
+    """A ListResponse page (RFC 7644 §3.4.2): integer counters, 1-based startIndex."""
+    listing = ListResponse[kind](
+        total_results=total,
+        start_index=offset + 1,
+        items_per_page=len(resources),
+        resources=resources,
+    )
+    payload = listing.model_dump(scim_ctx=Context.SEARCH_RESPONSE, response_parameters=parameters)
+    return scim_response(payload)
 
 
 def resource_response(

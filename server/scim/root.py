@@ -13,7 +13,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, post
 from litestar.di import NamedDependency, Provide
-from scim2_models import Context, Group, ListResponse, SCIMException, User
+from scim2_models import Group, SCIMException, User
 
 from server.domain.query import Constant
 from server.mapping.filters import GROUP_FILTERS, USER_FILTERS
@@ -21,7 +21,7 @@ from server.scim.groups import group_resource
 from server.scim.guard import authenticated_practice
 from server.scim.query import ListParameters, search_parameters
 from server.scim.requests import read_json_object
-from server.scim.responses import scim_response
+from server.scim.resources import list_page
 from server.scim.users import user_resources
 from server.services import Services
 
@@ -70,13 +70,10 @@ class RootSearchController(Controller):
             *await user_resources(services, practice, users),
             *(group_resource(services, g) for g in groups),
         ]
-        listing = ListResponse[User[Any] | Group](
-            total_results=user_total + group_total,
-            start_index=offset + 1,
-            items_per_page=len(resources),
+        return list_page(
+            User[Any] | Group,
+            total=user_total + group_total,
+            offset=offset,
             resources=resources,
+            parameters=users_query.response,
         )
-        payload = listing.model_dump(
-            scim_ctx=Context.SEARCH_RESPONSE, response_parameters=users_query.response
-        )
-        return scim_response(payload)

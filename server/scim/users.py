@@ -8,7 +8,7 @@ from uuid import UUID
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
-from scim2_models import Context, ListResponse, User
+from scim2_models import Context, User
 
 from server.domain.provisioning import parse_user_id
 from server.domain.staff import StaffProfile, StaffUser
@@ -26,10 +26,12 @@ from server.scim.requests import read_json_object
 from server.scim.resources import (
     check_if_none_match,
     if_match,
+    list_page,
     location,
     not_modified,
     read_patch,
     resource_response,
+    wants_minimal,
 )
 from server.scim.responses import scim_response
 from server.services import Services
@@ -55,11 +57,6 @@ async def user_resources(
     ]
 
 
-def _minimal(request: Request[Any, Any, Any]) -> bool:
-    """RFC 7240 ``Prefer: return=minimal``: the client asked for no content."""
-    return "return=minimal" in request.headers.get("prefer", "").replace(" ", "").lower()
-
-
 async def _respond(
     services: Services,
     practice: UUID,
@@ -69,7 +66,7 @@ async def _respond(
     *,
     status: int = 200,
 ) -> Response[Any]:
-    if status == 200 and _minimal(request):
+    if status == 200 and wants_minimal(request):
         return scim_response(None, status=204, headers={"ETag": staff.etag})
     [resource] = await user_resources(services, practice, [staff])
     return resource_response(
@@ -83,19 +80,15 @@ async def _respond(
 
 
 async def _listing(services: Services, practice: UUID, parameters: ListParameters) -> Response[Any]:
-    """A ListResponse page (RFC 7644 §3.4.2): integer counters, 1-based startIndex."""
     query = parameters.query
     total, users = await services.provisioning.search(practice, query)
-    listing = ListResponse[User[Any]](
-        total_results=total,
-        start_index=query.offset + 1,
-        items_per_page=len(users),
+    return list_page(
+        User[Any],
+        total=total,
+        offset=query.offset,
         resources=await user_resources(services, practice, users),
+        parameters=parameters.response,
     )
-    payload = listing.model_dump(
-        scim_ctx=Context.SEARCH_RESPONSE, response_parameters=parameters.response
-    )
-    return scim_response(payload)
 
 
 def _parse_user(body: dict[str, Any], context: Context) -> StaffProfile:
