@@ -163,6 +163,9 @@ class AuditRepository(Protocol):
 class SsoConfigRepository(Protocol):
     async def get(self, practice_id: UUID) -> SsoConfig | None: ...
     async def save(self, config: SsoConfig) -> None: ...
+    async def delete(self, practice_id: UUID) -> bool:
+        """Remove the practice's configuration; False when it had none."""
+        ...
 
 
 class CredentialRepository(Protocol):

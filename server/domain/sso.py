@@ -176,6 +176,30 @@ class SsoConfigService:
             )
         return config, relinked
 
+    async def remove(self, practice_id: UUID, *, actor: str) -> int | None:
+        """Remove the configuration and every SSO link recorded under it; returns how many
+        accounts were unlinked, or None when the practice had no configuration. Configuring
+        SSO again links the SCIM accounts anew (``_relink``)."""
+        async with self._store.transaction():
+            current = await self._store.sso_configs.get(practice_id)
+            if current is None or not await self._store.sso_configs.delete(practice_id):
+                return None
+            unlinked = 0
+            for user in await self._store.staff.list_all(practice_id):
+                if user.sso_issuer is not None or user.sso_subject is not None:
+                    await self._store.credentials.set_sso_link(practice_id, user.id, None, None)
+                    unlinked += 1
+            await self._store.audit.record(
+                AuditEntry(
+                    practice_id,
+                    actor,
+                    "sso.removed",
+                    f"issuer={current.issuer} unlinked={unlinked}",
+                    self._now(),
+                )
+            )
+        return unlinked
+
     async def _relink(self, config: SsoConfig) -> int:
         """Accounts provisioned before SSO was set up (or under another rule) get their link
         now, from the attributes SCIM stored: still no linking step at sign-in."""

@@ -70,6 +70,13 @@ class PiccoloSsoConfigRepository:
             )
             await table.insert(row).run()
 
+    async def delete(self, practice_id: UUID) -> bool:
+        table = self._table
+        removed = (
+            await table.delete().where(table.practice_id == practice_id).returning(table.id).run()
+        )
+        return bool(removed)
+
 
 class PiccoloCredentialRepository:
     def __init__(self, tables: BoundTables) -> None:

@@ -1,5 +1,5 @@
-"""Management API: a practice's SSO configuration (``Authorization: Bearer <admin API key>``).
-The client secret is write-only."""
+"""Management API: a practice's SSO configuration (``Authorization: Bearer <admin API key>``):
+show, configure (PUT) and remove (DELETE). The client secret is write-only."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, get, put
+from litestar import Controller, delete, get, put
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, JSONBody
@@ -98,3 +98,17 @@ class SsoConfigController(Controller):
         except DomainError as error:
             raise ClientException(error.detail) from None
         return _record(services, config)
+
+    @delete(
+        "/",
+        status_code=204,
+        summary="Remove the SSO configuration; SCIM accounts lose their SSO link with it",
+    )
+    async def remove(
+        self,
+        practice_id: FromPath[UUID],
+        actor: NamedDependency[str],
+        services: NamedDependency[Services],
+    ) -> None:
+        if await services.sso_configs.remove(practice_id, actor=actor) is None:
+            raise NotFoundException("single sign-on is not configured for this practice")

@@ -273,3 +273,36 @@ async def test_management_api_configures_sso_and_never_returns_the_secret(
     plain_http = await web.put(url, json={**body, "issuer": "http://idp.example"}, headers=headers)
     assert bad_rule.status_code == plain_http.status_code == 400
     assert (await web.put(url, json=body)).status_code == 401
+
+
+async def test_management_api_removes_sso_and_the_links_it_made(
+    web: AsyncTestClient[Any],
+    console_practice: ConsolePractice,
+    services: Services,
+    idp: Callable[..., OpenIdProvider],
+) -> None:
+    url = f"/api/v1/practices/{console_practice.id}/sso"
+    headers = {"Authorization": f"Bearer {console_practice.admin_api_key}"}
+    provider = idp("okta")
+    await configure_sso(services, console_practice, provider)
+    person = provider.add_person(_person("hana"))
+    staff_id = await provision(web, console_practice, provider, person)
+
+    assert (await web.delete(url)).status_code == 401
+    removed = await web.delete(url, headers=headers)
+    assert removed.status_code == 204, removed.text
+    assert not removed.content
+    assert (await web.get(url, headers=headers)).status_code == 404
+    assert (await web.delete(url, headers=headers)).status_code == 404
+    staff = await services.staff_admin.get_staff(console_practice.uuid, UUID(staff_id))
+    assert (staff.user.sso_issuer, staff.user.sso_subject) == (None, None)
+    assert await _audit(services, console_practice, "sso.removed") == [
+        f"issuer={provider.issuer} unlinked=1"
+    ]
+    provider.sign_in_as(person.key)
+    refused = await web.get(f"/sso/{console_practice.id}/start")
+    assert refused.status_code == 403
+    assert "not set up sign-in" in refused.text
+
+    await configure_sso(services, console_practice, provider)  # links the account again
+    assert (await sso_sign_in(web, console_practice)).status_code == 303
