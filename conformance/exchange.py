@@ -1,8 +1,8 @@
 """HTTP exchanges as reports show them: request and response, with every secret redacted.
 
-Redaction is belt and braces: credential headers lose their value, JSON and form fields with
-secret names are blanked, and every secret the run knows (client secret, tokens, API keys) is
-replaced wherever it appears.
+Redaction is belt and braces: credential headers lose their value (cookies keep their names),
+JSON and form fields with secret names are blanked, and every secret the run knows (client
+secret, tokens, API keys) is replaced wherever it appears.
 """
 
 from __future__ import annotations
@@ -89,12 +89,19 @@ class Redactor:
 
     def headers(self, headers: httpx.Headers) -> dict[str, str]:
         shown: dict[str, str] = {}
-        for key, value in headers.items():
-            if key.lower() in _SECRET_HEADERS:
+        for key, value in headers.multi_items():
+            lower = key.lower()
+            if lower == "cookie":  # names kept: which cookies a browser sent is evidence
+                blanked = "; ".join(_blank_cookie(c) for c in value.split(";"))
+            elif lower == "set-cookie":
+                pair, _, attributes = value.partition(";")
+                blanked = _blank_cookie(pair) + (f";{attributes}" if attributes else "")
+            elif lower in _SECRET_HEADERS:
                 scheme = value.split(" ", 1)[0] if " " in value else ""
-                shown[key] = f"{scheme} {REDACTED}".strip()
+                blanked = f"{scheme} {REDACTED}".strip()
             else:
-                shown[key] = self.text(value)
+                blanked = self.text(value)
+            shown[key] = f"{shown[key]}, {blanked}" if key in shown else blanked
         return shown
 
     def body(self, raw: bytes, content_type: str) -> str:
@@ -124,6 +131,13 @@ class Redactor:
             response_body=self.body(response.content, response.headers.get("content-type", "")),
             elapsed_ms=round(elapsed_ms, 1),
         )
+
+
+def _blank_cookie(pair: str) -> str:
+    """``name=value`` as ``name=[redacted]`` (an empty value, a deletion, stays empty)."""
+    name, _, value = pair.strip().partition("=")
+    shown = REDACTED if value.strip('"') else value
+    return f"{name}={shown}"
 
 
 def _blank(payload: Any) -> Any:

@@ -110,3 +110,25 @@ def test_redaction_blanks_credentials_everywhere() -> None:
         assert secret not in text
     assert exchange.request_headers["authorization"] == f"Basic {REDACTED}"
     assert '"token_type": "Bearer"' in exchange.response_body
+
+
+def test_redaction_keeps_cookie_names_and_blanks_their_values() -> None:
+    request = httpx.Request(
+        "GET", "http://x.test/console", headers={"Cookie": "sso=state-value; session=held-one"}
+    )
+    response = httpx.Response(
+        303,
+        headers=[
+            ("Set-Cookie", "session=new-session-token; Path=/; Secure; HttpOnly"),
+            ("Set-Cookie", 'sso=""; Max-Age=0; Path=/sso/'),
+        ],
+        request=request,
+    )
+    exchange = Redactor().exchange(response, 1.0)
+    text = json.dumps(exchange.as_dict())
+    for secret in ("state-value", "held-one", "new-session-token"):
+        assert secret not in text
+    assert exchange.request_headers["cookie"] == f"sso={REDACTED}; session={REDACTED}"
+    assert exchange.response_headers["set-cookie"] == (
+        f'session={REDACTED}; Path=/; Secure; HttpOnly, sso=""; Max-Age=0; Path=/sso/'
+    )
