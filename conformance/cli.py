@@ -48,7 +48,9 @@ async def _run(target: Target, areas: list[str], seconds: float, echo: bool) -> 
     "--client-secret", envvar="SCIMLAB_CONFORM_CLIENT_SECRET", help="OAuth client secret."
 )
 @click.option("--token", envvar="SCIMLAB_CONFORM_TOKEN", help="A bearer token instead of OAuth.")
-@click.option("--platform-url", help="Platform base URL (enables lifecycle checks).")
+@click.option(
+    "--platform-url", help="Platform base URL (enables the lifecycle and sign-in checks)."
+)
 @click.option(
     "--platform-admin", envvar="SCIMLAB_CONFORM_PLATFORM_ADMIN", help="Practice admin API key."
 )
@@ -89,7 +91,10 @@ def conform(  # noqa: PLR0917 - click passes each option as an argument
 
     With --platform-url/--platform-admin the token-auth lifecycle checks regenerate the
     client secret, disable and delete the SCIM configuration, then enable it again: the
-    identity provider must be given the new credentials printed at the end.
+    identity provider must be given the new credentials printed at the end. The sign-in
+    checks (DA-008, DA-009, SL-*) configure the practice's SSO with a simulated Okta on
+    127.0.0.1 for their duration (not when the practice has SSO already), so the platform
+    must run on this machine.
     """
     if (peer_scim_url is None) != (peer_token is None):
         raise click.UsageError("--peer-scim-url and --peer-token go together")

@@ -4,7 +4,9 @@ stays readable, and DELETE removes the user from SCIM for good.
 Platform rule: a deactivated staff account can no longer sign in; reactivation restores it
 as it was. Forms covered: PATCH with ``path`` (RFC 7644 §3.5.2.3), path-less PATCH (Okta),
 PUT (Okta AIW, RFC 7644 §3.5.1), Entra's ``"Replace"``/``"False"`` strings, lower-case string
-booleans (Google), and DELETE (RFC 7644 §3.6).
+booleans (Google), and DELETE (RFC 7644 §3.6). DA-008 and DA-009 need ``--platform-url`` and
+``--platform-admin``: DA-008 signs in through a simulated identity provider
+(``conformance.sso``), DA-009 reads the account through the platform's staff API.
 """
 
 from __future__ import annotations
@@ -12,13 +14,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from conformance import actions, scim
-from conformance.platform import SIGN_IN_PENDING, platform
+from conformance.platform import platform
 from conformance.registry import check
+from conformance.sso import sso
 
 if TYPE_CHECKING:
     from conformance.session import Session
 
 ACTIVE_RULE = "RFC 7643 §4.1.1 active; platform rule: deactivation"
+#: The platform's access levels (its staff API), highest first.
+ACCESS_LEVELS = ("provider", "clinical_staff", "admin_staff")
+_OFF = scim.patch({"op": "replace", "path": "active", "value": False})
 
 
 async def _deactivate_with(s: Session, method: str, body: Any, what: str) -> dict[str, Any]:
@@ -135,9 +141,18 @@ async def delete(s: Session) -> None:
 @check("DA-008", "A deactivated user cannot sign in, at once", rule="platform rule: deactivation")
 async def sign_in_refused(s: Session) -> None:
     """Platform rule: when the identity provider deactivates a user, the account can no
-    longer sign in and its open sessions end immediately."""
-    platform(s)
-    s.not_applicable(SIGN_IN_PENDING)
+    longer sign in and its open sessions end immediately. A user signed in through SSO
+    (``conformance.sso``) holds a session; right after ``active=false`` arrives over SCIM,
+    that session no longer opens the console and a fresh SSO sign-in is refused."""
+    harness = await sso(s)
+    person = harness.person("da")
+    user = await harness.provision(person)
+    held, _ = await harness.expect_signed_in(person)
+    response = await s.scim("PATCH", f"/Users/{user['id']}", json=_OFF)
+    s.expect_status(response, 200, 204, doing="deactivating the signed-in user")
+    page = await harness.console(held)
+    s.expect(page.status_code != 200, "the deactivated user's open session still works", page)
+    await harness.expect_refused(person, "a deactivated user")
 
 
 @check(
@@ -145,6 +160,24 @@ async def sign_in_refused(s: Session) -> None:
 )
 async def access_restored(s: Session) -> None:
     """Platform rule: a reactivated account gets back the access level and locations a
-    practice administrator had given it; deactivation never resets them."""
-    platform(s)
-    s.not_applicable(SIGN_IN_PENDING)
+    practice administrator had given it; deactivation never resets them. Through the staff
+    API: a level other than the account's first one and a location (``platform.LOCATION``,
+    kept: locations cannot be deleted), then SCIM ``active=false`` (the account reads
+    inactive) and ``active=true``."""
+    admin = platform(s)
+    user = await actions.create_user(s, "da")
+    user_id, user_name = str(user["id"]), str(user["userName"])
+    record = await admin.staff(user_id, user_name)
+    level = next(v for v in ACCESS_LEVELS if v != record.get("access_level"))
+    location = await admin.conformance_location()
+    given = {"access_level": level, "location_ids": [location]}
+    edited = await admin.api("PATCH", f"/staff/{record.get('id', user_id)}", given)
+    s.expect_status(edited, 200, doing="giving the account an access level and a location")
+    for active, state in ((False, "inactive"), (True, "active")):
+        body = scim.patch({"op": "replace", "path": "active", "value": active})
+        response = await s.scim("PATCH", f"/Users/{user_id}", json=body)
+        s.expect_status(response, 200, 204, doing=f"making the user {state}")
+        record = await admin.staff(user_id, user_name)
+        s.expect(record.get("active") is active, f"the staff account does not read {state}", None)
+    kept = {"access_level": record.get("access_level"), "location_ids": record.get("location_ids")}
+    s.expect(kept == given, f"after reactivation the account has {kept}, not {given}", None)

@@ -38,7 +38,7 @@ _OPTIONS = (
     ("--client-id", "OAuth client id"),
     ("--client-secret", "OAuth client secret"),
     ("--token", "bearer token instead of OAuth"),
-    ("--platform-url", "platform base URL (lifecycle checks)"),
+    ("--platform-url", "platform base URL (lifecycle and sign-in checks)"),
     ("--platform-admin", "practice administrator API key"),
     ("--peer-scim-url", "a second tenant's SCIM URL"),
     ("--peer-token", "a bearer token of the second tenant"),
