@@ -65,10 +65,10 @@ def wrap(
             message = await receive()
             body += message.get("body", b"")
             more = message.get("more_body", False)
-        scope = _pristine(scope)
+        scope = pristine(scope)
         if request is not None:
             scope, body = request(scope, body)
-        result = await call(app, _pristine(scope), body)
+        result = await call(app, pristine(scope), body)
         if response is not None:
             result = await response(scope, result)
         status, headers, out = result
@@ -86,7 +86,7 @@ _SCOPE_KEYS = (
 )
 
 
-def _pristine(scope: Scope) -> Scope:
+def pristine(scope: Scope) -> Scope:
     """The request part of a scope (the app under test adds its own keys to what it gets)."""
     return {k: scope[k] for k in _SCOPE_KEYS if k in scope} | {"state": {}}
 
@@ -154,7 +154,8 @@ def ignores_string_false(app: ASGIApp) -> ASGIApp:
 
     def request(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
         payload = _json(body)
-        if scope["method"] != "PATCH" or not isinstance(payload, dict):
+        scim_patch = scope["method"] == "PATCH" and scope["path"].startswith("/scim/")
+        if not scim_patch or not isinstance(payload, dict):
             return scope, body
         kept = []
         for op in payload.get("Operations", []):
@@ -175,7 +176,7 @@ def leaks_peer_users(app: ASGIApp, own_path: str, peer_path: str, peer_token: st
         query = scope.get("query_string", b"").decode()
         if scope["path"].rstrip("/") != f"{own_path}/Users" or "filter=" not in query:
             return result
-        peer_scope = _pristine(scope)
+        peer_scope = pristine(scope)
         peer_scope["path"] = f"{peer_path}/Users"
         peer_scope["raw_path"] = peer_scope["path"].encode()
         peer_scope["headers"] = [
