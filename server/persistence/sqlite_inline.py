@@ -1,0 +1,80 @@
+"""Short SQLite reads on the calling thread, so a point read costs microseconds, not a trip
+to a worker thread and back.
+
+The connection is read-only (``PRAGMA query_only``), never waits for a lock (busy timeout
+0) and gives up after a fixed budget of SQLite virtual-machine steps. Whatever it gives up
+on returns ``None``, and the caller runs the query the ordinary way; so a long scan or a
+locked database never stalls the event loop. Each read is its own autocommit statement,
+and WAL mode gives it the latest committed data.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from typing import Any
+
+from piccolo.engine.sqlite import dict_factory
+
+__all__ = ["STEP_BUDGET", "InlineReader", "is_read"]
+
+#: SQLite steps a read may take inline (a read by key takes a few hundred; a page of users,
+#: a few tens of thousands). The progress handler is checked every ``STEP_BUDGET`` steps.
+STEP_BUDGET = 20_000
+
+
+def is_read(query: str) -> bool:
+    return query.lstrip()[:6].upper() == "SELECT"
+
+
+def _interrupt() -> int:
+    return 1
+
+
+class InlineReader:
+    """One read-only connection per thread (each is used only by its own thread; closing
+    may happen from another, hence ``check_same_thread=False``), opened on first use."""
+
+    def __init__(self, connection_kwargs: dict[str, Any], *, budget: int = STEP_BUDGET) -> None:
+        self._kwargs = {**connection_kwargs, "check_same_thread": False, "timeout": 0.0}
+        self._budget = budget
+        self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        database = str(connection_kwargs.get("database", ""))
+        # A private in-memory database is not shared between connections.
+        self.enabled = database not in {"", ":memory:"} and "mode=memory" not in database
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(**self._kwargs)
+            connection.row_factory = dict_factory
+            connection.execute("PRAGMA query_only = 1")
+            connection.execute("PRAGMA busy_timeout = 0")
+            connection.set_progress_handler(_interrupt, self._budget)
+            self._local.connection = connection
+            with self._lock:
+                self._opened.append(connection)
+        return connection
+
+    def read(self, query: str, args: list[Any]) -> list[dict[str, Any]] | None:
+        """The rows, or ``None`` when the read would block or outgrew its budget."""
+        if not self.enabled:
+            return None
+        try:
+            cursor = self._connection().execute(query, args)
+            try:
+                rows: list[dict[str, Any]] = cursor.fetchall()
+            finally:
+                cursor.close()
+        except sqlite3.OperationalError:
+            return None  # interrupted, busy or locked: the pooled path decides
+        return rows
+
+    def close(self) -> None:
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for connection in opened:
+            connection.close()
+        self._local = threading.local()

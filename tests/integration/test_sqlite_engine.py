@@ -1,0 +1,103 @@
+"""The SQLite engine's two read paths: short reads inline on the event loop's read-only
+connection, anything longer, blocked or inside a transaction on a pooled connection; both
+always see the latest committed write."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import TYPE_CHECKING
+
+import pytest
+
+from server.persistence.sqlite_inline import InlineReader, is_read
+from server.persistence.sqlite_pool import PooledSQLiteEngine
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from pathlib import Path
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[PooledSQLiteEngine]:
+    engine = PooledSQLiteEngine(path=str(tmp_path / "inline.db"))
+    await engine._run_in_new_connection("PRAGMA journal_mode = WAL")
+    await engine._run_in_new_connection("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT)")
+    yield engine
+    await engine.close_connection_pool()
+
+
+def _inline_reads(engine: PooledSQLiteEngine) -> list[str]:
+    """Record which statements the inline connection ran."""
+    seen: list[str] = []
+    engine._inline._connection().set_trace_callback(seen.append)
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("query", "read"),
+    [
+        ("SELECT 1", True),
+        ("  select * from item", True),
+        ("INSERT INTO item VALUES (1, 'a')", False),
+        ("WITH x AS (SELECT 1) DELETE FROM item", False),
+        ("PRAGMA journal_mode", False),
+    ],
+)
+def test_only_select_statements_count_as_reads(query: str, *, read: bool) -> None:
+    assert is_read(query) is read
+
+
+async def test_a_point_read_runs_inline_and_sees_the_last_commit(
+    engine: PooledSQLiteEngine,
+) -> None:
+    seen = _inline_reads(engine)
+    for n in range(3):
+        await engine._run_in_new_connection("INSERT INTO item VALUES (?, ?)", [n, f"name{n}"])
+        rows = await engine._run_in_new_connection("SELECT name FROM item WHERE id = ?", [n])
+        assert rows == [{"name": f"name{n}"}]
+    assert sum("SELECT name FROM item" in s for s in seen) == 3
+    assert not any(s.startswith("INSERT") for s in seen)
+
+
+async def test_a_long_scan_outgrows_the_budget_and_still_answers(
+    engine: PooledSQLiteEngine,
+) -> None:
+    values = ",".join(f"({n}, 'n{n}')" for n in range(20_000))
+    await engine._run_in_new_connection(f"INSERT INTO item VALUES {values}")  # noqa: S608
+    seen = _inline_reads(engine)
+    rows = await engine._run_in_new_connection(
+        "SELECT COUNT(*) AS n FROM item WHERE name LIKE ?", ["%9%"]
+    )
+    expected = sum("9" in f"n{n}" for n in range(20_000))
+    assert rows == [{"n": expected}]
+    # The inline attempt was abandoned part-way, and the pooled connection gave the answer.
+    assert engine._inline.read("SELECT COUNT(*) AS n FROM item WHERE name LIKE '%9%'", []) is None
+    assert any("LIKE" in s for s in seen)
+
+
+async def test_a_locked_database_sends_the_read_to_the_pool(tmp_path: Path) -> None:
+    path = str(tmp_path / "locked.db")
+    engine = PooledSQLiteEngine(path=path, timeout=5)
+    await engine._run_in_new_connection("CREATE TABLE item (id INTEGER PRIMARY KEY)")
+    await engine._run_in_new_connection("INSERT INTO item VALUES (7)")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # rollback journal: no reader may enter
+    try:
+        assert engine._inline.read("SELECT id FROM item", []) is None
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert await engine._run_in_new_connection("SELECT id FROM item") == [{"id": 7}]
+    await engine.close_connection_pool()
+
+
+async def test_the_inline_connection_cannot_write(engine: PooledSQLiteEngine) -> None:
+    connection = engine._inline._connection()
+    with pytest.raises(sqlite3.OperationalError, match=r"readonly|read-only|query_only"):
+        connection.execute("INSERT INTO item VALUES (99, 'x')")
+
+
+def test_a_private_memory_database_is_never_read_inline() -> None:
+    assert not InlineReader({"database": ":memory:"}).enabled
+    assert not InlineReader({"database": "file:x?mode=memory", "uri": True}).enabled
+    assert InlineReader({"database": "/tmp/x.db"}).enabled  # noqa: S108 - never opened
