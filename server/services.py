@@ -14,6 +14,7 @@ from server.domain.signin import SignInService
 from server.domain.sso import SsoConfigService
 from server.domain.staff_admin import StaffAdminService
 from server.domain.team import TeamService
+from server.mapping.emails import normalized_email
 from server.practices.service import PracticeService
 from server.settings import Settings
 from server.sso.oidc import OidcClient
@@ -47,7 +48,7 @@ class Services:
             tokens=TokenService(store, token_ttl_seconds=settings.access_token_ttl_seconds),
             provisioning=ProvisioningService(store),
             groups=GroupService(store),
-            staff_admin=StaffAdminService(store),
+            staff_admin=StaffAdminService(store, normalize_email=normalized_email),
             sso_configs=SsoConfigService(store),
             sign_in=sign_in,
             sso=SsoSignInService(

@@ -48,10 +48,24 @@ class StaffView:
     location_ids: tuple[UUID, ...]
 
 
+def _as_given(value: str) -> str:
+    return value
+
+
 class StaffAdminService:
-    def __init__(self, store: Store, *, clock: Callable[[], datetime] = utcnow) -> None:
+    """``normalize_email`` turns an address into the form the SCIM edge stores (raising
+    ``ValueError`` when it is not one), so an edit here never stores what SCIM cannot send."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        normalize_email: Callable[[str], str] = _as_given,
+    ) -> None:
         self._store = store
         self._now = clock
+        self._normalize_email = normalize_email
 
     async def list_staff(self, practice_id: UUID) -> list[StaffView]:
         users = await self._store.staff.list_all(practice_id)
@@ -85,6 +99,11 @@ class StaffAdminService:
                 for k in ("given_name", "family_name", "user_name", "cell_phone", "email")
                 if k in edit
             }
+            if profile_changes.get("email") is not None:
+                try:
+                    profile_changes["email"] = self._normalize_email(str(profile_changes["email"]))
+                except ValueError as error:
+                    raise InvalidValue(str(error)) from None
             updated = user
             if profile_changes:
                 updated = replace(

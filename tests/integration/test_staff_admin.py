@@ -254,3 +254,25 @@ async def test_parallel_if_match_patches_have_exactly_one_winner(
     final = (await client.get(url, headers=token_headers)).json()
     assert final["name"]["givenName"] == winner
     assert final["meta"]["version"] == 'W/"2"'
+
+
+async def test_an_edited_email_is_stored_as_scim_sends_it_and_nonsense_changes_nothing(
+    client: AsyncTestClient[Any], practice: PracticeFixture, token_headers: dict[str, str]
+) -> None:
+    user_id = await _provision(client, practice, token_headers, "mail@example.org")
+    api = f"/api/v1/practices/{practice.id}/staff/{user_id}"
+    edited = await client.patch(
+        api, json={"email": "Pat.Lee@EXAMPLE.ORG"}, headers=practice.admin_headers
+    )
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["email"] == "Pat.Lee@example.org"
+    for bad in ("not-an-email", "two@@example.org", "pat@"):
+        refused = await client.patch(api, json={"email": bad}, headers=practice.admin_headers)
+        assert refused.status_code == 400, bad
+        assert "not a valid email address" in refused.json()["detail"]
+    for query in ("", "?attributes=emails"):
+        scim = await client.get(
+            f"{practice.scim_path}/Users/{user_id}{query}", headers=token_headers
+        )
+        assert scim.status_code == 200
+        assert scim.json()["emails"][0]["value"] == "Pat.Lee@example.org"
