@@ -28,6 +28,7 @@ __all__ = ["PiccoloStaffRepository"]
 class PiccoloStaffRepository:
     def __init__(self, tables: BoundTables) -> None:
         self._table = tables.staff_user
+        self._sqlite = self._table._meta.db.engine_type == "sqlite"
 
     async def add(
         self,
@@ -69,14 +70,16 @@ class PiccoloStaffRepository:
             await table.insert(*rows).run()
 
     async def get(self, practice_id: UUID, user_id: UUID) -> StaffUser | None:
-        table = self._table
-        row = (
-            await table.select()
-            .where((table.practice_id == practice_id) & (table.id == user_id))
-            .first()
-            .run()
-        )
-        return None if row is None else staff_from_row(row)
+        # A read by id is the hottest query: one fixed statement, not a query built per call.
+        rows = await self._table.raw(
+            "SELECT * FROM staff_user WHERE practice_id = {} AND id = {}",
+            self._id(practice_id),
+            self._id(user_id),
+        ).run()
+        return staff_from_row(rows[0]) if rows else None
+
+    def _id(self, value: UUID) -> UUID | str:
+        return str(value) if self._sqlite else value
 
     async def list_scim(
         self, practice_id: UUID, query: ResourceQuery
