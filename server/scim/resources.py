@@ -3,6 +3,7 @@ resource responses (RFC 7644 §3.5.2, §3.14; RFC 7232)."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from scim2_models import Context, ListResponse, PatchOp, ResponseParameters
@@ -29,6 +30,8 @@ __all__ = [
     "list_page",
     "location",
     "not_modified",
+    "payload_page",
+    "payload_response",
     "read_patch",
     "resource_response",
     "wants_minimal",
@@ -93,6 +96,12 @@ def wants_minimal(request: Request[Any, Any, Any]) -> bool:
     return "return=minimal" in request.headers.get("prefer", "").replace(" ", "").lower()
 
 
+@cache
+def _list_response(kind: Any) -> Any:
+    """``ListResponse[kind]``: parametrising a pydantic generic costs more than using it."""
+    return ListResponse[kind]
+
+
 def list_page(
     kind: Any,
     *,
@@ -102,7 +111,7 @@ def list_page(
     parameters: ResponseParameters[Any] | None,
 ) -> Response[Any]:
     """A ListResponse page (RFC 7644 §3.4.2): integer counters, 1-based startIndex."""
-    listing = ListResponse[kind](
+    listing = _list_response(kind)(
         total_results=total,
         start_index=offset + 1,
         items_per_page=len(resources),
@@ -110,6 +119,27 @@ def list_page(
     )
     payload = listing.model_dump(scim_ctx=Context.SEARCH_RESPONSE, response_parameters=parameters)
     return scim_response(payload)
+
+
+def payload_page(
+    kind: Any, *, total: int, offset: int, payloads: list[dict[str, Any]]
+) -> Response[Any]:
+    """A ListResponse page whose resources are already response bodies: the envelope comes
+    from scim2-models, the resources are placed in it as they are."""
+    payload = _list_response(kind)(
+        total_results=total, start_index=offset + 1, items_per_page=len(payloads)
+    ).model_dump(scim_ctx=Context.SEARCH_RESPONSE)
+    payload["Resources"] = payloads  # present even when empty, as list_page writes it
+    return scim_response(payload)
+
+
+def payload_response(
+    payload: dict[str, Any], *, etag: str, status: int = 200, created_at: str | None = None
+) -> Response[Any]:
+    headers = {"ETag": etag}
+    if created_at is not None:
+        headers["Location"] = created_at
+    return scim_response(payload, status=status, headers=headers)
 
 
 def resource_response(

@@ -14,6 +14,7 @@ from server.domain.provisioning import parse_user_id
 from server.domain.staff import StaffProfile, StaffUser
 from server.mapping.inbound import USER_PROFILE, accepted_resource
 from server.mapping.schema import SCIM_POLICY, UserModel
+from server.mapping.user_wire import user_payload
 from server.mapping.users import profile_from_scim, scim_from_staff
 from server.scim.guard import authenticated_practice
 from server.scim.query import (
@@ -29,6 +30,8 @@ from server.scim.resources import (
     list_page,
     location,
     not_modified,
+    payload_page,
+    payload_response,
     read_patch,
     resource_response,
     wants_minimal,
@@ -36,22 +39,43 @@ from server.scim.resources import (
 from server.scim.responses import scim_response
 from server.services import Services
 
-__all__ = ["UsersController", "user_resources"]
+__all__ = ["UsersController", "user_payloads", "user_resources"]
+
+ANY_USER = User[Any]  # parametrised once, not per request
+
+
+async def _memberships(
+    services: Services, practice: UUID, users: list[StaffUser]
+) -> dict[UUID, list[tuple[str, str, str]]]:
+    """Each user's groups as (id, displayName, location): one query for the whole page."""
+    found = await services.store.groups.of_users(practice, [u.id for u in users])
+    return {
+        uid: [(str(gid), name, location(services, practice, "Groups", gid)) for gid, name in rows]
+        for uid, rows in found.items()
+    }
 
 
 async def user_resources(
     services: Services, practice: UUID, users: list[StaffUser]
 ) -> list[User[Any]]:
-    """Users as SCIM resources, each with its groups (one query for the whole page)."""
-    memberships = await services.store.groups.of_users(practice, [u.id for u in users])
+    """Users as SCIM resources, each with its groups."""
+    groups = await _memberships(services, practice, users)
     return [
         scim_from_staff(
-            user,
-            location=location(services, practice, "Users", user.id),
-            groups=[
-                (str(gid), name, location(services, practice, "Groups", gid))
-                for gid, name in memberships.get(user.id, [])
-            ],
+            user, location=location(services, practice, "Users", user.id), groups=groups[user.id]
+        )
+        for user in users
+    ]
+
+
+async def user_payloads(
+    services: Services, practice: UUID, users: list[StaffUser]
+) -> list[dict[str, Any]]:
+    """The same, as response bodies with every attribute (see server.mapping.user_wire)."""
+    groups = await _memberships(services, practice, users)
+    return [
+        user_payload(
+            user, location=location(services, practice, "Users", user.id), groups=groups[user.id]
         )
         for user in users
     ]
@@ -68,22 +92,30 @@ async def _respond(
 ) -> Response[Any]:
     if status == 200 and wants_minimal(request):
         return scim_response(None, status=204, headers={"ETag": staff.etag})
+    parameters = response_parameters(request)
+    created_at = location(services, practice, "Users", staff.id) if status == 201 else None
+    if parameters is None:
+        [payload] = await user_payloads(services, practice, [staff])
+        return payload_response(payload, etag=staff.etag, status=status, created_at=created_at)
     [resource] = await user_resources(services, practice, [staff])
     return resource_response(
         resource,
         etag=staff.etag,
         context=context,
-        parameters=response_parameters(request),
+        parameters=parameters,
         status=status,
-        created_at=location(services, practice, "Users", staff.id) if status == 201 else None,
+        created_at=created_at,
     )
 
 
 async def _listing(services: Services, practice: UUID, parameters: ListParameters) -> Response[Any]:
     query = parameters.query
     total, users = await services.provisioning.search(practice, query)
+    if parameters.response is None:
+        payloads = await user_payloads(services, practice, users)
+        return payload_page(ANY_USER, total=total, offset=query.offset, payloads=payloads)
     return list_page(
-        User[Any],
+        ANY_USER,
         total=total,
         offset=query.offset,
         resources=await user_resources(services, practice, users),
