@@ -9,6 +9,8 @@ database never sees a value it cannot compare.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +24,7 @@ from scim2_models import (
 )
 from scim2_models.path.expressions import (
     AttrPath,
+    CompareOperator,
     Comparison,
     FilterNode,
     LogicalExpr,
@@ -50,6 +53,7 @@ __all__ = [
     "USER_FILTERS",
     "FilterSchema",
     "parse_filter",
+    "parse_filter_with_grammar",
     "sort_field",
 ]
 
@@ -240,7 +244,40 @@ def _translate(
     raise InvalidFilterException(detail="unsupported filter expression")
 
 
+#: ``attr eq "value"`` or ``attr.sub eq "value"``: what identity providers send on every
+#: lookup (RFC 7644 §3.4.2.2 ``attrPath SP compareOp SP compValue``, no URN prefix).
+_SIMPLE_EQUALITY = re.compile(
+    r"\s*([A-Za-z][A-Za-z0-9_-]*)(?:\.([A-Za-z][A-Za-z0-9_-]*))?"  # attrPath
+    r'[ ]+[eE][qQ][ ]+("(?:[^"\\]|\\.)*")\s*',  # SP "eq" SP string
+    re.ASCII,
+)
+
+
+def _simple_equality(text: str) -> Comparison | None:
+    """The AST the grammar would build for a plain equality test, without running the
+    grammar; None for anything else (which then goes through the full parser)."""
+    match = _SIMPLE_EQUALITY.fullmatch(text)
+    if match is None:
+        return None
+    attr, sub_attr, literal = match.groups()
+    try:
+        value = json.loads(literal)
+    except ValueError:
+        return None
+    return Comparison(attr_path=AttrPath(attr, sub_attr, None), op=CompareOperator.eq, value=value)
+
+
 def parse_filter(text: str, schema: FilterSchema = USER_FILTERS) -> Predicate:
+    if len(text) > MAX_FILTER_LENGTH:
+        raise TooManyException(detail="the filter is too long")
+    simple = _simple_equality(text)
+    if simple is not None:
+        return _translate(schema, simple, None, [MAX_FILTER_TERMS])
+    return parse_filter_with_grammar(text, schema)
+
+
+def parse_filter_with_grammar(text: str, schema: FilterSchema = USER_FILTERS) -> Predicate:
+    """The full RFC 7644 §3.4.2.2 grammar (scim2-models), for every filter."""
     if len(text) > MAX_FILTER_LENGTH:
         raise TooManyException(detail="the filter is too long")
     try:

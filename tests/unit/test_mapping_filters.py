@@ -8,10 +8,13 @@ in every request form; everything else is ignored without error).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scim2_models import InvalidFilterException, SCIMException, TooManyException
 
 from server.domain.query import (
@@ -28,6 +31,7 @@ from server.mapping.filters import (
     MAX_FILTER_LENGTH,
     USER_FILTERS,
     parse_filter,
+    parse_filter_with_grammar,
     sort_field,
 )
 from server.mapping.inbound import (
@@ -406,3 +410,37 @@ def test_filter_errors_are_scim_exceptions_with_rfc_types() -> None:
         with pytest.raises(SCIMException) as raised:
             parse_filter(text)
         assert raised.value.to_error().scim_type == scim_type
+
+
+def _outcome(parse: Any, text: str, schema: Any) -> Any:
+    try:
+        return parse(text, schema)
+    except SCIMException as error:
+        return (type(error), error.scim_type)
+
+
+_names = st.sampled_from(
+    ["userName", "USERNAME", "externalId", "id", "active", "title", "displayName", "nope"]
+) | st.from_regex(r"[A-Za-z][A-Za-z0-9_-]{0,8}", fullmatch=True)
+_subs = st.none() | st.sampled_from(["givenName", "FAMILYNAME", "value", "type", "x-y"])
+_values = st.text(max_size=12).map(json.dumps) | st.sampled_from(
+    ['"a\\"b"', '"\\u00e9"', '"\\x"', '"a\\\\"', '""', '"tab\\t"']
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    _names,
+    _subs,
+    st.sampled_from(["eq", "EQ", "Eq"]),
+    _values,
+    st.sampled_from([" ", "  "]),
+    st.sampled_from(["", " ", "\t"]),
+    st.sampled_from([USER_FILTERS, GROUP_FILTERS]),
+)
+def test_plain_equality_parses_as_the_grammar_does(
+    name: str, sub: str | None, op: str, value: str, gap: str, edge: str, schema: Any
+) -> None:
+    path = name if sub is None else f"{name}.{sub}"
+    text = f"{edge}{path}{gap}{op}{gap}{value}{edge}"
+    assert _outcome(parse_filter, text, schema) == _outcome(parse_filter_with_grammar, text, schema)
