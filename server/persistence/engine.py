@@ -51,12 +51,19 @@ def create_engine(database_url: str, *, timeout: float | None = None) -> Engine[
     raise ValueError(msg)
 
 
+async def _keep_session(connection: Any) -> None:
+    """What a returned connection needs beyond asyncpg's own clean-up (which rolls back an
+    unfinished transaction): nothing. scimlab never changes session state (no SET, LISTEN,
+    session-level advisory locks or cursors outside transactions), so asyncpg's default
+    reset query (RESET ALL, UNLISTEN *, ...) would cost a round trip after every query."""
+
+
 async def start_engine(engine: Engine[Any]) -> None:
     if isinstance(engine, SQLiteEngine):
         # WAL lets readers proceed while one writer commits; it persists in the file.
         await engine.run_ddl("PRAGMA journal_mode=WAL")
     elif isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=10)
+        await engine.start_connection_pool(min_size=1, max_size=10, reset=_keep_session)
 
 
 async def close_engine(engine: Engine[Any]) -> None:

@@ -1,0 +1,53 @@
+"""PostgreSQL connections go back to the pool without asyncpg's reset query (a round trip
+per query); what that query guarded against still cannot leak between requests."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from server.persistence.engine import close_engine, create_engine, start_engine
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from piccolo.engine.postgres import PostgresEngine
+
+
+@pytest.fixture
+async def engine(postgres_database: str) -> AsyncIterator[PostgresEngine]:
+    engine = create_engine(postgres_database, timeout=5)
+    await start_engine(engine)
+    await engine.run_ddl("CREATE TABLE IF NOT EXISTS pool_probe (id INTEGER PRIMARY KEY)")
+    yield engine  # type: ignore[misc]
+    await engine.run_ddl("DROP TABLE IF EXISTS pool_probe")
+    await close_engine(engine)
+
+
+async def test_a_connection_returned_inside_a_transaction_comes_back_rolled_back(
+    engine: PostgresEngine,
+) -> None:
+    pool = engine.pool
+    assert pool is not None
+    async with pool.acquire() as connection:
+        await connection.execute("BEGIN")
+        await connection.execute("INSERT INTO pool_probe VALUES (1)")
+        await connection.execute("SELECT pg_advisory_xact_lock(42)")
+        leaked_pid = connection.get_server_pid()
+    for _ in range(pool.get_size()):
+        async with pool.acquire() as connection:
+            assert not connection.is_in_transaction()
+            assert await connection.fetchval("SELECT count(*) FROM pool_probe") == 0
+            if connection.get_server_pid() == leaked_pid:
+                held = await connection.fetchval(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = $1",
+                    leaked_pid,
+                )
+                assert held == 0
+
+
+async def test_pooled_connections_keep_the_configured_timeouts(engine: PostgresEngine) -> None:
+    for _ in range(3):
+        rows = await engine._run_in_pool("SHOW statement_timeout", [])
+        assert rows[0]["statement_timeout"] == "5s"
