@@ -29,6 +29,12 @@ class PiccoloStaffRepository:
     def __init__(self, tables: BoundTables) -> None:
         self._table = tables.staff_user
         self._sqlite = self._table._meta.db.engine_type == "sqlite"
+        # A SCIM create is one fixed INSERT naming every column, not a query built per call.
+        self._columns = [c._meta.db_column_name for c in self._table._meta.columns]
+        self._insert = (
+            f"INSERT INTO staff_user ({', '.join(self._columns)}) "  # noqa: S608 - column names from the table definition
+            f"VALUES ({', '.join('{}' for _ in self._columns)})"
+        )
 
     async def add(
         self,
@@ -46,7 +52,7 @@ class PiccoloStaffRepository:
             "api_key_hash": api_key_hash,
         }
         try:
-            await self._table.insert(self._table(**values)).run()
+            await self._table.raw(self._insert, *(values[name] for name in self._columns)).run()
         except Exception as error:
             if is_unique_violation(error):
                 raise _taken(user, error) from None

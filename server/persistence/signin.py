@@ -30,10 +30,16 @@ class PiccoloSsoConfigRepository:
         self._table = tables.sso_config
 
     async def get(self, practice_id: UUID) -> SsoConfig | None:
+        # Read on every SCIM create: one fixed statement, not a query built per call.
         table = self._table
-        row = await table.select().where(table.practice_id == practice_id).first().run()
-        if row is None:
+        sqlite = table._meta.db.engine_type == "sqlite"
+        rows = await table.raw(
+            "SELECT * FROM sso_config WHERE practice_id = {}",
+            str(practice_id) if sqlite else practice_id,
+        ).run()
+        if not rows:
             return None
+        row = rows[0]
         return SsoConfig(
             practice_id=as_uuid(row["practice_id"]),
             issuer=row["issuer"],

@@ -95,7 +95,10 @@ async def _respond(
     parameters = response_parameters(request)
     created_at = location(services, practice, "Users", staff.id) if status == 201 else None
     if parameters is None:
-        [payload] = await user_payloads(services, practice, [staff])
+        if created_at is not None:  # a user created a moment ago is in no group yet
+            payload = user_payload(staff, location=created_at)
+        else:
+            [payload] = await user_payloads(services, practice, [staff])
         return payload_response(payload, etag=staff.etag, status=status, created_at=created_at)
     [resource] = await user_resources(services, practice, [staff])
     return resource_response(
