@@ -11,7 +11,7 @@ from piccolo.querystring import QueryString
 from server.domain.errors import PreconditionFailed, UniquenessConflict
 from server.domain.groups import GroupProfile, GroupRecord
 from server.persistence.errors import is_unique_violation
-from server.persistence.rows import as_utc, as_uuid
+from server.persistence.rows import as_utc, as_uuid, sql_uuid
 from server.persistence.sql_filters import order_by, where
 
 if TYPE_CHECKING:
@@ -55,8 +55,8 @@ class PiccoloGroupRepository:
         self._members = tables.group_member
         self._sqlite = tables.group._meta.db.engine_type == "sqlite"
 
-    def _id(self, value: UUID) -> object:
-        return str(value) if self._sqlite else value
+    def _id(self, value: UUID) -> UUID | str:
+        return sql_uuid(self._table, value)
 
     async def _write_members(self, group: GroupRecord) -> None:
         members = self._members

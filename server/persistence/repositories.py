@@ -9,10 +9,7 @@ from piccolo.querystring import QueryString
 
 from server.domain.errors import PreconditionFailed, UniquenessConflict
 from server.persistence.errors import is_unique_violation, violated_column
-from server.persistence.rows import (
-    staff_from_row,
-    staff_to_row,
-)
+from server.persistence.rows import sql_uuid, staff_from_row, staff_to_row
 from server.persistence.sql_filters import order_by, where
 
 if TYPE_CHECKING:
@@ -85,21 +82,22 @@ class PiccoloStaffRepository:
         return staff_from_row(rows[0]) if rows else None
 
     def _id(self, value: UUID) -> UUID | str:
-        return str(value) if self._sqlite else value
+        return sql_uuid(self._table, value)
 
     async def list_scim(
         self, practice_id: UUID, query: ResourceQuery
     ) -> tuple[int, list[StaffUser]]:
         table = self._table
-        sqlite = table._meta.db.engine_type == "sqlite"
         condition = QueryString(
             "practice_id = {} AND scim_provisioned = {} AND scim_deleted = {}",
-            str(practice_id) if sqlite else practice_id,
+            self._id(practice_id),
             True,
             False,
         )
         if query.predicate is not None:
-            condition = QueryString("{} AND ({})", condition, where(query.predicate, sqlite=sqlite))
+            condition = QueryString(
+                "{} AND ({})", condition, where(query.predicate, sqlite=self._sqlite)
+            )
         counted = await table.raw(
             "SELECT COUNT(*) AS total FROM staff_user WHERE {}", condition
         ).run()

@@ -16,6 +16,7 @@ __all__ = [
     "practice_from_row",
     "scim_config_from_row",
     "scim_config_to_row",
+    "sql_uuid",
     "staff_from_row",
     "staff_to_row",
     "token_from_row",
@@ -26,6 +27,11 @@ __all__ = [
 def as_uuid(value: Any) -> UUID:
     """SQLite hands UUIDs back as text; PostgreSQL as UUID objects."""
     return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def sql_uuid(table: Any, value: UUID) -> UUID | str:
+    """A UUID as a raw-SQL argument: SQLite keeps UUID columns as text, PostgreSQL as uuid."""
+    return str(value) if table._meta.db.engine_type == "sqlite" else value
 
 
 def as_utc(value: Any) -> datetime:

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 from server.domain.mfa import MfaState
 from server.domain.signin import FlowKind, SignInFlow
 from server.domain.sso import LinkRule, SsoConfig
-from server.persistence.rows import as_utc, as_uuid, staff_from_row, user_name_key
+from server.persistence.rows import as_utc, as_uuid, sql_uuid, staff_from_row, user_name_key
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -31,11 +31,8 @@ class PiccoloSsoConfigRepository:
 
     async def get(self, practice_id: UUID) -> SsoConfig | None:
         # Read on every SCIM create: one fixed statement, not a query built per call.
-        table = self._table
-        sqlite = table._meta.db.engine_type == "sqlite"
-        rows = await table.raw(
-            "SELECT * FROM sso_config WHERE practice_id = {}",
-            str(practice_id) if sqlite else practice_id,
+        rows = await self._table.raw(
+            "SELECT * FROM sso_config WHERE practice_id = {}", sql_uuid(self._table, practice_id)
         ).run()
         if not rows:
             return None
