@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["LoadResult", "drive", "request_bytes"]
+__all__ = ["LoadResult", "drive", "read_response", "request_bytes", "require_loopback"]
 
 
 @dataclass
@@ -98,3 +98,9 @@ async def drive(
     await asyncio.gather(*(worker() for _ in range(connections)))
     result.elapsed_s = time.perf_counter() - started
     return result
+
+
+#: The rate-paced generator (``loadtests.bench.paced``) reads answers and checks hosts the
+#: same way; public names so it need not reach into this module's private ones.
+read_response = _read_response
+require_loopback = _loopback
