@@ -15,6 +15,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from server.ops.access_log import ACCESS_LOGGER, AccessLog
 from server.ops.context import accept_request_id, request_id_var
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["EdgeMiddleware"]
 
-access_log = logging.getLogger("scimlab.access")
+access_log = logging.getLogger(ACCESS_LOGGER)
 _ERROR_URN = "urn:ietf:params:scim:api:messages:2.0:Error"
 _MAX_REWRITE = 64 * 1024
 _COMMON_HEADERS = (
@@ -77,6 +78,7 @@ class EdgeMiddleware:
         self.app = app
         self._deadline = deadline_seconds
         self._hsts = hsts
+        self.access = AccessLog()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Send) -> None:
         if scope["type"] != "http":
@@ -131,7 +133,7 @@ class EdgeMiddleware:
             await send({"type": "http.response.body", "body": body, "more_body": False})
             access_log.warning("request deadline exceeded", extra={"path": path})
         finally:
-            self._log(scope, state["status"], started)
+            self._log(scope, state["status"], started, request_id)
             request_id_var.reset(token)
 
     def _headers(self, message: Message, path: str, request_id: str) -> list[Any]:
@@ -158,23 +160,17 @@ class EdgeMiddleware:
         await send(start)
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
-    @staticmethod
-    def _log(scope: dict[str, Any], status: int, started: float) -> None:
+    def _log(self, scope: dict[str, Any], status: int, started: float, request_id: str) -> None:
         practice = scope.get("path_params", {}).get("practice_id")
-        access_log.info(
-            "%s %s %s",
-            scope.get("method"),
-            scope["path"],
-            status,
-            extra={
-                "method": scope.get("method"),
-                "path": scope["path"],
-                "route": scope.get("path_template"),
-                "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                "practice": None if practice is None else str(practice),
-                "client": (scope.get("client") or ("-", 0))[0],
-            },
+        self.access.write(
+            request_id,
+            method=scope.get("method"),
+            path=scope["path"],
+            route=scope.get("path_template"),
+            status=status,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            practice=None if practice is None else str(practice),
+            client=(scope.get("client") or ("-", 0))[0],
         )
 
 

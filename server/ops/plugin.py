@@ -86,9 +86,12 @@ class OpsPlugin(InitPlugin):
 
     @asynccontextmanager
     async def _lifespan(self, app: Litestar) -> AsyncIterator[None]:
-        if not isinstance(app.asgi_handler, EdgeMiddleware):
+        current = app.asgi_handler
+        if isinstance(current, EdgeMiddleware):
+            edge = current
+        else:
             edge = EdgeMiddleware(
-                app.asgi_handler,
+                current,
                 deadline_seconds=self._settings.request_timeout_seconds,
                 hsts=self._settings.public_url.startswith("https://"),
             )
@@ -96,5 +99,6 @@ class OpsPlugin(InitPlugin):
         try:
             yield
         finally:
+            edge.access.close()
             if self._store is not None:
                 await self._store.close()

@@ -1,0 +1,105 @@
+"""The access log: one JSON line per HTTP exchange, written without a ``LogRecord``.
+
+Through :mod:`logging`, each line cost a record, the queue handler's copy of it and a
+hand-off to the listener thread: measured in process, about 100 µs of a 600 µs SCIM read.
+Here a line is formatted on the spot (the same keys, in the same order, as
+:class:`server.ops.logs.JsonFormatter` writes) and a writer thread sends what has gathered
+to standard error every few milliseconds, so the event loop never waits on the stream.
+
+The ``scimlab.access`` logger still decides: lines are written only while it is enabled for
+INFO (``SCIMLAB_LOG_LEVEL``), and records sent to it through :mod:`logging` (warnings such as
+a missed deadline) go the ordinary way.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+from collections import deque
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+import msgspec
+
+__all__ = ["ACCESS_LOGGER", "AccessLog"]
+
+ACCESS_LOGGER = "scimlab.access"
+_encode = msgspec.json.Encoder().encode  # several times faster than json.dumps here
+
+
+class AccessLog:
+    """Formats access lines at once; one daemon thread writes them in batches."""
+
+    def __init__(self, stream: TextIO | None = None, *, interval_s: float = 0.02) -> None:
+        self._logger = logging.getLogger(ACCESS_LOGGER)
+        self._stream = stream
+        self._interval = interval_s
+        self._lines: deque[str] = deque()
+        self._lock = threading.Lock()
+        self._writer: threading.Thread | None = None
+        self._writer_pid = 0  # a writer thread does not survive a fork: start one per process
+        self._stopping = threading.Event()
+
+    @property
+    def enabled(self) -> bool:
+        return self._logger.isEnabledFor(logging.INFO)
+
+    def write(self, request_id: str | None, **fields: Any) -> None:
+        """One line: ``ts, level, logger, message, request_id, pid`` and then ``fields``."""
+        if not self.enabled:
+            return
+        now, pid = datetime.fromtimestamp(time.time(), UTC), os.getpid()
+        entry: dict[str, Any] = {
+            "ts": now.isoformat(timespec="milliseconds"),
+            "level": "info",
+            "logger": ACCESS_LOGGER,
+            "message": f"{fields.get('method')} {fields.get('path')} {fields.get('status')}",
+            "request_id": request_id,
+            "pid": pid,
+            **fields,
+        }
+        self._lines.append(_encode(entry).decode())
+        if pid != self._writer_pid:
+            self._start(pid)
+
+    def _start(self, pid: int) -> None:
+        with self._lock:
+            if pid != self._writer_pid:
+                self._writer_pid = pid
+                self._stopping = threading.Event()
+                self._writer = threading.Thread(
+                    target=self._run, name="scimlab-access-log", daemon=True
+                )
+                self._writer.start()
+
+    def _run(self) -> None:
+        stopping = self._stopping
+        while not stopping.wait(self._interval):
+            self.flush()
+        self.flush()
+
+    def flush(self) -> None:
+        """Write every line gathered so far (also called at shutdown)."""
+        batch: list[str] = []
+        while self._lines:
+            batch.append(self._lines.popleft())
+        if not batch:
+            return
+        stream = self._stream or sys.stderr
+        try:
+            stream.write("\n".join(batch) + "\n")
+            stream.flush()
+        except (OSError, ValueError):
+            pass  # a closed or broken stream must not take the server down with it
+
+    def close(self) -> None:
+        """Stop the writer after it has written everything gathered."""
+        writer = self._writer
+        self._stopping.set()
+        if writer is not None and writer is not threading.current_thread():
+            writer.join(timeout=5)
+        self._writer, self._writer_pid = None, 0
+        self.flush()
