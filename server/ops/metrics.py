@@ -11,9 +11,8 @@ processes, ``server.ops.serving`` makes every worker's samples count.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from litestar.connection.request import Request
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.plugins.prometheus.middleware import PrometheusMiddleware
 
@@ -26,14 +25,41 @@ _NO_PRACTICE = "-"
 
 
 class ScimlabPrometheusMiddleware(PrometheusMiddleware):
-    """Litestar's middleware with the ``practice`` label settled once the status is known."""
+    """Litestar's middleware with the ``practice`` label settled once the status is known.
+
+    The labelled children are kept per label values: asking prometheus_client for them on
+    every request (a lock and a validation each time) cost more than the counting itself.
+    """
+
+    _children: ClassVar[dict[tuple[Any, ...], tuple[Any, Any, Any]]] = {}
+    _in_progress: ClassVar[dict[tuple[Any, ...], Any]] = {}
+
+    def _labels(self, method: str, path: str, status: int, practice: str) -> dict[str, Any]:
+        return {
+            "method": method,
+            "path": path,
+            "status_code": status,
+            "app_name": self._config.app_name,
+            "practice": practice,
+        }
+
+    def _finished(self, method: str, path: str, status: int, practice: str) -> tuple[Any, Any, Any]:
+        key = (self._config.app_name, method, path, status, practice)
+        children = self._children.get(key)
+        if children is None:
+            labels = self._labels(method, path, status, practice)
+            values = [*labels.values()]
+            children = (
+                self.requests_error_count(labels).labels(*values),
+                self.request_count(labels).labels(*values),
+                self.request_time(labels).labels(*values),
+            )
+            self._children[key] = children
+        return children
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request[Any, Any, Any](scope, receive)
-        labels: dict[str, str | int | float] = {
-            **self._get_default_labels(request),
-            "practice": _NO_PRACTICE,
-        }
+        method = str(scope.get("method") or scope["type"])
+        path: str = scope["path_template"]
         practice = scope.get("path_params", {}).get("practice_id")
         started = time.perf_counter()
         status = 500
@@ -44,20 +70,23 @@ class ScimlabPrometheusMiddleware(PrometheusMiddleware):
                 status = message["status"]
             await send(message)
 
-        gauge = self.requests_in_progress(labels).labels(*labels.values())
+        key = (self._config.app_name, method, path)
+        gauge = self._in_progress.get(key)
+        if gauge is None:
+            labels = self._labels(method, path, 200, _NO_PRACTICE)
+            gauge = self.requests_in_progress(labels).labels(*labels.values())
+            self._in_progress[key] = gauge
         gauge.inc()
         try:
             await self.app(scope, receive, watch)
         finally:
             gauge.dec()
-            labels["status_code"] = status
-            if practice is not None and status != 401:
-                labels["practice"] = str(practice)
-            values = [*labels.values()]
+            label = str(practice) if practice is not None and status != 401 else _NO_PRACTICE
+            errors, count, duration = self._finished(method, path, status, label)
             if status >= 500:
-                self.requests_error_count(labels).labels(*values).inc()
-            self.request_count(labels).labels(*values).inc()
-            self.request_time(labels).labels(*values).observe(time.perf_counter() - started)
+                errors.inc()
+            count.inc()
+            duration.observe(time.perf_counter() - started)
 
 
 def metrics_config() -> PrometheusConfig:
