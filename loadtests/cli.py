@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from loadtests.bench.fleet_rate import FleetLoad
 from loadtests.bench.runner import BenchConfig, main
 
 __all__ = ["bench"]
@@ -41,6 +42,27 @@ __all__ = ["bench"]
     show_default=True,
     help="Server where throwaway databases are created.",
 )
+@click.option(
+    "--fleet-practices",
+    type=click.IntRange(min=0),
+    default=FleetLoad.practices,
+    show_default=True,
+    help="Practices driven at once at --fleet-rate each (0: no fleet stage).",
+)
+@click.option(
+    "--fleet-rate",
+    type=click.FloatRange(min=0, min_open=True),
+    default=FleetLoad.rate,
+    show_default=True,
+    help="Requests per second per practice in the fleet stage (open loop).",
+)
+@click.option(
+    "--fleet-seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    default=FleetLoad.seconds,
+    show_default=True,
+    help="Fleet stage length.",
+)
 @click.option("--json", "json_path", default="bench-results.json", show_default=True)
 @click.option("--markdown", "markdown_path", default="BENCHMARKS.md", show_default=True)
 def bench(
@@ -54,11 +76,15 @@ def bench(
     sync_users: int,
     backends: tuple[str, ...],
     postgres_url: str,
+    fleet_practices: int,
+    fleet_rate: float,
+    fleet_seconds: float,
     json_path: str,
     markdown_path: str,
 ) -> None:
     """Benchmark scimlab (SQLite, PostgreSQL) against a bare Litestar endpoint and
-    scim2-server, all under granian with one worker, on loopback."""
+    scim2-server, all under granian with one worker, on loopback; then a fleet of practices
+    each held at a fixed rate at once, under the default rate limits."""
     config = BenchConfig(
         users=users,
         connections=connections,
@@ -69,6 +95,7 @@ def bench(
         sync_users=sync_users,
         backends=backends,
         postgres_url=postgres_url,
+        fleet=FleetLoad(practices=fleet_practices, rate=fleet_rate, seconds=fleet_seconds),
     )
     command = "scimlab bench " + " ".join(sys.argv[2:])
     raise SystemExit(main(config, Path(json_path), Path(markdown_path), command.strip()))

@@ -3,7 +3,9 @@
 Per operation it prints req/s, p50/p95/p99 and errors for scimlab on SQLite and on PostgreSQL,
 a bare Litestar endpoint and scim2-server (all under granian, one worker), and the ratios to
 both baselines; then ``filter=userName eq`` latency and the server's peak memory as the
-practice grows. Results go to a JSON file and a Markdown table (BENCHMARKS.md).
+practice grows; an Entra initial sync; and a fleet of practices each held at a fixed rate at
+once under the default rate limits (``fleet_rate``). Results go to a JSON file and a Markdown
+table (BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from loadtests.bench.fleet_rate import FleetLoad, fleet_lines, fleet_rate
 from loadtests.bench.initial_sync import entra_initial_sync
 from loadtests.bench.load import LoadResult, drive
 from loadtests.bench.servers import UNLIMITED, free_port, granian_command, scimlab_command, serve
@@ -44,6 +47,8 @@ class BenchConfig:
     sync_users: int = 10_000
     backends: tuple[str, ...] = ("sqlite", "postgresql")
     postgres_url: str = "postgresql://postgres@127.0.0.1:5432/test"
+    #: Practices held at a fixed rate at once (issue 7); no practices, no fleet stage.
+    fleet: FleetLoad = field(default_factory=FleetLoad)
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -188,7 +193,19 @@ async def run_bench(config: BenchConfig) -> dict[str, Any]:
     results["entra_sync"] = await entra_initial_sync(
         config.sync_users, config.backends[0], config.postgres_url
     )
+    results["fleet"] = await _fleet(config)
     return results
+
+
+async def _fleet(config: BenchConfig) -> dict[str, Any]:
+    load = config.fleet
+    if load.practices <= 0:
+        return {}
+    _say(
+        f"fleet: {load.practices} practices at {load.rate} req/s each for {load.seconds} s,"
+        " default rate limits:"
+    )
+    return {b: await fleet_rate(b, config.postgres_url, load) for b in config.backends}
 
 
 def write_reports(
@@ -240,6 +257,7 @@ def write_reports(
         f"{sync['wall_s']} s, {'all expectations held' if sync['passed'] else 'FAILED'}; "
         f"server RSS {sync['rss_first_quarter_mb']} MiB in the first quarter, "
         f"{sync['rss_last_quarter_mb']} MiB in the last (peak {sync['peak_rss_mb']} MiB).",
+        *fleet_lines(results.get("fleet", {})),
     ]
     markdown_path.write_text("\n".join(lines) + "\n")
 
@@ -250,5 +268,5 @@ def main(config: BenchConfig, json_path: Path, markdown_path: Path, command: str
     _say(f"wrote {json_path} and {markdown_path}")
     errors = sum(
         results[k][op]["errors"] for k in results if k.startswith("scimlab-") for op in OPERATIONS
-    )
+    ) + sum(row["errors"] for row in results.get("fleet", {}).values())
     return 1 if errors else 0
