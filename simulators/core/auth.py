@@ -17,6 +17,7 @@ refresh) to an observer, so the recorder sees them too.
 from __future__ import annotations
 
 import abc
+import asyncio
 import base64
 import json
 from dataclasses import dataclass, replace
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Literal
 import httpx
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator
+    from collections.abc import AsyncGenerator, Callable, Generator
 
     from simulators.core.clock import Clock
 
@@ -157,6 +158,7 @@ class ClientCredentials(ScimAuth):
         self.fetches = 0
         self.refused: AuthenticationFailed | None = None
         self.refused_until = 0.0
+        self._fetching = asyncio.Lock()
 
     def update(self, credentials: Credentials) -> None:
         self.credentials = credentials
@@ -221,6 +223,32 @@ class ClientCredentials(ScimAuth):
             self._accept(token_request, (yield token_request))
             request.headers["Authorization"] = f"Bearer {self.access_token}"
             yield request
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """``auth_flow``, with the first token fetched under a lock: objects in flight
+        together that find no valid token wait for one token request rather than each
+        sending their own (a cycle at concurrency N would otherwise open with N)."""
+        if not self._valid():
+            async with self._fetching:
+                if not self._valid():
+                    self._check_refusal()
+                    token_request = self.token_request()
+                    response = yield token_request
+                    await response.aread()
+                    self._accept(token_request, response)
+        flow = super().async_auth_flow(request)
+        try:
+            sent = await flow.__anext__()
+            while True:
+                response = yield sent
+                try:
+                    sent = await flow.asend(response)
+                except StopAsyncIteration:
+                    return
+        finally:
+            await flow.aclose()
 
 
 def build_auth(credentials: Credentials, clock: Clock) -> ScimAuth:

@@ -176,6 +176,9 @@ class Dialect:
     headers: tuple[tuple[str, str], ...] = (("Content-Type", "application/scim+json"),)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: float = 60.0
+    # Objects of one cycle in flight at once; each object's requests stay in order. 1 (one
+    # object after another) where the reference says nothing about concurrency.
+    concurrency: int = 1
     failure_policy: FailurePolicy = FailurePolicy.ESCROW
     quarantine: QuarantinePolicy | None = None
     cycle_interval: float = 40 * 60.0

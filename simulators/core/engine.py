@@ -9,6 +9,7 @@ clock), injects configured faults, and records every attempt.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import email.utils
 import json
 import time
@@ -28,6 +29,12 @@ if TYPE_CHECKING:
     from simulators.core.recorder import Recorder
 
 __all__ = ["Engine", "Outcome", "retry_after_seconds"]
+
+# The request an exchange made by the auth flow belongs to. Per task, not per engine: with
+# several objects in flight, each worker's token request or 401 is filed under its own.
+_CURRENT: contextvars.ContextVar[ScimRequest | None] = contextvars.ContextVar(
+    "scimlab_current_request", default=None
+)
 
 
 @dataclass
@@ -106,7 +113,7 @@ class Engine:
         self.recorder = recorder
         self.faults = faults
         self.waits: list[float] = []
-        self._current: ScimRequest | None = None
+        self.paused_until = float("-inf")
         auth.observer = self._observe
 
     def _observe(self, request: httpx.Request, response: httpx.Response, label: str) -> None:
@@ -114,7 +121,7 @@ class Engine:
         body = _json(response)
         if isinstance(body, dict) and isinstance(body.get("access_token"), str):
             self.recorder.add_secret(body["access_token"])
-        current = self._current
+        current = _CURRENT.get()
         self.recorder.record(
             at=self.clock.now(),
             label=label,
@@ -152,6 +159,7 @@ class Engine:
         attempt = 0
         while True:
             attempt += 1
+            await self._hold()
             outcome = await self._attempt(request, attempt)
             retryable = outcome.status in policy.retry_statuses
             if not retryable or attempt >= policy.max_attempts:
@@ -161,12 +169,21 @@ class Engine:
                 advised = retry_after_seconds(outcome.headers.get("retry-after"))
                 if advised is not None:
                     delay = min(advised, policy.max_retry_after)
+                    # The IdP pauses the whole job for a Retry-After (Entra §1.7, Okta §2.7),
+                    # so other objects in flight hold their next request too.
+                    self.paused_until = max(self.paused_until, self.clock.now() + delay)
             self.waits.append(delay)
             await self.clock.sleep(delay)
 
+    async def _hold(self) -> None:
+        """Wait out a job-wide pause another request's ``Retry-After`` started."""
+        wait = self.paused_until - self.clock.now()
+        if wait > 0.001:  # not a timer's rounding after the retrying request's own sleep
+            await self.clock.sleep(wait)
+
     async def _attempt(self, request: ScimRequest, attempt: int) -> Outcome:
         built = self.build(request)
-        self._current = request
+        token = _CURRENT.set(request)
         started, at = time.perf_counter(), self.clock.now()
         outcome = Outcome(request, None, attempts=attempt)
         response: httpx.Response | None = None
@@ -198,7 +215,7 @@ class Engine:
         except httpx.HTTPError as error:
             outcome.error = f"{type(error).__name__}: {error}"
         finally:
-            self._current = None
+            _CURRENT.reset(token)
         sent = response.request if response is not None else built
         if response is not None:
             outcome.status = response.status_code

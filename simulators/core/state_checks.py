@@ -8,6 +8,7 @@ from simulators.core import builders
 from simulators.core.mapping import desired_values, mismatches
 from simulators.core.objects import Disposition, disposition
 from simulators.core.verdicts import result
+from simulators.core.workers import bounded
 
 if TYPE_CHECKING:
     from simulators.core.directory import Person
@@ -33,6 +34,12 @@ def _expected_user(run: Run, person: Person) -> tuple[bool, dict[str, Any]] | No
     else:
         values["active"] = state is Disposition.ACTIVE
     return True, values
+
+
+def _limit(run: Run) -> int:
+    """Reads in flight while checking: the run's own concurrency (1 keeps a run sequential
+    end to end). Problems come back in directory order whatever order the reads finish in."""
+    return run.sync.base_dialect.concurrency
 
 
 async def _get(
@@ -67,10 +74,12 @@ async def _check_person(run: Run, person: Person, keys: frozenset[str]) -> list[
 
 async def users_in_sync(e: Expectation, run: Run) -> ExpectationResult:
     keys = e.args.get("people") or list(run.directory.people)
-    problems: list[str] = []
-    for key in keys:
-        problems += await _check_person(run, run.directory.person(key), run.target.compare)
-    return result(e, problems, f"{len(keys)} people checked")
+    found = await bounded(
+        keys,
+        _limit(run),
+        lambda key: _check_person(run, run.directory.person(key), run.target.compare),
+    )
+    return result(e, [p for each in found for p in each], f"{len(keys)} people checked")
 
 
 async def user(e: Expectation, run: Run) -> ExpectationResult:
@@ -153,10 +162,9 @@ async def _check_group(run: Run, key: str, members: list[str] | None) -> list[st
 
 
 async def groups_in_sync(e: Expectation, run: Run) -> ExpectationResult:
-    problems: list[str] = []
-    for key in e.args.get("groups") or list(run.directory.groups):
-        problems += await _check_group(run, key, None)
-    return result(e, problems)
+    keys = e.args.get("groups") or list(run.directory.groups)
+    found = await bounded(keys, _limit(run), lambda key: _check_group(run, key, None))
+    return result(e, [p for each in found for p in each])
 
 
 async def group(e: Expectation, run: Run) -> ExpectationResult:

@@ -22,6 +22,7 @@ from simulators.core import builders
 from simulators.core.dialect import FailurePolicy
 from simulators.core.objects import ObjectFailed, ObjectSync
 from simulators.core.records import ConnectionReport, CycleReport, Failure, Quarantine
+from simulators.core.workers import bounded, in_order, split_at
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -124,27 +125,49 @@ class SyncEngine:
             self.objects.dialect = self.engine.dialect = self.base_dialect.for_on_demand()
         users = [k for k in keys if k.startswith("user:")]
         groups = [k for k in keys if k.startswith("group:")]
-        total = len(users) + len(groups)
+        total, limit = len(users) + len(groups), max(self.dialect.concurrency, 1)
+
+        async def one(key: str) -> None:
+            await self._one(key, report, full=full)
+            report.processed += 1
+            if on_object:
+                on_object(report.processed, total)
+
+        async def manager(key: str) -> None:
+            person = self.directory.people.get(key.split(":", 1)[1])
+            if person is not None and key not in report.failures:
+                await self._guarded(key, report, self.objects.link_manager(person))
+
         try:
-            for key in users + groups:
-                if rotate_after is not None and report.processed == rotate_after and on_rotate:
-                    await on_rotate()
-                await self._one(key, report, full=full)
-                report.processed += 1
-                if on_object:
-                    on_object(report.processed, total)
-            for key in users:
-                person = self.directory.people.get(key.split(":", 1)[1])
-                if person is not None and key not in report.failures:
-                    await self._guarded(key, report, self.objects.link_manager(person))
+            # Groups wait for every user (their members need the users' ids) and managers for
+            # every user too (both ends must exist, §1.3); inside a phase objects run in
+            # parallel, each object's own requests in order.
+            done, rotate = 0, rotate_after if on_rotate else None
+            for phase in (users, groups):
+                for part in split_at(phase, done, rotate):
+                    if on_rotate and done == rotate:
+                        rotate = None  # once, before the object at that position
+                        await on_rotate()
+                    await bounded(part, limit, one)
+                    done += len(part)
+            await bounded(users, limit, manager)
         finally:
             self.objects.dialect = self.engine.dialect = self.base_dialect
             self.engine.recorder.cycle = None
+        self._settle_order(users + groups, report)
         report.finished = clock.now()
         self._after_cycle(report)
         self.cycles.append(report)
         self.last_finished = report.finished
         return report
+
+    def _settle_order(self, order: list[str], report: CycleReport) -> None:
+        """Failures, escrow and delays in object order, not the order workers finished in,
+        so a report reads the same at any concurrency."""
+        rank = {key: index for index, key in enumerate(order)}
+        report.failures = in_order(report.failures, rank)
+        self.escrow, self.tasks = in_order(self.escrow, rank), in_order(self.tasks, rank)
+        self.deferred = in_order(self.deferred, rank)
 
     async def _one(self, key: str, report: CycleReport, *, full: bool) -> None:
         kind, name = key.split(":", 1)
