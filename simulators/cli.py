@@ -34,6 +34,7 @@ from simulators.core.registry import builtin_scenarios, find_scenario, idp, idps
 from simulators.core.report import show_results, write_reports, write_transcript
 from simulators.core.runner import ScimlabRotator, Target, run_scenario
 from simulators.core.scenario import isolate
+from simulators.core.transport import lean_transport
 
 if TYPE_CHECKING:
     from simulators.core.runner import RunResult
@@ -105,11 +106,24 @@ class Plan:
     admin_key: str | None
     no_wait: bool
     isolated: bool
+    concurrency: int | None = None  # None: the dialect's own
+
+
+def _limits(plan: Plan) -> httpx.Limits:
+    """One kept-alive connection per object in flight (and the verifier's reads), so a cycle
+    never pays a new TCP connection per request."""
+    widest = max(
+        (make_dialect(plan.idp, (*plan.variants, *s.variants)).concurrency for s in plan.scenarios),
+        default=1,
+    )
+    width = plan.concurrency or widest
+    return httpx.Limits(max_connections=2 * width + 4, max_keepalive_connections=2 * width + 4)
 
 
 async def _main(plan: Plan, console: Console) -> list[RunResult]:
     results = []
-    async with httpx.AsyncClient(timeout=httpx.Timeout(None)) as client:
+    transport = lean_transport(_limits(plan))
+    async with httpx.AsyncClient(timeout=httpx.Timeout(None), transport=transport) as client:
         rotator = None
         if plan.management_url and plan.admin_key:
             headers = {"Authorization": f"Bearer {plan.admin_key}"}
@@ -126,9 +140,12 @@ async def _main(plan: Plan, console: Console) -> list[RunResult]:
                 played, domain = scenario, "example.org"
                 if plan.isolated:
                     played, domain = isolate(scenario, tag), f"{tag}.example.org"
+                dialect = make_dialect(plan.idp, (*plan.variants, *scenario.variants))
+                if plan.concurrency is not None:
+                    dialect = dialect.with_changes(concurrency=plan.concurrency)
                 result = await run_scenario(
                     played,
-                    make_dialect(plan.idp, (*plan.variants, *scenario.variants)),
+                    dialect,
                     target,
                     users=plan.users,
                     clock=VirtualClock() if plan.no_wait else RealClock(),
@@ -182,6 +199,12 @@ def _idp_command(name: str) -> click.Command:
     )
     @click.option("--management-url", help="scimlab management API base (for rotation steps).")
     @click.option("--admin-key", help="scimlab admin API key (for rotation steps).")
+    @click.option(
+        "--concurrency",
+        type=click.IntRange(min=1),
+        help=f"Objects of a cycle in flight at once (default for {name}: "
+        f"{make_dialect(name).concurrency}; 1 = one after another).",
+    )
     @click.option("--no-wait", is_flag=True, help="Do not really sleep for Retry-After/backoff.")
     @click.option(
         "--isolate/--no-isolate",
@@ -211,6 +234,7 @@ def _idp_command(name: str) -> click.Command:
         compare: str,
         management_url: str | None,
         admin_key: str | None,
+        concurrency: int | None,
         no_wait: bool,
         isolated: bool,
         report: Path | None,
@@ -247,6 +271,7 @@ def _idp_command(name: str) -> click.Command:
             admin_key,
             no_wait,
             isolated,
+            concurrency,
         )
         results = asyncio.run(_main(plan, console))
         show_results(console, results)

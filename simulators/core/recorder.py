@@ -57,15 +57,21 @@ class Recorder:
         self.step: str | None = None
         self.cycle: int | None = None
         self._secrets: set[str] = set()
+        self._longest_first: tuple[str, ...] = ()
 
     def add_secret(self, value: str | None) -> None:
-        if value and len(value) >= 4:
+        if value and len(value) >= 4 and value not in self._secrets:
             self._secrets.add(value)
+            # Sorted once here, not for every string of every exchange (a long run masks
+            # hundreds of thousands of strings); longest first so a secret that contains
+            # another is masked whole.
+            self._longest_first = tuple(sorted(self._secrets, key=len, reverse=True))
 
     # redaction ---------------------------------------------------------------------------
     def _mask(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, REDACTED)
+        for secret in self._longest_first:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
         return text
 
     def redact(self, value: Any) -> Any:
