@@ -1,6 +1,8 @@
 """Wall time of an Entra initial sync of N users through the simulator, against scimlab
 on a fresh database, with the server's memory sampled while it runs (flat, not growing
-with the number of users)."""
+with the number of users). The row says how many objects the simulator had in flight
+(``concurrency``: Entra's default unless the caller picks one), since the wall time
+depends on it."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from loadtests.bench.servers import UNLIMITED, free_port, peak_rss_mb, scimlab_c
 from loadtests.bench.targets import fresh_database
 from loadtests.fleet import seed_fleet
 from server.settings import Settings
+from simulators.entra.dialect import ENTRA
 
 __all__ = ["entra_initial_sync"]
 
@@ -37,7 +40,9 @@ def _rss_mb(pid: int) -> float:
     return total
 
 
-async def entra_initial_sync(users: int, backend: str, postgres_url: str) -> dict[str, Any]:
+async def entra_initial_sync(
+    users: int, backend: str, postgres_url: str, concurrency: int = ENTRA.concurrency
+) -> dict[str, Any]:
     async with fresh_database(backend, postgres_url) as url:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
@@ -62,6 +67,8 @@ async def entra_initial_sync(users: int, backend: str, postgres_url: str) -> dic
                 "onboard",
                 "--users",
                 str(users),
+                "--concurrency",
+                str(concurrency),
             ]
             samples: list[float] = []
             started = time.perf_counter()
@@ -81,6 +88,7 @@ async def entra_initial_sync(users: int, backend: str, postgres_url: str) -> dic
     row = {
         "backend": backend,
         "users": users,
+        "concurrency": concurrency,
         "wall_s": round(wall, 1),
         "passed": process.returncode == 0,
         "rss_first_quarter_mb": round(max(samples[:quarter]), 1) if samples else None,
