@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import statistics
 import sys
 import time
@@ -33,7 +34,7 @@ from loadtests.fleet import seed_fleet
 from server.settings import Settings
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
 __all__ = ["FleetLoad", "fleet_lines", "fleet_rate"]
 
@@ -63,16 +64,31 @@ def default_limits() -> dict[str, str]:
     }
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its direct children (granian's worker); on
-    PostgreSQL the database's own processes are not in it."""
-    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+def _family(pid: int) -> dict[int, list[str]]:
+    """A process and its direct children (granian's worker): pid -> /proc stat fields."""
+    found = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, IndexError, ValueError):
             fields = stat.read_text().rsplit(")", 1)[1].split()
             if stat.parent.name == str(pid) or int(fields[1]) == pid:
-                total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
-    return total
+                found[int(stat.parent.name)] = fields
+    return found
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of the server's processes (on PostgreSQL, not the database's)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    return sum((int(f[11]) + int(f[12])) / tick for f in _family(pid).values())
+
+
+def _reap(pids: Iterable[int]) -> None:
+    """Kill workers that outlived their server: granian's worker drains a backlog of
+    abandoned requests for a long time after SIGTERM, and when the main process is killed
+    it is orphaned and keeps a core busy under the next stage's measurement."""
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            if b"scimlab" in Path(f"/proc/{pid}/cmdline").read_bytes():  # not a reused pid
+                os.kill(pid, signal.SIGKILL)
 
 
 def _summary(
@@ -169,6 +185,8 @@ async def fleet_rate(backend: str, postgres_url: str, load: FleetLoad) -> dict[s
             server_cpu = _cpu_seconds(running.process.pid) - cpu_server
             generator_cpu = time.process_time() - cpu_self
             peak = running.peak_rss_mb
+            workers = set(_family(running.process.pid)) - {running.process.pid}
+        _reap(workers)
     row = {"backend": backend, **_summary(load, list(zip(starts, runs, strict=True)), wall)}
     row["server_cpu_pct"] = round(100 * server_cpu / wall, 1)
     row["generator_cpu_pct"] = round(100 * generator_cpu / wall, 1)
