@@ -23,18 +23,13 @@ import asyncpg
 from litestar.testing import AsyncTestClient
 
 from loadtests.seed import seed_practice, seed_users, seeded_user_name
+from loadtests.stats import percentile
 from server.app import create_app
 from server.persistence.store import open_store
 from server.services import Services
 from server.settings import Settings
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
 
 
 class _Database:

@@ -77,3 +77,14 @@ def test_code_is_lint_and_type_clean(command: list[str]) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_cli_does_not_import_prometheus_client() -> None:
+    """prometheus-client picks single- or multi-process mode when first imported, and
+    ``scimlab serve --workers N`` chooses it only after the CLI has loaded: an import of the
+    app (or of anything importing it) from a CLI module would silently break ``/metrics``."""
+    probe = "import sys, server.cli; print('prometheus_client' in sys.modules)"
+    found = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert found.stdout.strip() == "False"

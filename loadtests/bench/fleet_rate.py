@@ -29,8 +29,8 @@ from loadtests.bench.fleet_traffic import connect, entra_traffic
 from loadtests.bench.paced import PacedResult, pace
 from loadtests.bench.servers import free_port, scimlab_command, serve
 from loadtests.bench.targets import fresh_database
-from loadtests.filter_latency import percentile
 from loadtests.fleet import seed_fleet
+from loadtests.stats import percentile
 from server.settings import Settings
 
 if TYPE_CHECKING:

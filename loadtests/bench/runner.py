@@ -29,6 +29,7 @@ from loadtests.bench.targets import (
     request_maker,
     seed_over_http,
 )
+from loadtests.stats import percentile
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -51,17 +52,12 @@ class BenchConfig:
     fleet: FleetLoad = field(default_factory=FleetLoad)
 
 
-def _quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
-
-
 def _figures(result: LoadResult) -> dict[str, float]:
     return {
         "rps": round(result.rate, 1),
-        "p50_ms": round(_quantile(result.latencies_ms, 0.5), 2),
-        "p95_ms": round(_quantile(result.latencies_ms, 0.95), 2),
-        "p99_ms": round(_quantile(result.latencies_ms, 0.99), 2),
+        "p50_ms": round(percentile(result.latencies_ms, 0.5), 2),
+        "p95_ms": round(percentile(result.latencies_ms, 0.95), 2),
+        "p99_ms": round(percentile(result.latencies_ms, 0.99), 2),
         "errors": result.errors,
         "requests": result.count,
     }

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from loadtests.filter_latency import percentile, run
+from loadtests.filter_latency import run
+from loadtests.stats import percentile
 from tests.conftest import POSTGRES_URL
 
 if TYPE_CHECKING:
