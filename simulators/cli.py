@@ -8,6 +8,10 @@
 
 Exit status: 0 when every expectation held, 1 when one did not, 2 for usage errors.
 
+``--concurrency N`` sets how many objects of a cycle are in flight at once (each object's own
+requests stay in order); the default is the IdP's (Entra 8, Okta and Google 1), and 1 makes a
+run fully sequential, so its transcript replays in the same order every time.
+
 Every run gets its own tag: people's mail domains and group names carry it, so runs never
 meet the users and groups of earlier runs in the same tenant (--no-isolate turns this off and
 plays the names exactly as the scenario writes them).

@@ -232,6 +232,9 @@ async def evaluate(e: Expectation, run: Run) -> ExpectationResult:
 def no_server_errors(run: Run) -> ExpectationResult:
     """A run passes only with no 5xx from the server (idp-behaviors §6 preamble)."""
     bad = [x for x in run.recorder.exchanges if not x.injected and (x.status or 0) >= 500]
+    # By object, not by arrival: with objects in flight together the transcript's order (and
+    # so which five come first) depends on scheduling; the report should not.
+    bad.sort(key=lambda x: (x.cycle or 0, x.subject or "", x.label, x.attempt, x.seq))
     e_id = f"{run.scenario.name}.no-5xx"
     if bad:
         return ExpectationResult(

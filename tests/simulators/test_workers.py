@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from types import SimpleNamespace
 
 import httpx
 import pytest
 
 from loadtests.bench.initial_sync import entra_initial_sync
+from simulators.core.expectations import no_server_errors
+from simulators.core.recorder import Recorder
 from simulators.core.registry import make_dialect
 from simulators.core.transport import lean_transport
 from simulators.core.workers import bounded, in_order, split_at
@@ -118,3 +121,16 @@ async def test_the_initial_sync_bench_reports_its_concurrency() -> None:
     assert row["passed"], row.get("tail")
     assert row["concurrency"] == 3
     assert row["users"] == 40
+
+
+def test_server_errors_are_listed_by_object_not_by_arrival() -> None:
+    recorder = Recorder()
+    for subject in ("user:b", "user:a"):  # b's answer arrived first
+        url = "http://target/scim/v2/p/Users"
+        recorder.record(
+            at=0.0, label="user.create", method="POST", url=url, status=500, subject=subject
+        )
+    run = SimpleNamespace(recorder=recorder, scenario=SimpleNamespace(name="s"))
+    verdict = no_server_errors(run)  # type: ignore[arg-type]
+    assert verdict.status == "failed"
+    assert verdict.detail.index("#2 ") < verdict.detail.index("#1 ")  # a before b
