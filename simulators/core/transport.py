@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncioBackend", "AsyncioStream", "lean_transport"]
 
+CLOSE_WAIT = 2.0  # seconds a closing connection may take to say goodbye
+
 
 class AsyncioStream(httpcore.AsyncNetworkStream):
     """One TCP (or TLS) connection as an asyncio reader/writer pair.
@@ -73,8 +75,10 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
     async def aclose(self) -> None:
         self._held = []
         self._writer.close()
-        with contextlib.suppress(OSError):
-            await self._writer.wait_closed()
+        # A TLS peer that never answers close_notify must not hold the run up at the end.
+        with contextlib.suppress(OSError, TimeoutError):
+            async with asyncio.timeout(CLOSE_WAIT):
+                await self._writer.wait_closed()
 
     async def start_tls(
         self,
@@ -148,13 +152,15 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         await asyncio.sleep(seconds)
 
 
-def lean_transport(limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
-    """httpx's transport with the asyncio socket layer; TLS verified as httpx's default."""
-    transport = httpx.AsyncHTTPTransport(limits=limits)
+def lean_transport(
+    limits: httpx.Limits, *, verify: ssl.SSLContext | bool = True
+) -> httpx.AsyncHTTPTransport:
+    """httpx's transport with the asyncio socket layer; TLS verified as httpx does it."""
+    transport = httpx.AsyncHTTPTransport(limits=limits, verify=verify)
     # httpx builds its pool without a way to pass a network backend; build the same pool
     # with ours (httpx reads ``_pool`` in every request; pinned by tests/simulators).
     transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(),
+        ssl_context=httpx.create_ssl_context(verify=verify),
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,

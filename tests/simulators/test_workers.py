@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
+import ipaddress
+import ssl
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from loadtests.bench.initial_sync import entra_initial_sync
 from simulators.core.expectations import no_server_errors
@@ -16,6 +24,9 @@ from simulators.core.registry import make_dialect
 from simulators.core.transport import lean_transport
 from simulators.core.workers import bounded, in_order, split_at
 from tests.conftest import POSTGRES_URL
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.mark.parametrize("limit", [1, 2, 5])
@@ -134,3 +145,63 @@ def test_server_errors_are_listed_by_object_not_by_arrival() -> None:
     verdict = no_server_errors(run)  # type: ignore[arg-type]
     assert verdict.status == "failed"
     assert verdict.detail.index("#2 ") < verdict.detail.index("#1 ")  # a before b
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (PEM cert, PEM key)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+async def test_lean_transport_speaks_tls_and_verifies_the_server(tmp_path: Path) -> None:
+    cert, key = _certificate(tmp_path)
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(cert, key)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=served)
+    url = f"https://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+    try:
+        trusted = ssl.create_default_context(cafile=str(cert))
+        transport = lean_transport(httpx.Limits(max_connections=2), verify=trusted)
+        async with httpx.AsyncClient(transport=transport) as client:
+            assert [(await client.get(url)).text for _ in range(2)] == ["ok", "ok"]
+        untrusted = lean_transport(httpx.Limits(max_connections=2))  # the system's CAs only
+        async with httpx.AsyncClient(transport=untrusted) as client:
+            with pytest.raises(httpx.ConnectError):
+                await client.get(url)
+    finally:
+        server.close()
+        await server.wait_closed()
