@@ -10,6 +10,10 @@
   answered 404/400) puts a quarantine-capable dialect into quarantine: the next attempts come
   at the policy's backoff steps, the first clean cycle leaves it, and after the give-up time
   the job stops (idp-behaviors §1.7).
+* Inside a cycle, users, then groups, then manager links each run on up to
+  ``dialect.concurrency`` workers (``workers.bounded``); one object's requests stay in order,
+  and failures, escrow and delays are kept in object order, so a report does not depend on
+  which worker finished first.
 """
 
 from __future__ import annotations
