@@ -152,6 +152,9 @@ class StaffAdminService:
         name = name.strip()
         if not name or len(name) > 200:
             raise InvalidValue("a location name is 1 to 200 characters")
+        if not name.isprintable():
+            # Control characters (NUL among them, which PostgreSQL text refuses) are no name.
+            raise InvalidValue("a location name may not contain control characters")
         location = Location(uuid4(), practice_id, name, self._now())
         async with self._store.transaction():
             await self._store.locations.add(location)

@@ -276,3 +276,16 @@ async def test_an_edited_email_is_stored_as_scim_sends_it_and_nonsense_changes_n
         )
         assert scim.status_code == 200
         assert scim.json()["emails"][0]["value"] == "Pat.Lee@example.org"
+
+
+@pytest.mark.parametrize("name", ["North\x00Clinic", "North\nClinic", "\x07"])
+async def test_a_location_name_with_control_characters_is_refused(
+    client: AsyncTestClient[Any], practice: PracticeFixture, name: str
+) -> None:
+    base = f"/api/v1/practices/{practice.id}"
+    refused = await client.post(
+        f"{base}/locations", json={"name": name}, headers=practice.admin_headers
+    )
+    assert refused.status_code == 400
+    listed = await client.get(f"{base}/locations", headers=practice.admin_headers)
+    assert all(name.strip() != loc["name"] for loc in listed.json())
