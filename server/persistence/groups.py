@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
@@ -10,6 +11,7 @@ from piccolo.querystring import QueryString
 
 from server.domain.errors import PreconditionFailed, UniquenessConflict
 from server.domain.groups import GroupProfile, GroupRecord
+from server.persistence.direct import DirectSql, Statement
 from server.persistence.errors import is_unique_violation
 from server.persistence.rows import as_utc, as_uuid, sql_uuid
 from server.persistence.sql_filters import order_by, where
@@ -49,8 +51,21 @@ def _conflict(group: GroupRecord) -> UniquenessConflict:
     return UniquenessConflict(f"displayName {name!r} is already in use in this practice")
 
 
+@functools.cache
+def _groups_of(users: int) -> Statement:
+    """Memberships of ``users`` users (one statement per page size, built once)."""
+    placeholders = ", ".join("{}" for _ in range(users))
+    return Statement.of(
+        "SELECT m.staff_id AS staff_id, g.id AS id, g.display_name AS display_name "  # noqa: S608 - placeholders only
+        "FROM group_member m JOIN scim_group g ON g.id = m.group_id "
+        f"WHERE m.practice_id = {{}} AND m.staff_id IN ({placeholders}) "
+        "ORDER BY g.display_name_key, g.id"
+    )
+
+
 class PiccoloGroupRepository:
-    def __init__(self, tables: BoundTables) -> None:
+    def __init__(self, tables: BoundTables, direct: DirectSql) -> None:
+        self._direct = direct
         self._table = tables.group
         self._members = tables.group_member
         self._sqlite = tables.group._meta.db.engine_type == "sqlite"
@@ -185,15 +200,10 @@ class PiccoloGroupRepository:
         found: dict[UUID, list[tuple[UUID, str]]] = {uid: [] for uid in user_ids}
         if not user_ids:
             return found
-        placeholders = ", ".join("{}" for _ in user_ids)
-        rows = await self._table.raw(
-            "SELECT m.staff_id AS staff_id, g.id AS id, g.display_name AS display_name "  # noqa: S608 - placeholders only
-            "FROM group_member m JOIN scim_group g ON g.id = m.group_id "
-            f"WHERE m.practice_id = {{}} AND m.staff_id IN ({placeholders}) "
-            "ORDER BY g.display_name_key, g.id",
-            self._id(practice_id),
-            *(self._id(uid) for uid in user_ids),
-        ).run()
+        arg = self._direct.argument
+        rows = await self._direct.fetch(
+            _groups_of(len(user_ids)), arg(practice_id), *(arg(uid) for uid in user_ids)
+        )
         for row in rows:
             found[as_uuid(row["staff_id"])].append((as_uuid(row["id"]), row["display_name"]))
         return found

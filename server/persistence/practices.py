@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from server.persistence.direct import DirectSql, Statement
 from server.persistence.rows import (
     audit_from_row,
     practice_from_row,
@@ -71,10 +72,18 @@ class PiccoloScimConfigRepository:
         await self._table.delete().where(self._table.practice_id == practice_id).run()
 
 
+_VALID_TOKEN = Statement.of(
+    "SELECT t.* FROM access_token t JOIN scim_config c "
+    "ON c.practice_id = t.practice_id AND c.credential_id = t.credential_id "
+    "WHERE t.token_hash = {} AND c.enabled = {}"
+)
+
+
 class PiccoloTokenRepository:
-    def __init__(self, tables: BoundTables) -> None:
+    def __init__(self, tables: BoundTables, direct: DirectSql) -> None:
         self._table = tables.access_token
         self._config = tables.scim_config
+        self._direct = direct
 
     async def add(self, token: AccessToken, token_hash: str) -> None:
         row = self._table(
@@ -92,13 +101,7 @@ class PiccoloTokenRepository:
     async def find_valid(self, token_hash: str, now: datetime) -> AccessToken | None:
         """One query on the hot path: the token joined to its practice's current, enabled
         credential, so a regenerated, disabled or deleted configuration refuses it at once."""
-        rows = await self._table.raw(
-            "SELECT t.* FROM access_token t JOIN scim_config c "
-            "ON c.practice_id = t.practice_id AND c.credential_id = t.credential_id "
-            "WHERE t.token_hash = {} AND c.enabled = {}",
-            token_hash,
-            True,
-        ).run()
+        rows = await self._direct.fetch(_VALID_TOKEN, token_hash, True)
         if not rows:
             return None
         token = token_from_row(rows[0])

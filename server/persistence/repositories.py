@@ -8,6 +8,7 @@ from uuid import UUID
 from piccolo.querystring import QueryString
 
 from server.domain.errors import PreconditionFailed, UniquenessConflict
+from server.persistence.direct import DirectSql, Statement
 from server.persistence.errors import is_unique_violation, violated_column
 from server.persistence.rows import sql_uuid, staff_from_row, staff_to_row
 from server.persistence.sql_filters import order_by, where
@@ -22,9 +23,13 @@ if TYPE_CHECKING:
 __all__ = ["PiccoloStaffRepository"]
 
 
+_BY_ID = Statement.of("SELECT * FROM staff_user WHERE practice_id = {} AND id = {}")
+
+
 class PiccoloStaffRepository:
-    def __init__(self, tables: BoundTables) -> None:
+    def __init__(self, tables: BoundTables, direct: DirectSql) -> None:
         self._table = tables.staff_user
+        self._direct = direct
         self._sqlite = self._table._meta.db.engine_type == "sqlite"
         # A SCIM create is one fixed INSERT naming every column, not a query built per call.
         self._columns = [c._meta.db_column_name for c in self._table._meta.columns]
@@ -74,11 +79,8 @@ class PiccoloStaffRepository:
 
     async def get(self, practice_id: UUID, user_id: UUID) -> StaffUser | None:
         # A read by id is the hottest query: one fixed statement, not a query built per call.
-        rows = await self._table.raw(
-            "SELECT * FROM staff_user WHERE practice_id = {} AND id = {}",
-            self._id(practice_id),
-            self._id(user_id),
-        ).run()
+        arg = self._direct.argument
+        rows = await self._direct.fetch(_BY_ID, arg(practice_id), arg(user_id))
         return staff_from_row(rows[0]) if rows else None
 
     def _id(self, value: UUID) -> UUID | str:

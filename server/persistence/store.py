@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
+from server.persistence.direct import DirectSql
 from server.persistence.engine import close_engine, create_engine, start_engine
 from server.persistence.groups import PiccoloGroupRepository
 from server.persistence.migrate import apply_migrations
@@ -42,12 +43,13 @@ class PiccoloStore:
         self.engine = engine
         tables = bind_tables(engine)
         self._tables = tables
+        self.direct = direct = DirectSql(engine)
         self.practices = PiccoloPracticeRepository(tables)
         self.scim_configs = PiccoloScimConfigRepository(tables)
-        self.tokens = PiccoloTokenRepository(tables)
-        self.staff = PiccoloStaffRepository(tables)
+        self.tokens = PiccoloTokenRepository(tables, direct)
+        self.staff = PiccoloStaffRepository(tables, direct)
         self.audit = PiccoloAuditRepository(tables)
-        self.groups = PiccoloGroupRepository(tables)
+        self.groups = PiccoloGroupRepository(tables, direct)
         self.locations = PiccoloLocationRepository(tables)
         self.sessions = PiccoloSessionRepository(tables)
         self.sso_configs = PiccoloSsoConfigRepository(tables)
@@ -75,6 +77,7 @@ class PiccoloStore:
         await self._tables.practice.raw("SELECT 1").run()
 
     async def close(self) -> None:
+        self.direct.close()
         await close_engine(self.engine)
 
 

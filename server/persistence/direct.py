@@ -1,0 +1,90 @@
+"""Fixed statements on the hot path, run without building a piccolo query for each call.
+
+A SCIM read makes three point queries. Through ``Table.raw(...).run()`` each paid for
+piccolo's query-string compilation, its result processing and (on SQLite) a type converter
+per column, together more than the query itself. ``DirectSql`` keeps each statement in both
+dialects, compiled once, and runs it straight on the driver:
+
+* inside a transaction, on the transaction's connection (so it sees that transaction's
+  writes);
+* on SQLite, first on a read-only connection on the calling thread that never waits
+  (:class:`server.persistence.sqlite_inline.InlineReader`, here without column converters:
+  rows hold text and integers, which :mod:`server.persistence.rows` reads as well as typed
+  values), then on a pooled connection;
+* on PostgreSQL, on a pooled asyncpg connection (which prepares and caches the statement).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from server.persistence.sqlite_inline import InlineReader
+from server.persistence.sqlite_pool import PooledSQLiteEngine
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from piccolo.engine.base import Engine
+
+__all__ = ["DirectSql", "Statement"]
+
+_PLACEHOLDER = re.compile(r"\{\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One statement with ``{}`` placeholders, as SQLite (``?``) and PostgreSQL (``$n``)."""
+
+    sqlite: str
+    postgres: str
+
+    @classmethod
+    def of(cls, text: str) -> Statement:
+        numbers = iter(range(1, text.count("{}") + 1))
+        return cls(
+            sqlite=text.replace("{}", "?"),
+            postgres=_PLACEHOLDER.sub(lambda _: f"${next(numbers)}", text),
+        )
+
+
+class DirectSql:
+    def __init__(self, engine: Engine[Any]) -> None:
+        self._engine = engine
+        self.sqlite = isinstance(engine, PooledSQLiteEngine)
+        self._inline: InlineReader | None = None
+        if self.sqlite:
+            assert isinstance(engine, PooledSQLiteEngine)
+            self._inline = InlineReader({**engine.connection_kwargs, "detect_types": 0})
+
+    def argument(self, value: Any) -> Any:
+        """SQLite keeps UUID columns as text; PostgreSQL takes uuid objects."""
+        return str(value) if self.sqlite and value is not None else value
+
+    async def fetch(self, statement: Statement, *args: Any) -> Sequence[Mapping[str, Any]]:
+        transaction = self._engine.current_transaction.get()
+        if self.sqlite:
+            query = statement.sqlite
+            if transaction is not None:
+                rows: Sequence[Mapping[str, Any]] = await transaction.connection.execute_fetchall(
+                    query, args
+                )
+                return rows
+            assert self._inline is not None
+            found = self._inline.read(query, list(args))
+            if found is not None:
+                return found
+            engine = self._engine
+            assert isinstance(engine, PooledSQLiteEngine)
+            pooled: Sequence[Mapping[str, Any]] = await engine.run_pooled(query, list(args))
+            return pooled
+        if transaction is not None:
+            return await transaction.connection.fetch(statement.postgres, *args)  # type: ignore[no-any-return]
+        pool = self._engine.pool  # type: ignore[attr-defined]
+        async with pool.acquire() as connection:
+            return await connection.fetch(statement.postgres, *args)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        if self._inline is not None:
+            self._inline.close()
