@@ -24,6 +24,7 @@ import aiosqlite
 from piccolo.engine.sqlite import SQLiteEngine, dict_factory
 
 from server.persistence.sqlite_inline import InlineReader, is_read
+from server.persistence.sqlite_writer import InlineWriter
 
 if TYPE_CHECKING:
     from piccolo.table import Table
@@ -89,6 +90,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         super().__init__(path=path, timeout=timeout)
         self._pool_size = pool_size
         self._pools: dict[asyncio.AbstractEventLoop, _Pool] = {}
+        self._writers: dict[asyncio.AbstractEventLoop, InlineWriter] = {}
         self._inline = InlineReader(self.connection_kwargs)
 
     def _pool(self) -> _Pool:
@@ -105,9 +107,30 @@ class PooledSQLiteEngine(SQLiteEngine):
         await connection.execute("PRAGMA synchronous = NORMAL")  # safe with WAL
         return connection
 
-    async def get_connection(self) -> Any:
+    def _writer(self) -> InlineWriter | None:
+        if not self._inline.enabled:  # a private in-memory database: pooled connections only
+            return None
+        loop = asyncio.get_running_loop()
+        writer = self._writers.get(loop)
+        if writer is None:
+            writer = self._writers[loop] = InlineWriter(
+                self.connection_kwargs,
+                row_factory=dict_factory,
+                fallback=self._pooled_connection,
+            )
+        return writer
+
+    async def _pooled_connection(self) -> _Lease:
         pool = self._pool()
         return _Lease(pool, await pool.acquire())
+
+    async def get_connection(self) -> Any:
+        """A transaction's connection: the event loop's own writer when it is free of
+        other processes' writes (see :mod:`server.persistence.sqlite_writer`)."""
+        writer = self._writer()
+        if writer is None:
+            return await self._pooled_connection()
+        return await writer.lease()
 
     async def _run_in_new_connection(
         self,
@@ -120,11 +143,21 @@ class PooledSQLiteEngine(SQLiteEngine):
             found = self._inline.read(query, args or [])
             if found is not None:
                 return found
+        else:
+            writer = self._writer()
+            if writer is not None:
+                written = await writer.run(query, args or [])
+                if written is not None:
+                    return written
+        return await self.run_pooled(query, args or [])
+
+    async def run_pooled(self, query: str, args: list[Any]) -> Any:
+        """One statement on a pooled connection, outside any transaction."""
         pool = self._pool()
         connection = await pool.acquire()
         broken = False
         try:
-            rows = await connection.execute_fetchall(query, args or [])
+            rows = await connection.execute_fetchall(query, args)
             if connection.in_transaction:
                 await connection.commit()
             return rows
@@ -151,6 +184,9 @@ class PooledSQLiteEngine(SQLiteEngine):
         return await connection.execute_fetchall(query, args or [])
 
     async def close_connection_pool(self) -> None:
+        writer = self._writers.pop(asyncio.get_running_loop(), None)
+        if writer is not None:
+            writer.close()
         pool = self._pools.pop(asyncio.get_running_loop(), None)
         if pool is not None:
             await pool.close()
