@@ -81,14 +81,16 @@ def scim_from_staff(
     *,
     location: str,
     groups: Sequence[tuple[str, str, str]] = (),
+    model: type[User[Any]] = User,
 ) -> User[Any]:
     """Outbound: the staff account as a SCIM User carrying only the accepted attributes, plus
-    its (read-only) groups as (id, displayName, location)."""
+    its (read-only) groups as (id, displayName, location). ``model`` may be a User with
+    extensions (a PATCH applies to the model the server reads with)."""
     profile = staff.profile
     name = None
     if profile.given_name is not None or profile.family_name is not None:
         name = Name(given_name=profile.given_name, family_name=profile.family_name)
-    return User(
+    return model(
         id=str(staff.id),
         external_id=profile.external_id,
         user_name=profile.user_name,

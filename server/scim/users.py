@@ -222,8 +222,7 @@ class UsersController(Controller):
             check_if_none_match(request, current.version)
             if operations is None:
                 return current.profile
-            resource = scim_from_staff(current, location="")
-            patched = UserModel.model_validate(resource.model_dump(scim_ctx=None))
+            patched = scim_from_staff(current, location="", model=UserModel)
             operations.patch(patched, scim_policy=SCIM_POLICY)
             return profile_from_scim(patched)
 

@@ -302,3 +302,32 @@ def test_scim_from_staff_round_trips_through_profile_from_scim(staff: StaffUser)
     body.pop("meta")
 
     assert _inbound(**body) == profile
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        StaffProfile(user_name="ada"),
+        StaffProfile(
+            user_name="ada",
+            given_name="Ada",
+            family_name="Lovelace",
+            cell_phone="+15550102",
+            email="ada@example.org",
+            active=False,
+            external_id="ext-1",
+        ),
+    ],
+)
+def test_scim_from_staff_builds_the_extended_model_patches_apply_to(
+    staff: StaffUser, profile: StaffProfile
+) -> None:
+    """Built directly as the read model, it equals a copy converted from the plain User."""
+    current = replace(staff, profile=profile)
+    direct = scim_from_staff(current, location="", model=UserModel)
+    converted = UserModel.model_validate(
+        scim_from_staff(current, location="").model_dump(scim_ctx=None)
+    )
+    assert type(direct) is type(converted)
+    assert direct == converted
+    assert profile_from_scim(direct) == profile
