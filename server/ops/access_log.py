@@ -35,13 +35,19 @@ class AccessLog:
 
     def __init__(self, stream: TextIO | None = None, *, interval_s: float = 0.02) -> None:
         self._logger = logging.getLogger(ACCESS_LOGGER)
-        self._stream = stream
+        # Bound now, as a StreamHandler binds its stream: where the app was made, it writes.
+        self._stream = stream if stream is not None else sys.stderr
         self._interval = interval_s
         self._lines: deque[str] = deque()
         self._lock = threading.Lock()
         self._writer: threading.Thread | None = None
         self._writer_pid = 0  # a writer thread does not survive a fork: start one per process
         self._stopping = threading.Event()
+
+    @property
+    def writing(self) -> bool:
+        """Whether this process has a writer thread running."""
+        return self._writer is not None and self._writer.is_alive()
 
     @property
     def enabled(self) -> bool:
@@ -88,10 +94,9 @@ class AccessLog:
             batch.append(self._lines.popleft())
         if not batch:
             return
-        stream = self._stream or sys.stderr
         try:
-            stream.write("\n".join(batch) + "\n")
-            stream.flush()
+            self._stream.write("\n".join(batch) + "\n")
+            self._stream.flush()
         except (OSError, ValueError):
             pass  # a closed or broken stream must not take the server down with it
 
