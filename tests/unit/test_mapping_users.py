@@ -210,6 +210,17 @@ def _outbound(staff: StaffUser) -> dict[str, Any]:
     return body
 
 
+#: Every accepted attribute set.
+FULL_PROFILE = StaffProfile(
+    user_name="ada",
+    given_name="Ada",
+    family_name="Lovelace",
+    cell_phone="+15550102",
+    email="ada@example.org",
+    active=False,
+    external_id="ext-1",
+)
+
 _ALWAYS = {"schemas", "id", "meta", "userName", "active"}
 
 
@@ -288,15 +299,7 @@ def test_scim_from_staff_meta_version_is_the_etag(staff: StaffUser, version: int
 
 
 def test_scim_from_staff_round_trips_through_profile_from_scim(staff: StaffUser) -> None:
-    profile = StaffProfile(
-        user_name="ada",
-        given_name="Ada",
-        family_name="Lovelace",
-        cell_phone="+15550102",
-        email="ada@example.org",
-        active=False,
-        external_id="ext-1",
-    )
+    profile = FULL_PROFILE
     body = _outbound(replace(staff, profile=profile))
     body.pop("id")
     body.pop("meta")
@@ -308,15 +311,7 @@ def test_scim_from_staff_round_trips_through_profile_from_scim(staff: StaffUser)
     "profile",
     [
         StaffProfile(user_name="ada"),
-        StaffProfile(
-            user_name="ada",
-            given_name="Ada",
-            family_name="Lovelace",
-            cell_phone="+15550102",
-            email="ada@example.org",
-            active=False,
-            external_id="ext-1",
-        ),
+        FULL_PROFILE,
     ],
 )
 def test_scim_from_staff_builds_the_extended_model_patches_apply_to(
