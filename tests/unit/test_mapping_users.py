@@ -234,15 +234,7 @@ _ALWAYS = {"schemas", "id", "meta", "userName", "active"}
             id="minimal",
         ),
         pytest.param(
-            StaffProfile(
-                user_name="ada",
-                given_name="Ada",
-                family_name="Lovelace",
-                cell_phone="+15550102",
-                email="ada@example.org",
-                active=False,
-                external_id="ext-1",
-            ),
+            FULL_PROFILE,
             _ALWAYS | {"externalId", "name", "emails", "phoneNumbers"},
             {
                 "userName": "ada",
