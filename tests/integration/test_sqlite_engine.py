@@ -101,3 +101,24 @@ def test_a_private_memory_database_is_never_read_inline() -> None:
     assert not InlineReader({"database": ":memory:"}).enabled
     assert not InlineReader({"database": "file:x?mode=memory", "uri": True}).enabled
     assert InlineReader({"database": "/tmp/x.db"}).enabled  # noqa: S108 - never opened
+
+
+async def test_point_reads_repeated_past_the_budget_all_run_inline(tmp_path: Path) -> None:
+    """SQLite keeps counting steps across executions of a cached statement; a read must be
+    abandoned only for its own steps, never for those its predecessors took."""
+    engine = PooledSQLiteEngine(path=str(tmp_path / "budget.db"))
+    await engine._run_in_new_connection("PRAGMA journal_mode = WAL")
+    await engine._run_in_new_connection("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT)")
+    await engine._run_in_new_connection("INSERT INTO item VALUES (1, 'one')")
+    reader = InlineReader(engine.connection_kwargs, budget=200)
+    try:
+        answers = [reader.read("SELECT name FROM item WHERE id = ?", [1]) for _ in range(500)]
+        assert answers.count([{"name": "one"}]) == 500
+        # A scan longer than the budget is still abandoned, and reads after it run inline.
+        values = ",".join(f"({n}, 'n{n}')" for n in range(2, 2_000))
+        await engine._run_in_new_connection(f"INSERT INTO item VALUES {values}")  # noqa: S608
+        assert reader.read("SELECT COUNT(*) AS n FROM item WHERE name LIKE '%9%'", []) is None
+        assert reader.read("SELECT name FROM item WHERE id = ?", [1]) == [{"name": "one"}]
+    finally:
+        reader.close()
+        await engine.close_connection_pool()
