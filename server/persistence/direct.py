@@ -7,10 +7,11 @@ dialects, compiled once, and runs it straight on the driver:
 
 * inside a transaction, on the transaction's connection (so it sees that transaction's
   writes);
-* on SQLite, first on a read-only connection on the calling thread that never waits
+* on SQLite, a read first on a read-only connection on the calling thread that never waits
   (:class:`server.persistence.sqlite_inline.InlineReader`, here without column converters:
   rows hold text and integers, which :mod:`server.persistence.rows` reads as well as typed
-  values), then on a pooled connection;
+  values), then on a pooled connection; a write on the event loop's writer
+  (:mod:`server.persistence.sqlite_writer`);
 * on PostgreSQL, on a pooled asyncpg connection (which prepares and caches the statement).
 """
 
@@ -20,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from server.persistence.sqlite_inline import InlineReader
+from server.persistence.sqlite_inline import InlineReader, is_read
 from server.persistence.sqlite_pool import PooledSQLiteEngine
 
 if TYPE_CHECKING:
@@ -71,14 +72,19 @@ class DirectSql:
                     query, args
                 )
                 return rows
-            assert self._inline is not None
-            found = self._inline.read(query, list(args))
-            if found is not None:
-                return found
+            if is_read(query):
+                assert self._inline is not None
+                found = self._inline.read(query, list(args))
+                if found is not None:
+                    return found
+                engine = self._engine
+                assert isinstance(engine, PooledSQLiteEngine)
+                pooled: Sequence[Mapping[str, Any]] = await engine.run_pooled(query, list(args))
+                return pooled
             engine = self._engine
             assert isinstance(engine, PooledSQLiteEngine)
-            pooled: Sequence[Mapping[str, Any]] = await engine.run_pooled(query, list(args))
-            return pooled
+            written: Sequence[Mapping[str, Any]] = await engine.run_statement(query, list(args))
+            return written
         if transaction is not None:
             return await transaction.connection.fetch(statement.postgres, *args)  # type: ignore[no-any-return]
         pool = self._engine.pool  # type: ignore[attr-defined]

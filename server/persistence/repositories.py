@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -24,6 +25,17 @@ __all__ = ["PiccoloStaffRepository"]
 
 
 _BY_ID = Statement.of("SELECT * FROM staff_user WHERE practice_id = {} AND id = {}")
+
+
+@functools.cache
+def _update_statement(columns: tuple[str, ...]) -> Statement:
+    """Every written column of an account, guarded by the version that was read (built once,
+    not as a piccolo query per call: building that was 13% of a PATCH's CPU)."""
+    assignments = ", ".join(f"{column} = {{}}" for column in columns)
+    return Statement.of(
+        f"UPDATE staff_user SET {assignments} "  # noqa: S608 - column names from staff_to_row
+        "WHERE practice_id = {} AND id = {} AND version = {} RETURNING id"
+    )
 
 
 class PiccoloStaffRepository:
@@ -116,17 +128,15 @@ class PiccoloStaffRepository:
         return total, [staff_from_row(row) for row in rows]
 
     async def update(self, user: StaffUser, *, expected_version: int) -> StaffUser:
-        table = self._table
+        row = staff_to_row(user)
+        arg = self._direct.argument
         try:
-            written = (
-                await table.update(staff_to_row(user))  # type: ignore[arg-type]
-                .where(
-                    (table.practice_id == user.practice_id)
-                    & (table.id == user.id)
-                    & (table.version == expected_version)
-                )
-                .returning(table.id)
-                .run()
+            written = await self._direct.fetch(
+                _update_statement(tuple(row)),
+                *row.values(),
+                arg(user.practice_id),
+                arg(user.id),
+                expected_version,
             )
         except Exception as error:
             if is_unique_violation(error):

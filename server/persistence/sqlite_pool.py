@@ -139,17 +139,22 @@ class PooledSQLiteEngine(SQLiteEngine):
         query_type: str = "generic",
         table: type[Table] | None = None,
     ) -> Any:
+        return await self.run_statement(query, args or [])
+
+    async def run_statement(self, query: str, args: list[Any]) -> Any:
+        """One statement outside any transaction: a read inline, a write on the event loop's
+        writer, either on a pooled connection when those are busy or locked."""
         if is_read(query):
-            found = self._inline.read(query, args or [])
+            found = self._inline.read(query, args)
             if found is not None:
                 return found
         else:
             writer = self._writer()
             if writer is not None:
-                written = await writer.run(query, args or [])
+                written = await writer.run(query, args)
                 if written is not None:
                     return written
-        return await self.run_pooled(query, args or [])
+        return await self.run_pooled(query, args)
 
     async def run_pooled(self, query: str, args: list[Any]) -> Any:
         """One statement on a pooled connection, outside any transaction."""

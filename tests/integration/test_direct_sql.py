@@ -3,13 +3,15 @@ as piccolo's path, on both databases, and inside a transaction the transaction's
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 from uuid import uuid4
 
 import pytest
 
 from server.domain.practices import Practice
+from server.domain.staff import AccessLevel, StaffProfile, StaffUser
 from server.persistence.direct import Statement
 from server.persistence.rows import as_uuid
 
@@ -63,3 +65,47 @@ async def test_inside_a_transaction_a_direct_read_sees_its_writes(store: Piccolo
         pass
     assert seen == ["Uncommitted"]
     assert await store.direct.fetch(_NAME, store.direct.argument(practice.id)) == []
+
+
+async def test_a_direct_update_reads_back_the_same_through_piccolo(store: PiccoloStore) -> None:
+    """The UPDATE is a fixed statement; what it stores must be what piccolo's typed select
+    reads back (instants with microseconds, an offset other than UTC, booleans, nulls)."""
+    practice = _practice("Direct update")
+    await store.practices.add(practice)
+    created = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
+    user = StaffUser(
+        id=uuid4(),
+        practice_id=practice.id,
+        profile=StaffProfile(user_name="direct@example.org", given_name="Before"),
+        access_level=AccessLevel.ADMIN_STAFF,
+        is_practice_admin=False,
+        scim_provisioned=True,
+        scim_deleted=False,
+        sso_issuer=None,
+        sso_subject=None,
+        has_password=False,
+        version=1,
+        created_at=created,
+        updated_at=created,
+    )
+    await store.staff.add(user)
+    later = datetime(2026, 3, 5, 1, 2, 3, 450001, tzinfo=timezone(timedelta(hours=2)))
+    changed = replace(
+        user,
+        profile=StaffProfile(
+            user_name="Direct@Example.org",
+            family_name="Ünïcode",
+            cell_phone="+1 555 0100",
+            email="direct@example.org",
+            active=False,
+            external_id="ext-1",
+        ),
+        sso_issuer="https://idp.example.org",
+        sso_subject="subject-1",
+        version=2,
+        updated_at=later,
+    )
+    assert await store.staff.update(changed, expected_version=1) == changed
+    expected = replace(changed, updated_at=later.astimezone(UTC))
+    assert await store.staff.list_all(practice.id) == [expected]  # piccolo's typed select
+    assert await store.staff.get(practice.id, user.id) == expected  # the direct read
