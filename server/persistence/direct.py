@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from piccolo.engine.base import Engine
+    from piccolo.querystring import QueryString
 
 __all__ = ["DirectSql", "Statement"]
 
@@ -64,32 +65,39 @@ class DirectSql:
         return str(value) if self.sqlite and value is not None else value
 
     async def fetch(self, statement: Statement, *args: Any) -> Sequence[Mapping[str, Any]]:
+        query = statement.sqlite if self.sqlite else statement.postgres
+        return await self._run(query, list(args))
+
+    async def fetch_query(self, query: QueryString) -> Sequence[Mapping[str, Any]]:
+        """A statement built as a piccolo ``QueryString`` (a filter's WHERE clause), run the
+        same way: compiled here, without the rest of piccolo's query machinery."""
+        text, args = query.compile_string(engine_type="sqlite" if self.sqlite else "postgres")
+        return await self._run(text, args)
+
+    async def _run(self, query: str, args: list[Any]) -> Sequence[Mapping[str, Any]]:
         transaction = self._engine.current_transaction.get()
-        if self.sqlite:
-            query = statement.sqlite
+        if not self.sqlite:
             if transaction is not None:
-                rows: Sequence[Mapping[str, Any]] = await transaction.connection.execute_fetchall(
-                    query, args
-                )
-                return rows
-            if is_read(query):
-                assert self._inline is not None
-                found = self._inline.read(query, list(args))
-                if found is not None:
-                    return found
-                engine = self._engine
-                assert isinstance(engine, PooledSQLiteEngine)
-                pooled: Sequence[Mapping[str, Any]] = await engine.run_pooled(query, list(args))
-                return pooled
-            engine = self._engine
-            assert isinstance(engine, PooledSQLiteEngine)
-            written: Sequence[Mapping[str, Any]] = await engine.run_statement(query, list(args))
-            return written
+                return await transaction.connection.fetch(query, *args)  # type: ignore[no-any-return]
+            pool = self._engine.pool  # type: ignore[attr-defined]
+            async with pool.acquire() as connection:
+                return await connection.fetch(query, *args)  # type: ignore[no-any-return]
         if transaction is not None:
-            return await transaction.connection.fetch(statement.postgres, *args)  # type: ignore[no-any-return]
-        pool = self._engine.pool  # type: ignore[attr-defined]
-        async with pool.acquire() as connection:
-            return await connection.fetch(statement.postgres, *args)  # type: ignore[no-any-return]
+            rows: Sequence[Mapping[str, Any]] = await transaction.connection.execute_fetchall(
+                query, args
+            )
+            return rows
+        engine = self._engine
+        assert isinstance(engine, PooledSQLiteEngine)
+        assert self._inline is not None
+        if is_read(query):
+            found = self._inline.read(query, args)
+            if found is not None:
+                return found
+            pooled: Sequence[Mapping[str, Any]] = await engine.run_pooled(query, args)
+            return pooled
+        written: Sequence[Mapping[str, Any]] = await engine.run_statement(query, args)
+        return written
 
     def close(self) -> None:
         if self._inline is not None:

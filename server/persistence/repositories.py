@@ -101,7 +101,6 @@ class PiccoloStaffRepository:
     async def list_scim(
         self, practice_id: UUID, query: ResourceQuery
     ) -> tuple[int, list[StaffUser]]:
-        table = self._table
         condition = QueryString(
             "practice_id = {} AND scim_provisioned = {} AND scim_deleted = {}",
             self._id(practice_id),
@@ -112,19 +111,23 @@ class PiccoloStaffRepository:
             condition = QueryString(
                 "{} AND ({})", condition, where(query.predicate, sqlite=self._sqlite)
             )
-        counted = await table.raw(
-            "SELECT COUNT(*) AS total FROM staff_user WHERE {}", condition
-        ).run()
+        # Both statements run on the driver (DirectSql): a lookup by userName is most of
+        # an identity provider's traffic, and piccolo's run() was a third of its cost.
+        counted = await self._direct.fetch_query(
+            QueryString("SELECT COUNT(*) AS total FROM staff_user WHERE {}", condition)
+        )
         total = int(counted[0]["total"])
         if query.limit <= 0 or query.offset >= total:
             return total, []
         ordering = order_by(query.sort_field, descending=query.descending)
-        rows = await table.raw(
-            f"SELECT * FROM staff_user WHERE {{}} ORDER BY {ordering} LIMIT {{}} OFFSET {{}}",  # noqa: S608 - ordering is built from a fixed column table
-            condition,
-            query.limit,
-            query.offset,
-        ).run()
+        rows = await self._direct.fetch_query(
+            QueryString(
+                f"SELECT * FROM staff_user WHERE {{}} ORDER BY {ordering} LIMIT {{}} OFFSET {{}}",  # noqa: S608 - ordering is built from a fixed column table
+                condition,
+                query.limit,
+                query.offset,
+            )
+        )
         return total, [staff_from_row(row) for row in rows]
 
     async def update(self, user: StaffUser, *, expected_version: int) -> StaffUser:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from uuid import uuid4
 
 import pytest
+from piccolo.querystring import QueryString
 
 from server.domain.practices import Practice
 from server.domain.staff import AccessLevel, StaffProfile, StaffUser
@@ -46,6 +47,27 @@ async def test_direct_rows_match_the_repository(store: PiccoloStore) -> None:
     assert [(as_uuid(r["id"]), r["name"]) for r in rows] == [(practice.id, "Direct rows")]
     assert await store.practices.get(practice.id) == practice
     assert await store.direct.fetch(_NAME, store.direct.argument(uuid4())) == []
+
+
+async def test_a_nested_query_string_runs_directly_with_the_same_rows(store: PiccoloStore) -> None:
+    """A filter's WHERE clause is a nested QueryString; compiled here, its arguments keep their
+    order in both dialects."""
+    named = [_practice(name) for name in ("Nested B", "Nested A", "Other")]
+    for practice in named:
+        await store.practices.add(practice)
+    arg = store.direct.argument
+    wanted = QueryString(
+        "({}) OR ({})",
+        QueryString("id = {}", arg(named[0].id)),
+        QueryString("id = {} AND name LIKE {}", arg(named[1].id), "Nested%"),
+    )
+    rows = await store.direct.fetch_query(
+        QueryString("SELECT id, name FROM practice WHERE {} ORDER BY name LIMIT {}", wanted, 5)
+    )
+    assert [(as_uuid(r["id"]), r["name"]) for r in rows] == [
+        (named[1].id, "Nested A"),
+        (named[0].id, "Nested B"),
+    ]
 
 
 async def test_inside_a_transaction_a_direct_read_sees_its_writes(store: PiccoloStore) -> None:
