@@ -43,9 +43,9 @@ class PiccoloStaffRepository:
         self._table = tables.staff_user
         self._direct = direct
         self._sqlite = self._table._meta.db.engine_type == "sqlite"
-        # A SCIM create is one fixed INSERT naming every column, not a query built per call.
+        # A SCIM create is one fixed INSERT naming every column, run on the driver.
         self._columns = [c._meta.db_column_name for c in self._table._meta.columns]
-        self._insert = (
+        self._insert = Statement.of(
             f"INSERT INTO staff_user ({', '.join(self._columns)}) "  # noqa: S608 - column names from the table definition
             f"VALUES ({', '.join('{}' for _ in self._columns)})"
         )
@@ -59,14 +59,14 @@ class PiccoloStaffRepository:
     ) -> None:
         values: dict[str, Any] = {
             **staff_to_row(user),
-            "id": user.id,
-            "practice_id": user.practice_id,
+            "id": self._direct.argument(user.id),
+            "practice_id": self._direct.argument(user.practice_id),
             "created_at": user.created_at,
             "password_hash": password_hash,
             "api_key_hash": api_key_hash,
         }
         try:
-            await self._table.raw(self._insert, *(values[name] for name in self._columns)).run()
+            await self._direct.fetch(self._insert, *(values[name] for name in self._columns))
         except Exception as error:
             if is_unique_violation(error):
                 raise _taken(user, error) from None

@@ -9,7 +9,8 @@ from uuid import UUID, uuid4
 from server.domain.mfa import MfaState
 from server.domain.signin import FlowKind, SignInFlow
 from server.domain.sso import LinkRule, SsoConfig
-from server.persistence.rows import as_utc, as_uuid, sql_uuid, staff_from_row, user_name_key
+from server.persistence.direct import DirectSql, Statement
+from server.persistence.rows import as_utc, as_uuid, staff_from_row, user_name_key
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -25,15 +26,17 @@ __all__ = [
 ]
 
 
+_SSO_CONFIG = Statement.of("SELECT * FROM sso_config WHERE practice_id = {}")
+
+
 class PiccoloSsoConfigRepository:
-    def __init__(self, tables: BoundTables) -> None:
+    def __init__(self, tables: BoundTables, direct: DirectSql) -> None:
         self._table = tables.sso_config
+        self._direct = direct
 
     async def get(self, practice_id: UUID) -> SsoConfig | None:
-        # Read on every SCIM create: one fixed statement, not a query built per call.
-        rows = await self._table.raw(
-            "SELECT * FROM sso_config WHERE practice_id = {}", sql_uuid(self._table, practice_id)
-        ).run()
+        # Read on every SCIM create: one fixed statement on the driver.
+        rows = await self._direct.fetch(_SSO_CONFIG, self._direct.argument(practice_id))
         if not rows:
             return None
         row = rows[0]

@@ -52,7 +52,7 @@ class PiccoloStore:
         self.groups = PiccoloGroupRepository(tables, direct)
         self.locations = PiccoloLocationRepository(tables)
         self.sessions = PiccoloSessionRepository(tables)
-        self.sso_configs = PiccoloSsoConfigRepository(tables)
+        self.sso_configs = PiccoloSsoConfigRepository(tables, direct)
         self.credentials = PiccoloCredentialRepository(tables)
         self.mfa = PiccoloMfaRepository(tables)
         self.flows = PiccoloFlowRepository(tables)
