@@ -1,0 +1,177 @@
+"""The PATCH bodies identity providers send over and over, applied straight to the profile.
+
+A User PATCH (RFC 7644 §3.5.2) normally goes record -> SCIM User -> PatchOp applied by
+scim2-models -> record, and that round trip is most of the cost of the request. Identity
+providers send a handful of shapes again and again: Entra one ``Add``/``Replace`` per
+attribute with ``active`` as the string ``"True"``/``"False"`` (idp-behaviors §1.4), Okta a
+path-less ``replace`` of ``{"active": false}`` (§2.4). This module recognises exactly those
+shapes and says which profile fields they set. It answers None for anything else, and for
+anything it is not certain the full path treats the same way (every error included), so the
+full path keeps deciding those. tests/unit/test_patch_fast.py checks that equivalence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from scim2_models import Path
+
+from server.mapping.emails import normalized_email
+from server.mapping.inbound import USER_PROFILE
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from server.domain.staff import StaffProfile
+
+__all__ = ["PATCH_SCHEMA", "ProfileChanges", "fast_patch"]
+
+PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+_BODY_KEYS = frozenset({"schemas", "Operations"})
+_OPERATION_KEYS = frozenset({"op", "path", "value"})
+_SETTING_OPS = frozenset({"add", "replace"})  # op is case-insensitive for Entra's sake
+# Only the spellings identity providers send; pydantic would accept "yes", "1", "on" too.
+_BOOLEANS: dict[Any, bool] = {
+    True: True,
+    False: False,
+    "True": True,
+    "False": False,
+    "true": True,
+    "false": False,
+}
+# accepted_patch keeps operations on these (scim2-models refuses them), unlike other unknowns.
+_READ_ONLY_ROOTS = frozenset({"id", "meta", "schemas", "groups"})
+
+
+def _as_text(value: str) -> str | None:
+    """A string as profile_from_scim keeps it: blank means absent."""
+    return value if value.strip() else None
+
+
+def _as_user_name(value: str) -> str | None:
+    """profile_from_scim strips userName; None (fall back) for a blank one."""
+    return value.strip() or None
+
+
+def _as_email(value: str) -> str | None:
+    """The address as scim2-models keeps it (domain lower-cased), None if it refuses it."""
+    try:
+        return normalized_email(value)
+    except ValueError:
+        return None
+
+
+# Each accepted path (as Entra spells it) -> (profile field, how its string value is kept).
+_TEXT_PATHS: dict[str, tuple[str, Callable[[str], str | None]]] = {
+    "userName": ("user_name", _as_user_name),
+    "externalId": ("external_id", _as_text),
+    "name.givenName": ("given_name", _as_text),
+    "name.familyName": ("family_name", _as_text),
+    'emails[type eq "work"].value': ("email", _as_email),
+    'phoneNumbers[type eq "mobile"].value': ("cell_phone", _as_text),
+}
+# Where the reader's None is no value but "not certain": a blank userName (which the full path
+# keeps, blank) and an address scim2-models refuses both fall back.
+_REQUIRED_TEXT = frozenset({"user_name", "email"})
+# The keys a path-less value may carry: filters are not attribute keys there.
+_PATHLESS_KEYS = frozenset(
+    {"active", "userName", "externalId", "name.givenName", "name.familyName"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileChanges:
+    """The profile fields a PATCH body sets, in the order it sets them (the last one wins)."""
+
+    fields: tuple[tuple[str, Any], ...]
+
+    def apply(self, profile: StaffProfile) -> StaffProfile | None:
+        """The profile after the changes, or None when the full path must decide: the round
+        trip through a SCIM User also rewrites fields no operation names (a blank name becomes
+        None, an email domain is lower-cased), so it alone knows stored values not in the form
+        it writes."""
+        if not _round_trips(profile):
+            return None
+        return replace(profile, **dict(self.fields)) if self.fields else profile
+
+
+def _round_trips(profile: StaffProfile) -> bool:
+    """Whether scim_from_staff + profile_from_scim gives this profile back unchanged."""
+    texts = (profile.given_name, profile.family_name, profile.cell_phone, profile.external_id)
+    return (
+        profile.user_name == profile.user_name.strip()
+        and all(text is None or text.strip() for text in texts)
+        and (profile.email is None or _as_email(profile.email) == profile.email)
+    )
+
+
+def _setting(path: str, value: Any) -> tuple[str, Any] | None:
+    """The (field, value) one accepted path and value set, or None when not certain."""
+    if path == "active":
+        if isinstance(value, bool | str) and value in _BOOLEANS:
+            return ("active", _BOOLEANS[value])
+        return None
+    if path not in _TEXT_PATHS or not isinstance(value, str):
+        return None
+    field, read = _TEXT_PATHS[path]
+    kept = read(value)
+    if kept is None and field in _REQUIRED_TEXT:
+        return None
+    return (field, kept)
+
+
+def _is_ignored_path(path: str) -> bool:
+    """An attribute the platform does not keep: accepted_patch drops the whole operation."""
+    if not path.strip() or USER_PROFILE.canonical(path) is not None:
+        return False
+    lowered = path.lower().removeprefix(USER_PROFILE.core_urn.lower() + ":")
+    if lowered.split(".", 1)[0].split("[", 1)[0] in _READ_ONLY_ROOTS:
+        return False
+    try:
+        Path(path)
+    except Exception:  # any parse failure is the full path's to report
+        return False
+    return True
+
+
+def _operation_settings(operation: Any) -> list[tuple[str, Any]] | None:
+    """What one operation sets, or None when the full path must decide."""
+    if not isinstance(operation, dict) or not operation.keys() <= _OPERATION_KEYS:
+        return None
+    path, value = operation.get("path"), operation.get("value")
+    if isinstance(path, str) and _is_ignored_path(path):
+        return []
+    op = operation.get("op")
+    if not isinstance(op, str) or op.lower() not in _SETTING_OPS or value is None:
+        return None
+    if path is not None:
+        setting = _setting(path, value) if isinstance(path, str) else None
+        return None if setting is None else [setting]
+    if not isinstance(value, dict):
+        return None
+    settings = []
+    for key, item in value.items():
+        if USER_PROFILE.canonical(key) is None:
+            continue  # accepted_patch drops a key the platform does not keep, unread
+        setting = _setting(key, item) if key in _PATHLESS_KEYS else None
+        if setting is None:
+            return None
+        settings.append(setting)
+    return settings
+
+
+def fast_patch(body: dict[str, Any]) -> ProfileChanges | None:
+    """The profile changes of a common PatchOp body, or None when the full path must decide."""
+    if body.keys() != _BODY_KEYS or body["schemas"] != [PATCH_SCHEMA]:
+        return None
+    operations = body["Operations"]
+    if not isinstance(operations, list) or not operations:
+        return None
+    fields: list[tuple[str, Any]] = []
+    for operation in operations:
+        settings = _operation_settings(operation)
+        if settings is None:
+            return None
+        fields.extend(settings)
+    return ProfileChanges(tuple(fields))
