@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -70,6 +71,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Lit
             database_timeout=settings.database_timeout_seconds,
         )
         state["services"] = Services.build(store, settings)
+        loop = type(asyncio.get_running_loop())
+        logger.info("ready", extra={"event_loop": f"{loop.__module__}.{loop.__qualname__}"})
         try:
             yield
         finally:

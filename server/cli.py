@@ -87,7 +87,7 @@ def main() -> None:
 def serve(host: str, port: int, workers: int) -> None:
     """Apply migrations, then serve the app on granian."""
     from granian import Granian  # noqa: PLC0415 - only this command needs the server
-    from granian.constants import Interfaces  # noqa: PLC0415
+    from granian.constants import Interfaces, Loops  # noqa: PLC0415
 
     from server.ops.serving import granian_options  # noqa: PLC0415
 
@@ -98,6 +98,8 @@ def serve(host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         interface=Interfaces.ASGI,
+        # uvloop: measured 418 against 505-605 µs of server CPU per SCIM read by id.
+        loop=Loops.uvloop,
         factory=True,
         log_access=False,
         **granian_options(workers),

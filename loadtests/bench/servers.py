@@ -109,6 +109,8 @@ def granian_command(factory: str, port: int) -> list[str]:
         str(port),
         "--workers",
         "1",
+        "--loop",
+        "uvloop",  # as `scimlab serve` runs
         "--no-access-log",
         factory,
     ]

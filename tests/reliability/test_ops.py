@@ -51,6 +51,8 @@ async def test_logs_metrics_and_readiness_of_a_served_app(tmp_path: Path) -> Non
             server.stop()
     lines = server.log_lines()
     entries = [json.loads(line) for line in lines]  # every line is JSON
+    loops = [e["event_loop"] for e in entries if e["message"] == "ready"]
+    assert loops == ["uvloop.Loop"]  # one worker, serving on uvloop
     assert all("request_id" in entry for entry in entries)
     access = [e for e in entries if e["logger"] == "scimlab.access"]
     assert len(access) >= 10
