@@ -26,11 +26,9 @@ LIST_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 
 
 def scim_datetime(value: datetime) -> str:
-    """xsd:dateTime in UTC, as pydantic writes it: microseconds only when non-zero."""
-    text = f"{value:%Y-%m-%dT%H:%M:%S}"
-    if value.microsecond:
-        text += f".{value.microsecond:06d}"
-    return text + "Z"
+    """xsd:dateTime in UTC, as pydantic writes it: microseconds only when non-zero (which is
+    what ``isoformat`` does; strftime cost twice as much)."""
+    return value.replace(tzinfo=None).isoformat() + "Z"
 
 
 def user_payload(
