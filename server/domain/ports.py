@@ -81,6 +81,13 @@ class StaffRepository(Protocol):
 
     async def get(self, practice_id: UUID, user_id: UUID) -> StaffUser | None: ...
 
+    async def get_with_groups(
+        self, practice_id: UUID, user_id: UUID
+    ) -> tuple[StaffUser, list[tuple[UUID, str]]] | None:
+        """The account and its groups as (id, displayName), ordered as ``of_users`` orders
+        them, in one query: a SCIM read by id."""
+        ...
+
     async def list_scim(
         self, practice_id: UUID, query: ResourceQuery
     ) -> tuple[int, list[StaffUser]]:

@@ -88,12 +88,16 @@ class ProvisioningService:
         return user
 
     async def get(self, practice_id: UUID, user_id: UUID) -> StaffUser:
-        user = await self._store.staff.get(practice_id, user_id)
-        # Accounts made in the platform (the practice administrator, say) are not the
-        # identity provider's to read or change.
-        if user is None or user.scim_deleted or not user.scim_provisioned:
+        return _visible(await self._store.staff.get(practice_id, user_id), user_id)
+
+    async def get_with_groups(
+        self, practice_id: UUID, user_id: UUID
+    ) -> tuple[StaffUser, list[tuple[UUID, str]]]:
+        """The account and its groups as (id, displayName), read together."""
+        found = await self._store.staff.get_with_groups(practice_id, user_id)
+        if found is None:
             raise NotFound(f"no user {user_id}")
-        return user
+        return _visible(found[0], user_id), found[1]
 
     async def search(self, practice_id: UUID, query: ResourceQuery) -> tuple[int, list[StaffUser]]:
         return await self._store.staff.list_scim(practice_id, query)
@@ -161,3 +165,11 @@ class ProvisioningService:
             await self._store.staff.update(deleted, expected_version=current.version)
             await self._store.groups.remove_member(practice_id, user_id)
             await self._store.sessions.revoke_for_user(practice_id, user_id)
+
+
+def _visible(user: StaffUser | None, user_id: UUID) -> StaffUser:
+    # Accounts made in the platform (the practice administrator, say) are not the identity
+    # provider's to read or change.
+    if user is None or user.scim_deleted or not user.scim_provisioned:
+        raise NotFound(f"no user {user_id}")
+    return user

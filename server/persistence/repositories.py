@@ -11,7 +11,7 @@ from piccolo.querystring import QueryString
 from server.domain.errors import PreconditionFailed, UniquenessConflict
 from server.persistence.direct import DirectSql, Statement
 from server.persistence.errors import is_unique_violation, violated_column
-from server.persistence.rows import sql_uuid, staff_from_row, staff_to_row
+from server.persistence.rows import as_uuid, sql_uuid, staff_from_row, staff_to_row
 from server.persistence.sql_filters import order_by, where
 
 if TYPE_CHECKING:
@@ -25,6 +25,12 @@ __all__ = ["PiccoloStaffRepository"]
 
 
 _BY_ID = Statement.of("SELECT * FROM staff_user WHERE practice_id = {} AND id = {}")
+_BY_ID_WITH_GROUPS = Statement.of(
+    "SELECT u.*, g.id AS member_of_id, g.display_name AS member_of_name FROM staff_user u "
+    "LEFT JOIN group_member m ON m.practice_id = u.practice_id AND m.staff_id = u.id "
+    "LEFT JOIN scim_group g ON g.id = m.group_id "
+    "WHERE u.practice_id = {} AND u.id = {} ORDER BY g.display_name_key, g.id"
+)
 
 
 @functools.cache
@@ -94,6 +100,20 @@ class PiccoloStaffRepository:
         arg = self._direct.argument
         rows = await self._direct.fetch(_BY_ID, arg(practice_id), arg(user_id))
         return staff_from_row(rows[0]) if rows else None
+
+    async def get_with_groups(
+        self, practice_id: UUID, user_id: UUID
+    ) -> tuple[StaffUser, list[tuple[UUID, str]]] | None:
+        arg = self._direct.argument
+        rows = await self._direct.fetch(_BY_ID_WITH_GROUPS, arg(practice_id), arg(user_id))
+        if not rows:
+            return None
+        groups = [
+            (as_uuid(row["member_of_id"]), row["member_of_name"])
+            for row in rows
+            if row["member_of_id"] is not None
+        ]
+        return staff_from_row(rows[0]), groups
 
     def _id(self, value: UUID) -> UUID | str:
         return sql_uuid(self._table, value)

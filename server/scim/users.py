@@ -45,11 +45,19 @@ __all__ = ["UsersController", "user_payloads", "user_resources"]
 ANY_USER = User[Any]  # parametrised once, not per request
 
 
+Memberships = dict[UUID, list[tuple[UUID, str]]]  # user id -> its groups' (id, displayName)
+
+
 async def _memberships(
-    services: Services, practice: UUID, users: list[StaffUser]
+    services: Services, practice: UUID, users: list[StaffUser], known: Memberships | None
 ) -> dict[UUID, list[tuple[str, str, str]]]:
-    """Each user's groups as (id, displayName, location): one query for the whole page."""
-    found = await services.store.groups.of_users(practice, [u.id for u in users])
+    """Each user's groups as (id, displayName, location): one query for the whole page,
+    none when they were read with the user."""
+    found = (
+        known
+        if known is not None
+        else await services.store.groups.of_users(practice, [u.id for u in users])
+    )
     return {
         uid: [(str(gid), name, location(services, practice, "Groups", gid)) for gid, name in rows]
         for uid, rows in found.items()
@@ -57,10 +65,10 @@ async def _memberships(
 
 
 async def user_resources(
-    services: Services, practice: UUID, users: list[StaffUser]
+    services: Services, practice: UUID, users: list[StaffUser], known: Memberships | None = None
 ) -> list[User[Any]]:
     """Users as SCIM resources, each with its groups."""
-    groups = await _memberships(services, practice, users)
+    groups = await _memberships(services, practice, users, known)
     return [
         scim_from_staff(
             user, location=location(services, practice, "Users", user.id), groups=groups[user.id]
@@ -70,10 +78,10 @@ async def user_resources(
 
 
 async def user_payloads(
-    services: Services, practice: UUID, users: list[StaffUser]
+    services: Services, practice: UUID, users: list[StaffUser], known: Memberships | None = None
 ) -> list[dict[str, Any]]:
     """The same, as response bodies with every attribute (see server.mapping.user_wire)."""
-    groups = await _memberships(services, practice, users)
+    groups = await _memberships(services, practice, users, known)
     return [
         user_payload(
             user, location=location(services, practice, "Users", user.id), groups=groups[user.id]
@@ -90,18 +98,20 @@ async def _respond(
     context: Context,
     *,
     status: int = 200,
+    groups: list[tuple[UUID, str]] | None = None,
 ) -> Response[Any]:
     if status == 200 and wants_minimal(request):
         return scim_response(None, status=204, headers={"ETag": staff.etag})
     parameters = response_parameters(request)
     created_at = location(services, practice, "Users", staff.id) if status == 201 else None
+    known = None if groups is None else {staff.id: groups}
     if parameters is None:
         if created_at is not None:  # a user created a moment ago is in no group yet
             payload = user_payload(staff, location=created_at)
         else:
-            [payload] = await user_payloads(services, practice, [staff])
+            [payload] = await user_payloads(services, practice, [staff], known)
         return payload_response(payload, etag=staff.etag, status=status, created_at=created_at)
-    [resource] = await user_resources(services, practice, [staff])
+    [resource] = await user_resources(services, practice, [staff], known)
     return resource_response(
         resource,
         etag=staff.etag,
@@ -180,11 +190,15 @@ class UsersController(Controller):
         user_id: FromPath[str],
         services: NamedDependency[Services],
     ) -> Response[Any]:
-        staff = await services.provisioning.get(practice, parse_user_id(user_id))
+        staff, groups = await services.provisioning.get_with_groups(
+            practice, parse_user_id(user_id)
+        )
         unchanged = not_modified(request, staff.version, staff.etag)
         if unchanged is not None:
             return unchanged
-        return await _respond(services, practice, staff, request, Context.RESOURCE_QUERY_RESPONSE)
+        return await _respond(
+            services, practice, staff, request, Context.RESOURCE_QUERY_RESPONSE, groups=groups
+        )
 
     @put("/{user_id:str}")
     async def replace(

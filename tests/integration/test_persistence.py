@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from server.domain.errors import PreconditionFailed, UniquenessConflict
+from server.domain.groups import GroupProfile, GroupRecord
 from server.domain.practices import AccessToken, AuditEntry, ScimConfig, TokenKind
 from server.domain.query import FieldTest, Operator, ResourceQuery
 from server.domain.staff import AccessLevel, StaffProfile, StaffUser
@@ -389,3 +390,31 @@ async def test_audit_list_is_newest_first_limited_and_scoped(store: PiccoloStore
     assert await store.audit.list(practice_id, limit=100) == newest_first
     assert await store.audit.list(practice_id, limit=2) == newest_first[:2]
     assert await store.audit.list(uuid4(), limit=100) == []
+
+
+async def test_get_with_groups_is_get_and_of_users_in_one_read(store: PiccoloStore) -> None:
+    practice_id = uuid4()
+    member = _staff(practice_id, "member")
+    loner = _staff(practice_id, "loner")
+    for user in (member, loner):
+        await store.staff.add(user)
+    for name in ("Night shift", "Admissions", "nurses"):
+        await store.groups.add(
+            GroupRecord(
+                id=uuid4(),
+                practice_id=practice_id,
+                profile=GroupProfile(display_name=name, member_ids=(member.id,)),
+                version=1,
+                created_at=EPOCH,
+                updated_at=EPOCH,
+            )
+        )
+    memberships = await store.groups.of_users(practice_id, [member.id, loner.id])
+    assert [name for _, name in memberships[member.id]] == ["Admissions", "Night shift", "nurses"]
+    assert await store.staff.get_with_groups(practice_id, member.id) == (
+        member,
+        memberships[member.id],
+    )
+    assert await store.staff.get_with_groups(practice_id, loner.id) == (loner, [])
+    assert await store.staff.get_with_groups(uuid4(), member.id) is None  # another practice
+    assert await store.staff.get_with_groups(practice_id, uuid4()) is None
