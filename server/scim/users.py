@@ -12,9 +12,10 @@ from scim2_models import Context, User
 
 from server.domain.provisioning import parse_user_id
 from server.domain.staff import StaffProfile, StaffUser
-from server.mapping.inbound import USER_PROFILE, accepted_resource
+from server.mapping.inbound import USER_PROFILE
 from server.mapping.patch_fast import fast_patch
 from server.mapping.schema import SCIM_POLICY, UserModel
+from server.mapping.user_parse import parse_user_profile
 from server.mapping.user_wire import user_payload
 from server.mapping.users import profile_from_scim, scim_from_staff
 from server.scim.guard import authenticated_practice
@@ -137,13 +138,6 @@ async def _listing(services: Services, practice: UUID, parameters: ListParameter
     )
 
 
-def _parse_user(body: dict[str, Any], context: Context) -> StaffProfile:
-    resource = UserModel.model_validate(
-        accepted_resource(body, USER_PROFILE), scim_ctx=context, scim_policy=SCIM_POLICY
-    )
-    return profile_from_scim(resource)
-
-
 class UsersController(Controller):
     path = "/scim/v2/{practice_id:uuid}/Users"
     dependencies = {"practice": Provide(authenticated_practice)}  # noqa: RUF012
@@ -155,7 +149,8 @@ class UsersController(Controller):
         practice: NamedDependency[UUID],
         services: NamedDependency[Services],
     ) -> Response[Any]:
-        profile = _parse_user(await read_json_object(request), Context.RESOURCE_CREATION_REQUEST)
+        body = await read_json_object(request)
+        profile = parse_user_profile(body, Context.RESOURCE_CREATION_REQUEST)
         staff = await services.provisioning.create(practice, profile)
         return await _respond(
             services, practice, staff, request, Context.RESOURCE_CREATION_RESPONSE, status=201
@@ -208,7 +203,8 @@ class UsersController(Controller):
         user_id: FromPath[str],
         services: NamedDependency[Services],
     ) -> Response[Any]:
-        profile = _parse_user(await read_json_object(request), Context.RESOURCE_REPLACEMENT_REQUEST)
+        body = await read_json_object(request)
+        profile = parse_user_profile(body, Context.RESOURCE_REPLACEMENT_REQUEST)
         target = parse_user_id(user_id)
 
         def change(current: StaffUser) -> StaffProfile:
