@@ -14,7 +14,7 @@ from server.persistence.sqlite_pool import PooledSQLiteEngine
 if TYPE_CHECKING:
     from piccolo.engine.base import Engine
 
-__all__ = ["close_engine", "create_engine", "start_engine"]
+__all__ = ["close_engine", "create_engine", "keep_session", "start_engine"]
 
 
 def _postgres_config(database_url: str, timeout: float | None) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def create_engine(database_url: str, *, timeout: float | None = None) -> Engine[
     raise ValueError(msg)
 
 
-async def _keep_session(connection: Any) -> None:
+async def keep_session(connection: Any) -> None:
     """What a returned connection needs beyond asyncpg's own clean-up (which rolls back an
     unfinished transaction): nothing. scimlab never changes session state (no SET, LISTEN,
     session-level advisory locks or cursors outside transactions), so asyncpg's default
@@ -63,7 +63,7 @@ async def start_engine(engine: Engine[Any]) -> None:
         # WAL lets readers proceed while one writer commits; it persists in the file.
         await engine.run_ddl("PRAGMA journal_mode=WAL")
     elif isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=10, reset=_keep_session)
+        await engine.start_connection_pool(min_size=1, max_size=10, reset=keep_session)
 
 
 async def close_engine(engine: Engine[Any]) -> None:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
+from server.persistence.engine import keep_session
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -97,6 +99,7 @@ class PostgresBuckets:
                 max_size=self._max_size,
                 timeout=self._timeout,
                 command_timeout=self._timeout,
+                reset=keep_session,  # a draw per SCIM request: no second round trip
             )
             try:
                 async with pool.acquire() as connection, connection.transaction():

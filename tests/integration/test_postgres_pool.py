@@ -8,10 +8,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from server.persistence.engine import close_engine, create_engine, start_engine
+from server.persistence.rate_buckets import PostgresBuckets
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from asyncpg import Pool
+    from asyncpg.connection import LoggedQuery
     from piccolo.engine.postgres import PostgresEngine
 
 
@@ -51,3 +54,29 @@ async def test_pooled_connections_keep_the_configured_timeouts(engine: PostgresE
     for _ in range(3):
         rows = await engine._run_in_pool("SHOW statement_timeout", [])
         assert rows[0]["statement_timeout"] == "5s"
+
+
+async def _queries_on_release(pool: Pool) -> list[str]:
+    """What a connection sends when it goes back to the pool."""
+    seen: list[str] = []
+
+    def log(record: LoggedQuery) -> None:
+        seen.append(record.query)
+
+    async with pool.acquire() as connection:
+        await connection.fetchval("SELECT 1")
+        connection.add_query_logger(log)
+    return list(seen)  # released: anything it sent on the way back is logged by now
+
+
+async def test_neither_pool_sends_a_reset_query(
+    engine: PostgresEngine, postgres_database: str
+) -> None:
+    assert engine.pool is not None
+    assert await _queries_on_release(engine.pool) == []
+    buckets = PostgresBuckets(postgres_database)
+    try:
+        assert await buckets.draw([]) == 0.0
+        assert await _queries_on_release(await buckets._connect()) == []
+    finally:
+        await buckets.close()
