@@ -12,9 +12,10 @@ import pytest
 from piccolo.querystring import QueryString
 
 from server.domain.practices import Practice
-from server.domain.staff import AccessLevel, StaffProfile, StaffUser
+from server.domain.staff import StaffProfile
 from server.persistence.direct import Statement
 from server.persistence.rows import as_uuid
+from tests.factories import scim_account
 
 if TYPE_CHECKING:
     from server.persistence.store import PiccoloStore
@@ -95,20 +96,10 @@ async def test_a_direct_update_reads_back_the_same_through_piccolo(store: Piccol
     practice = _practice("Direct update")
     await store.practices.add(practice)
     created = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
-    user = StaffUser(
-        id=uuid4(),
+    user = scim_account(
+        StaffProfile(user_name="direct@example.org", given_name="Before"),
         practice_id=practice.id,
-        profile=StaffProfile(user_name="direct@example.org", given_name="Before"),
-        access_level=AccessLevel.ADMIN_STAFF,
-        is_practice_admin=False,
-        scim_provisioned=True,
-        scim_deleted=False,
-        sso_issuer=None,
-        sso_subject=None,
-        has_password=False,
-        version=1,
-        created_at=created,
-        updated_at=created,
+        at=created,
     )
     await store.staff.add(user)
     later = datetime(2026, 3, 5, 1, 2, 3, 450001, tzinfo=timezone(timedelta(hours=2)))

@@ -27,8 +27,9 @@ from server.domain.query import (
     ResourceQuery,
     matches,
 )
-from server.domain.staff import AccessLevel, StaffProfile, StaffUser
+from server.domain.staff import StaffProfile, StaffUser
 from server.mapping.filters import parse_filter
+from tests.factories import scim_account
 
 if TYPE_CHECKING:
     from server.persistence.store import PiccoloStore
@@ -54,19 +55,10 @@ PROFILES = [
 
 def _user(practice_id: uuid.UUID, index: int, profile: StaffProfile) -> StaffUser:
     moment = BASE + timedelta(hours=index)
-    return StaffUser(
-        id=uuid.uuid4(),
+    return scim_account(
+        profile,
         practice_id=practice_id,
-        profile=profile,
-        access_level=AccessLevel.ADMIN_STAFF,
-        is_practice_admin=False,
-        scim_provisioned=True,
-        scim_deleted=False,
-        sso_issuer=None,
-        sso_subject=None,
-        has_password=False,
-        version=1,
-        created_at=moment,
+        at=moment,
         updated_at=moment + timedelta(minutes=index * 7),
     )
 

@@ -18,6 +18,7 @@ from server.domain.query import FieldTest, Operator, ResourceQuery
 from server.domain.staff import AccessLevel, StaffProfile, StaffUser
 from server.persistence.migrate import apply_migrations
 from server.security import hash_secret, new_secret
+from tests.factories import scim_account
 
 if TYPE_CHECKING:
     from server.persistence.store import PiccoloStore
@@ -28,22 +29,7 @@ EPOCH = datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
 def _staff(
     practice_id: UUID, user_name: str, *, at: datetime = EPOCH, **fields: object
 ) -> StaffUser:
-    user = StaffUser(
-        id=uuid4(),
-        practice_id=practice_id,
-        profile=StaffProfile(user_name=user_name),
-        access_level=AccessLevel.ADMIN_STAFF,
-        is_practice_admin=False,
-        scim_provisioned=True,
-        scim_deleted=False,
-        sso_issuer=None,
-        sso_subject=None,
-        has_password=False,
-        version=1,
-        created_at=at,
-        updated_at=at,
-    )
-    return replace(user, **fields)  # type: ignore[arg-type]
+    return scim_account(user_name, practice_id=practice_id, at=at, **fields)
 
 
 async def _listed(

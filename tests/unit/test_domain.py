@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
 
 from server.domain.errors import InvalidValue, NotFound
 from server.domain.provisioning import MAX_USER_NAME, _checked, parse_user_id
-from server.domain.staff import AccessLevel, StaffProfile, StaffUser
+from server.domain.staff import AccessLevel, StaffProfile
+from tests.factories import scim_account
 
 
 @pytest.mark.parametrize(
@@ -39,21 +40,7 @@ def test_access_levels_lowest_first() -> None:
 @pytest.mark.parametrize(("version", "etag"), [(1, 'W/"1"'), (42, 'W/"42"')])
 def test_staff_user_etag(version: int, etag: str) -> None:
     now = datetime(2024, 1, 1, tzinfo=UTC)
-    staff = StaffUser(
-        id=uuid4(),
-        practice_id=uuid4(),
-        profile=StaffProfile(user_name="ada"),
-        access_level=AccessLevel.ADMIN_STAFF,
-        is_practice_admin=False,
-        scim_provisioned=True,
-        scim_deleted=False,
-        sso_issuer=None,
-        sso_subject=None,
-        has_password=False,
-        version=version,
-        created_at=now,
-        updated_at=now,
-    )
+    staff = scim_account("ada", at=now, version=version)
 
     assert staff.etag == etag
 

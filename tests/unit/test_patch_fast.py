@@ -13,12 +13,13 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from scim2_models import Email
 
-from server.domain.staff import AccessLevel, StaffProfile, StaffUser
+from server.domain.staff import StaffProfile, StaffUser
 from server.mapping.inbound import USER_PROFILE
 from server.mapping.patch_fast import PATCH_SCHEMA, fast_patch
 from server.mapping.schema import SCIM_POLICY, UserModel
 from server.mapping.users import profile_from_scim, scim_from_staff
 from server.scim.resources import read_patch
+from tests.factories import scim_account
 
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -28,21 +29,7 @@ MOMENT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 def _account(profile: StaffProfile) -> StaffUser:
-    return StaffUser(
-        id=UUID(int=7),
-        practice_id=UUID(int=1),
-        profile=profile,
-        access_level=AccessLevel.ADMIN_STAFF,
-        is_practice_admin=False,
-        scim_provisioned=True,
-        scim_deleted=False,
-        sso_issuer=None,
-        sso_subject=None,
-        has_password=False,
-        version=3,
-        created_at=MOMENT,
-        updated_at=MOMENT,
-    )
+    return scim_account(profile, id=UUID(int=7), practice_id=UUID(int=1), version=3, at=MOMENT)
 
 
 def full_path(current: StaffUser, body: dict[str, Any]) -> StaffProfile:
