@@ -1,9 +1,11 @@
 """Fixed statements on the hot path, run without building a piccolo query for each call.
 
-A SCIM read makes three point queries. Through ``Table.raw(...).run()`` each paid for
-piccolo's query-string compilation, its result processing and (on SQLite) a type converter
-per column, together more than the query itself. ``DirectSql`` keeps each statement in both
-dialects, compiled once, and runs it straight on the driver:
+Every SCIM request makes a few small queries (a read by id: the token, then the account with
+its groups). Through ``Table.raw(...).run()`` each paid for piccolo's query-string
+compilation, its result processing and (on SQLite) a type converter per column, together more
+than the query itself. ``DirectSql`` keeps each fixed statement in both dialects, compiled
+once (``fetch``), or compiles a filter's ``QueryString`` itself (``fetch_query``), and runs it
+straight on the driver:
 
 * inside a transaction, on the transaction's connection (so it sees that transaction's
   writes);
