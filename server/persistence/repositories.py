@@ -11,7 +11,7 @@ from piccolo.querystring import QueryString
 from server.domain.errors import PreconditionFailed, UniquenessConflict
 from server.persistence.direct import DirectSql, Statement
 from server.persistence.errors import is_unique_violation, violated_column
-from server.persistence.rows import as_uuid, sql_uuid, staff_from_row, staff_to_row
+from server.persistence.rows import as_uuid, staff_from_row, staff_to_row
 from server.persistence.sql_filters import order_by, where
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ __all__ = ["PiccoloStaffRepository"]
 
 
 _BY_ID = Statement.of("SELECT * FROM staff_user WHERE practice_id = {} AND id = {}")
+# The memberships part joins and orders as ``groups._groups_of`` does (a test holds them equal).
 _BY_ID_WITH_GROUPS = Statement.of(
     "SELECT u.*, g.id AS member_of_id, g.display_name AS member_of_name FROM staff_user u "
     "LEFT JOIN group_member m ON m.practice_id = u.practice_id AND m.staff_id = u.id "
@@ -48,7 +49,6 @@ class PiccoloStaffRepository:
     def __init__(self, tables: BoundTables, direct: DirectSql) -> None:
         self._table = tables.staff_user
         self._direct = direct
-        self._sqlite = self._table._meta.db.engine_type == "sqlite"
         # A SCIM create is one fixed INSERT naming every column, run on the driver.
         self._columns = [c._meta.db_column_name for c in self._table._meta.columns]
         self._insert = Statement.of(
@@ -115,21 +115,18 @@ class PiccoloStaffRepository:
         ]
         return staff_from_row(rows[0]), groups
 
-    def _id(self, value: UUID) -> UUID | str:
-        return sql_uuid(self._table, value)
-
     async def list_scim(
         self, practice_id: UUID, query: ResourceQuery
     ) -> tuple[int, list[StaffUser]]:
         condition = QueryString(
             "practice_id = {} AND scim_provisioned = {} AND scim_deleted = {}",
-            self._id(practice_id),
+            self._direct.argument(practice_id),
             True,
             False,
         )
         if query.predicate is not None:
             condition = QueryString(
-                "{} AND ({})", condition, where(query.predicate, sqlite=self._sqlite)
+                "{} AND ({})", condition, where(query.predicate, sqlite=self._direct.sqlite)
             )
         # Both statements run on the driver (DirectSql): a lookup by userName is most of
         # an identity provider's traffic, and piccolo's run() was a third of its cost.
