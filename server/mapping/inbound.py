@@ -15,7 +15,14 @@ from typing import Any
 
 from scim2_models import InvalidPathException, Path, SCIMException
 
-__all__ = ["GROUP_PROFILE", "USER_PROFILE", "Profile", "accepted_patch", "accepted_resource"]
+__all__ = [
+    "GROUP_PROFILE",
+    "USER_PROFILE",
+    "Profile",
+    "accepted_patch",
+    "accepted_resource",
+    "keeps_path",
+]
 
 _PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:patchop"
 # Read-only attributes: a path-less value may carry them (ignored); a path naming them is a
@@ -103,7 +110,9 @@ def accepted_resource(body: dict[str, Any], profile: Profile) -> dict[str, Any]:
     return kept
 
 
-def _keeps_path(path: Any, profile: Profile) -> bool:
+def keeps_path(path: Any, profile: Profile) -> bool:
+    """Whether ``accepted_patch`` keeps an operation with this path (an unparsable one stays,
+    for validation to refuse; an empty one raises ``invalidPath``)."""
     if not isinstance(path, str):
         return True  # not a string: let validation refuse it
     if not path.strip():
@@ -144,7 +153,7 @@ def accepted_patch(body: dict[str, Any], profile: Profile) -> dict[str, Any]:
                 kept_operations.append({**operation, fields["value"]: cleaned})
             elif path is None:
                 kept_operations.append(operation)
-            elif _keeps_path(path, profile):
+            elif keeps_path(path, profile):
                 root = profile.canonical(path) if isinstance(path, str) else None
                 if root is not None and path.lower().endswith(root) and "value" in fields:
                     # A whole complex attribute ("name", "emails"): keep known subs only.

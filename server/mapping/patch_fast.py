@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from scim2_models import Path
+from scim2_models import SCIMException
 
 from server.mapping.emails import normalized_email
-from server.mapping.inbound import USER_PROFILE
+from server.mapping.inbound import USER_PROFILE, keeps_path
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -40,8 +40,6 @@ _BOOLEANS: dict[Any, bool] = {
     "true": True,
     "false": False,
 }
-# accepted_patch keeps operations on these (scim2-models refuses them), unlike other unknowns.
-_READ_ONLY_ROOTS = frozenset({"id", "meta", "schemas", "groups"})
 
 
 def _as_text(value: str) -> str | None:
@@ -72,7 +70,7 @@ _TEXT_PATHS: dict[str, tuple[str, Callable[[str], str | None]]] = {
     'phoneNumbers[type eq "mobile"].value': ("cell_phone", _as_text),
 }
 # Where the reader's None is no value but "not certain": a blank userName (which the full path
-# keeps, blank) and an address scim2-models refuses both fall back.
+# reads as blank, for the service to refuse) and an address scim2-models refuses fall back.
 _REQUIRED_TEXT = frozenset({"user_name", "email"})
 # The keys a path-less value may carry: filters are not attribute keys there.
 _PATHLESS_KEYS = frozenset(
@@ -123,16 +121,10 @@ def _setting(path: str, value: Any) -> tuple[str, Any] | None:
 
 def _is_ignored_path(path: str) -> bool:
     """An attribute the platform does not keep: accepted_patch drops the whole operation."""
-    if not path.strip() or USER_PROFILE.canonical(path) is not None:
-        return False
-    lowered = path.lower().removeprefix(USER_PROFILE.core_urn.lower() + ":")
-    if lowered.split(".", 1)[0].split("[", 1)[0] in _READ_ONLY_ROOTS:
-        return False
     try:
-        Path(path)
-    except Exception:  # any parse failure is the full path's to report
+        return not keeps_path(path, USER_PROFILE)
+    except SCIMException:  # an empty path: the full path's to report
         return False
-    return True
 
 
 def _operation_settings(operation: Any) -> list[tuple[str, Any]] | None:
