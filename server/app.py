@@ -16,6 +16,7 @@ from server.auth.controller import TokenController
 from server.console import console_router
 from server.health import healthz, readyz
 from server.ops.context import current_request_id
+from server.ops.heap import settle_heap
 from server.ops.plugin import OpsPlugin
 from server.persistence.store import open_store
 from server.practices.controller import ScimConfigController
@@ -59,7 +60,11 @@ def _route_missing(request: Request[Any, Any, Any], exc: HTTPException) -> Respo
     )
 
 
-def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Litestar:
+def create_app(
+    settings: Settings | None = None, *, migrate: bool = True, settle: bool = False
+) -> Litestar:
+    """The app; ``settle`` (a served worker, not a test) freezes the startup heap once ready
+    (:mod:`server.ops.heap`)."""
     settings = settings or Settings.from_env()
     state: dict[str, Services] = {}
 
@@ -72,7 +77,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Lit
         )
         state["services"] = Services.build(store, settings)
         loop = type(asyncio.get_running_loop())
-        logger.info("ready", extra={"event_loop": f"{loop.__module__}.{loop.__qualname__}"})
+        ready: dict[str, Any] = {"event_loop": f"{loop.__module__}.{loop.__qualname__}"}
+        if settle:
+            heap = settle_heap()
+            ready |= {"frozen_objects": heap.frozen_objects, "gc_thresholds": heap.thresholds}
+        logger.info("ready", extra=ready)
         try:
             yield
         finally:
@@ -121,4 +130,4 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Lit
 
 def serve_app() -> Litestar:
     """granian's factory: settings from the environment; ``scimlab serve`` migrated already."""
-    return create_app(Settings.from_env(), migrate=False)
+    return create_app(Settings.from_env(), migrate=False, settle=True)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
+from server.ops.heap import YOUNG_THRESHOLD
 from tests.conftest import new_practice
 from tests.reliability.support import (
     Server,
@@ -51,8 +52,11 @@ async def test_logs_metrics_and_readiness_of_a_served_app(tmp_path: Path) -> Non
             server.stop()
     lines = server.log_lines()
     entries = [json.loads(line) for line in lines]  # every line is JSON
-    loops = [e["event_loop"] for e in entries if e["message"] == "ready"]
-    assert loops == ["uvloop.Loop"]  # one worker, serving on uvloop
+    ready = [e for e in entries if e["message"] == "ready"]
+    assert [e["event_loop"] for e in ready] == ["uvloop.Loop"]  # one worker, serving on uvloop
+    # the startup heap is frozen out of full collections (server.ops.heap)
+    assert ready[0]["frozen_objects"] > 50_000
+    assert ready[0]["gc_thresholds"][0] == YOUNG_THRESHOLD
     assert all("request_id" in entry for entry in entries)
     access = [e for e in entries if e["logger"] == "scimlab.access"]
     assert len(access) >= 10
