@@ -254,6 +254,23 @@ async def test_list_scim_pages_provisioned_live_users_oldest_first(store: Piccol
     assert (total, page) == (0, [])
 
 
+async def test_every_page_of_a_listing_reports_the_same_total(store: PiccoloStore) -> None:
+    """A short page gives the total without a COUNT; full, empty and past-the-end pages
+    count. Every window over five accounts (and over none) must report the same total."""
+    practice_id, empty_practice = uuid4(), uuid4()
+    live = [_staff(practice_id, f"u{n}", at=EPOCH + timedelta(minutes=n)) for n in range(5)]
+    for user in live:
+        await store.staff.add(user)
+    await store.staff.add(_staff(practice_id, "admin", scim_provisioned=False))
+    await store.staff.add(_staff(empty_practice, "admin", scim_provisioned=False))
+    for offset in range(8):
+        for limit in range(8):
+            total, page = await _listed(store, practice_id, offset=offset, limit=limit)
+            assert (total, page) == (5, live[offset : offset + limit]), (offset, limit)
+            total, page = await _listed(store, empty_practice, offset=offset, limit=limit)
+            assert (total, page) == (0, []), (offset, limit)
+
+
 async def test_find_admin_by_api_key_only_finds_admins(store: PiccoloStore) -> None:
     admin = _staff(uuid4(), "admin", is_practice_admin=True, scim_provisioned=False)
     await store.staff.add(admin, api_key_hash=hash_secret("admin-key"))
