@@ -14,31 +14,50 @@ __all__ = ["bench"]
 
 
 @click.command()
-@click.option("--users", default=10_000, show_default=True, help="Users seeded per target.")
-@click.option("--connections", default=50, show_default=True, help="Concurrent connections.")
-@click.option("--requests", default=5_000, show_default=True, help="Requests per operation.")
-@click.option("--seconds", default=10.0, show_default=True, help="Time cap per operation.")
+@click.option(
+    "--users", default=BenchConfig.users, show_default=True, help="Users seeded per target."
+)
+@click.option(
+    "--connections",
+    default=BenchConfig.connections,
+    show_default=True,
+    help="Concurrent connections.",
+)
+@click.option(
+    "--requests", default=BenchConfig.requests, show_default=True, help="Requests per operation."
+)
+@click.option(
+    "--seconds", default=BenchConfig.seconds, show_default=True, help="Time cap per operation."
+)
 @click.option(
     "--sizes",
-    default="1000,100000,1000000",
+    default=",".join(str(size) for size in BenchConfig.sizes),
     show_default=True,
     help="Practice sizes for the filter-latency and memory figures.",
 )
-@click.option("--size-requests", default=2_000, show_default=True, help="Lookups per size.")
 @click.option(
-    "--sync-users", default=10_000, show_default=True, help="Users in the Entra initial sync."
+    "--size-requests",
+    default=BenchConfig.size_requests,
+    show_default=True,
+    help="Lookups per size.",
+)
+@click.option(
+    "--sync-users",
+    default=BenchConfig.sync_users,
+    show_default=True,
+    help="Users in the Entra initial sync.",
 )
 @click.option(
     "--backend",
     "backends",
     multiple=True,
-    default=("sqlite", "postgresql"),
+    default=BenchConfig.backends,
     show_default=True,
     help="Databases to run scimlab on.",
 )
 @click.option(
     "--postgres-url",
-    default="postgresql://postgres@127.0.0.1:5432/test",
+    default=BenchConfig.postgres_url,
     show_default=True,
     help="Server where throwaway databases are created.",
 )
