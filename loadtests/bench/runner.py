@@ -41,7 +41,7 @@ __all__ = ["BenchConfig", "run_bench"]
 class BenchConfig:
     users: int = 10_000
     connections: int = 50
-    requests: int = 5_000
+    requests: int = 20_000
     seconds: float = 10.0
     sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000)
     size_requests: int = 2_000
