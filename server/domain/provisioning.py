@@ -109,8 +109,9 @@ class ProvisioningService:
         change: Callable[[StaffUser], StaffProfile],
         *,
         expected_versions: Collection[int] | None = None,
-    ) -> StaffUser:
-        """Apply ``change`` (a pure function of the current account) atomically.
+    ) -> tuple[StaffUser, list[tuple[UUID, str]]]:
+        """Apply ``change`` (a pure function of the current account) atomically; the account
+        as written and its groups, read with it in the transaction.
 
         ``expected_versions`` carries an ``If-Match`` precondition (412 when it fails). Without
         one the write is still guarded by the version that was read; losing that race reruns
@@ -130,14 +131,14 @@ class ProvisioningService:
         user_id: UUID,
         change: Callable[[StaffUser], StaffProfile],
         expected_versions: Collection[int] | None,
-    ) -> StaffUser:
+    ) -> tuple[StaffUser, list[tuple[UUID, str]]]:
         async with self._store.transaction():
-            current = await self.get(practice_id, user_id)
+            current, groups = await self.get_with_groups(practice_id, user_id)
             if expected_versions is not None and current.version not in expected_versions:
                 raise PreconditionFailed(f"user {user_id} is at version {current.version}")
             profile = _checked(change(current))
             if profile == current.profile:
-                return current
+                return current, groups
             updated = replace(
                 current, profile=profile, version=current.version + 1, updated_at=self._now()
             )
@@ -145,7 +146,7 @@ class ProvisioningService:
             if current.profile.active and not profile.active:
                 # Deactivation blocks sign-in at once: sessions die in the same transaction.
                 await self._store.sessions.revoke_for_user(practice_id, user_id)
-            return written
+            return written, groups
 
     async def delete(
         self, practice_id: UUID, user_id: UUID, *, expected_versions: Collection[int] | None = None

@@ -211,11 +211,16 @@ class UsersController(Controller):
             check_if_none_match(request, current.version)
             return profile
 
-        staff = await services.provisioning.modify(
+        staff, groups = await services.provisioning.modify(
             practice, target, change, expected_versions=if_match(request)
         )
         return await _respond(
-            services, practice, staff, request, Context.RESOURCE_REPLACEMENT_RESPONSE
+            services,
+            practice,
+            staff,
+            request,
+            Context.RESOURCE_REPLACEMENT_RESPONSE,
+            groups=groups,
         )
 
     @patch("/{user_id:str}")
@@ -246,10 +251,12 @@ class UsersController(Controller):
             full.patch(patched, scim_policy=SCIM_POLICY)
             return profile_from_scim(patched)
 
-        staff = await services.provisioning.modify(
+        staff, groups = await services.provisioning.modify(
             practice, target, change, expected_versions=if_match(request)
         )
-        return await _respond(services, practice, staff, request, Context.RESOURCE_PATCH_RESPONSE)
+        return await _respond(
+            services, practice, staff, request, Context.RESOURCE_PATCH_RESPONSE, groups=groups
+        )
 
     @delete("/{user_id:str}", status_code=204)
     async def remove(
