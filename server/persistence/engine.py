@@ -14,7 +14,9 @@ from server.persistence.sqlite_pool import PooledSQLiteEngine
 if TYPE_CHECKING:
     from piccolo.engine.base import Engine
 
-__all__ = ["close_engine", "create_engine", "keep_session", "start_engine"]
+POOL_SIZE = 10
+
+__all__ = ["POOL_SIZE", "close_engine", "create_engine", "keep_session", "start_engine"]
 
 
 def _postgres_config(database_url: str, timeout: float | None) -> dict[str, Any]:
@@ -63,7 +65,7 @@ async def start_engine(engine: Engine[Any]) -> None:
         # WAL lets readers proceed while one writer commits; it persists in the file.
         await engine.run_ddl("PRAGMA journal_mode=WAL")
     elif isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=10, reset=keep_session)
+        await engine.start_connection_pool(min_size=1, max_size=POOL_SIZE, reset=keep_session)
 
 
 async def close_engine(engine: Engine[Any]) -> None:

@@ -3,15 +3,19 @@ per query); what that query guarded against still cannot leak between requests."
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from typing import TYPE_CHECKING
 
 import pytest
 
-from server.persistence.engine import close_engine, create_engine, start_engine
+from server.persistence.direct import DirectSql, Statement
+from server.persistence.engine import POOL_SIZE, close_engine, create_engine, start_engine
 from server.persistence.rate_buckets import PostgresBuckets
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+    from datetime import datetime
 
     from asyncpg import Pool
     from asyncpg.connection import LoggedQuery
@@ -80,3 +84,30 @@ async def test_neither_pool_sends_a_reset_query(
         assert await _queries_on_release(await buckets._connect()) == []
     finally:
         await buckets.close()
+
+
+async def test_statements_take_pooled_connections_in_the_order_they_ask(
+    engine: PostgresEngine,
+) -> None:
+    """More statements than pooled connections, asked in a closed loop as clients do: none
+    starts on the server after more than a pool's worth of statements that asked after it.
+    asyncpg's own queue lets a newcomer take a connection just handed to a waiter, and sends
+    that waiter to the back again (read p99 63 ms against a p50 of 20 ms, 50 clients)."""
+    direct = DirectSql(engine)
+    started = Statement.of("SELECT clock_timestamp() AS at, pg_sleep(0.002), {}::int AS n")
+    asked = itertools.count()
+    starts: dict[int, datetime] = {}
+
+    async def client() -> None:
+        for _ in range(8):
+            [row] = await direct.fetch(started, next(asked))
+            starts[row["n"]] = row["at"]
+
+    await asyncio.gather(*(client() for _ in range(5 * POOL_SIZE)))
+    order = sorted(starts, key=starts.__getitem__)
+    overtaken = max(
+        sum(1 for later in order[: order.index(number)] if later > number) for number in starts
+    )
+    assert len(starts) == 40 * POOL_SIZE
+    print(f"overtaken {overtaken}")
+    assert overtaken < 2 * POOL_SIZE, overtaken
