@@ -77,13 +77,15 @@ class PostgresBuckets:
     """A small asyncpg pool of its own, opened on first use (so a database that is down at
     start-up only delays sharing); ``timeout`` bounds connecting and every statement."""
 
-    def __init__(self, database_url: str, *, timeout: float = 2.0, max_size: int = 4) -> None:
+    def __init__(self, database_url: str, *, timeout: float = 2.0, max_size: int = 10) -> None:
         self._url = database_url
         self._timeout = timeout
         self._max_size = max_size
         self._pool: Any = None
         self._next_prune = 0.0
         self._opening = asyncio.Lock()
+        # Connections in turn (FIFO), as server.persistence.direct takes the main pool's.
+        self._turns = asyncio.Semaphore(max_size)
 
     async def _connect(self) -> Any:
         if self._pool is not None:
@@ -113,7 +115,15 @@ class PostgresBuckets:
     async def draw(self, draws: Sequence[Draw]) -> float:
         pool = await self._connect()
         ordered = sorted(draws, key=lambda d: d.key)
-        wait = await pool.fetchval(
+        async with self._turns:
+            wait = await self._draw(pool, ordered)
+        if time.monotonic() >= self._next_prune:
+            self._next_prune = time.monotonic() + _PRUNE_EVERY_SECONDS
+            await pool.execute(_PRUNE)
+        return float(wait)
+
+    async def _draw(self, pool: Any, ordered: Sequence[Draw]) -> float:
+        return await pool.fetchval(  # type: ignore[no-any-return]
             _DRAW,
             [d.key for d in ordered],
             [d.rate for d in ordered],
@@ -121,10 +131,6 @@ class PostgresBuckets:
             [d.cost for d in ordered],
             [d.need for d in ordered],
         )
-        if time.monotonic() >= self._next_prune:
-            self._next_prune = time.monotonic() + _PRUNE_EVERY_SECONDS
-            await pool.execute(_PRUNE)
-        return float(wait)
 
     async def close(self) -> None:
         if self._pool is not None:
