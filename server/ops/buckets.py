@@ -106,7 +106,9 @@ class FailoverBuckets:
     async def draw(self, draws: Sequence[Draw]) -> float:
         if not self.degraded:
             try:
-                return await asyncio.wait_for(self._shared.draw(draws), self._timeout)
+                # A deadline on this task, not wait_for's second task per draw.
+                async with asyncio.timeout(self._timeout):
+                    return await self._shared.draw(draws)
             except Exception as error:  # any failure of the shared store
                 logger.warning(
                     "shared rate-limit store unavailable; limiting per process",

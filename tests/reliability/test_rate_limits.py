@@ -25,6 +25,7 @@ from tests.reliability.support import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
 
@@ -220,4 +221,36 @@ async def test_shared_store_outage_falls_back_to_local_buckets() -> None:
     draw = [Draw("k", rate=0.001, burst=2)]
     assert [await buckets.draw(draw) == 0 for _ in range(3)] == [True, True, False]
     assert buckets.degraded
+    await buckets.close()
+
+
+class _HangingStore:
+    """A shared store that accepts the connection and then never answers."""
+
+    def __init__(self) -> None:
+        self.cancelled = 0
+
+    async def draw(self, draws: Sequence[Draw]) -> float:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
+        raise AssertionError("unreachable")
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_a_shared_store_that_hangs_is_abandoned_at_the_timeout() -> None:
+    hanging = _HangingStore()
+    buckets = FailoverBuckets(hanging, timeout=0.05, retry_after=30)
+    draw = [Draw("k", rate=0.001, burst=1)]
+    started = asyncio.get_running_loop().time()
+    assert await buckets.draw(draw) == 0  # answered by the local bucket
+    assert asyncio.get_running_loop().time() - started < 1.0
+    assert hanging.cancelled == 1  # the hung draw was cancelled, not left running
+    assert buckets.degraded
+    assert await buckets.draw(draw) > 0  # local from now on: its one token is spent
+    assert hanging.cancelled == 1
     await buckets.close()
