@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -12,78 +13,54 @@ from loadtests.bench.runner import BenchConfig, main
 
 __all__ = ["bench"]
 
+#: Every option shows its default, which is the benchmark's own (BenchConfig, FleetLoad).
+_option = functools.partial(click.option, show_default=True)
+
 
 @click.command()
-@click.option(
-    "--users", default=BenchConfig.users, show_default=True, help="Users seeded per target."
-)
-@click.option(
-    "--connections",
-    default=BenchConfig.connections,
-    show_default=True,
-    help="Concurrent connections.",
-)
-@click.option(
-    "--requests", default=BenchConfig.requests, show_default=True, help="Requests per operation."
-)
-@click.option(
-    "--seconds", default=BenchConfig.seconds, show_default=True, help="Time cap per operation."
-)
-@click.option(
+@_option("--users", default=BenchConfig.users, help="Users seeded per target.")
+@_option("--connections", default=BenchConfig.connections, help="Concurrent connections.")
+@_option("--requests", default=BenchConfig.requests, help="Requests per operation.")
+@_option("--seconds", default=BenchConfig.seconds, help="Time cap per operation.")
+@_option(
     "--sizes",
     default=",".join(str(size) for size in BenchConfig.sizes),
-    show_default=True,
     help="Practice sizes for the filter-latency and memory figures.",
 )
-@click.option(
-    "--size-requests",
-    default=BenchConfig.size_requests,
-    show_default=True,
-    help="Lookups per size.",
-)
-@click.option(
-    "--sync-users",
-    default=BenchConfig.sync_users,
-    show_default=True,
-    help="Users in the Entra initial sync.",
-)
-@click.option(
+@_option("--size-requests", default=BenchConfig.size_requests, help="Lookups per size.")
+@_option("--sync-users", default=BenchConfig.sync_users, help="Users in the Entra initial sync.")
+@_option(
     "--backend",
     "backends",
     multiple=True,
     default=BenchConfig.backends,
-    show_default=True,
     help="Databases to run scimlab on.",
 )
-@click.option(
+@_option(
     "--postgres-url",
     default=BenchConfig.postgres_url,
-    show_default=True,
     help="Server where throwaway databases are created.",
 )
-@click.option(
+@_option(
     "--fleet-practices",
     type=click.IntRange(min=0),
     default=FleetLoad.practices,
-    show_default=True,
     help="Practices driven at once at --fleet-rate each (0: no fleet stage).",
 )
-@click.option(
+@_option(
     "--fleet-rate",
     type=click.FloatRange(min=0, min_open=True),
     default=FleetLoad.rate,
-    show_default=True,
     help="Requests per second per practice in the fleet stage (open loop).",
 )
-@click.option(
+@_option(
     "--fleet-seconds",
     type=click.FloatRange(min=0, min_open=True),
     default=FleetLoad.seconds,
-    show_default=True,
     help="Fleet stage length.",
 )
-@click.option("--json", "json_path", default="bench-results.json", show_default=True)
-@click.option("--markdown", "markdown_path", default="BENCHMARKS.md", show_default=True)
+@_option("--json", "json_path", default="bench-results.json")
+@_option("--markdown", "markdown_path", default="BENCHMARKS.md")
 def bench(
     *,
     users: int,
