@@ -93,8 +93,7 @@ class TokenService:
 
     async def practice_for_bearer(self, token: str, practice_id: UUID) -> UUID:
         """The practice a bearer token (OAuth or static) acts for; it must be ``practice_id``."""
-        record = await self._store.tokens.find_valid(hash_secret(token), self._now())
-        if record is None or record.practice_id != practice_id:
+        if not await self._store.tokens.is_valid_for(hash_secret(token), practice_id, self._now()):
             await self._raise_unusable(practice_id, "the access token is invalid or expired")
         return practice_id
 

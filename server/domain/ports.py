@@ -55,8 +55,9 @@ class ScimConfigRepository(Protocol):
 class TokenRepository(Protocol):
     async def add(self, token: AccessToken, token_hash: str) -> None: ...
 
-    async def find_valid(self, token_hash: str, now: datetime) -> AccessToken | None:
-        """The token, only if unexpired and issued under its practice's current, enabled secret."""
+    async def is_valid_for(self, token_hash: str, practice_id: UUID, now: datetime) -> bool:
+        """Whether the token acts for ``practice_id``: unexpired and issued under that
+        practice's current, enabled secret."""
         ...
 
     async def revoke_all(self, practice_id: UUID) -> int: ...

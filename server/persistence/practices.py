@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from server.persistence.direct import DirectSql, Statement
 from server.persistence.rows import (
+    as_utc,
     audit_from_row,
     practice_from_row,
     scim_config_from_row,
@@ -72,10 +73,11 @@ class PiccoloScimConfigRepository:
         await self._table.delete().where(self._table.practice_id == practice_id).run()
 
 
+# Only the expiry comes back: the practice is matched in SQL, so no row is built per request.
 _VALID_TOKEN = Statement.of(
-    "SELECT t.* FROM access_token t JOIN scim_config c "
+    "SELECT t.expires_at FROM access_token t JOIN scim_config c "
     "ON c.practice_id = t.practice_id AND c.credential_id = t.credential_id "
-    "WHERE t.token_hash = {} AND c.enabled = {}"
+    "WHERE t.token_hash = {} AND t.practice_id = {} AND c.enabled = {}"
 )
 
 
@@ -98,16 +100,16 @@ class PiccoloTokenRepository:
         )
         await self._table.insert(row).run()
 
-    async def find_valid(self, token_hash: str, now: datetime) -> AccessToken | None:
+    async def is_valid_for(self, token_hash: str, practice_id: UUID, now: datetime) -> bool:
         """One query on the hot path: the token joined to its practice's current, enabled
         credential, so a regenerated, disabled or deleted configuration refuses it at once."""
-        rows = await self._direct.fetch(_VALID_TOKEN, token_hash, True)
+        rows = await self._direct.fetch(
+            _VALID_TOKEN, token_hash, self._direct.argument(practice_id), True
+        )
         if not rows:
-            return None
-        token = token_from_row(rows[0])
-        if token.expires_at is not None and token.expires_at <= now:
-            return None
-        return token
+            return False
+        expires_at = rows[0]["expires_at"]
+        return expires_at is None or as_utc(expires_at) > now
 
     async def revoke_all(self, practice_id: UUID) -> int:
         table = self._table

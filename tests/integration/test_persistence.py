@@ -284,51 +284,59 @@ async def test_find_admin_by_api_key_only_finds_admins(store: PiccoloStore) -> N
 # --- tokens -------------------------------------------------------------------------------
 
 
-async def test_find_valid_honours_expiry(store: PiccoloStore) -> None:
+async def test_a_token_is_valid_only_until_it_expires(store: PiccoloStore) -> None:
     config = await _config(store)
     now = datetime.now(UTC)
     live = await _token(store, config, expires_at=now + timedelta(minutes=5))
     expired = await _token(store, config, expires_at=now - timedelta(seconds=1))
     static = await _token(store, config, kind=TokenKind.STATIC)
+    valid = store.tokens.is_valid_for
+    practice = config.practice_id
 
-    found = await store.tokens.find_valid(hash_secret(live), now)
-    assert found is not None
-    assert found.practice_id == config.practice_id
-    assert found.kind is TokenKind.OAUTH
-    assert found.hint == live[-4:]
-    assert await store.tokens.find_valid(hash_secret(expired), now) is None
-    assert await store.tokens.find_valid(hash_secret(live), now + timedelta(minutes=5)) is None
-    static_found = await store.tokens.find_valid(hash_secret(static), now + timedelta(days=999))
-    assert static_found is not None
-    assert static_found.kind is TokenKind.STATIC
-    assert await store.tokens.find_valid(hash_secret("never-issued"), now) is None
+    assert await valid(hash_secret(live), practice, now)
+    assert not await valid(hash_secret(expired), practice, now)
+    assert not await valid(hash_secret(live), practice, now + timedelta(minutes=5))
+    assert await valid(hash_secret(static), practice, now + timedelta(days=999))
+    assert not await valid(hash_secret("never-issued"), practice, now)
 
 
-async def test_find_valid_refuses_tokens_of_an_old_secret(store: PiccoloStore) -> None:
+async def test_a_token_is_valid_only_for_its_own_practice(store: PiccoloStore) -> None:
+    config = await _config(store)
+    other = await _config(store)
+    token = await _token(store, config)
+    now = datetime.now(UTC)
+    assert await store.tokens.is_valid_for(hash_secret(token), config.practice_id, now)
+    assert not await store.tokens.is_valid_for(hash_secret(token), other.practice_id, now)
+    assert not await store.tokens.is_valid_for(hash_secret(token), uuid4(), now)
+
+
+async def test_tokens_of_an_old_secret_are_refused(store: PiccoloStore) -> None:
     config = await _config(store)
     current = await _token(store, config)
     stale = await _token(store, config, credential_id=uuid4())
     now = datetime.now(UTC)
-    assert await store.tokens.find_valid(hash_secret(current), now) is not None
-    assert await store.tokens.find_valid(hash_secret(stale), now) is None
+    practice = config.practice_id
+    assert await store.tokens.is_valid_for(hash_secret(current), practice, now)
+    assert not await store.tokens.is_valid_for(hash_secret(stale), practice, now)
 
     await store.scim_configs.save(replace(config, credential_id=uuid4()))
-    assert await store.tokens.find_valid(hash_secret(current), now) is None
+    assert not await store.tokens.is_valid_for(hash_secret(current), practice, now)
 
 
-async def test_find_valid_refuses_tokens_while_disabled(store: PiccoloStore) -> None:
+async def test_tokens_are_refused_while_disabled(store: PiccoloStore) -> None:
     config = await _config(store)
-    token = await _token(store, config)
+    token = hash_secret(await _token(store, config))
     now = datetime.now(UTC)
-    assert await store.tokens.find_valid(hash_secret(token), now) is not None
+    practice = config.practice_id
+    assert await store.tokens.is_valid_for(token, practice, now)
 
     await store.scim_configs.save(replace(config, enabled=False))
-    assert await store.tokens.find_valid(hash_secret(token), now) is None
+    assert not await store.tokens.is_valid_for(token, practice, now)
     await store.scim_configs.save(config)
-    assert await store.tokens.find_valid(hash_secret(token), now) is not None
+    assert await store.tokens.is_valid_for(token, practice, now)
 
     await store.scim_configs.delete(config.practice_id)
-    assert await store.tokens.find_valid(hash_secret(token), now) is None
+    assert not await store.tokens.is_valid_for(token, practice, now)
 
 
 async def test_revoke_all_counts_and_stays_in_its_practice(store: PiccoloStore) -> None:
@@ -342,8 +350,8 @@ async def test_revoke_all_counts_and_stays_in_its_practice(store: PiccoloStore) 
     assert await store.tokens.revoke_all(config.practice_id) == 4
     assert await store.tokens.revoke_all(config.practice_id) == 0
     for token in tokens:
-        assert await store.tokens.find_valid(hash_secret(token), now) is None
-    assert await store.tokens.find_valid(hash_secret(survivor), now) is not None
+        assert not await store.tokens.is_valid_for(hash_secret(token), config.practice_id, now)
+    assert await store.tokens.is_valid_for(hash_secret(survivor), other.practice_id, now)
 
 
 async def test_list_static_and_revoke_one(store: PiccoloStore) -> None:
