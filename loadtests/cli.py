@@ -23,6 +23,12 @@ _option = functools.partial(click.option, show_default=True)
 @_option("--requests", default=BenchConfig.requests, help="Requests per operation.")
 @_option("--seconds", default=BenchConfig.seconds, help="Time cap per operation.")
 @_option(
+    "--rounds",
+    type=click.IntRange(min=1),
+    default=BenchConfig.rounds,
+    help="Turns the targets take, alternating, within each operation's budget.",
+)
+@_option(
     "--sizes",
     default=",".join(str(size) for size in BenchConfig.sizes),
     help="Practice sizes for the filter-latency and memory figures.",
@@ -67,6 +73,7 @@ def bench(
     connections: int,
     requests: int,
     seconds: float,
+    rounds: int,
     sizes: str,
     size_requests: int,
     sync_users: int,
@@ -86,6 +93,7 @@ def bench(
         connections=connections,
         requests=requests,
         seconds=seconds,
+        rounds=rounds,
         sizes=tuple(int(s) for s in sizes.split(",") if s.strip()),
         size_requests=size_requests,
         sync_users=sync_users,

@@ -20,15 +20,9 @@ from typing import TYPE_CHECKING, Any
 from loadtests.bench.fleet_rate import FleetLoad, fleet_lines, fleet_rate
 from loadtests.bench.initial_sync import entra_initial_sync
 from loadtests.bench.load import LoadResult, drive
-from loadtests.bench.servers import UNLIMITED, free_port, granian_command, scimlab_command, serve
-from loadtests.bench.targets import (
-    OPERATIONS,
-    Target,
-    fresh_database,
-    prepare_scimlab,
-    request_maker,
-    seed_over_http,
-)
+from loadtests.bench.operations import operations_stage
+from loadtests.bench.servers import UNLIMITED, free_port, scimlab_command, serve
+from loadtests.bench.targets import OPERATIONS, fresh_database, prepare_scimlab, request_maker
 from loadtests.stats import percentile
 
 if TYPE_CHECKING:
@@ -41,8 +35,11 @@ __all__ = ["BenchConfig", "run_bench"]
 class BenchConfig:
     users: int = 10_000
     connections: int = 50
+    #: Per target and operation, over all rounds (likewise the time cap).
     requests: int = 20_000
     seconds: float = 10.0
+    #: The operations stage alternates the targets this many times (``operations``).
+    rounds: int = 3
     sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000)
     size_requests: int = 2_000
     sync_users: int = 10_000
@@ -68,63 +65,6 @@ def _say(line: str) -> None:
     sys.stdout.flush()
 
 
-async def _operations(target: Target, port: int, config: BenchConfig) -> dict[str, Any]:
-    figures: dict[str, Any] = {}
-    for operation in OPERATIONS:
-        make = request_maker(target, operation, host=f"127.0.0.1:{port}")
-        result = await drive(
-            "127.0.0.1",
-            port,
-            make,
-            connections=config.connections,
-            total=config.requests,
-            duration_s=config.seconds,
-        )
-        figures[operation] = _figures(result)
-        row = figures[operation]
-        _say(
-            f"  {target.name:18} {operation:7} {row['rps']:>9} req/s  p50 {row['p50_ms']:>7} ms"
-            f"  p95 {row['p95_ms']:>7} ms  p99 {row['p99_ms']:>7} ms  errors {row['errors']}"
-        )
-    return figures
-
-
-async def _scimlab(backend: str, config: BenchConfig) -> dict[str, Any]:
-    async with fresh_database(backend, config.postgres_url) as url:
-        target = await prepare_scimlab(url, config.users, f"scimlab-{backend}")
-        port = free_port()
-        env = {
-            "SCIMLAB_DATABASE_URL": url,
-            "SCIMLAB_PUBLIC_URL": f"http://127.0.0.1:{port}",
-            **UNLIMITED,
-        }
-        with serve(
-            target.name, scimlab_command(port), port=port, probe="/healthz", base_path="", env=env
-        ) as running:
-            figures = await _operations(target, port, config)
-            figures["peak_rss_mb"] = round(running.peak_rss_mb, 1)
-    return figures
-
-
-async def _bare(config: BenchConfig) -> dict[str, Any]:
-    port = free_port()
-    target = Target("bare-litestar", "", {})
-    command = granian_command("loadtests.bench.peers:bare_app", port)
-    with serve(target.name, command, port=port, probe="/healthz", base_path="", env={}):
-        return await _operations(target, port, config)
-
-
-async def _scim2_server(config: BenchConfig) -> dict[str, Any]:
-    port = free_port()
-    target = Target("scim2-server", "/v2", {})
-    command = granian_command("loadtests.bench.peers:scim2_server_app", port)
-    with serve(
-        target.name, command, port=port, probe="/v2/ServiceProviderConfig", base_path="/v2", env={}
-    ):
-        await seed_over_http(target, port, config.users)
-        return await _operations(target, port, config)
-
-
 async def _scale(backend: str, size: int, config: BenchConfig) -> dict[str, Any]:
     async with fresh_database(backend, config.postgres_url) as url:
         target = await prepare_scimlab(url, size, f"scale-{backend}-{size}")
@@ -145,37 +85,10 @@ async def _scale(backend: str, size: int, config: BenchConfig) -> dict[str, Any]
     return row
 
 
-def _ratios(results: dict[str, Any]) -> dict[str, Any]:
-    ratios: dict[str, Any] = {}
-    for backend in (k for k in results if k.startswith("scimlab-")):
-        for operation in OPERATIONS:
-            ours = results[backend][operation]["rps"]
-            ratios.setdefault(backend, {})[operation] = {
-                "vs_bare": round(ours / results["bare-litestar"][operation]["rps"], 3),
-                "vs_scim2_server": round(
-                    ours / max(results["scim2-server"][operation]["rps"], 0.1), 2
-                ),
-            }
-    return ratios
-
-
 async def run_bench(config: BenchConfig) -> dict[str, Any]:
     results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds")}
-    _say(
-        f"operations: {config.users} users seeded, {config.connections} connections, "
-        f"up to {config.requests} requests or {config.seconds} s each"
-    )
-    results["bare-litestar"] = await _bare(config)
-    results["scim2-server"] = await _scim2_server(config)
-    for backend in config.backends:
-        results[f"scimlab-{backend}"] = await _scimlab(backend, config)
-    results["ratios"] = _ratios(results)
-    for backend, rows in results["ratios"].items():
-        for operation, row in rows.items():
-            _say(
-                f"  {backend:18} {operation:7} x{row['vs_bare']} of bare Litestar,"
-                f" x{row['vs_scim2_server']} of scim2-server"
-            )
+    results |= await operations_stage(config)
+    results["rounds"] = config.rounds
     _say("filter=userName eq by practice size:")
     results["scale"] = {
         backend: {str(size): await _scale(backend, size, config) for size in config.sizes}
@@ -213,10 +126,12 @@ def write_reports(
         "",
         f"Measured {results['date']} with `{command}` (granian, one worker each;",
         "lean asyncio load generator on the same machine; absolute numbers drift between",
-        "machines, ratios in one run do not).",
+        "machines, ratios in one run do not). Every target serves at once; each operation",
+        f"runs in {results['rounds']} rounds that take turns between the targets, and a ratio",
+        "is the median of the per-round ratios.",
         "",
-        "| target | operation | req/s | p50 ms | p95 ms | p99 ms | errors |",
-        "|---|---|---|---|---|---|---|",
+        "| target | operation | req/s | p50 ms | p95 ms | p99 ms | errors | req/s by round |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name in (
         "bare-litestar",
@@ -226,7 +141,8 @@ def write_reports(
         for operation in OPERATIONS:
             row = results[name][operation]
             cells = [name, operation, row["rps"], row["p50_ms"], row["p95_ms"], row["p99_ms"]]
-            lines.append("| " + " | ".join(str(c) for c in [*cells, row["errors"]]) + " |")
+            rounds = ", ".join(str(rate) for rate in row["rounds_rps"])
+            lines.append("| " + " | ".join(str(c) for c in [*cells, row["errors"], rounds]) + " |")
     lines += [
         "",
         "| scimlab on | operation | x bare Litestar | x scim2-server |",

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from loadtests import cli
 from loadtests.bench.fleet_rate import FleetLoad, fleet_lines, fleet_rate
 from loadtests.bench.runner import BenchConfig, write_reports
-from loadtests.bench.targets import OPERATIONS
 from server.settings import Settings
 from tests.conftest import BACKENDS, POSTGRES_URL
+from tests.loadtests.reports import bench_results
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -68,30 +68,13 @@ async def test_a_practice_over_the_default_limit_is_throttled(
     assert row["held"] is False
 
 
-def _results(fleet: dict[str, Any]) -> dict[str, Any]:
-    """A results dict shaped like ``run_bench``'s, with made-up figures for the other stages."""
-    figures = {"rps": 1.0, "p50_ms": 1.0, "p95_ms": 1.0, "p99_ms": 1.0, "errors": 0}
-    operations = dict.fromkeys(OPERATIONS, figures)
-    sync = {"users": 1, "backend": "sqlite", "wall_s": 1.0, "passed": True}
-    sync |= {"rss_first_quarter_mb": 1.0, "rss_last_quarter_mb": 1.0, "peak_rss_mb": 1.0}
-    return {
-        "date": "2026-01-01T00:00:00+00:00",
-        "bare-litestar": operations,
-        "scim2-server": operations,
-        "scimlab-sqlite": operations,
-        "ratios": {},
-        "scale": {},
-        "entra_sync": sync,
-        "fleet": fleet,
-    }
-
-
 def test_the_fleet_reaches_the_results_json_and_benchmarks_md(
     small_fleet: dict[str, Any], tmp_path: Path
 ) -> None:
     backend = small_fleet["backend"]
     json_path, markdown_path = tmp_path / "results.json", tmp_path / "BENCHMARKS.md"
-    write_reports(_results({backend: small_fleet}), json_path, markdown_path, "scimlab bench")
+    results = bench_results(fleet={backend: small_fleet})
+    write_reports(results, json_path, markdown_path, "scimlab bench")
     assert json.loads(json_path.read_text())["fleet"][backend] == small_fleet
     markdown = markdown_path.read_text()
     assert "Fleet: 3 practices at once, each sending 5.0 req/s open-loop for 2.0 s" in markdown
