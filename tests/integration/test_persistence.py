@@ -97,6 +97,41 @@ async def test_migrations_are_idempotent(store: PiccoloStore) -> None:
     assert await store.staff.get(user.practice_id, user.id) == user
 
 
+async def _staff_indexes(store: PiccoloStore) -> dict[str, tuple[bool, tuple[str, ...]]]:
+    """name -> (unique, columns) of every index on ``staff_user``."""
+    run = store.engine._run_in_new_connection
+    if store.direct.sqlite:
+        found = {}
+        for index in await run("PRAGMA index_list('staff_user')"):
+            columns = await run(f"PRAGMA index_info('{index['name']}')")
+            found[index["name"]] = (bool(index["unique"]), tuple(c["name"] for c in columns))
+        return found
+    rows = await run("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'staff_user'")
+    return {
+        row["indexname"]: (
+            " UNIQUE " in row["indexdef"],
+            tuple(c.strip() for c in row["indexdef"].rsplit("(", 1)[1].rstrip(")").split(",")),
+        )
+        for row in rows
+    }
+
+
+async def test_no_staff_index_is_a_leading_part_of_another(store: PiccoloStore) -> None:
+    # Such an index serves no lookup the longer one does not, and costs every insert a page.
+    indexes = await _staff_indexes(store)
+    assert ("practice_id", "user_name_key") in {columns for _, columns in indexes.values()}
+    redundant = [
+        name
+        for name, (unique, columns) in indexes.items()
+        if not unique
+        and any(
+            other != name and longer[: len(columns)] == columns
+            for other, (_, longer) in indexes.items()
+        )
+    ]
+    assert redundant == []
+
+
 # --- staff --------------------------------------------------------------------------------
 
 
