@@ -8,9 +8,20 @@ of microseconds and can run right on the event loop.
 
 ``InlineWriter`` is that connection. Transactions in this process take turns on it
 (an ``asyncio.Lock``, so waiting never blocks the loop), which also serialises writers
-before they reach SQLite's lock. It never waits for SQLite's lock itself (busy timeout 0):
-when another process holds the write lock, the lease hands the whole transaction to a
-pooled connection, which waits in its own thread. SQLite's automatic checkpoint (every
+before they reach SQLite's lock. Single writes (INSERT, UPDATE, DELETE outside a
+transaction: a SCIM create, a one-statement PATCH) share commits: the first opens a
+transaction and commits it one loop turn later, and the writes that reach the writer in
+between join it, each answering only once the COMMIT is done. A commit writes every page
+the transaction changed, twice a syscall each, and concurrent creates in one practice
+change mostly the same pages (the table's last leaf, the practice's index leaves). At 50
+connections, SCIM creates per second rose 21% and 39% in two A/B runs (median of the
+ratios of four alternating rounds each); PATCH and PUT, which run in transactions, did not
+move. A group still open after 5 ms (a loop held up by tasks that never wait) is committed
+by the next writer that finds it.
+
+The connection never waits for SQLite's lock itself (busy timeout 0): when another process
+holds the write lock, the lease hands the whole transaction to a pooled connection, which
+waits in its own thread. SQLite's automatic checkpoint (every
 1,000 pages of log) does wait for the disk, on the event loop: measured here, about one
 commit in 400 took 1 to 10 ms. A checkpoint from a pooled connection's thread instead was
 refused as busy while this connection kept writing, and the log grew without bound.
@@ -19,7 +30,9 @@ refused as busy while this connection kept writing, and the log grew without bou
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
+import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -28,8 +41,27 @@ if TYPE_CHECKING:
 __all__ = ["InlineWriter", "WriteLease"]
 
 
+#: A group still open this long is committed by the next writer that finds it.
+_MAX_GROUP_AGE = 0.005
+_GROUPABLE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
 def _is_busy(error: sqlite3.Error) -> bool:
     return isinstance(error, sqlite3.OperationalError) and "locked" in str(error).lower()
+
+
+def _alone(connection: sqlite3.Connection, query: str, args: list[Any]) -> list[Any] | None:
+    """One statement in autocommit mode; ``None`` when another process holds the lock."""
+    try:
+        cursor = connection.execute(query, args)
+        try:
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+    except sqlite3.Error as error:
+        if _is_busy(error):
+            return None
+        raise
 
 
 class InlineWriter:
@@ -46,6 +78,7 @@ class InlineWriter:
         self._connection: sqlite3.Connection | None = None
         self._turn = asyncio.Lock()
         self._holder: asyncio.Task[Any] | None = None
+        self._group: _Group | None = None
 
     def connection(self) -> sqlite3.Connection:
         if self._connection is None:
@@ -70,20 +103,57 @@ class InlineWriter:
             raise RuntimeError(msg)
 
     async def run(self, query: str, args: list[Any]) -> list[Any] | None:
-        """One statement in autocommit mode; ``None`` when another process holds the lock."""
+        """One statement, committed before this returns; ``None`` when another process holds
+        the lock. Statements that arrive while a commit is pending share it (group commit)."""
         self._check_not_holding()
-        async with self._turn:
+        if not _GROUPABLE.match(query):
+            # PRAGMA, VACUUM, DDL: some cannot run inside a transaction at all.
+            async with self._turn:
+                return _alone(self.connection(), query, args)
+        group = self._group
+        if group is not None and time.monotonic() - group.opened > _MAX_GROUP_AGE:
+            # The loop has not come round to its COMMIT (tasks that never wait hold it up):
+            # commit here rather than keep every write of the group unseen.
+            self._commit(group)
+            group = None
+        if group is None:
+            await self._turn.acquire()
             try:
-                cursor = self.connection().execute(query, args)
-                try:
-                    rows = cursor.fetchall()
-                finally:
-                    cursor.close()
+                self.connection().execute("BEGIN IMMEDIATE").close()
             except sqlite3.Error as error:
+                self._turn.release()
                 if _is_busy(error):
                     return None
                 raise
-            return rows
+            group = self._group = _Group()
+            asyncio.get_running_loop().call_soon(self._commit, group)
+        rows = group.execute(self.connection(), query, args)
+        await group.joined()
+        return rows
+
+    def _commit(self, group: _Group) -> None:
+        """Ends a group one loop turn after it opened, once the statements that were ready
+        to run in that turn have joined it (or earlier, when a late writer finds it old)."""
+        if group.finished:
+            return
+        self._group = None
+        try:
+            if group.failure is None:
+                self.connection().execute("COMMIT").close()
+        except sqlite3.Error as error:
+            self._roll_back()
+            group.failure = error
+        finally:
+            group.finish()
+            self._turn.release()
+
+    def _roll_back(self) -> None:
+        connection = self.connection()
+        if connection.in_transaction:
+            try:
+                connection.execute("ROLLBACK").close()
+            except sqlite3.Error:
+                self.close()  # unknown state: start again from a new connection
 
     def release(self) -> None:
         if self._turn.locked():
@@ -97,6 +167,51 @@ class InlineWriter:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+class _Group:
+    """Single statements sharing one transaction, and their writers waiting for its COMMIT.
+
+    A statement that breaks a constraint is undone alone (SQLite's ABORT keeps the rest of
+    the transaction) and fails at once; an error that ends the whole transaction fails every
+    statement of the group.
+    """
+
+    def __init__(self) -> None:
+        self.opened = time.monotonic()
+        self.finished = False
+        self.failure: sqlite3.Error | None = None
+        self._waiting: list[asyncio.Future[None]] = []
+
+    def execute(self, connection: sqlite3.Connection, query: str, args: list[Any]) -> list[Any]:
+        if self.failure is not None:
+            raise self.failure
+        try:
+            cursor = connection.execute(query, args)
+            try:
+                return cursor.fetchall()
+            finally:
+                cursor.close()
+        except sqlite3.Error as error:
+            if not connection.in_transaction:
+                self.failure = error
+            raise
+
+    async def joined(self) -> None:
+        """Until the group's COMMIT; its error if it failed."""
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        await waiter
+
+    def finish(self) -> None:
+        self.finished = True
+        for waiter in self._waiting:
+            if waiter.done():
+                continue  # its request was cancelled; the write stands, as any committed one
+            if self.failure is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(self.failure)
 
 
 class WriteLease:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -173,3 +174,100 @@ async def test_a_write_beside_the_tasks_own_transaction_fails_instead_of_hanging
     with pytest.raises(RuntimeError, match="outside the transaction"):
         await asyncio.wait_for(write_beside(), timeout=5)
     assert await _count(engine) == 0
+
+
+# --- group commit: single writes that arrive together share one COMMIT -------------------
+
+
+def _commits(engine: PooledSQLiteEngine) -> list[str]:
+    writer = engine._writer()
+    assert writer is not None
+    seen: list[str] = []
+    writer.connection().set_trace_callback(seen.append)
+    return seen
+
+
+async def _children(engine: PooledSQLiteEngine) -> list[int]:
+    rows = await _sql(engine, "SELECT id FROM child ORDER BY id")
+    return [int(row["id"]) for row in rows]
+
+
+async def test_single_writes_that_arrive_together_share_a_commit(
+    engine: PooledSQLiteEngine, tmp_path: Path
+) -> None:
+    seen = _commits(engine)
+    await asyncio.gather(*(_sql(engine, "INSERT INTO child VALUES ({}, 1)", n) for n in range(50)))
+    assert 1 <= seen.count("COMMIT") < 5
+    # Each write returned only once committed: another connection sees every row.
+    other = sqlite3.connect(tmp_path / "writer.db")
+    assert other.execute("SELECT COUNT(*) FROM child").fetchone() == (50,)
+    other.close()
+
+
+async def test_a_write_that_breaks_a_constraint_fails_alone(engine: PooledSQLiteEngine) -> None:
+    writes = [_sql(engine, "INSERT INTO child VALUES ({}, 1)", n) for n in (1, 2, 3)]
+    writes.insert(2, _sql(engine, "INSERT INTO child VALUES ({}, 1)", 1))  # a taken key
+    writes.append(_sql(engine, "INSERT INTO child VALUES ({}, 999)", 4))  # no such parent
+    results = await asyncio.gather(*writes, return_exceptions=True)
+    failed = [type(r) for r in results if isinstance(r, BaseException)]
+    assert failed == [sqlite3.IntegrityError, sqlite3.IntegrityError]
+    assert await _children(engine) == [1, 2, 3]
+
+
+async def test_a_group_that_cannot_commit_keeps_none_of_its_writes(
+    engine: PooledSQLiteEngine,
+) -> None:
+    # A deferred constraint is checked at COMMIT: the whole group fails, and nothing stays.
+    await engine._run_in_new_connection(
+        "CREATE TABLE late (id INTEGER PRIMARY KEY, parent INTEGER "
+        "REFERENCES counter (id) DEFERRABLE INITIALLY DEFERRED)"
+    )
+    writes = [_sql(engine, "INSERT INTO late VALUES ({}, 1)", n) for n in range(3)]
+    writes.append(_sql(engine, "INSERT INTO late VALUES ({}, 999)", 3))
+    results = await asyncio.gather(*writes, return_exceptions=True)
+    assert all(isinstance(r, sqlite3.IntegrityError) for r in results)
+    assert await _sql(engine, "SELECT COUNT(*) AS n FROM late") == [{"n": 0}]
+    # The turn was given back: the next group and the next transaction go through.
+    await asyncio.wait_for(_sql(engine, "INSERT INTO late VALUES ({}, 1)", 10), timeout=5)
+    await asyncio.wait_for(_increment(engine), timeout=5)
+    assert await _sql(engine, "SELECT id FROM late") == [{"id": 10}]
+
+
+async def test_transactions_and_grouped_writes_take_turns(engine: PooledSQLiteEngine) -> None:
+    work = [_sql(engine, "INSERT INTO child VALUES ({}, 1)", n) for n in range(30)]
+    work += [_increment(engine, pause=0.001) for _ in range(10)]
+    work += [_sql(engine, "UPDATE counter SET n = n + 1 WHERE id = 1") for _ in range(10)]
+    await asyncio.gather(*work)
+    assert await _count(engine) == 20
+    assert await _children(engine) == list(range(30))
+
+
+async def test_a_cancelled_writer_leaves_the_rest_of_its_group_committed(
+    engine: PooledSQLiteEngine,
+) -> None:
+    writes = [
+        asyncio.ensure_future(_sql(engine, "INSERT INTO child VALUES ({}, 1)", n)) for n in range(5)
+    ]
+    await asyncio.sleep(0)  # every write has run its statement and waits for the COMMIT
+    writes[1].cancel()
+    await asyncio.gather(*writes, return_exceptions=True)
+    assert writes[1].cancelled()
+    # Its statement was already in the group: it stands, as a committed write whose
+    # answer was lost would.
+    assert await _children(engine) == [0, 1, 2, 3, 4]
+
+
+async def test_a_group_the_loop_has_not_come_round_to_is_committed_by_the_next_writer(
+    engine: PooledSQLiteEngine,
+) -> None:
+    seen = _commits(engine)
+    first = asyncio.ensure_future(_sql(engine, "INSERT INTO child VALUES ({}, 1)", 1))
+    await asyncio.sleep(0)  # the first write waits for its group's COMMIT
+    time.sleep(0.02)  # noqa: ASYNC251 - holding the loop is the point: the COMMIT waits
+    await _sql(engine, "INSERT INTO child VALUES ({}, 1)", 2)
+    await first
+    statements = [s.split(" (")[0].split(" VALUES")[0] for s in seen]
+    assert statements == [
+        *("BEGIN IMMEDIATE", "INSERT INTO child", "COMMIT"),
+        *("BEGIN IMMEDIATE", "INSERT INTO child", "COMMIT"),
+    ]
