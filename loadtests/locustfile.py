@@ -20,11 +20,13 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+import gevent  # type: ignore[import-untyped]
 from locust import FastHttpUser, between, task
 
 from loadtests import shapes
 from simulators.core import builders
 from simulators.core.directory import Person
+from simulators.core.engine import retry_after_seconds
 from simulators.entra.dialect import ENTRA
 from simulators.google.dialect import GOOGLE
 from simulators.okta.dialect import OKTA
@@ -32,6 +34,8 @@ from simulators.okta.dialect import OKTA
 _FLEET: list[dict[str, Any]] = json.loads(
     open(os.environ.get("SCIMLAB_FLEET", "fleet.json")).read()  # noqa: SIM115
 )
+#: The longest a user waits before a retry (an IdP may wait hours; a load run must not).
+MAX_RETRY_WAIT_S = 10.0
 _next_practice = itertools.cycle(range(len(_FLEET)))
 _lock = threading.Lock()
 
@@ -82,7 +86,9 @@ class _IdpUser(FastHttpUser):
     def authenticate(self) -> None:
         """Each IdP class sets its own credentials (OAuth, Basic or a static token)."""
 
-    def send(self, request: builders.ScimRequest, *, retry: bool = True) -> dict[str, Any] | None:
+    def send(
+        self, request: builders.ScimRequest, *, retry: bool = True, attempt: int = 1
+    ) -> dict[str, Any] | None:
         url = self.base + request.path
         if request.query:
             url += "?" + urlencode(request.query)
@@ -97,7 +103,14 @@ class _IdpUser(FastHttpUser):
         ) as response:
             if response.status_code == 401 and retry and self.refreshes_token():
                 response.success()
-                return self.send(request, retry=False)
+                return self.send(request, retry=False, attempt=attempt)
+            wait = self._retry_wait(response.status_code, response.headers, attempt)
+            if wait is not None:
+                # Counted as a failure, so throttling shows in the report; then the same
+                # request again after the wait, as the IdP's dialect does.
+                response.failure(f"{request.label}: HTTP {response.status_code}, retried")
+                gevent.sleep(wait)
+                return self.send(request, retry=retry, attempt=attempt + 1)
             if response.status_code not in request.ok:
                 response.failure(f"{request.label}: HTTP {response.status_code}")
                 return None
@@ -106,6 +119,17 @@ class _IdpUser(FastHttpUser):
 
     def refreshes_token(self) -> bool:
         return False
+
+    def _retry_wait(self, status: int, headers: Any, attempt: int) -> float | None:
+        """Seconds to wait before retrying, by the dialect's policy (``Retry-After`` first,
+        capped so a load run stays bounded); ``None``: no retry."""
+        policy = self.dialect.retry
+        if status not in policy.retry_statuses or attempt >= policy.max_attempts:
+            return None
+        given = (
+            retry_after_seconds(headers.get("Retry-After")) if policy.honour_retry_after else None
+        )
+        return min(policy.backoff if given is None else given, MAX_RETRY_WAIT_S)
 
     def onboard_one(self) -> None:
         """Lookup-then-create, as every IdP's initial cycle does."""
