@@ -16,7 +16,7 @@ import math
 import statistics
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from loadtests.bench.load import LoadResult, drive
 from loadtests.bench.servers import UNLIMITED, free_port, granian_command, scimlab_command, serve
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BASELINES", "operations_stage", "ratio_of_rounds", "turn_order"]
 
+T = TypeVar("T")
 BARE, PEER = "bare-litestar", "scim2-server"
 BASELINES = {"vs_bare": BARE, "vs_scim2_server": PEER}
 
@@ -50,7 +51,7 @@ class _Served:
     rounds: dict[str, list[LoadResult]] = field(default_factory=dict)
 
 
-def turn_order(names: Sequence[str], round_index: int) -> list[str]:
+def turn_order(names: Sequence[T], round_index: int) -> list[T]:
     """Round ``r`` starts with the ``r``-th target, so no target always goes first (warm
     caches) or last (a machine slowing down)."""
     shift = round_index % len(names)
