@@ -271,3 +271,18 @@ async def test_a_group_the_loop_has_not_come_round_to_is_committed_by_the_next_w
         *("BEGIN IMMEDIATE", "INSERT INTO child", "COMMIT"),
         *("BEGIN IMMEDIATE", "INSERT INTO child", "COMMIT"),
     ]
+
+
+async def test_a_transaction_ends_the_open_group_instead_of_waiting_a_loop_turn(
+    engine: PooledSQLiteEngine,
+) -> None:
+    first = asyncio.ensure_future(_sql(engine, "INSERT INTO child VALUES ({}, 1)", 1))
+    await asyncio.sleep(0)  # the write waits for its group's COMMIT, due next loop turn
+    turns: list[str] = []
+    asyncio.get_running_loop().call_soon(turns.append, "the loop turned")
+    async with engine.transaction():
+        await _sql(engine, "UPDATE counter SET n = n + 1 WHERE id = 1")
+    assert turns == []  # the transaction ran at once: it did not queue behind the group
+    await first
+    assert await _children(engine) == [1]
+    assert await _count(engine) == 1
