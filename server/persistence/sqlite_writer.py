@@ -51,14 +51,18 @@ def _is_busy(error: sqlite3.Error) -> bool:
     return isinstance(error, sqlite3.OperationalError) and "locked" in str(error).lower()
 
 
+def _fetch_all(connection: sqlite3.Connection, query: str, args: Any) -> list[Any]:
+    cursor = connection.execute(query, args)
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def _alone(connection: sqlite3.Connection, query: str, args: list[Any]) -> list[Any] | None:
     """One statement in autocommit mode; ``None`` when another process holds the lock."""
     try:
-        cursor = connection.execute(query, args)
-        try:
-            return cursor.fetchall()
-        finally:
-            cursor.close()
+        return _fetch_all(connection, query, args)
     except sqlite3.Error as error:
         if _is_busy(error):
             return None
@@ -198,11 +202,7 @@ class _Group:
         if self.failure is not None:
             raise self.failure
         try:
-            cursor = connection.execute(query, args)
-            try:
-                return cursor.fetchall()
-            finally:
-                cursor.close()
+            return _fetch_all(connection, query, args)
         except sqlite3.Error as error:
             if not connection.in_transaction:
                 self.failure = error
@@ -269,11 +269,7 @@ class WriteLease:
         if self._delegate is not None:
             rows: list[Any] = await self._delegate.execute_fetchall(query, args)
             return rows
-        cursor = self._writer.connection().execute(query, args)
-        try:
-            return cursor.fetchall()
-        finally:
-            cursor.close()
+        return _fetch_all(self._writer.connection(), query, args)
 
     async def close(self) -> None:
         if self._delegate is not None:

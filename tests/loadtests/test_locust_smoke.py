@@ -4,7 +4,6 @@ load shape that stops by itself, and distributed mode with a master and two work
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import json
 import os
@@ -15,14 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
-from loadtests.bench.servers import free_port
+from loadtests.bench.servers import free_port, serve
 from loadtests.fleet import seed_fleet
 from server.settings import Settings
 
 if TYPE_CHECKING:
+    import contextlib
     from collections.abc import Iterator
 
 pytestmark = pytest.mark.socket
@@ -36,29 +35,9 @@ REQUESTS_BY_CLASS = {
 }
 
 
-@contextlib.contextmanager
-def _serving(port: int, env: dict[str, str]) -> Iterator[None]:
-    server = subprocess.Popen(
-        [str(BIN / "scimlab"), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, "the server exited"
-            assert time.monotonic() < deadline, "the server did not start in time"
-            time.sleep(0.1)
-        yield
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
+def _serving(port: int, env: dict[str, str]) -> contextlib.AbstractContextManager[object]:
+    command = [str(BIN / "scimlab"), "serve", "--port", str(port)]
+    return serve("locust-target", command, port=port, probe="/healthz", base_path="", env=env)
 
 
 @pytest.fixture(scope="module")
