@@ -8,14 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import sys
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from loadtests.stats import percentile
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
-__all__ = ["LoadResult", "drive", "read_response", "request_bytes", "require_loopback"]
+__all__ = [
+    "LoadResult",
+    "drive",
+    "pooled_figures",
+    "read_response",
+    "request_bytes",
+    "require_loopback",
+    "say",
+]
 
 
 @dataclass
@@ -32,6 +43,24 @@ class LoadResult:
     @property
     def rate(self) -> float:
         return self.count / self.elapsed_s if self.elapsed_s else 0.0
+
+
+def pooled_figures(results: Sequence[LoadResult]) -> dict[str, Any]:
+    """Latency percentiles, errors and the request count of several runs taken together."""
+    latencies = [ms for result in results for ms in result.latencies_ms]
+    return {
+        "p50_ms": round(percentile(latencies, 0.5), 2),
+        "p95_ms": round(percentile(latencies, 0.95), 2),
+        "p99_ms": round(percentile(latencies, 0.99), 2),
+        "errors": sum(result.errors for result in results),
+        "requests": len(latencies),
+    }
+
+
+def say(line: str) -> None:
+    """A progress line of a benchmark, shown at once (a full run takes many minutes)."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 def request_bytes(

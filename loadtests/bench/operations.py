@@ -14,11 +14,10 @@ from __future__ import annotations
 import contextlib
 import math
 import statistics
-import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from loadtests.bench.load import LoadResult, drive
+from loadtests.bench.load import LoadResult, drive, pooled_figures, say
 from loadtests.bench.servers import UNLIMITED, free_port, granian_command, scimlab_command, serve
 from loadtests.bench.targets import (
     OPERATIONS,
@@ -28,7 +27,6 @@ from loadtests.bench.targets import (
     request_maker,
     seed_over_http,
 )
-from loadtests.stats import percentile
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -64,22 +62,13 @@ def ratio_of_rounds(ours: Sequence[float], theirs: Sequence[float]) -> float:
 
 
 def _pooled(results: Sequence[LoadResult]) -> dict[str, Any]:
-    latencies = [ms for result in results for ms in result.latencies_ms]
     elapsed = sum(result.elapsed_s for result in results)
+    figures = pooled_figures(results)
     return {
-        "rps": round(len(latencies) / elapsed, 1) if elapsed else 0.0,
-        "p50_ms": round(percentile(latencies, 0.5), 2),
-        "p95_ms": round(percentile(latencies, 0.95), 2),
-        "p99_ms": round(percentile(latencies, 0.99), 2),
-        "errors": sum(result.errors for result in results),
-        "requests": len(latencies),
+        "rps": round(figures["requests"] / elapsed, 1) if elapsed else 0.0,
+        **figures,
         "rounds_rps": [round(result.rate, 1) for result in results],
     }
-
-
-def _say(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
 
 
 async def _start_all(config: BenchConfig, stack: contextlib.AsyncExitStack) -> list[_Served]:
@@ -151,7 +140,7 @@ def _ratios(figures: dict[str, Any]) -> dict[str, Any]:
 
 async def operations_stage(config: BenchConfig) -> dict[str, Any]:
     """Every target's figures per operation (``results[name][operation]``) and ``ratios``."""
-    _say(
+    say(
         f"operations: {config.users} users seeded, {config.connections} connections, "
         f"up to {config.requests} requests or {config.seconds} s per target and operation, "
         f"in {config.rounds} alternating rounds"
@@ -165,7 +154,7 @@ async def operations_stage(config: BenchConfig) -> dict[str, Any]:
                 row = figures.setdefault(s.target.name, {})[operation] = _pooled(
                     s.rounds[operation]
                 )
-                _say(
+                say(
                     f"  {s.target.name:18} {operation:7} {row['rps']:>9} req/s"
                     f"  p50 {row['p50_ms']:>7} ms  p95 {row['p95_ms']:>7} ms"
                     f"  p99 {row['p99_ms']:>7} ms  errors {row['errors']}"
@@ -177,7 +166,7 @@ async def operations_stage(config: BenchConfig) -> dict[str, Any]:
     ratios = _ratios(figures)
     for name, rows in ratios.items():
         for operation, row in rows.items():
-            _say(
+            say(
                 f"  {name:18} {operation:7} x{row['vs_bare']} of bare Litestar,"
                 f" x{row['vs_scim2_server']} of scim2-server (median of rounds)"
             )

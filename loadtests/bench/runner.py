@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from loadtests.bench.fleet_rate import FleetLoad, fleet_lines, fleet_rate
 from loadtests.bench.initial_sync import entra_initial_sync
+from loadtests.bench.load import say
 from loadtests.bench.operations import operations_stage
 from loadtests.bench.scale import scale_stage
 from loadtests.bench.targets import OPERATIONS
@@ -47,17 +47,12 @@ class BenchConfig:
     fleet: FleetLoad = field(default_factory=FleetLoad)
 
 
-def _say(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
 async def run_bench(config: BenchConfig) -> dict[str, Any]:
     results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds")}
     results |= await operations_stage(config)
     results["rounds"] = config.rounds
     results["scale"] = await scale_stage(config)
-    _say(f"Entra initial sync of {config.sync_users} users through the simulator:")
+    say(f"Entra initial sync of {config.sync_users} users through the simulator:")
     results["entra_sync"] = await entra_initial_sync(
         config.sync_users, config.backends[0], config.postgres_url
     )
@@ -69,7 +64,7 @@ async def _fleet(config: BenchConfig) -> dict[str, Any]:
     load = config.fleet
     if load.practices <= 0:
         return {}
-    _say(
+    say(
         f"fleet: {load.practices} practices at {load.rate} req/s each for {load.seconds} s,"
         " default rate limits:"
     )
@@ -141,7 +136,7 @@ def write_reports(
 def main(config: BenchConfig, json_path: Path, markdown_path: Path, command: str) -> int:
     results = asyncio.run(run_bench(config))
     write_reports(results, json_path, markdown_path, command)
-    _say(f"wrote {json_path} and {markdown_path}")
+    say(f"wrote {json_path} and {markdown_path}")
     errors = sum(
         results[k][op]["errors"] for k in results if k.startswith("scimlab-") for op in OPERATIONS
     ) + sum(row["errors"] for row in results.get("fleet", {}).values())

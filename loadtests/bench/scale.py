@@ -14,10 +14,9 @@ from __future__ import annotations
 import contextlib
 import math
 import statistics
-import sys
 from typing import TYPE_CHECKING, Any
 
-from loadtests.bench.load import LoadResult, drive
+from loadtests.bench.load import LoadResult, drive, pooled_figures, say
 from loadtests.bench.operations import turn_order
 from loadtests.bench.servers import UNLIMITED, free_port, scimlab_command, serve
 from loadtests.bench.targets import fresh_database, prepare_scimlab, request_maker
@@ -38,24 +37,14 @@ LOOKUP_CONNECTIONS = 10
 def size_row(rounds: Sequence[LoadResult], smallest: Sequence[LoadResult]) -> dict[str, Any]:
     """One size's figures over its rounds, and its p99 against the smallest size's, round by
     round (the median of the per-round ratios)."""
-    latencies = [ms for result in rounds for ms in result.latencies_ms]
     p99s = [percentile(result.latencies_ms, 0.99) for result in rounds]
     smallest_p99s = [percentile(result.latencies_ms, 0.99) for result in smallest]
     ratios = [ours / theirs for ours, theirs in zip(p99s, smallest_p99s, strict=True) if theirs]
     return {
-        "p50_ms": round(percentile(latencies, 0.5), 2),
-        "p95_ms": round(percentile(latencies, 0.95), 2),
-        "p99_ms": round(percentile(latencies, 0.99), 2),
-        "errors": sum(result.errors for result in rounds),
-        "requests": len(latencies),
+        **pooled_figures(rounds),
         "rounds_p99_ms": [round(p99, 2) for p99 in p99s],
         "p99_ratio_to_smallest": round(statistics.median(ratios), 2) if ratios else None,
     }
-
-
-def _say(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
 
 
 async def _sizes(backend: str, config: BenchConfig) -> dict[str, Any]:
@@ -92,7 +81,7 @@ async def _sizes(backend: str, config: BenchConfig) -> dict[str, Any]:
     for size in config.sizes:
         row = rows[str(size)] = size_row(rounds[size], rounds[config.sizes[0]])
         row["peak_rss_mb"] = peaks[size]
-        _say(
+        say(
             f"  {backend:10} users={size:>9}  filter p50 {row['p50_ms']:>7} ms"
             f"  p99 {row['p99_ms']:>7} ms  p99/smallest {row['p99_ratio_to_smallest']}"
             f" (rounds {row['rounds_p99_ms']})  peak RSS {row['peak_rss_mb']} MiB"
@@ -103,7 +92,7 @@ async def _sizes(backend: str, config: BenchConfig) -> dict[str, Any]:
 
 async def scale_stage(config: BenchConfig) -> dict[str, Any]:
     """``results[backend][str(size)]``: the lookup figures and peak memory at each size."""
-    _say(
+    say(
         f"filter=userName eq by practice size ({config.size_requests} lookups per size at "
         f"{LOOKUP_CONNECTIONS} connections, in {config.rounds} alternating rounds):"
     )
