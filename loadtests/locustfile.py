@@ -105,17 +105,18 @@ class _IdpUser(FastHttpUser):
                 response.success()
                 return self.send(request, retry=False, attempt=attempt)
             wait = self._retry_wait(response.status_code, response.headers, attempt)
-            if wait is not None:
-                # Counted as a failure, so throttling shows in the report; then the same
-                # request again after the wait, as the IdP's dialect does.
-                response.failure(f"{request.label}: HTTP {response.status_code}, retried")
-                gevent.sleep(wait)
-                return self.send(request, retry=retry, attempt=attempt + 1)
-            if response.status_code not in request.ok:
+            if wait is None and response.status_code not in request.ok:
                 response.failure(f"{request.label}: HTTP {response.status_code}")
                 return None
-            response.success()
-            return response.json() if response.text else {}
+            if wait is None:
+                response.success()
+                return response.json() if response.text else {}
+            # Counted as a failure, so throttling shows in the report (when it happened, not
+            # once the retries are over); then the same request again after the wait, as the
+            # IdP's dialect does.
+            response.failure(f"{request.label}: HTTP {response.status_code}, retried")
+        gevent.sleep(wait)
+        return self.send(request, retry=retry, attempt=attempt + 1)
 
     def refreshes_token(self) -> bool:
         return False
