@@ -69,13 +69,13 @@ def create_app(
     state: dict[str, Services] = {}
 
     @asynccontextmanager
-    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
         store = await open_store(
             settings.database_url,
             migrate=migrate,
             database_timeout=settings.database_timeout_seconds,
         )
-        state["services"] = Services.build(store, settings)
+        state["services"] = app.state.services = Services.build(store, settings)
         loop = type(asyncio.get_running_loop())
         ready: dict[str, Any] = {"event_loop": f"{loop.__module__}.{loop.__qualname__}"}
         if settle:

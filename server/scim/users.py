@@ -19,6 +19,7 @@ from server.mapping.user_parse import parse_user_profile
 from server.mapping.user_wire import user_payload
 from server.mapping.users import profile_from_scim, scim_from_staff
 from server.scim.guard import authenticated_practice
+from server.scim.plain_read import PlainReadMiddleware
 from server.scim.query import (
     ListParameters,
     list_parameters,
@@ -177,7 +178,7 @@ class UsersController(Controller):
         parameters = search_parameters(body, services.settings.max_page_size)
         return await _listing(services, practice, parameters)
 
-    @get("/{user_id:str}")
+    @get("/{user_id:str}", middleware=[PlainReadMiddleware])
     async def read(
         self,
         request: Request[Any, Any, Any],

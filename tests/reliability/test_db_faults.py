@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+import uuid
 from typing import TYPE_CHECKING
 
 import asyncpg
@@ -51,6 +52,8 @@ async def _every_endpoint(
     headers = {"Authorization": f"Bearer {token}"}
     calls = {
         "scim-list": d.client.get(f"{practice.scim_path}/Users", headers=headers),
+        # a read by id is answered outside the handler (server.scim.plain_read)
+        "scim-read": d.client.get(f"{practice.scim_path}/Users/{uuid.uuid4()}", headers=headers),
         "scim-create": d.client.post(
             f"{practice.scim_path}/Users", json=user_body("late@x.org"), headers=headers
         ),

@@ -73,6 +73,27 @@ async def test_scim_budget_is_per_practice_with_retry_after(backend: str, tmp_pa
         assert again.status_code == 200
 
 
+async def test_reads_by_id_spend_the_budget_and_refusals_are_charged(
+    backend: str, tmp_path: Path
+) -> None:
+    """Reads by id are answered outside the handler (server.scim.plain_read), still inside
+    the rate limits."""
+    async with deployment(backend, tmp_path, **LOW) as d:
+        practice = await new_practice(d.client, d.store, d.settings)
+        headers = {"Authorization": f"Bearer {await fetch_token(d.client, practice)}"}
+        created = await d.client.post(
+            f"{practice.scim_path}/Users", json=user_body("r@x.org"), headers=headers
+        )
+        assert created.status_code == 201
+        path = f"{practice.scim_path}/Users/{created.json()['id']}"
+        async with d.client_from("203.0.113.7") as stranger:
+            forged = {"Authorization": "Bearer forged"}
+            refused = [(await stranger.get(path, headers=forged)).status_code for _ in range(5)]
+        assert refused == [401] * 3 + [429] * 2  # refunded to the practice, charged to them
+        statuses = [(await d.client.get(path, headers=headers)).status_code for _ in range(6)]
+        assert statuses == [200] * 4 + [429] * 2
+
+
 async def test_strangers_cannot_spend_a_practice_budget(tmp_path: Path) -> None:
     async with deployment("sqlite", tmp_path, **LOW) as d:
         practice = await new_practice(d.client, d.store, d.settings)
