@@ -19,7 +19,6 @@ from server.mapping.user_parse import parse_user_profile
 from server.mapping.user_wire import user_payload
 from server.mapping.users import profile_from_scim, scim_from_staff
 from server.scim.guard import authenticated_practice
-from server.scim.plain_read import PlainReadMiddleware
 from server.scim.query import (
     ListParameters,
     list_parameters,
@@ -40,6 +39,7 @@ from server.scim.resources import (
     wants_minimal,
 )
 from server.scim.responses import scim_response
+from server.scim.shortcuts import PlainCreate, PlainRead
 from server.services import Services
 
 __all__ = ["UsersController", "user_payloads", "user_resources"]
@@ -143,7 +143,7 @@ class UsersController(Controller):
     path = "/scim/v2/{practice_id:uuid}/Users"
     dependencies = {"practice": Provide(authenticated_practice)}  # noqa: RUF012
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, middleware=[PlainCreate])
     async def create(
         self,
         request: Request[Any, Any, Any],
@@ -178,7 +178,7 @@ class UsersController(Controller):
         parameters = search_parameters(body, services.settings.max_page_size)
         return await _listing(services, practice, parameters)
 
-    @get("/{user_id:str}", middleware=[PlainReadMiddleware])
+    @get("/{user_id:str}", middleware=[PlainRead])
     async def read(
         self,
         request: Request[Any, Any, Any],

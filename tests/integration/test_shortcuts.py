@@ -1,19 +1,21 @@
-"""The plain read by id (``server.scim.plain_read``) answers as the ``read`` handler does.
+"""The shortcuts (``server.scim.shortcuts``) answer plain reads by id and creates as the
+``read`` and ``create`` handlers do.
 
-Each request is sent twice: as it is (the middleware answers it) and with a ``Prefer``
-header that changes nothing in the answer (RFC 7240 lets a server ignore it) but sends the
-request on to the handler. Status, headers (but the request id) and body must agree.
+Each request is sent twice: as it is (the shortcut answers it) and with a ``Prefer`` header
+that changes nothing in the answer (RFC 7240 lets a server ignore it) but sends the request
+on to the handler. Status, headers (but the request id) and body must agree.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
 import server.scim.users
-from server.scim.plain_read import plain_bearer_token
+from server.scim.shortcuts import plain_bearer_token
 from tests.conftest import PracticeFixture, fetch_token, new_practice
 
 if TYPE_CHECKING:
@@ -127,7 +129,78 @@ async def test_refusals_answer_as_the_handler_does(
         _assert_alike(plain, handled)
 
 
-async def test_plain_reads_never_reach_the_handler(
+def _created_shape(response: Any) -> tuple[int, dict[str, Any], dict[str, Any]]:
+    """A create's answer without what differs between two creates (id, time, names)."""
+    body = response.json()
+    location = body["meta"]["location"]
+    assert response.headers["location"] == location
+    assert location.endswith(f"/Users/{body['id']}")
+    assert int(response.headers["content-length"]) == len(response.content)
+    varying = {"x-request-id", "location", "content-length"}
+    headers = {k: v for k, v in response.headers.items() if k not in varying}
+    body["meta"] |= {"created": "T", "lastModified": "T", "location": "L"}
+    body["emails"][0]["value"] = "E"
+    return response.status_code, headers, body | {"id": "ID", "userName": "U"}
+
+
+async def test_creates_answer_as_the_handler_does(
+    client: AsyncTestClient[Any], practice: PracticeFixture, headers: dict[str, str]
+) -> None:
+    entra_like = {
+        "externalId": "ext-9",
+        "active": True,
+        "name": {"givenName": "Grace", "familyName": "Hopper", "formatted": "Grace Hopper"},
+        "phoneNumbers": [{"value": "+1 555 0101", "type": "mobile"}],
+        "title": "ignored",
+    }
+    shapes = []
+    for way, extra in (("plain", {}), ("handled", TO_HANDLER)):
+        emails = [{"value": f"{way}@example.org", "type": "work", "primary": True}]
+        body = _user(f"{way}.create@example.org", emails=emails, **entra_like)
+        response = await client.post(
+            f"{practice.scim_path}/Users", json=body, headers={**headers, **extra}
+        )
+        assert response.status_code == 201, response.text
+        shapes.append(_created_shape(response))
+        read = await client.get(response.headers["location"], headers={**headers, **TO_HANDLER})
+        assert read.json() == response.json()  # what was answered is what was kept
+        assert read.headers["etag"] == response.headers["etag"]
+    assert shapes[0] == shapes[1]
+
+
+async def test_create_refusals_answer_as_the_handler_does_and_keep_nothing(
+    client: AsyncTestClient[Any], practice: PracticeFixture, headers: dict[str, str]
+) -> None:
+    await _created(client, practice, headers, _user("taken@example.org"))
+    cases: dict[str, tuple[dict[str, str], bytes, int]] = {
+        "not JSON": (headers, b"{nope", 400),
+        "not an object": (headers, b"[1, 2]", 400),
+        "not JSON media": ({**headers, "Content-Type": "text/plain"}, b"{}", 415),
+        "no userName": (headers, b'{"schemas": ["%s"]}' % USER_SCHEMA.encode(), 400),
+        "active not a boolean": (
+            headers,
+            json.dumps(_user("kept.out@example.org", active="maybe")).encode(),
+            400,
+        ),
+        "taken userName": (headers, json.dumps(_user("Taken@example.org")).encode(), 409),
+        "unknown token": (
+            {"Authorization": "Bearer forged"},
+            json.dumps(_user("kept.out@example.org")).encode(),
+            401,
+        ),
+        "too large": (headers, b'{"userName": "%s"}' % (b"x" * (2 << 20)), 413),
+    }
+    for name, (sent, content, status) in cases.items():
+        path = f"{practice.scim_path}/Users"
+        plain = await client.post(path, content=content, headers=sent)
+        handled = await client.post(path, content=content, headers={**sent, **TO_HANDLER})
+        assert plain.status_code == status, (name, plain.text)
+        _assert_alike(plain, handled)
+    listed = await client.get(f"{practice.scim_path}/Users", headers=headers)
+    assert [u["userName"] for u in listed.json()["Resources"]] == ["taken@example.org"]
+
+
+async def test_plain_requests_never_reach_the_handler(
     client: AsyncTestClient[Any],
     practice: PracticeFixture,
     headers: dict[str, str],
@@ -143,6 +216,12 @@ async def test_plain_reads_never_reach_the_handler(
     assert plain.status_code == 200
     assert plain.json()["userName"] == "bypass@example.org"
     assert handled.status_code == 500  # the same read through the handler did reach it
+    path, body = f"{practice.scim_path}/Users", _user("bypass.create@example.org")
+    created = await client.post(path, json=body, headers=headers)
+    assert created.status_code == 201
+    body = _user("bypass.handled@example.org")
+    refused = await client.post(path, json=body, headers={**headers, **TO_HANDLER})
+    assert refused.status_code == 500
 
 
 @pytest.mark.parametrize(
