@@ -30,6 +30,7 @@ __all__ = [
     "list_page",
     "location",
     "not_modified",
+    "page_payload",
     "payload_page",
     "payload_response",
     "read_patch",
@@ -121,16 +122,22 @@ def list_page(
     return scim_response(payload)
 
 
-def payload_page(
+def page_payload(
     kind: Any, *, total: int, offset: int, payloads: list[dict[str, Any]]
-) -> Response[Any]:
-    """A ListResponse page whose resources are already response bodies: the envelope comes
-    from scim2-models, the resources are placed in it as they are."""
-    payload = _list_response(kind)(
+) -> dict[str, Any]:
+    """A ListResponse page body whose resources are already response bodies: the envelope
+    comes from scim2-models, the resources are placed in it as they are."""
+    payload: dict[str, Any] = _list_response(kind)(
         total_results=total, start_index=offset + 1, items_per_page=len(payloads)
     ).model_dump(scim_ctx=Context.SEARCH_RESPONSE)
     payload["Resources"] = payloads  # present even when empty, as list_page writes it
-    return scim_response(payload)
+    return payload
+
+
+def payload_page(
+    kind: Any, *, total: int, offset: int, payloads: list[dict[str, Any]]
+) -> Response[Any]:
+    return scim_response(page_payload(kind, total=total, offset=offset, payloads=payloads))
 
 
 def payload_response(

@@ -22,7 +22,7 @@ from server.scim.guard import authenticated_practice
 from server.scim.query import ListParameters, search_parameters
 from server.scim.requests import read_json_object
 from server.scim.resources import list_page
-from server.scim.users import user_resources
+from server.scim.user_bodies import user_resources
 from server.services import Services
 
 __all__ = ["RootSearchController"]

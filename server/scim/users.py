@@ -8,7 +8,7 @@ from uuid import UUID
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
-from scim2_models import Context, User
+from scim2_models import Context
 
 from server.domain.provisioning import parse_user_id
 from server.domain.staff import StaffProfile, StaffUser
@@ -40,56 +40,10 @@ from server.scim.resources import (
 )
 from server.scim.responses import scim_response
 from server.scim.shortcuts import PlainCreate, PlainRead
+from server.scim.user_bodies import ANY_USER, user_payloads, user_resources
 from server.services import Services
 
-__all__ = ["UsersController", "user_payloads", "user_resources"]
-
-ANY_USER = User[Any]  # parametrised once, not per request
-
-
-Memberships = dict[UUID, list[tuple[UUID, str]]]  # user id -> its groups' (id, displayName)
-
-
-async def _memberships(
-    services: Services, practice: UUID, users: list[StaffUser], known: Memberships | None
-) -> dict[UUID, list[tuple[str, str, str]]]:
-    """Each user's groups as (id, displayName, location): one query for the whole page,
-    none when they were read with the user."""
-    found = (
-        known
-        if known is not None
-        else await services.store.groups.of_users(practice, [u.id for u in users])
-    )
-    return {
-        uid: [(str(gid), name, location(services, practice, "Groups", gid)) for gid, name in rows]
-        for uid, rows in found.items()
-    }
-
-
-async def user_resources(
-    services: Services, practice: UUID, users: list[StaffUser], known: Memberships | None = None
-) -> list[User[Any]]:
-    """Users as SCIM resources, each with its groups."""
-    groups = await _memberships(services, practice, users, known)
-    return [
-        scim_from_staff(
-            user, location=location(services, practice, "Users", user.id), groups=groups[user.id]
-        )
-        for user in users
-    ]
-
-
-async def user_payloads(
-    services: Services, practice: UUID, users: list[StaffUser], known: Memberships | None = None
-) -> list[dict[str, Any]]:
-    """The same, as response bodies with every attribute (see server.mapping.user_wire)."""
-    groups = await _memberships(services, practice, users, known)
-    return [
-        user_payload(
-            user, location=location(services, practice, "Users", user.id), groups=groups[user.id]
-        )
-        for user in users
-    ]
+__all__ = ["UsersController"]
 
 
 async def _respond(
