@@ -39,7 +39,7 @@ from server.scim.resources import (
     wants_minimal,
 )
 from server.scim.responses import scim_response
-from server.scim.shortcuts import PlainCreate, PlainRead
+from server.scim.shortcuts import PlainCreate, PlainRead, PlainSearch
 from server.scim.user_bodies import ANY_USER, user_payloads, user_resources
 from server.services import Services
 
@@ -111,7 +111,7 @@ class UsersController(Controller):
             services, practice, staff, request, Context.RESOURCE_CREATION_RESPONSE, status=201
         )
 
-    @get("/")
+    @get("/", middleware=[PlainSearch])
     async def search(
         self,
         request: Request[Any, Any, Any],

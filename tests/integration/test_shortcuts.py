@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pytest
 
 import server.scim.users
-from server.scim.shortcuts import plain_bearer_token
+from server.scim.shortcuts import PlainCreate, PlainRead, PlainSearch
 from tests.conftest import PracticeFixture, fetch_token, new_practice
 
 if TYPE_CHECKING:
@@ -129,6 +129,42 @@ async def test_refusals_answer_as_the_handler_does(
         _assert_alike(plain, handled)
 
 
+async def test_searches_answer_as_the_handler_does(
+    client: AsyncTestClient[Any], practice: PracticeFixture, headers: dict[str, str]
+) -> None:
+    ids = [
+        await _created(client, practice, headers, _user(f"search{i}@example.org", active=i != 1))
+        for i in range(4)
+    ]
+    group = {"schemas": [GROUP_SCHEMA], "displayName": "Nurses", "members": [{"value": ids[2]}]}
+    created = await client.post(f"{practice.scim_path}/Groups", json=group, headers=headers)
+    assert created.status_code == 201, created.text
+    queries = {
+        "everyone": ("", 200),
+        "by userName": ('?filter=userName eq "SEARCH2@example.org"', 200),
+        "no one": ('?filter=userName eq "nobody@example.org"', 200),
+        "a page": ("?startIndex=2&count=2&sortBy=userName&sortOrder=descending", 200),
+        "a compound filter": ('?filter=active eq false or userName sw "search3"', 200),
+        "no page": ("?count=0", 200),
+        "a bad filter": ("?filter=userName zz 1", 400),
+        "a bad order": ("?sortOrder=sideways", 400),
+        "a bad start": ("?startIndex=first", 400),
+    }
+    for name, (query, status) in queries.items():
+        path = f"{practice.scim_path}/Users{query}"
+        plain, handled = await _both_ways(client, path, headers)
+        assert plain.status_code == status, (name, plain.text)
+        _assert_alike(plain, handled)
+    found = (await client.get(f"{practice.scim_path}/Users", headers=headers)).json()
+    assert found["totalResults"] == 4
+    [nurse] = [u for u in found["Resources"] if u["id"] == ids[2]]
+    assert [g["display"] for g in nurse["groups"]] == ["Nurses"]
+    forged = {"Authorization": "Bearer forged"}
+    plain, handled = await _both_ways(client, f"{practice.scim_path}/Users?count=1", forged)
+    assert plain.status_code == 401
+    _assert_alike(plain, handled)
+
+
 def _created_shape(response: Any) -> tuple[int, dict[str, Any], dict[str, Any]]:
     """A create's answer without what differs between two creates (id, time, names)."""
     body = response.json()
@@ -212,10 +248,16 @@ async def test_plain_requests_never_reach_the_handler(
         raise RuntimeError("the handler answered")
 
     monkeypatch.setattr(server.scim.users, "_respond", broken)
+    monkeypatch.setattr(server.scim.users, "_listing", broken)
     plain, handled = await _both_ways(client, f"{practice.scim_path}/Users/{user_id}", headers)
     assert plain.status_code == 200
     assert plain.json()["userName"] == "bypass@example.org"
     assert handled.status_code == 500  # the same read through the handler did reach it
+    listed = await client.get(f"{practice.scim_path}/Users?count=5", headers=headers)
+    assert listed.status_code == 200
+    assert listed.json()["Resources"][0]["userName"] == "bypass@example.org"
+    path = f"{practice.scim_path}/Users?count=5"
+    assert (await client.get(path, headers={**headers, **TO_HANDLER})).status_code == 500
     path, body = f"{practice.scim_path}/Users", _user("bypass.create@example.org")
     created = await client.post(path, json=body, headers=headers)
     assert created.status_code == 201
@@ -224,23 +266,33 @@ async def test_plain_requests_never_reach_the_handler(
     assert refused.status_code == 500
 
 
+BEARER = (b"authorization", b"Bearer abc")
+
+
 @pytest.mark.parametrize(
-    ("query", "headers", "token"),
+    ("shortcut", "query", "headers", "taken"),
     [
-        (b"", [(b"authorization", b"Bearer abc")], "abc"),
-        (b"", [(b"authorization", b"bearer  abc ")], "abc"),
-        (b"", [(b"host", b"x"), (b"authorization", b"BEARER abc")], "abc"),
-        (b"attributes=userName", [(b"authorization", b"Bearer abc")], None),
-        (b"", [(b"authorization", b"Bearer abc"), (b"if-none-match", b'W/"1"')], None),
-        (b"", [(b"prefer", b"return=minimal"), (b"authorization", b"Bearer abc")], None),
-        (b"", [(b"authorization", b"Basic YTpi")], None),
-        (b"", [(b"authorization", b"Bearer ")], None),
-        (b"", [(b"authorization", b"Bearer")], None),
-        (b"", [], None),
+        (PlainRead, b"", [BEARER], True),
+        (PlainRead, b"", [(b"authorization", b"bearer  abc ")], True),
+        (PlainRead, b"", [(b"host", b"x"), (b"authorization", b"BEARER abc")], True),
+        (PlainRead, b"attributes=userName", [BEARER], False),
+        (PlainCreate, b"x=1", [BEARER], False),
+        (PlainRead, b"", [BEARER, (b"if-none-match", b'W/"1"')], False),
+        (PlainCreate, b"", [(b"prefer", b"return=minimal"), BEARER], False),
+        (PlainRead, b"", [(b"authorization", b"Basic YTpi")], False),
+        (PlainRead, b"", [(b"authorization", b"Bearer ")], False),
+        (PlainRead, b"", [(b"authorization", b"Bearer")], False),
+        (PlainRead, b"", [], False),
+        (PlainSearch, b"", [BEARER], True),
+        (PlainSearch, b'filter=userName+eq+"a"&startIndex=2&count=5', [BEARER], True),
+        (PlainSearch, b"sortBy=userName&attributes=", [BEARER], False),
+        (PlainSearch, b"excludedAttributes=emails", [BEARER], False),
+        (PlainSearch, b"%61ttributes=userName", [BEARER], False),
+        (PlainSearch, b"count=1", [(b"authorization", b"Basic YTpi")], False),
     ],
 )
-def test_which_reads_are_plain(
-    query: bytes, headers: list[tuple[bytes, bytes]], token: str | None
+def test_which_requests_a_shortcut_takes(
+    shortcut: type[Any], query: bytes, headers: list[tuple[bytes, bytes]], taken: bool
 ) -> None:
     scope = cast("Any", {"query_string": query, "headers": headers})
-    assert plain_bearer_token(scope) == token
+    assert shortcut(app=None).takes(scope) is taken
