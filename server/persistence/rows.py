@@ -10,7 +10,7 @@ from server.domain.practices import AccessToken, AuditEntry, Practice, ScimConfi
 from server.domain.staff import AccessLevel, StaffProfile, StaffUser
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from server.persistence.direct import ColumnRow
 
 __all__ = [
     "as_utc",
@@ -54,11 +54,11 @@ def _folded(value: str | None) -> str | None:
     return None if value is None else value.casefold()
 
 
-def practice_from_row(row: Mapping[str, Any]) -> Practice:
+def practice_from_row(row: ColumnRow) -> Practice:
     return Practice(id=as_uuid(row["id"]), name=row["name"], created_at=as_utc(row["created_at"]))
 
 
-def scim_config_from_row(row: Mapping[str, Any]) -> ScimConfig:
+def scim_config_from_row(row: ColumnRow) -> ScimConfig:
     return ScimConfig(
         practice_id=as_uuid(row["practice_id"]),
         client_id=row["client_id"],
@@ -84,7 +84,7 @@ def scim_config_to_row(config: ScimConfig) -> dict[str, Any]:
     }
 
 
-def token_from_row(row: Mapping[str, Any]) -> AccessToken:
+def token_from_row(row: ColumnRow) -> AccessToken:
     expires_at = row["expires_at"]
     return AccessToken(
         id=as_uuid(row["id"]),
@@ -97,7 +97,7 @@ def token_from_row(row: Mapping[str, Any]) -> AccessToken:
     )
 
 
-def audit_from_row(row: Mapping[str, Any]) -> AuditEntry:
+def audit_from_row(row: ColumnRow) -> AuditEntry:
     return AuditEntry(
         practice_id=as_uuid(row["practice_id"]),
         actor=row["actor"],
@@ -107,7 +107,7 @@ def audit_from_row(row: Mapping[str, Any]) -> AuditEntry:
     )
 
 
-def staff_from_row(row: Mapping[str, Any]) -> StaffUser:
+def staff_from_row(row: ColumnRow) -> StaffUser:
     return StaffUser(
         id=as_uuid(row["id"]),
         practice_id=as_uuid(row["practice_id"]),

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from piccolo.engine.sqlite import dict_factory
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["STEP_BUDGET", "InlineReader", "is_read"]
 
@@ -52,8 +55,17 @@ class InlineReader:
     """One read-only connection per thread (each is used only by its own thread; closing
     may happen from another, hence ``check_same_thread=False``), opened on first use."""
 
-    def __init__(self, connection_kwargs: dict[str, Any], *, budget: int = STEP_BUDGET) -> None:
+    def __init__(
+        self,
+        connection_kwargs: dict[str, Any],
+        *,
+        budget: int = STEP_BUDGET,
+        row_factory: Callable[[sqlite3.Cursor, tuple[Any, ...]], Any] = dict_factory,
+    ) -> None:
+        """``row_factory``: dicts for piccolo; ``sqlite3.Row`` where rows are only read by
+        column name (``DirectSql``), which SQLite builds in C."""
         self._kwargs = {**connection_kwargs, "check_same_thread": False, "timeout": 0.0}
+        self._row_factory = row_factory
         self._budget = budget
         self._local = threading.local()
         self._opened: list[sqlite3.Connection] = []
@@ -69,7 +81,7 @@ class InlineReader:
         opened: tuple[sqlite3.Connection, _StepBudget] | None = getattr(self._local, "opened", None)
         if opened is None:
             connection = sqlite3.connect(**self._kwargs)
-            connection.row_factory = dict_factory
+            connection.row_factory = self._row_factory
             connection.execute("PRAGMA query_only = 1")
             connection.execute("PRAGMA busy_timeout = 0")
             budget = _StepBudget()
@@ -79,7 +91,7 @@ class InlineReader:
                 self._opened.append(connection)
         return opened
 
-    def read(self, query: str, args: list[Any]) -> list[dict[str, Any]] | None:
+    def read(self, query: str, args: list[Any]) -> list[Any] | None:
         """The rows, or ``None`` when the read would block or outgrew its budget."""
         if not self.enabled:
             return None
@@ -88,7 +100,7 @@ class InlineReader:
         try:
             cursor = connection.execute(query, args)
             try:
-                rows: list[dict[str, Any]] = cursor.fetchall()
+                rows: list[Any] = cursor.fetchall()
             finally:
                 cursor.close()
         except sqlite3.OperationalError:
