@@ -11,6 +11,7 @@ from scim2_models import Context, ListResponse, PatchOp, ResponseParameters
 from server.domain.errors import PreconditionFailed
 from server.mapping.inbound import accepted_patch
 from server.mapping.schema import SCIM_POLICY
+from server.mapping.user_wire import list_payload
 from server.scim.errors import ScimRequestError
 from server.scim.requests import entity_versions
 from server.scim.responses import scim_response
@@ -30,7 +31,6 @@ __all__ = [
     "list_page",
     "location",
     "not_modified",
-    "page_payload",
     "payload_page",
     "payload_response",
     "read_patch",
@@ -122,22 +122,9 @@ def list_page(
     return scim_response(payload)
 
 
-def page_payload(
-    kind: Any, *, total: int, offset: int, payloads: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """A ListResponse page body whose resources are already response bodies: the envelope
-    comes from scim2-models, the resources are placed in it as they are."""
-    payload: dict[str, Any] = _list_response(kind)(
-        total_results=total, start_index=offset + 1, items_per_page=len(payloads)
-    ).model_dump(scim_ctx=Context.SEARCH_RESPONSE)
-    payload["Resources"] = payloads  # present even when empty, as list_page writes it
-    return payload
-
-
-def payload_page(
-    kind: Any, *, total: int, offset: int, payloads: list[dict[str, Any]]
-) -> Response[Any]:
-    return scim_response(page_payload(kind, total=total, offset=offset, payloads=payloads))
+def payload_page(*, total: int, offset: int, payloads: list[dict[str, Any]]) -> Response[Any]:
+    """A ListResponse page whose resources are already response bodies."""
+    return scim_response(list_payload(total=total, start_index=offset + 1, resources=payloads))
 
 
 def payload_response(

@@ -24,12 +24,12 @@ from scim2_models import Context
 
 from server.domain.provisioning import parse_user_id
 from server.mapping.user_parse import parse_user_profile
-from server.mapping.user_wire import user_payload
+from server.mapping.user_wire import list_payload, user_payload
 from server.scim.query import list_parameters
 from server.scim.requests import read_json_object
-from server.scim.resources import location, page_payload
+from server.scim.resources import location
 from server.scim.responses import SCIM_MEDIA_TYPE
-from server.scim.user_bodies import ANY_USER, user_payloads
+from server.scim.user_bodies import user_payloads
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Receive, Scope, Send
@@ -123,7 +123,7 @@ class PlainSearch(_Shortcut):
         query = list_parameters(request, services.settings.max_page_size).query
         total, users = await services.provisioning.search(practice, query)
         payloads = await user_payloads(services, practice, users)
-        page = page_payload(ANY_USER, total=total, offset=query.offset, payloads=payloads)
+        page = list_payload(total=total, start_index=query.offset + 1, resources=payloads)
         return 200, [], page
 
 

@@ -83,7 +83,7 @@ async def _listing(services: Services, practice: UUID, parameters: ListParameter
     total, users = await services.provisioning.search(practice, query)
     if parameters.response is None:
         payloads = await user_payloads(services, practice, users)
-        return payload_page(ANY_USER, total=total, offset=query.offset, payloads=payloads)
+        return payload_page(total=total, offset=query.offset, payloads=payloads)
     return list_page(
         ANY_USER,
         total=total,

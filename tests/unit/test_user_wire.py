@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scim2_models import Context, Email
+from scim2_models import Context, Email, ListResponse, User
 
 from server.domain.staff import AccessLevel, StaffProfile, StaffUser
-from server.mapping.user_wire import scim_datetime, user_payload
+from server.mapping.user_wire import list_payload, scim_datetime, user_payload
 from server.mapping.users import scim_from_staff
 
 CONTEXTS = [
@@ -89,3 +90,22 @@ def test_datetimes_are_utc_with_microseconds_only_when_present(
     moment: datetime, expected: str
 ) -> None:
     assert scim_datetime(moment) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    total=st.integers(min_value=0, max_value=2**40),
+    start_index=st.integers(min_value=1, max_value=2**31),
+    resources=st.lists(st.dictionaries(text, text, max_size=2), max_size=4),
+)
+def test_list_envelope_is_what_scim2_models_writes(
+    total: int, start_index: int, resources: list[dict[str, str]]
+) -> None:
+    total = max(total, len(resources))  # a page never holds more than the total
+    listing = ListResponse[User[Any]](
+        total_results=total, start_index=start_index, items_per_page=len(resources)
+    )
+    expected = listing.model_dump(scim_ctx=Context.SEARCH_RESPONSE)
+    expected["Resources"] = resources
+    ours = list_payload(total=total, start_index=start_index, resources=resources)
+    assert json.dumps(ours) == json.dumps(expected)  # key order included
