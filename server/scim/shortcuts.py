@@ -15,7 +15,7 @@ handlers, as the handler's are. Any other request goes on to the handler.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 from uuid import UUID
 
 from litestar._asgi.utils import wrap_in_exception_handler
@@ -59,6 +59,16 @@ def bearer_token(scope: Scope) -> str | None:
                 return None
             token = credential.strip()
     return token
+
+
+def _parameter_names(query: str) -> set[str]:
+    """The names Litestar's query parser (``urllib.parse.parse_qsl``) reads, without decoding
+    the values (a filter's quotes and spaces are percent-encoded)."""
+    names = set()
+    for part in query.split("&"):
+        name = part.partition("=")[0]
+        names.add(unquote_plus(name) if "%" in name or "+" in name else name)
+    return names
 
 
 class _Shortcut:
@@ -112,8 +122,7 @@ class PlainSearch(_Shortcut):
     ``UsersController.search``."""
 
     def takes(self, scope: Scope) -> bool:
-        query = scope["query_string"].decode("latin-1")
-        names = {name for name, _ in parse_qsl(query, keep_blank_values=True)}
+        names = _parameter_names(scope["query_string"].decode("latin-1"))
         return names.isdisjoint(_SELECTING) and bearer_token(scope) is not None
 
     async def answer(

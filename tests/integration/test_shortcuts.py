@@ -11,11 +11,14 @@ from __future__ import annotations
 import json
 import uuid
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import parse_qsl
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import server.scim.users
-from server.scim.shortcuts import PlainCreate, PlainRead, PlainSearch
+from server.scim.shortcuts import PlainCreate, PlainRead, PlainSearch, _parameter_names
 from tests.conftest import PracticeFixture, fetch_token, new_practice
 
 if TYPE_CHECKING:
@@ -288,6 +291,8 @@ BEARER = (b"authorization", b"Bearer abc")
         (PlainSearch, b"sortBy=userName&attributes=", [BEARER], False),
         (PlainSearch, b"excludedAttributes=emails", [BEARER], False),
         (PlainSearch, b"%61ttributes=userName", [BEARER], False),
+        (PlainSearch, b"count=1&excluded%41ttributes", [BEARER], False),
+        (PlainSearch, b"filter=attributes+eq+%22x%22&x=attributes", [BEARER], True),
         (PlainSearch, b"count=1", [(b"authorization", b"Basic YTpi")], False),
     ],
 )
@@ -296,3 +301,10 @@ def test_which_requests_a_shortcut_takes(
 ) -> None:
     scope = cast("Any", {"query_string": query, "headers": headers})
     assert shortcut(app=None).takes(scope) is taken
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="aex%=&+4161Att;", max_size=24))
+def test_parameter_names_are_the_ones_litestar_reads(query: str) -> None:
+    litestar_names = {name for name, _ in parse_qsl(query, keep_blank_values=True)}
+    assert _parameter_names(query) - {""} == litestar_names - {""}
