@@ -14,6 +14,7 @@ handlers, as the handler's are. Any other request goes on to the handler.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote_plus
 from uuid import UUID
@@ -71,7 +72,7 @@ def _parameter_names(query: str) -> set[str]:
     return names
 
 
-class _Shortcut:
+class _Shortcut(ABC):
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         # What Litestar puts between every route and its middleware: a failure becomes the
@@ -99,10 +100,11 @@ class _Shortcut:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
+    @abstractmethod
     async def answer(
         self, services: Services, practice: UUID, scope: Scope, receive: Receive
     ) -> Answer:
-        raise NotImplementedError
+        """The status, headers and body of the request, for ``practice`` (authenticated)."""
 
 
 class PlainRead(_Shortcut):
