@@ -49,17 +49,20 @@ Answer = tuple[int, list[tuple[bytes, bytes]], dict[str, Any]]
 
 
 def bearer_token(scope: Scope) -> str | None:
-    """The bearer token of a request a shortcut may answer; None sends it to the handler."""
-    token: str | None = None
+    """The bearer token of a request a shortcut may answer; None sends it to the handler.
+    Of several ``Authorization`` headers the first counts, as in the handler's guard."""
+    authorization: bytes | None = None
     for name, value in scope["headers"]:
         if name in _HANDLED_BY_HANDLER:
             return None
-        if name == b"authorization":
-            scheme, _, credential = value.decode("latin-1").partition(" ")
-            if scheme.lower() != "bearer" or not credential.strip():
-                return None
-            token = credential.strip()
-    return token
+        if name == b"authorization" and authorization is None:
+            authorization = value
+    if authorization is None:
+        return None
+    scheme, _, credential = authorization.decode("latin-1").partition(" ")
+    if scheme.lower() != "bearer" or not credential.strip():
+        return None
+    return credential.strip()
 
 
 def _parameter_names(query: str) -> set[str]:

@@ -8,6 +8,7 @@ on to the handler. Status, headers (but the request id) and body must agree.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from typing import TYPE_CHECKING, Any, cast
@@ -22,6 +23,7 @@ from server.scim.shortcuts import PlainCreate, PlainRead, PlainSearch, _paramete
 from tests.conftest import PracticeFixture, fetch_token, new_practice
 
 if TYPE_CHECKING:
+    from litestar import Litestar
     from litestar.testing import AsyncTestClient
 
     from server.persistence.store import PiccoloStore
@@ -130,6 +132,63 @@ async def test_refusals_answer_as_the_handler_does(
         plain, handled = await _both_ways(client, base + path, sent)
         assert plain.status_code == status, (name, plain.text)
         _assert_alike(plain, handled)
+
+
+async def _raw_get(app: Litestar, path: str, headers: list[tuple[bytes, bytes]]) -> Any:
+    """A GET straight into the app, so headers reach it as sent (the test client joins
+    repeated headers into one). Run in the client's portal: the app's loop."""
+    answer: dict[str, Any] = {"body": b""}
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            answer["status"] = message["status"]
+            answer["headers"] = {k.decode(): v.decode() for k, v in message["headers"]}
+        else:
+            answer["body"] += message.get("body", b"")
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"scimlab.test"), *headers],
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 80),
+        "state": {},
+    }
+    await app(scope, receive, send)  # type: ignore[arg-type]
+    return answer
+
+
+async def test_the_first_of_two_authorization_headers_counts_as_in_the_handler(
+    app: Litestar,
+    client: AsyncTestClient[Any],
+    practice: PracticeFixture,
+    headers: dict[str, str],
+) -> None:
+    user_id = await _created(client, practice, headers, _user("two.headers@example.org"))
+    path = f"{practice.scim_path}/Users/{user_id}"
+    valid, forged = headers["Authorization"].encode(), b"Bearer forged"
+    for first, second, status in ((valid, forged, 200), (forged, valid, 401)):
+        sent = [(b"authorization", first), (b"authorization", second)]
+        portal = client.blocking_portal
+        plain = await asyncio.to_thread(portal.call, _raw_get, app, path, sent)
+        lenient = [*sent, (b"prefer", b"handling=lenient")]
+        handled = await asyncio.to_thread(portal.call, _raw_get, app, path, lenient)
+        assert plain["status"] == handled["status"] == status, plain["body"]
+        plain["headers"].pop("x-request-id")
+        handled["headers"].pop("x-request-id")
+        assert plain["headers"] == handled["headers"]
+        if status == 200:
+            assert plain["body"] == handled["body"]
 
 
 async def test_searches_answer_as_the_handler_does(
@@ -286,6 +345,8 @@ BEARER = (b"authorization", b"Bearer abc")
         (PlainRead, b"", [(b"authorization", b"Bearer ")], False),
         (PlainRead, b"", [(b"authorization", b"Bearer")], False),
         (PlainRead, b"", [], False),
+        (PlainRead, b"", [BEARER, (b"authorization", b"Basic YTpi")], True),
+        (PlainRead, b"", [(b"authorization", b"Basic YTpi"), BEARER], False),
         (PlainSearch, b"", [BEARER], True),
         (PlainSearch, b'filter=userName+eq+"a"&startIndex=2&count=5', [BEARER], True),
         (PlainSearch, b"sortBy=userName&attributes=", [BEARER], False),
