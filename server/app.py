@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from litestar import Litestar, Request, Response, Router
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
 from litestar.openapi.config import OpenAPIConfig
@@ -66,7 +67,6 @@ def create_app(
     """The app; ``settle`` (a served worker, not a test) freezes the startup heap once ready
     (:mod:`server.ops.heap`)."""
     settings = settings or Settings.from_env()
-    state: dict[str, Services] = {}
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -75,7 +75,8 @@ def create_app(
             migrate=migrate,
             database_timeout=settings.database_timeout_seconds,
         )
-        state["services"] = app.state.services = Services.build(store, settings)
+        # app.state: where the dependency below and the route shortcuts find them.
+        app.state.services = Services.build(store, settings)
         loop = type(asyncio.get_running_loop())
         ready: dict[str, Any] = {"event_loop": f"{loop.__module__}.{loop.__qualname__}"}
         if settle:
@@ -87,8 +88,9 @@ def create_app(
         finally:
             await store.close()
 
-    def provide_services() -> Services:
-        return state["services"]
+    def provide_services(state: State) -> Services:
+        services: Services = state.services
+        return services
 
     scim = Router(
         path="/",
