@@ -42,7 +42,9 @@ def _free_port() -> int:
 @contextmanager
 def _serving(log_dir: Path, *extra: str) -> Iterator[tuple[str, str]]:
     """scim2-server on a free port with a random static token: (base URL, token)."""
-    port, token = _free_port(), secrets.token_urlsafe(16)
+    # Never a leading '-': argparse (scim2-server's and ours) would read the token as an option,
+    # which failed a run (one token in 64 starts with it).
+    port, token = _free_port(), f"s2-{secrets.token_urlsafe(16)}"
     log = (log_dir / "server.log").open("w")
     command = [str(BIN / "scim2-server"), "--port", str(port), "--bearer-token", token, *extra]
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
