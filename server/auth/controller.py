@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, post
 from litestar.di import NamedDependency
 
 from server.auth.service import OAuthError
+from server.domain.text import unstorable
 from server.security import parse_basic_credentials
 from server.services import Services
 
@@ -74,6 +75,9 @@ class TokenController(Controller):
         client_id, client_secret = basic or (form.get("client_id"), form.get("client_secret"))
         if not client_id or client_secret is None:
             raise OAuthError("invalid_client", "client authentication is required", status=401)
+        problem = unstorable(client_id) or unstorable(client_secret)
+        if problem is not None:
+            raise OAuthError("invalid_request", f"client credentials may not contain {problem}")
         if grant_type != "client_credentials":
             raise OAuthError(
                 "unsupported_grant_type", f"grant_type {grant_type[:40]!r} is not supported"

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 
 from server.domain.clock import utcnow
 from server.domain.errors import InvalidValue, NotFound, PreconditionFailed
+from server.domain.text import check_storable
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
@@ -57,6 +58,8 @@ def _checked(profile: GroupProfile) -> GroupProfile:
         raise InvalidValue("displayName must not be empty")
     if len(name) > MAX_DISPLAY_NAME:
         raise InvalidValue(f"displayName is longer than {MAX_DISPLAY_NAME} characters")
+    check_storable("displayName", name)
+    check_storable("externalId", profile.external_id)
     members = tuple(dict.fromkeys(profile.member_ids))  # one membership per user, in order
     return replace(profile, display_name=name, member_ids=members)
 

@@ -15,6 +15,7 @@ from server.domain.clock import utcnow
 from server.domain.errors import InvalidValue, NotFound, PreconditionFailed, UniquenessConflict
 from server.domain.sso import link_for
 from server.domain.staff import AccessLevel, StaffProfile, StaffUser
+from server.domain.text import check_storable
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
@@ -44,6 +45,7 @@ def _checked(profile: StaffProfile) -> StaffProfile:
         raise InvalidValue("userName must not be empty")
     if len(user_name) > MAX_USER_NAME:
         raise InvalidValue(f"userName is longer than {MAX_USER_NAME} characters")
+    check_storable("userName", user_name)
     for label, value, limit in (
         ("name.givenName", profile.given_name, 256),
         ("name.familyName", profile.family_name, 256),
@@ -53,6 +55,7 @@ def _checked(profile: StaffProfile) -> StaffProfile:
     ):
         if value is not None and len(value) > limit:
             raise InvalidValue(f"{label} is longer than {limit} characters")
+        check_storable(label, value)
     return replace(profile, user_name=user_name)
 
 

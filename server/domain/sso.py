@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from server.domain.clock import utcnow
 from server.domain.errors import InvalidValue
 from server.domain.practices import AuditEntry
+from server.domain.text import check_storable
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -111,6 +112,7 @@ def subject_from_claims(rule: LinkRule, claims: Mapping[str, Any]) -> str | None
 
 def _checked_url(label: str, value: str) -> str:
     value = value.strip()
+    check_storable(label, value)
     parts = urlsplit(value)
     secure = parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)
     if not parts.hostname or not secure or len(value) > 512:
@@ -148,6 +150,8 @@ class SsoConfigService:
         client_id = client_id.strip()
         if not client_id or len(client_id) > 256:
             raise InvalidValue("the client id is 1 to 256 characters")
+        check_storable("the client id", client_id)
+        check_storable("the client secret", client_secret)
         metadata = _checked_url("The discovery URL", metadata_url) if metadata_url else None
         now = self._now()
         async with self._store.transaction():

@@ -11,6 +11,7 @@ from server.domain.clock import utcnow
 from server.domain.errors import InvalidValue, NotFound, ReadOnlyField
 from server.domain.practices import AuditEntry
 from server.domain.staff import PROVISIONED_FIELDS, AccessLevel, StaffUser
+from server.domain.text import check_storable
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -99,6 +100,8 @@ class StaffAdminService:
                 for k in ("given_name", "family_name", "user_name", "cell_phone", "email")
                 if k in edit
             }
+            for label, value in profile_changes.items():
+                check_storable(label, value if isinstance(value, str) else None)
             if profile_changes.get("email") is not None:
                 try:
                     profile_changes["email"] = self._normalize_email(str(profile_changes["email"]))

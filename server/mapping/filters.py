@@ -45,6 +45,7 @@ from server.domain.query import (
     Operator,
     Predicate,
 )
+from server.domain.text import unstorable
 from server.mapping.schema import GroupModel, UserModel
 
 __all__ = [
@@ -163,6 +164,9 @@ def _value(kind: FieldKind, operator: Operator, raw: Any, name: str) -> str | bo
         except ValueError:
             raise InvalidFilterException(detail=f"{name} compares with a dateTime") from None
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    problem = unstorable(raw)
+    if problem is not None:
+        raise InvalidFilterException(detail=f"{name} compares with text holding {problem}")
     return raw
 
 

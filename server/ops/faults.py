@@ -3,7 +3,8 @@
 Registered on the app for the driver error types; a per-instance check
 (``server.persistence.availability.is_unavailable``) tells a transient outage (connection
 lost or refused, statement, lock or busy timeout, conflicts) from a bug, which is still
-answered as a bare 500 with the request id and logged with its trace.
+answered as a bare 500 with the request id and logged with its trace. Text PostgreSQL
+cannot hold (U+0000), should a value reach a query unchecked, is the request's fault: 400.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from litestar import Response
 
 from server.ops.context import current_request_id
-from server.persistence.availability import DRIVER_ERROR_TYPES, is_unavailable
+from server.persistence.availability import DRIVER_ERROR_TYPES, is_refused_text, is_unavailable
 from server.scim.responses import scim_error
 
 if TYPE_CHECKING:
@@ -44,8 +45,29 @@ def _respond(request: Request[Any, Any, Any], status: int, detail: str) -> Respo
     return Response({"status_code": status, "detail": detail}, status_code=status, headers=headers)
 
 
+def _refused_text(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Text PostgreSQL's ``text`` cannot hold (U+0000) that no check before the query caught:
+    the request is at fault, so 400 in the endpoint's own error shape (RFC 7644 §3.12,
+    RFC 6749 §5.2)."""
+    detail = "text may not contain U+0000 (NUL)"
+    path = request.url.path
+    if path.startswith("/scim/"):
+        return scim_error(400, detail, scim_type="invalidValue")
+    if path.startswith("/oauth/"):
+        return Response(
+            {"error": "invalid_request", "error_description": detail},
+            status_code=400,
+            headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+            media_type="application/json",
+        )
+    return Response({"status_code": 400, "detail": detail}, status_code=400)
+
+
 def database_fault(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     request_id = current_request_id()
+    if is_refused_text(exc):
+        logger.warning("text the database refuses on %s %s", request.method, request.url.path)
+        return _refused_text(request)
     if is_unavailable(exc):
         logger.warning(
             "database unavailable on %s %s",

@@ -11,7 +11,7 @@ import sqlite3
 
 import asyncpg
 
-__all__ = ["DRIVER_ERROR_TYPES", "is_unavailable"]
+__all__ = ["DRIVER_ERROR_TYPES", "is_refused_text", "is_unavailable"]
 
 # Exception types an edge registers a handler for; ``is_unavailable`` decides per instance.
 DRIVER_ERROR_TYPES: tuple[type[Exception], ...] = (
@@ -52,3 +52,9 @@ def is_unavailable(error: BaseException) -> bool:
         text = str(error).lower()
         return any(marker in text for marker in _SQLITE_TRANSIENT)
     return False
+
+
+def is_refused_text(error: BaseException) -> bool:
+    """PostgreSQL refused a text value it cannot hold (U+0000): the request's fault, not the
+    database's. Checks before each query catch it first; this is what one missed would raise."""
+    return isinstance(error, asyncpg.exceptions.CharacterNotInRepertoireError)
