@@ -2,9 +2,12 @@
 
 One UNLOGGED table (operational state: no WAL, lost on a crash, which only refills the
 buckets) and one PL/pgSQL function that applies a batch of draws in a single round trip,
-with the same rules as ``server.ops.buckets.MemoryBuckets``: rows are locked in key order
-(no deadlocks between processes), and either every draw passes and is charged or none is.
-Rows idle for an hour are full buckets again and are deleted now and then.
+with the same rules as ``server.ops.buckets.MemoryBuckets``: the rows a batch charges are
+locked in key order (no deadlocks between processes), and either every draw passes and is
+charged or none is. A peek (cost 0, the failure buckets' check on every SCIM request) reads
+its row without a lock and writes nothing: its refilled level is what the row already
+implies, and a bucket never drawn from is full. Rows idle for an hour are full buckets
+again and are deleted now and then.
 """
 
 from __future__ import annotations
@@ -46,10 +49,19 @@ DECLARE
     s float8;
 BEGIN
     FOR i IN 1..n LOOP
-        INSERT INTO {TABLE} (key, tokens, stamp) VALUES (keys[i], bursts[i], now_s)
-            ON CONFLICT (key) DO NOTHING;
-        SELECT tokens, stamp INTO t, s FROM {TABLE} WHERE key = keys[i] FOR UPDATE;
-        level := least(bursts[i], t + greatest(0, now_s - s) * rates[i]);
+        IF costs[i] = 0 THEN
+            -- A peek charges nothing: no lock, and no row for a bucket never drawn from.
+            SELECT tokens, stamp INTO t, s FROM {TABLE} WHERE key = keys[i];
+        ELSE
+            SELECT tokens, stamp INTO t, s FROM {TABLE} WHERE key = keys[i] FOR UPDATE;
+            IF NOT FOUND THEN
+                INSERT INTO {TABLE} (key, tokens, stamp) VALUES (keys[i], bursts[i], now_s)
+                    ON CONFLICT (key) DO NOTHING;
+                SELECT tokens, stamp INTO t, s FROM {TABLE} WHERE key = keys[i] FOR UPDATE;
+            END IF;
+        END IF;
+        level := CASE WHEN t IS NULL THEN bursts[i]
+                      ELSE least(bursts[i], t + greatest(0, now_s - s) * rates[i]) END;
         levels := levels || level;
         IF level < needs[i] THEN
             wait := greatest(wait, (needs[i] - level) / rates[i]);
@@ -59,6 +71,8 @@ BEGIN
         RETURN wait;
     END IF;
     FOR i IN 1..n LOOP
+        -- A peek's refilled level is what its row already implies: nothing to write.
+        CONTINUE WHEN costs[i] = 0;
         UPDATE {TABLE}
             SET tokens = greatest(0, least(bursts[i], levels[i] - costs[i])), stamp = now_s
             WHERE key = keys[i];

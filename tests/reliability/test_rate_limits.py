@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import random
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -234,6 +235,31 @@ async def test_postgres_buckets_are_shared_and_atomic(tmp_path: Path) -> None:
         finally:
             await first.close()
             await second.close()
+
+
+@pytest.mark.parametrize("seed", range(4))
+async def test_postgres_buckets_decide_as_memory_buckets_do(tmp_path: Path, seed: int) -> None:
+    """The same batches of takes, peeks (cost 0), refunds and charges (need 0), on buckets
+    that hardly refill: the shared store passes and refuses exactly what the in-memory
+    store does, batch for batch, peeks included (they are read without a lock there)."""
+    rng = random.Random(seed)
+    keys = [f"diff{seed}:{name}" for name in "abcd"]
+    shapes = [(1.0, 1.0), (0.0, 1.0), (-1.0, 0.0), (1.0, 0.0), (2.0, 2.0)]
+    async with fresh_database("postgresql", tmp_path) as url:
+        shared, local = PostgresBuckets(url), MemoryBuckets()
+        try:
+            for _ in range(150):
+                batch = [
+                    Draw(key, 1e-6, 4, cost=cost, need=need)
+                    for key in rng.sample(keys, rng.randint(1, 3))
+                    for cost, need in [rng.choice(shapes)]
+                ]
+                passed_shared = await shared.draw(batch) == 0
+                passed_local = await local.draw(batch) == 0
+                assert passed_shared == passed_local, batch
+        finally:
+            await shared.close()
+            await local.close()
 
 
 async def test_shared_store_outage_falls_back_to_local_buckets() -> None:
