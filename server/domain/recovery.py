@@ -18,6 +18,7 @@ from server.domain.clock import utcnow
 from server.domain.errors import InvalidValue
 from server.domain.practices import AuditEntry
 from server.domain.signin import FlowKind, SignInFlow, SignInRefused, new_token
+from server.domain.text import storable, unstorable
 from server.security import hash_password, hash_secret
 
 if TYPE_CHECKING:
@@ -59,7 +60,11 @@ class PasswordResetService:
 
     async def request(self, practice_id: UUID, user_name: str) -> ResetOutcome:
         user_name = user_name.strip()[:256]
-        found = await self._store.credentials.find_by_user_name(practice_id, user_name)
+        found = (
+            None
+            if unstorable(user_name)
+            else await self._store.credentials.find_by_user_name(practice_id, user_name)
+        )
         user = found[0] if found else None
         if user is not None and user.scim_provisioned:
             reason = "sso_linked" if user.sso_subject else "scim_managed"
@@ -120,5 +125,6 @@ class PasswordResetService:
         return user
 
     async def _audit(self, practice_id: UUID, user_name: str, action: str, detail: str) -> None:
-        entry = AuditEntry(practice_id, f"console:{user_name[:64]}", action, detail, self._now())
+        actor = f"console:{storable(user_name)[:64]}"
+        entry = AuditEntry(practice_id, actor, action, detail, self._now())
         await self._store.audit.record(entry)

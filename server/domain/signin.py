@@ -19,6 +19,7 @@ from server.domain.clock import utcnow
 from server.domain.errors import DomainError
 from server.domain.mfa import MfaState, accepted_step, new_totp_secret, provisioning_uri
 from server.domain.practices import AuditEntry
+from server.domain.text import storable, unstorable
 from server.security import hash_password, hash_secret, verify_password
 
 if TYPE_CHECKING:
@@ -113,7 +114,13 @@ class SignInService:
 
     async def password_step(self, practice_id: UUID, user_name: str, password: str) -> str:
         """Check the password; returns the token of the flow that waits for the code."""
-        found = await self._store.credentials.find_by_user_name(practice_id, user_name.strip())
+        name = user_name.strip()
+        # A name no column can hold names no account: the wrong-credentials answer, as for any.
+        found = (
+            None
+            if unstorable(name)
+            else await self._store.credentials.find_by_user_name(practice_id, name)
+        )
         user, password_hash = found if found else (None, None)
         if user is None or password_hash is None:
             verify_password(_decoy_hash(), password)
@@ -223,5 +230,6 @@ class SignInService:
         await self._audit(user.practice_id, name, "sign_in.failed", f"reason={factor}")
 
     async def _audit(self, practice_id: UUID, user_name: str, action: str, detail: str) -> None:
-        entry = AuditEntry(practice_id, f"console:{user_name[:64]}", action, detail, self._now())
+        actor = f"console:{storable(user_name)[:64]}"
+        entry = AuditEntry(practice_id, actor, action, detail, self._now())
         await self._store.audit.record(entry)

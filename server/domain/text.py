@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from server.domain.errors import InvalidValue
 
-__all__ = ["check_storable", "unstorable"]
+__all__ = ["check_storable", "storable", "unstorable"]
 
 
 def unstorable(value: str) -> str | None:
@@ -31,3 +31,9 @@ def check_storable(label: str, value: str | None) -> None:
     problem = unstorable(value)
     if problem is not None:
         raise InvalidValue(f"{label} may not contain {problem}")
+
+
+def storable(value: str) -> str:
+    """``value`` with U+0000 and unpaired surrogates replaced (U+FFFD, ``?``): for text kept
+    only for people to read, such as the name an audit entry gives a failed sign-in."""
+    return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")

@@ -116,3 +116,10 @@ async def test_unknown_names_get_the_same_answer_and_no_email(
 ) -> None:
     assert 'id="link-sent"' in await _forgot(web, console_practice, "nobody-here")
     assert await services.store.outbox.list(console_practice.uuid, limit=10) == []
+
+
+async def test_a_name_no_column_can_hold_gets_the_unknown_names_answer(
+    web: AsyncTestClient[Any], console_practice: ConsolePractice, services: Services
+) -> None:
+    assert 'id="link-sent"' in await _forgot(web, console_practice, "recep\x00tion")
+    assert await services.store.outbox.list(console_practice.uuid, limit=10) == []

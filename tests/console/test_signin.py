@@ -179,3 +179,18 @@ async def test_sign_out_ends_the_session(
     admin = await services.store.credentials.find_by_user_name(console_practice.uuid, "admin")
     assert admin is not None
     assert admin[0].practice_id == UUID(console_practice.id)
+
+
+async def test_a_user_name_no_column_can_hold_is_just_not_correct(
+    web: AsyncTestClient[Any], console_practice: ConsolePractice, services: Services
+) -> None:
+    """PostgreSQL cannot compare text holding U+0000 (its driver raised); on either database
+    such a name is answered as any unknown one, and the audit keeps it readable."""
+    page = f"/console/{console_practice.id}/sign-in"
+    for name in ("ad\x00min", "admin\x00"):
+        refused = await post_form(web, page, page, {"user_name": name, "password": "nope"})
+        assert refused.status_code == 401, refused.text
+        assert "not correct" in refused.text
+    entries = await services.practices.audit_log(console_practice.uuid)
+    actors = {e.actor for e in entries if e.action == "sign_in.failed"}
+    assert {"console:ad\ufffdmin", "console:admin\ufffd"} <= actors
