@@ -73,10 +73,13 @@ async def test_sends_keep_their_schedule_while_the_server_is_slow() -> None:
     server = FakeServer(delay=0.2)  # four times the 50 ms between sends
     start, result = await _run(server, rate=20, count=20)
     assert result.ok == result.sent == 20
-    assert result.late == result.queued == result.errors == 0
-    # A closed loop would send the next request only after the answer: 200 ms apart.
+    assert result.queued == result.errors == 0
+    # A closed loop would send the next request only after the answer: 200 ms apart, so its
+    # second send would be 150 ms behind and its last about 2.9 s. Bounds well under that
+    # leave room for a busy machine (26 ms of lag seen with the suite in two processes).
+    assert result.max_lag_ms < 100, result.max_lag_ms
     drift = [abs(t - (start + i / 20)) for i, t in enumerate(server.arrivals)]
-    assert max(drift) < 0.03, drift
+    assert max(drift) < 0.1, drift
     assert server.connections >= 4  # about delay * rate requests in flight at once
     assert min(result.latencies_ms["x"]) >= 190
 
@@ -86,7 +89,9 @@ async def test_a_server_that_falls_behind_queues_sends_without_making_them_late(
     _, result = await _run(server, rate=20, count=20, max_in_flight=2)
     assert result.ok == 20
     assert result.queued >= 10
-    assert result.late == 0
+    # Queued sends wait for the server (up to about a second here), which is not the
+    # generator's lag: counted as lag, it would pass 500 ms.
+    assert result.max_lag_ms < 100, result.max_lag_ms
     assert server.connections == 2
 
 
