@@ -16,9 +16,14 @@ from urllib.parse import quote
 
 from server.domain.clock import utcnow
 from server.domain.errors import InvalidValue
-from server.domain.practices import AuditEntry
-from server.domain.signin import FlowKind, SignInFlow, SignInRefused, new_token
-from server.domain.text import storable, unstorable
+from server.domain.signin import (
+    FlowKind,
+    SignInFlow,
+    SignInRefused,
+    console_audit_entry,
+    new_token,
+)
+from server.domain.text import unstorable
 from server.security import hash_password, hash_secret
 
 if TYPE_CHECKING:
@@ -125,6 +130,5 @@ class PasswordResetService:
         return user
 
     async def _audit(self, practice_id: UUID, user_name: str, action: str, detail: str) -> None:
-        actor = f"console:{storable(user_name)[:64]}"
-        entry = AuditEntry(practice_id, actor, action, detail, self._now())
+        entry = console_audit_entry(practice_id, user_name, action, detail, self._now())
         await self._store.audit.record(entry)

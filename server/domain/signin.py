@@ -36,6 +36,7 @@ __all__ = [
     "SignInFlow",
     "SignInRefused",
     "SignInService",
+    "console_audit_entry",
     "new_token",
 ]
 
@@ -90,6 +91,13 @@ class AccountLocked(SignInRefused):
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+def console_audit_entry(
+    practice_id: UUID, user_name: str, action: str, detail: str, at: datetime
+) -> AuditEntry:
+    """What the console records of a sign-in or reset step, under the name as typed."""
+    return AuditEntry(practice_id, f"console:{storable(user_name)[:64]}", action, detail, at)
 
 
 @cache
@@ -230,6 +238,5 @@ class SignInService:
         await self._audit(user.practice_id, name, "sign_in.failed", f"reason={factor}")
 
     async def _audit(self, practice_id: UUID, user_name: str, action: str, detail: str) -> None:
-        actor = f"console:{storable(user_name)[:64]}"
-        entry = AuditEntry(practice_id, actor, action, detail, self._now())
+        entry = console_audit_entry(practice_id, user_name, action, detail, self._now())
         await self._store.audit.record(entry)
