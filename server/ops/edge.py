@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from server.ops.access_log import ACCESS_LOGGER, AccessLog
 from server.ops.context import accept_request_id, request_id_var
+from server.ops.deadlines import Deadlines
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -76,7 +77,7 @@ def _timeout_response(path: str, request_id: str) -> tuple[bytes, bytes]:
 class EdgeMiddleware:
     def __init__(self, app: ASGIApp, *, deadline_seconds: float, hsts: bool) -> None:
         self.app = app
-        self._deadline = deadline_seconds
+        self._deadlines = Deadlines(deadline_seconds)
         self._hsts = hsts
         self.access = AccessLog()
 
@@ -91,10 +92,11 @@ class EdgeMiddleware:
         started = time.perf_counter()
         state: dict[str, Any] = {"status": 0, "held": None, "chunks": []}
         path: str = scope["path"]
+        deadline = self._deadlines.enter()
 
         async def edge_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                deadline.reschedule(None)
+                self._deadlines.stop(deadline)
                 state["status"] = message["status"]
                 message = {**message, "headers": self._headers(message, path, request_id)}
                 if (
@@ -114,11 +116,10 @@ class EdgeMiddleware:
                 await send(message)
 
         try:
-            async with asyncio.timeout(self._deadline) as deadline:
-                await self.app(scope, receive, edge_send)
-        except TimeoutError:
-            if state["status"] or not deadline.expired():
-                raise  # too late to answer, or not our deadline
+            await self.app(scope, receive, edge_send)
+        except asyncio.CancelledError as error:
+            if not self._deadlines.cut(deadline, error) or state["status"]:
+                raise  # not our deadline, or too late to answer
             state["status"] = 503
             body, media = _timeout_response(path, request_id)
             headers = [(b"content-type", media), (b"retry-after", b"5")]
@@ -133,6 +134,7 @@ class EdgeMiddleware:
             await send({"type": "http.response.body", "body": body, "more_body": False})
             access_log.warning("request deadline exceeded", extra={"path": path})
         finally:
+            self._deadlines.stop(deadline)
             self._log(scope, state["status"], started, request_id)
             request_id_var.reset(token)
 
