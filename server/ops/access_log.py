@@ -43,6 +43,7 @@ class AccessLog:
         self._writer: threading.Thread | None = None
         self._writer_pid = 0  # a writer thread does not survive a fork: start one per process
         self._stopping = threading.Event()
+        self._second, self._second_text = -1, ""
 
     @property
     def writing(self) -> bool:
@@ -55,21 +56,30 @@ class AccessLog:
 
     def write(self, request_id: str | None, **fields: Any) -> None:
         """One line: ``ts, level, logger, message, request_id, pid`` and then ``fields``."""
-        if not self.enabled:
+        if not self._logger.isEnabledFor(logging.INFO):
             return
-        now, pid = datetime.fromtimestamp(time.time(), UTC), os.getpid()
+        pid = os.getpid()
         entry: dict[str, Any] = {
-            "ts": now.isoformat(timespec="milliseconds"),
+            "ts": self._timestamp(),
             "level": "info",
             "logger": ACCESS_LOGGER,
             "message": f"{fields.get('method')} {fields.get('path')} {fields.get('status')}",
             "request_id": request_id,
             "pid": pid,
-            **fields,
         }
+        entry.update(fields)
         self._lines.append(_encode(entry).decode())
         if pid != self._writer_pid:
             self._start(pid)
+
+    def _timestamp(self) -> str:
+        """Now, as ``datetime.isoformat(timespec="milliseconds")`` writes it in UTC; the
+        date and time of day are formatted once a second (the datetime cost a third of a line)."""
+        second, micro = divmod(time.time_ns() // 1000, 1_000_000)
+        if second != self._second:
+            moment = datetime.fromtimestamp(second, UTC)
+            self._second, self._second_text = second, moment.strftime("%Y-%m-%dT%H:%M:%S")
+        return f"{self._second_text}.{micro // 1000:03d}+00:00"
 
     def _start(self, pid: int) -> None:
         with self._lock:

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from server.ops.access_log import ACCESS_LOGGER, AccessLog
@@ -104,3 +105,24 @@ def test_new_request_ids_are_distinct_hex() -> None:
     ids = {accept_request_id(None) for _ in range(10_000)}
     assert len(ids) == 10_000
     assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+
+
+@pytest.mark.parametrize(
+    "instants_ns",
+    [
+        # within one second, then across seconds, minutes, a day and a year
+        [1_764_780_000_000_000_000, 1_764_780_000_000_999_999, 1_764_780_000_999_999_999],
+        [1_764_780_059_999_000_000, 1_764_780_060_000_000_000, 1_764_780_060_001_000_000],
+        [1_767_225_599_999_999_999, 1_767_225_600_000_000_000],
+        [1_764_780_001_500_000_000, 1_764_780_000_500_000_000],  # the clock stepped back
+    ],
+)
+def test_timestamps_read_as_isoformat_in_utc_with_milliseconds(
+    instants_ns: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = AccessLog(io.StringIO())
+    for ns in instants_ns:
+        monkeypatch.setattr(time, "time_ns", lambda ns=ns: ns)
+        second, micro = divmod(ns // 1000, 1_000_000)
+        moment = datetime.fromtimestamp(second, UTC).replace(microsecond=micro)
+        assert log._timestamp() == moment.isoformat(timespec="milliseconds")
