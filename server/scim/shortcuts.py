@@ -23,6 +23,7 @@ from litestar._asgi.utils import wrap_in_exception_handler
 from litestar.serialization import encode_json
 from scim2_models import Context
 
+from server.domain.ids import with_text
 from server.domain.provisioning import parse_user_id
 from server.mapping.user_parse import parse_user_profile
 from server.mapping.user_wire import list_payload, user_payload
@@ -94,7 +95,9 @@ class _Shortcut(ABC):
 
     async def _send_answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         services: Services = scope["litestar_app"].state.services
-        url_practice = cast(UUID, scope["path_params"]["practice_id"])  # a ``uuid`` parameter
+        # A ``uuid`` parameter; kept with its text for the layers around, which label by it.
+        url_practice = with_text(cast(UUID, scope["path_params"]["practice_id"]))
+        cast(dict[str, Any], scope["path_params"])["practice_id"] = url_practice
         token = bearer_token(scope) or ""
         practice = await services.tokens.practice_for_bearer(token, url_practice)
         status, headers, payload = await self.answer(services, practice, scope, receive)
