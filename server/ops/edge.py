@@ -78,8 +78,11 @@ class EdgeMiddleware:
     def __init__(self, app: ASGIApp, *, deadline_seconds: float, hsts: bool) -> None:
         self.app = app
         self._deadlines = Deadlines(deadline_seconds)
-        self._hsts = hsts
         self.access = AccessLog()
+        # The headers every response gets, for paths a cache must not keep and for the rest.
+        shared = [*_COMMON_HEADERS, *([(b"strict-transport-security", _HSTS)] if hsts else [])]
+        self._added = (tuple(shared), (*shared, (b"cache-control", b"no-store")))
+        self._added_names = frozenset(name for name, _ in self._added[1]) | {b"x-request-id"}
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Send) -> None:
         if scope["type"] != "http":
@@ -140,13 +143,13 @@ class EdgeMiddleware:
 
     def _headers(self, message: Message, path: str, request_id: str) -> list[Any]:
         headers: list[Any] = list(message.get("headers") or [])
+        added = [(b"x-request-id", request_id.encode())]
+        added += self._added[path.startswith(_NO_STORE_PREFIXES)]
         present = {name.lower() for name, _ in headers}
-        extra = [(b"x-request-id", request_id.encode()), *_COMMON_HEADERS]
-        if path.startswith(_NO_STORE_PREFIXES):
-            extra.append((b"cache-control", b"no-store"))
-        if self._hsts:
-            extra.append((b"strict-transport-security", _HSTS))
-        headers.extend((name, value) for name, value in extra if name not in present)
+        if present.isdisjoint(self._added_names):
+            headers += added
+        else:  # the app set one of them itself: its value stands
+            headers += [(name, value) for name, value in added if name not in present]
         return headers
 
     @staticmethod
