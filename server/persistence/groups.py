@@ -13,7 +13,7 @@ from server.domain.errors import PreconditionFailed, UniquenessConflict
 from server.domain.groups import GroupProfile, GroupRecord
 from server.persistence.direct import DirectSql, Statement
 from server.persistence.errors import is_unique_violation
-from server.persistence.rows import as_utc, as_uuid, sql_uuid
+from server.persistence.rows import as_utc, as_uuid, groups_in_order, sql_uuid
 from server.persistence.sql_filters import order_by, where
 
 if TYPE_CHECKING:
@@ -56,10 +56,10 @@ def _groups_of(users: int) -> Statement:
     """Memberships of ``users`` users (one statement per page size, built once)."""
     placeholders = ", ".join("{}" for _ in range(users))
     return Statement.of(
-        "SELECT m.staff_id AS staff_id, g.id AS id, g.display_name AS display_name "  # noqa: S608 - placeholders only
+        "SELECT m.staff_id AS staff_id, g.id AS id, g.display_name AS display_name, "  # noqa: S608 - placeholders only
+        "g.display_name_key AS display_name_key "
         "FROM group_member m JOIN scim_group g ON g.id = m.group_id "
-        f"WHERE m.practice_id = {{}} AND m.staff_id IN ({placeholders}) "
-        "ORDER BY g.display_name_key, g.id"
+        f"WHERE m.practice_id = {{}} AND m.staff_id IN ({placeholders})"
     )
 
 
@@ -197,16 +197,16 @@ class PiccoloGroupRepository:
     async def of_users(
         self, practice_id: UUID, user_ids: Collection[UUID]
     ) -> dict[UUID, list[tuple[UUID, str]]]:
-        found: dict[UUID, list[tuple[UUID, str]]] = {uid: [] for uid in user_ids}
-        if not user_ids:
-            return found
-        arg = self._direct.argument
-        rows = await self._direct.fetch(
-            _groups_of(len(user_ids)), arg(practice_id), *(arg(uid) for uid in user_ids)
-        )
-        for row in rows:
-            found[as_uuid(row["staff_id"])].append((as_uuid(row["id"]), row["display_name"]))
-        return found
+        found: dict[UUID, list[tuple[str | None, UUID, str]]] = {uid: [] for uid in user_ids}
+        if user_ids:
+            arg = self._direct.argument
+            rows = await self._direct.fetch(
+                _groups_of(len(user_ids)), arg(practice_id), *(arg(uid) for uid in user_ids)
+            )
+            for row in rows:
+                member = (row["display_name_key"], as_uuid(row["id"]), row["display_name"])
+                found[as_uuid(row["staff_id"])].append(member)
+        return {uid: groups_in_order(members) for uid, members in found.items()}
 
     async def remove_member(self, practice_id: UUID, user_id: UUID) -> None:
         """Take a user out of every group, giving each group touched a new version."""

@@ -17,6 +17,7 @@ __all__ = [
     "as_utc",
     "as_uuid",
     "audit_from_row",
+    "groups_in_order",
     "practice_from_row",
     "scim_config_from_row",
     "scim_config_to_row",
@@ -31,6 +32,15 @@ __all__ = [
 def as_uuid(value: Any) -> UUID:
     """SQLite hands UUIDs back as text; PostgreSQL as UUID objects."""
     return value if isinstance(value, UUID) else uuid_from_text(str(value))
+
+
+def groups_in_order(members: list[tuple[str | None, UUID, str]]) -> list[tuple[UUID, str]]:
+    """A user's groups, given as (display name key, id, displayName), as (id, displayName) by
+    key, then id: put in order here, not by SQL, so the order is one on either database
+    whatever its collation (a canonical id's text sorts as its number)."""
+    if len(members) > 1:
+        members.sort(key=lambda member: (member[0] or "", member[1]))
+    return [(group_id, name) for _, group_id, name in members]
 
 
 def sql_uuid(table: Any, value: UUID) -> UUID | str:

@@ -624,3 +624,22 @@ async def test_paging_and_sorting_by_display_name(
     bad = await client.get(url, params={"sortBy": "userName"}, headers=token_headers)
     assert bad.status_code == 400
     assert bad.json()["scimType"] == "invalidValue"
+
+
+async def test_a_users_groups_come_in_display_name_order_in_every_answer(
+    client: AsyncTestClient[Any], practice: PracticeFixture, token_headers: dict[str, str]
+) -> None:
+    ada = await _user(client, practice, token_headers, "ada.order@x.org")
+    for name in ("nurses", "Zeta", "Ärzte", "alpha", "Beta", "_on call"):
+        await _group(client, practice, token_headers, name, [ada])
+    # By the display name's case-folded key in code point order, on either database.
+    wanted = ["_on call", "alpha", "Beta", "nurses", "Zeta", "Ärzte"]
+    user, _ = await _read(client, f"{practice.scim_path}/Users/{ada}", token_headers)
+    assert [g["display"] for g in user["groups"]] == wanted
+    found = await client.get(
+        f"{practice.scim_path}/Users",
+        params={"filter": 'userName eq "ada.order@x.org"'},
+        headers=token_headers,
+    )
+    [listed] = found.json()["Resources"]
+    assert [g["display"] for g in listed["groups"]] == wanted
