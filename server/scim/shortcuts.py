@@ -95,9 +95,11 @@ class _Shortcut(ABC):
 
     async def _send_answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         services: Services = scope["litestar_app"].state.services
-        # A ``uuid`` parameter; kept with its text for the layers around, which label by it.
+        # A ``uuid`` parameter, kept with its text for the layers around, which label by it
+        # (in a copy: the router hands out one cached dict for every request to this path).
         url_practice = with_text(cast(UUID, scope["path_params"]["practice_id"]))
-        cast(dict[str, Any], scope["path_params"])["practice_id"] = url_practice
+        params: dict[str, Any] = {**scope["path_params"], "practice_id": url_practice}
+        scope["path_params"] = params
         token = bearer_token(scope) or ""
         practice = await services.tokens.practice_for_bearer(token, url_practice)
         status, headers, payload = await self.answer(services, practice, scope, receive)
