@@ -11,6 +11,7 @@ processes, ``server.ops.serving`` makes every worker's samples count.
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
@@ -24,6 +25,29 @@ __all__ = ["MetricsController", "metrics_config"]
 _NO_PRACTICE = "-"
 
 
+class _Series:
+    """One label set's error and request counters and duration histogram, updated through
+    their values: what ``inc()`` and ``observe()`` do, without the checks and the loop over
+    the buckets they repeat on every call (with the gauge's, about 12,000 of the 618,000
+    instructions of a read by id).
+    ``tests/unit/test_metrics_series.py`` holds the two to the same exposition."""
+
+    __slots__ = ("_bounds", "_buckets", "_count", "_errors", "_sum")
+
+    def __init__(self, errors: Any, count: Any, duration: Any) -> None:
+        self._errors, self._count = errors._value, count._value
+        self._sum, self._buckets = duration._sum, duration._buckets
+        self._bounds: list[float] = list(duration._upper_bounds)
+
+    def record(self, seconds: float, *, failed: bool) -> None:
+        if failed:
+            self._errors.inc(1)
+        self._count.inc(1)
+        self._sum.inc(seconds)
+        # The first bucket whose upper bound holds the amount; the last bound is +Inf.
+        self._buckets[bisect_left(self._bounds, seconds)].inc(1)
+
+
 class ScimlabPrometheusMiddleware(PrometheusMiddleware):
     """Litestar's middleware with the ``practice`` label settled once the status is known.
 
@@ -31,7 +55,7 @@ class ScimlabPrometheusMiddleware(PrometheusMiddleware):
     every request (a lock and a validation each time) cost more than the counting itself.
     """
 
-    _children: ClassVar[dict[tuple[Any, ...], tuple[Any, Any, Any]]] = {}
+    _children: ClassVar[dict[tuple[Any, ...], _Series]] = {}
     _in_progress: ClassVar[dict[tuple[Any, ...], Any]] = {}
 
     def _labels(self, method: str, path: str, status: int, practice: str) -> dict[str, Any]:
@@ -43,19 +67,19 @@ class ScimlabPrometheusMiddleware(PrometheusMiddleware):
             "practice": practice,
         }
 
-    def _finished(self, method: str, path: str, status: int, practice: str) -> tuple[Any, Any, Any]:
+    def _finished(self, method: str, path: str, status: int, practice: str) -> _Series:
         key = (self._config.app_name, method, path, status, practice)
-        children = self._children.get(key)
-        if children is None:
+        series = self._children.get(key)
+        if series is None:
             labels = self._labels(method, path, status, practice)
             values = [*labels.values()]
-            children = (
+            series = _Series(
                 self.requests_error_count(labels).labels(*values),
                 self.request_count(labels).labels(*values),
                 self.request_time(labels).labels(*values),
             )
-            self._children[key] = children
-        return children
+            self._children[key] = series
+        return series
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = str(scope.get("method") or scope["type"])
@@ -71,22 +95,19 @@ class ScimlabPrometheusMiddleware(PrometheusMiddleware):
             await send(message)
 
         key = (self._config.app_name, method, path)
-        gauge = self._in_progress.get(key)
-        if gauge is None:
+        in_progress = self._in_progress.get(key)
+        if in_progress is None:
             labels = self._labels(method, path, 200, _NO_PRACTICE)
-            gauge = self.requests_in_progress(labels).labels(*labels.values())
-            self._in_progress[key] = gauge
-        gauge.inc()
+            in_progress = self.requests_in_progress(labels).labels(*labels.values())._value
+            self._in_progress[key] = in_progress
+        in_progress.inc(1)
         try:
             await self.app(scope, receive, watch)
         finally:
-            gauge.dec()
+            in_progress.inc(-1)
             label = str(practice) if practice is not None and status != 401 else _NO_PRACTICE
-            errors, count, duration = self._finished(method, path, status, label)
-            if status >= 500:
-                errors.inc()
-            count.inc()
-            duration.observe(time.perf_counter() - started)
+            series = self._finished(method, path, status, label)
+            series.record(time.perf_counter() - started, failed=status >= 500)
 
 
 def metrics_config() -> PrometheusConfig:
