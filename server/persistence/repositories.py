@@ -102,7 +102,7 @@ class PiccoloStaffRepository:
         # A read by id is the hottest query: one fixed statement, not a query built per call.
         arg = self._direct.argument
         rows = await self._direct.fetch(_BY_ID, arg(practice_id), arg(user_id))
-        return staff_from_row(rows[0]) if rows else None
+        return staff_from_row(rows[0], practice_id) if rows else None
 
     async def get_with_groups(
         self, practice_id: UUID, user_id: UUID
@@ -116,7 +116,7 @@ class PiccoloStaffRepository:
             for row in rows
             if row["member_of_id"] is not None
         ]
-        return staff_from_row(rows[0]), groups_in_order(members)
+        return staff_from_row(rows[0], practice_id), groups_in_order(members)
 
     async def list_scim(
         self, practice_id: UUID, query: ResourceQuery
@@ -141,7 +141,7 @@ class PiccoloStaffRepository:
             query.offset,
         )
         rows = await self._direct.fetch_query(page) if query.limit > 0 else []
-        users = [staff_from_row(row) for row in rows]
+        users = [staff_from_row(row, practice_id) for row in rows]
         if len(rows) < query.limit and (rows or query.offset == 0):
             # A short page is the last one, so it says how many match with no COUNT: a
             # lookup by userName (one match or none) is one statement.

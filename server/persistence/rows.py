@@ -118,10 +118,15 @@ def audit_from_row(row: ColumnRow) -> AuditEntry:
     )
 
 
-def staff_from_row(row: ColumnRow) -> StaffUser:
+_ACCESS_LEVELS = {level.value: level for level in AccessLevel}
+
+
+def staff_from_row(row: ColumnRow, practice_id: UUID | None = None) -> StaffUser:
+    """``practice_id``: the practice the row was read for (its WHERE clause), when known,
+    saves parsing it back from the row."""
     return StaffUser(
         id=as_uuid(row["id"]),
-        practice_id=as_uuid(row["practice_id"]),
+        practice_id=as_uuid(row["practice_id"]) if practice_id is None else practice_id,
         profile=StaffProfile(
             user_name=row["user_name"],
             given_name=row["given_name"],
@@ -131,7 +136,7 @@ def staff_from_row(row: ColumnRow) -> StaffUser:
             active=bool(row["active"]),
             external_id=row["external_id"],
         ),
-        access_level=AccessLevel(row["access_level"]),
+        access_level=_ACCESS_LEVELS[row["access_level"]],
         is_practice_admin=bool(row["is_practice_admin"]),
         scim_provisioned=bool(row["scim_provisioned"]),
         scim_deleted=bool(row["scim_deleted"]),
