@@ -2,9 +2,11 @@
 
 Through :mod:`logging`, each line cost a record, the queue handler's copy of it and a
 hand-off to the listener thread: measured in process, about 100 µs of a 600 µs SCIM read.
-Here a line is formatted on the spot (the same keys, in the same order, as
-:class:`server.ops.logs.JsonFormatter` writes) and a writer thread sends what has gathered
-to standard error every few milliseconds, so the event loop never waits on the stream.
+Here a request leaves its fields in a ``msgspec`` struct (the same keys, in the same order, as
+:class:`server.ops.logs.JsonFormatter` writes), and a writer thread encodes what has gathered
+in one call and sends it to standard error every few milliseconds, so the event loop never
+waits on the stream (a dict encoded per line cost 2.5 µs, a struct and its share of a batch
+1.0 µs).
 
 The ``scimlab.access`` logger still decides: lines are written only while it is enabled for
 INFO (``SCIMLAB_LOG_LEVEL``), and records sent to it through :mod:`logging` (warnings such as
@@ -20,14 +22,30 @@ import threading
 import time
 from collections import deque
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import TextIO
 
 import msgspec
 
 __all__ = ["ACCESS_LOGGER", "AccessLog"]
 
 ACCESS_LOGGER = "scimlab.access"
-_encode = msgspec.json.Encoder().encode  # several times faster than json.dumps here
+_encode_lines = msgspec.json.Encoder().encode_lines
+
+
+class _Line(msgspec.Struct):
+    ts: str
+    level: str
+    logger: str
+    message: str
+    request_id: str | None
+    pid: int
+    method: str | None
+    path: str | None
+    route: str | None
+    status: int
+    duration_ms: float
+    practice: str | None
+    client: str
 
 
 class AccessLog:
@@ -38,7 +56,7 @@ class AccessLog:
         # Bound now, as a StreamHandler binds its stream: where the app was made, it writes.
         self._stream = stream if stream is not None else sys.stderr
         self._interval = interval_s
-        self._lines: deque[str] = deque()
+        self._lines: deque[_Line] = deque()
         self._lock = threading.Lock()
         self._writer: threading.Thread | None = None
         self._writer_pid = 0  # a writer thread does not survive a fork: start one per process
@@ -54,21 +72,39 @@ class AccessLog:
     def enabled(self) -> bool:
         return self._logger.isEnabledFor(logging.INFO)
 
-    def write(self, request_id: str | None, **fields: Any) -> None:
-        """One line: ``ts, level, logger, message, request_id, pid`` and then ``fields``."""
+    def write(
+        self,
+        request_id: str | None,
+        *,
+        method: str | None,
+        path: str | None,
+        route: str | None,
+        status: int,
+        duration_ms: float,
+        practice: str | None,
+        client: str,
+    ) -> None:
+        """One line: ``ts, level, logger, message, request_id, pid`` and then the fields."""
         if not self._logger.isEnabledFor(logging.INFO):
             return
         pid = os.getpid()
-        entry: dict[str, Any] = {
-            "ts": self._timestamp(),
-            "level": "info",
-            "logger": ACCESS_LOGGER,
-            "message": f"{fields.get('method')} {fields.get('path')} {fields.get('status')}",
-            "request_id": request_id,
-            "pid": pid,
-        }
-        entry.update(fields)
-        self._lines.append(_encode(entry).decode())
+        self._lines.append(
+            _Line(
+                self._timestamp(),
+                "info",
+                ACCESS_LOGGER,
+                f"{method} {path} {status}",
+                request_id,
+                pid,
+                method,
+                path,
+                route,
+                status,
+                duration_ms,
+                practice,
+                client,
+            )
+        )
         if pid != self._writer_pid:
             self._start(pid)
 
@@ -99,13 +135,13 @@ class AccessLog:
 
     def flush(self) -> None:
         """Write every line gathered so far (also called at shutdown)."""
-        batch: list[str] = []
+        batch: list[_Line] = []
         while self._lines:
             batch.append(self._lines.popleft())
         if not batch:
             return
         try:
-            self._stream.write("\n".join(batch) + "\n")
+            self._stream.write(_encode_lines(batch).decode())
             self._stream.flush()
         except (OSError, ValueError):
             pass  # a closed or broken stream must not take the server down with it
