@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -84,6 +85,9 @@ def test_the_plain_representation_is_what_scim2_models_writes(
         (datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), "2026-01-02T03:04:05Z"),
         (datetime(2026, 1, 2, 3, 4, 5, 5, tzinfo=UTC), "2026-01-02T03:04:05.000005Z"),
         (datetime(2026, 1, 2, 3, 4, 5, 100000, tzinfo=UTC), "2026-01-02T03:04:05.100000Z"),
+        # UTC under another zone object, and an instant without a zone, read as UTC
+        (datetime(2026, 1, 2, 3, 4, 5, 7, tzinfo=ZoneInfo("UTC")), "2026-01-02T03:04:05.000007Z"),
+        (datetime(2026, 1, 2, 3, 4, 5), "2026-01-02T03:04:05Z"),
     ],
 )
 def test_datetimes_are_utc_with_microseconds_only_when_present(
