@@ -25,9 +25,9 @@ __all__ = ["PiccoloStaffRepository"]
 
 
 _BY_ID = Statement.of("SELECT * FROM staff_user WHERE practice_id = {} AND id = {}")
-# The memberships part joins and orders as ``groups._groups_of`` does (a test holds them equal).
-# The groups are put in order in Python (``groups_in_order``): with ORDER BY, SQLite sorted
-# every read by id in a temporary B-tree, though most users are in one group or none.
+# The memberships part joins as ``groups._groups_of`` does, and both put the groups in order
+# with ``groups_in_order`` (a test holds the answers equal): with ORDER BY, SQLite sorted every
+# read by id in a temporary B-tree, though most users are in one group or none.
 _BY_ID_WITH_GROUPS = Statement.of(
     "SELECT u.*, g.id AS member_of_id, g.display_name AS member_of_name, "
     "g.display_name_key AS member_of_key FROM staff_user u "
