@@ -68,10 +68,6 @@ class AccessLog:
         """Whether this process has a writer thread running."""
         return self._writer is not None and self._writer.is_alive()
 
-    @property
-    def enabled(self) -> bool:
-        return self._logger.isEnabledFor(logging.INFO)
-
     def write(
         self,
         request_id: str | None,
