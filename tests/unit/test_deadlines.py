@@ -12,6 +12,7 @@ import pytest
 
 from server.ops.deadlines import Deadlines
 from server.ops.edge import EdgeMiddleware
+from tests.unit.edge_exchange import through_edge
 
 DEADLINE = 0.2
 
@@ -39,17 +40,8 @@ def _app(*, before: float = 0.0, after: float = 0.0, raises: BaseException | Non
 
 
 async def _call(edge: EdgeMiddleware, path: str = "/scim/v2/p/Users") -> tuple[int, bytes, float]:
-    sent: list[dict[str, Any]] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    scope = {"type": "http", "method": "GET", "path": path, "headers": [], "query_string": b""}
     started = time.monotonic()
-    await edge(scope, receive, send)
+    sent = await through_edge(edge, path)
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return sent[0]["status"], body, time.monotonic() - started
 
@@ -76,7 +68,7 @@ async def test_a_request_that_answers_in_time_is_untouched_and_leaves_nothing_be
     results = await asyncio.gather(*(_call(edge) for _ in range(20)))
     assert [(status, body) for status, body, _ in results] == [(200, b'{"ok": true}')] * 20
     assert edge._deadlines.in_flight == 0
-    await asyncio.sleep(DEADLINE / 4)  # one sweep period: the sweep sees nothing and stops
+    await asyncio.sleep(DEADLINE / 4)  # two sweep periods: a sweep sees nothing and stops
     assert not edge._deadlines.sweeping
 
 

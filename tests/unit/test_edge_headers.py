@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from server.ops.edge import EdgeMiddleware
+from tests.unit.edge_exchange import through_edge
 
 SECURITY = {
     b"x-content-type-options": b"nosniff",
@@ -25,17 +26,8 @@ def _app(headers: list[tuple[bytes, bytes]]) -> Any:
 
 
 async def _headers(edge: EdgeMiddleware, path: str, offered: bytes = b"") -> list[Any]:
-    sent: list[dict[str, Any]] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
     request = [(b"x-request-id", offered)] if offered else []
-    scope = {"type": "http", "method": "GET", "path": path, "headers": request}
-    await edge(scope, receive, send)
+    sent = await through_edge(edge, path, request)
     return list(sent[0]["headers"])
 
 
