@@ -111,7 +111,10 @@ async def test_statements_take_pooled_connections_in_the_order_they_ask(
     asyncpg's own queue lets a newcomer take a connection just handed to a waiter, and sends
     that waiter to the back again (read p99 63 ms against a p50 of 20 ms, 50 clients).
     The order is noted where connections are handed out: the server's clock would also
-    count how the OS happened to schedule its backends."""
+    count how the OS happened to schedule its backends.
+
+    Measured: 5 to 8 overtaken on a quiet machine, 23 once with the suite's other process on
+    the same two cores; without ``DirectSql``'s turns, 76 to 143. The bar sits between."""
     assert engine.pool is not None
     asking: contextvars.ContextVar[int] = contextvars.ContextVar("asking")
     recording = _RecordingPool(engine.pool, asking)
@@ -134,4 +137,4 @@ async def test_statements_take_pooled_connections_in_the_order_they_ask(
         sum(1 for later in order[: order.index(number)] if later > number) for number in order
     )
     print(f"overtaken {overtaken}")
-    assert overtaken < 2 * POOL_SIZE, overtaken
+    assert overtaken < 5 * POOL_SIZE, overtaken
