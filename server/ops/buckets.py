@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -39,6 +40,11 @@ class BucketStore(Protocol):
         """0.0 if every draw passed (all charged); else seconds to wait (nothing charged)."""
         ...
 
+    async def give_back(self, draws: Sequence[Draw]) -> None:
+        """The caller of a batch that passed has failed: return what is held ahead of time
+        for that batch (``server.ops.leases``); stores that hold nothing do nothing."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -54,6 +60,15 @@ class MemoryBuckets:
         self._clock = clock
 
     async def draw(self, draws: Sequence[Draw]) -> float:
+        wait, _ = self._take(draws, 1)
+        return wait
+
+    async def lease(self, draws: Sequence[Draw], most: int) -> tuple[float, int]:
+        """Up to ``most`` uses at once, as ``server.persistence.rate_buckets`` grants them
+        (each charged bucket pays with at most half its level; at least one use)."""
+        return self._take(draws, most)
+
+    def _take(self, draws: Sequence[Draw], most: int) -> tuple[float, int]:
         # No await inside: one event loop applies a batch atomically.
         now = self._clock()
         levels: list[float] = []
@@ -65,13 +80,22 @@ class MemoryBuckets:
                 wait = max(wait, (d.need - level) / d.rate)
             levels.append(level)
         if wait > 0:
-            return wait
+            return wait, 0
+        granted = 1
+        if most > 1:
+            granted = most
+            for d, level in zip(draws, levels, strict=True):
+                if d.cost > 0:
+                    granted = min(granted, max(1, math.floor(level / d.cost / 2)))
         for d, level in zip(draws, levels, strict=True):
-            self._buckets[d.key] = (max(0.0, min(d.burst, level - d.cost)), now)
+            self._buckets[d.key] = (max(0.0, min(d.burst, level - d.cost * granted)), now)
             self._buckets.move_to_end(d.key)
         while len(self._buckets) > self._max_keys:
             self._buckets.popitem(last=False)
-        return 0.0
+        return 0.0, granted
+
+    async def give_back(self, draws: Sequence[Draw]) -> None:
+        return None
 
     async def close(self) -> None:
         self._buckets.clear()
@@ -116,6 +140,18 @@ class FailoverBuckets:
                 )
                 self._shared_down_until = self._clock() + self._retry_after
         return await self._local.draw(draws)
+
+    async def give_back(self, draws: Sequence[Draw]) -> None:
+        if self.degraded:
+            return
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._shared.give_back(draws)
+        except Exception as error:  # lost uses are only tokens spent early
+            logger.warning(
+                "shared rate-limit store unavailable; leased uses not returned",
+                extra={"error": type(error).__name__},
+            )
 
     async def close(self) -> None:
         await self._shared.close()

@@ -18,6 +18,7 @@ from litestar.plugins import InitPlugin
 from server.ops.buckets import BucketStore, FailoverBuckets, MemoryBuckets
 from server.ops.edge import EdgeMiddleware
 from server.ops.faults import FAULT_HANDLERS
+from server.ops.leases import LeasedBuckets
 from server.ops.logs import install_request_ids, logging_config
 from server.ops.metrics import MetricsController, metrics_config
 from server.ops.ratelimit import RateLimitMiddleware, RateLimits
@@ -58,7 +59,7 @@ def bucket_store(settings: Settings) -> BucketStore | None:
         msg = "SCIMLAB_RATE_LIMIT_STORE=database needs a PostgreSQL SCIMLAB_DATABASE_URL"
         raise ValueError(msg)
     timeout = min(2.0, settings.database_timeout_seconds)
-    return FailoverBuckets(PostgresBuckets(settings.database_url, timeout=timeout))
+    return FailoverBuckets(LeasedBuckets(PostgresBuckets(settings.database_url, timeout=timeout)))
 
 
 class OpsPlugin(InitPlugin):

@@ -100,6 +100,7 @@ class RateLimitMiddleware:
             await self.app(scope, receive, watch)
         finally:
             if _failed(plan.kind, status):
+                await self._store.give_back(plan.before)
                 await self._store.draw(plan.on_failure)
 
     def _failures(self, address: str, client_id: str | None, where: str = "") -> list[Draw]:

@@ -8,6 +8,10 @@ charged or none is. A peek (cost 0, the failure buckets' check on every SCIM req
 its row without a lock and writes nothing: its refilled level is what the row already
 implies, and a bucket never drawn from is full. Rows idle for an hour are full buckets
 again and are deleted now and then.
+
+A *lease* (``server.ops.leases``) asks for up to ``most`` uses of a batch at once: it is
+granted as many as every charged bucket can pay for with half of its level, at least one
+(so near a limit every request still draws exactly one, as a plain draw does).
 """
 
 from __future__ import annotations
@@ -36,14 +40,15 @@ CREATE UNLOGGED TABLE IF NOT EXISTS {TABLE} (
     tokens double precision NOT NULL,
     stamp double precision NOT NULL
 );
-CREATE OR REPLACE FUNCTION {TABLE}_draw(
-    keys text[], rates float8[], bursts float8[], costs float8[], needs float8[]
-) RETURNS float8 LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION {TABLE}_lease(
+    keys text[], rates float8[], bursts float8[], costs float8[], needs float8[], most int
+) RETURNS float8[] LANGUAGE plpgsql AS $fn$
 DECLARE
     now_s float8 := extract(epoch FROM clock_timestamp());
     n int := coalesce(array_length(keys, 1), 0);
     levels float8[] := '{{}}';
     wait float8 := 0;
+    granted int := greatest(1, most);
     level float8;
     t float8;
     s float8;
@@ -68,21 +73,36 @@ BEGIN
         END IF;
     END LOOP;
     IF wait > 0 THEN
-        RETURN wait;
+        RETURN ARRAY[wait, 0];
     END IF;
+    FOR i IN 1..n LOOP
+        -- Half of what is left at most: other processes near a limit still get their share.
+        CONTINUE WHEN costs[i] <= 0;
+        granted := least(granted, greatest(1, floor(levels[i] / costs[i] / 2)::int));
+    END LOOP;
     FOR i IN 1..n LOOP
         -- A peek's refilled level is what its row already implies: nothing to write.
         CONTINUE WHEN costs[i] = 0;
         UPDATE {TABLE}
-            SET tokens = greatest(0, least(bursts[i], levels[i] - costs[i])), stamp = now_s
+            SET tokens = greatest(0, least(bursts[i], levels[i] - costs[i] * granted)),
+                stamp = now_s
             WHERE key = keys[i];
     END LOOP;
-    RETURN 0;
+    RETURN ARRAY[0, granted];
 END
+$fn$;
+-- One use: the draw every batch with a refund or a charge makes (and older processes call).
+CREATE OR REPLACE FUNCTION {TABLE}_draw(
+    keys text[], rates float8[], bursts float8[], costs float8[], needs float8[]
+) RETURNS float8 LANGUAGE sql AS $fn$
+    SELECT ({TABLE}_lease(keys, rates, bursts, costs, needs, 1))[1]
 $fn$;
 """  # noqa: S608 - constant names; every value is a bound parameter
 
-_DRAW = f"SELECT {TABLE}_draw($1::text[], $2::float8[], $3::float8[], $4::float8[], $5::float8[])"
+_LEASE = (
+    f"SELECT {TABLE}_lease($1::text[], $2::float8[], $3::float8[], $4::float8[], $5::float8[],"
+    " $6::int)"
+)
 _PRUNE = f"DELETE FROM {TABLE} WHERE stamp < extract(epoch FROM clock_timestamp()) - 3600"  # noqa: S608
 _PRUNE_EVERY_SECONDS = 60.0
 
@@ -127,23 +147,30 @@ class PostgresBuckets:
         return self._pool
 
     async def draw(self, draws: Sequence[Draw]) -> float:
+        wait, _ = await self.lease(draws, 1)
+        return wait
+
+    async def lease(self, draws: Sequence[Draw], most: int) -> tuple[float, int]:
+        """(0.0, uses granted) if the batch passed, each charged bucket paying for every
+        use; else (seconds to wait, 0) and nothing charged."""
         pool = await self._connect()
         ordered = sorted(draws, key=lambda d: d.key)
         async with self._turns:
-            wait = await self._draw(pool, ordered)
+            wait, granted = await self._lease(pool, ordered, most)
         if time.monotonic() >= self._next_prune:
             self._next_prune = time.monotonic() + _PRUNE_EVERY_SECONDS
             await pool.execute(_PRUNE)
-        return float(wait)
+        return float(wait), int(granted)
 
-    async def _draw(self, pool: Any, ordered: Sequence[Draw]) -> float:
+    async def _lease(self, pool: Any, ordered: Sequence[Draw], most: int) -> list[float]:
         return await pool.fetchval(  # type: ignore[no-any-return]
-            _DRAW,
+            _LEASE,
             [d.key for d in ordered],
             [d.rate for d in ordered],
             [d.burst for d in ordered],
             [d.cost for d in ordered],
             [d.need for d in ordered],
+            most,
         )
 
     async def close(self) -> None:

@@ -124,6 +124,25 @@ async def test_strangers_cannot_spend_a_practice_budget(tmp_path: Path) -> None:
         assert ok == [201] * 5
 
 
+async def test_leased_uses_never_answer_a_failing_caller_nor_spend_the_budget(
+    tmp_path: Path,
+) -> None:
+    """On PostgreSQL the buckets are leased ahead (server.ops.leases): a burst large enough
+    for leases of several uses must still refuse a guesser by its failure bucket, and leave
+    the practice every token of its burst."""
+    limits = {**LOW, "scim_rate_limit": 0.001, "scim_rate_burst": 40}
+    async with deployment("postgresql", tmp_path, **limits) as d:
+        practice = await new_practice(d.client, d.store, d.settings)
+        headers = {"Authorization": f"Bearer {await fetch_token(d.client, practice)}"}
+        async with d.client_from("203.0.113.5") as stranger:
+            forged = {"Authorization": "Bearer forged"}
+            path = f"{practice.scim_path}/Users"
+            refused = [(await stranger.get(path, headers=forged)).status_code for _ in range(8)]
+        assert refused == [401] * 3 + [429] * 5
+        statuses = [(await d.client.get(path, headers=headers)).status_code for _ in range(45)]
+        assert statuses == [200] * 40 + [429] * 5
+
+
 async def test_token_endpoint_budget_per_client(tmp_path: Path) -> None:
     async with deployment("sqlite", tmp_path, **LOW) as d:
         practice = await new_practice(d.client, d.store, d.settings)
@@ -241,7 +260,8 @@ async def test_postgres_buckets_are_shared_and_atomic(tmp_path: Path) -> None:
 async def test_postgres_buckets_decide_as_memory_buckets_do(tmp_path: Path, seed: int) -> None:
     """The same batches of takes, peeks (cost 0), refunds and charges (need 0), on buckets
     that hardly refill: the shared store passes and refuses exactly what the in-memory
-    store does, batch for batch, peeks included (they are read without a lock there)."""
+    store does, batch for batch, peeks included (they are read without a lock there), and
+    grants leases of the same number of uses."""
     rng = random.Random(seed)
     keys = [f"diff{seed}:{name}" for name in "abcd"]
     shapes = [(1.0, 1.0), (0.0, 1.0), (-1.0, 0.0), (1.0, 0.0), (2.0, 2.0)]
@@ -254,6 +274,12 @@ async def test_postgres_buckets_decide_as_memory_buckets_do(tmp_path: Path, seed
                     for key in rng.sample(keys, rng.randint(1, 3))
                     for cost, need in [rng.choice(shapes)]
                 ]
+                if all(d.cost >= 0 for d in batch) and rng.random() < 0.5:
+                    most = rng.randint(2, 5)  # a lease: the same uses granted by both
+                    wait_shared, granted_shared = await shared.lease(batch, most)
+                    wait_local, granted_local = await local.lease(batch, most)
+                    assert (wait_shared > 0, granted_shared) == (wait_local > 0, granted_local)
+                    continue
                 passed_shared = await shared.draw(batch) == 0
                 passed_local = await local.draw(batch) == 0
                 assert passed_shared == passed_local, batch
