@@ -33,7 +33,7 @@ from server.persistence.sqlite_inline import InlineReader, is_read
 from server.persistence.sqlite_pool import PooledSQLiteEngine
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Hashable, Sequence
 
     from piccolo.engine.base import Engine
     from piccolo.querystring import QueryString
@@ -79,6 +79,14 @@ class DirectSql:
             self._inline = InlineReader(
                 {**engine.connection_kwargs, "detect_types": 0}, row_factory=sqlite3.Row
             )
+
+    def unchanged_since(self) -> Hashable | None:
+        """A stamp equal to a later one only if nothing was committed in between (SQLite, out
+        of a transaction: the inline reader's data version); ``None`` where no such stamp is
+        known (PostgreSQL, where other hosts write without telling this one)."""
+        if self._inline is None or self._engine.current_transaction.get() is not None:
+            return None
+        return self._inline.data_version()
 
     def argument(self, value: Any) -> Any:
         """SQLite keeps UUID columns as text; PostgreSQL takes uuid objects."""

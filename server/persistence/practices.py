@@ -16,6 +16,7 @@ from server.persistence.rows import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Hashable
     from datetime import datetime
     from uuid import UUID
 
@@ -81,11 +82,17 @@ _VALID_TOKEN = Statement.of(
 )
 
 
+#: Tokens found valid that are remembered, with the stamp they were found under.
+_REMEMBERED_TOKENS = 10_000
+
+
 class PiccoloTokenRepository:
     def __init__(self, tables: BoundTables, direct: DirectSql) -> None:
         self._table = tables.access_token
         self._config = tables.scim_config
         self._direct = direct
+        # (token hash, practice) -> (stamp, expiry) of a token found valid; see is_valid_for.
+        self._valid: dict[tuple[str, UUID], tuple[Hashable, datetime | None]] = {}
 
     async def add(self, token: AccessToken, token_hash: str) -> None:
         row = self._table(
@@ -102,14 +109,30 @@ class PiccoloTokenRepository:
 
     async def is_valid_for(self, token_hash: str, practice_id: UUID, now: datetime) -> bool:
         """One query on the hot path: the token joined to its practice's current, enabled
-        credential, so a regenerated, disabled or deleted configuration refuses it at once."""
+        credential, so a regenerated, disabled or deleted configuration refuses it at once.
+
+        On SQLite a token found valid is remembered with the database's data version, and
+        while nothing at all has been committed since, the query's answer cannot have
+        changed: the token is taken as found (its expiry still checked). The stamp is read
+        before the query, so a write that lands in between only makes the next check query
+        again. Only hashes are kept, and only what the database said."""
+        key = (token_hash, practice_id)
+        stamp = self._direct.unchanged_since()
+        remembered = self._valid.get(key) if stamp is not None else None
+        if remembered is not None and remembered[0] == stamp:
+            return remembered[1] is None or remembered[1] > now
         rows = await self._direct.fetch(
             _VALID_TOKEN, token_hash, self._direct.argument(practice_id), True
         )
         if not rows:
             return False
         expires_at = rows[0]["expires_at"]
-        return expires_at is None or as_utc(expires_at) > now
+        expires = None if expires_at is None else as_utc(expires_at)
+        if stamp is not None:
+            if len(self._valid) >= _REMEMBERED_TOKENS:
+                self._valid.clear()
+            self._valid[key] = (stamp, expires)
+        return expires is None or expires > now
 
     async def revoke_all(self, practice_id: UUID) -> int:
         table = self._table

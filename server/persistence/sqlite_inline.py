@@ -107,6 +107,21 @@ class InlineReader:
             return None  # interrupted, busy or locked: the pooled path decides
         return rows
 
+    def data_version(self) -> tuple[sqlite3.Connection, int] | None:
+        """This thread's connection and its ``PRAGMA data_version``, which changes whenever
+        another connection commits (the writer, another process): two equal values mean
+        nothing was written in between. A version is only comparable with the same
+        connection's, hence the pair. ``None`` where there is no such connection."""
+        if not self.enabled:
+            return None
+        connection = self._connection()
+        cursor = connection.execute("PRAGMA data_version")
+        try:
+            version: int = cursor.fetchone()[0]
+        finally:
+            cursor.close()
+        return connection, version
+
     def close(self) -> None:
         with self._lock:
             opened, self._opened = self._opened, []
