@@ -18,7 +18,9 @@ What a lease changes, and why it is safe:
 * Uses still held when a lease expires are lost to the bucket (at most ``size - 1`` per
   caller and process), as if they had been spent.
 
-Batches that give tokens back (refunds, negative costs) go to the shared store as they are.
+Only batches that take tokens are leased: a draw that must find what it costs, beside peeks.
+Batches that give tokens back (refunds) or charge after the fact (a failure, ``need`` 0) go
+to the shared store as they are, once each.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ class LeasedBuckets:
         self._asking: dict[tuple[Draw, ...], asyncio.Event] = {}
 
     async def draw(self, draws: Sequence[Draw]) -> float:
-        if any(d.cost < 0 for d in draws):
+        if not _takes(draws):
             return await self._shared.draw(draws)
         batch = tuple(draws)
         while True:
@@ -124,3 +126,14 @@ class LeasedBuckets:
         self._held.move_to_end(batch)
         while len(self._held) > self._max_leases:
             self._held.popitem(last=False)
+
+
+def _takes(draws: Sequence[Draw]) -> bool:
+    """Whether a batch is leasable: takes (each must find what it costs) and peeks only."""
+    taking = False
+    for d in draws:
+        if d.cost > 0 and d.need >= d.cost:
+            taking = True
+        elif d.cost != 0:
+            return False
+    return taking

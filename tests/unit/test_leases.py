@@ -127,14 +127,27 @@ async def test_a_caller_that_fails_gives_its_lease_back_and_peeks_again() -> Non
     assert len(shared.draws) == 1  # the give-back only
 
 
-async def test_refunds_and_charges_go_to_the_shared_store_as_they_are() -> None:
+@pytest.mark.parametrize(
+    "batch",
+    [
+        [Draw("p", 1e-9, 100, cost=-1, need=0), Draw("f", 1e-9, 30, need=0)],  # a 401 on SCIM
+        [Draw("f", 1e-9, 30, need=0), Draw("g", 1e-9, 30, need=0)],  # a refused token request
+        [Draw("f", 1e-9, 30, cost=0)],  # peeks alone
+    ],
+)
+async def test_refunds_charges_and_peeks_go_to_the_shared_store_once_each(
+    batch: list[Draw],
+) -> None:
+    """A failure is charged once, not leased ahead: a lease would charge it several times."""
     clock = [0.0]
     shared = CountingStore(clock)
     buckets = LeasedBuckets(shared, size=10)
-    refund = [Draw("p", 1e-9, 100, cost=-1, need=0), Draw("f", 1e-9, 3, need=0)]
-    assert await buckets.draw(refund) == 0.0
-    assert shared.draws == [refund]
+    assert await buckets.draw(batch) == 0.0
+    assert await buckets.draw(batch) == 0.0
+    assert shared.draws == [batch, batch]
     assert shared.leases == []
+    if batch[-1].cost > 0:
+        assert await shared.level("f", burst=30) == pytest.approx(28)
 
 
 async def test_leases_held_are_bounded() -> None:
