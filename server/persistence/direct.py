@@ -14,21 +14,21 @@ straight on the driver:
   rows hold text and integers, which :mod:`server.persistence.rows` reads as well as typed
   values; and as ``sqlite3.Row``, read by column name), then on a pooled connection; a
   write on the event loop's writer (:mod:`server.persistence.sqlite_writer`);
-* on PostgreSQL, on a pooled asyncpg connection (which prepares and caches the statement),
-  taken in turn: asyncpg's queue lets a newcomer take a connection just handed to a waiter
-  and sends the waiter to the back, so under load a few requests waited many turns (read
-  p99 three times p50); a FIFO semaphore as wide as the pool keeps the order.
+* on PostgreSQL, on an asyncpg connection it keeps between statements (which prepares and
+  caches the statement; :mod:`server.persistence.held`), taken in turn: asyncpg's queue lets
+  a newcomer take a connection just handed to a waiter and sends the waiter to the back, so
+  under load a few requests waited many turns (read p99 three times p50).
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from server.persistence.engine import POOL_SIZE
+from server.persistence.engine import HELD_CONNECTIONS
+from server.persistence.held import HeldConnections
 from server.persistence.sqlite_inline import InlineReader, is_read
 from server.persistence.sqlite_pool import PooledSQLiteEngine
 
@@ -73,7 +73,7 @@ class DirectSql:
         self._engine = engine
         self.sqlite = isinstance(engine, PooledSQLiteEngine)
         self._inline: InlineReader | None = None
-        self._turns = asyncio.Semaphore(POOL_SIZE)
+        self._held = HeldConnections(HELD_CONNECTIONS)
         if self.sqlite:
             assert isinstance(engine, PooledSQLiteEngine)
             self._inline = InlineReader(
@@ -107,9 +107,7 @@ class DirectSql:
         if not self.sqlite:
             if transaction is not None:
                 return await transaction.connection.fetch(query, *args)  # type: ignore[no-any-return]
-            pool = self._engine.pool  # type: ignore[attr-defined]
-            async with self._turns, pool.acquire() as connection:
-                return await connection.fetch(query, *args)  # type: ignore[no-any-return]
+            return await self._held.fetch(self._engine.pool, query, args)  # type: ignore[attr-defined]
         if transaction is not None:
             rows: Sequence[ColumnRow] = await transaction.connection.execute_fetchall(query, args)
             return rows
@@ -125,6 +123,8 @@ class DirectSql:
         written: Sequence[ColumnRow] = await engine.run_statement(query, args)
         return written
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """Before the engine closes (its pool waits for the connections held here)."""
+        await self._held.release_all()
         if self._inline is not None:
             self._inline.close()

@@ -14,9 +14,19 @@ from server.persistence.sqlite_pool import PooledSQLiteEngine
 if TYPE_CHECKING:
     from piccolo.engine.base import Engine
 
+#: Connections for piccolo's queries and transactions, and beyond them the ones
+#: ``DirectSql`` keeps for the hot statements (``server.persistence.held``).
 POOL_SIZE = 10
+HELD_CONNECTIONS = 5
 
-__all__ = ["POOL_SIZE", "close_engine", "create_engine", "keep_session", "start_engine"]
+__all__ = [
+    "HELD_CONNECTIONS",
+    "POOL_SIZE",
+    "close_engine",
+    "create_engine",
+    "keep_session",
+    "start_engine",
+]
 
 
 def _postgres_config(database_url: str, timeout: float | None) -> dict[str, Any]:
@@ -65,7 +75,9 @@ async def start_engine(engine: Engine[Any]) -> None:
         # WAL lets readers proceed while one writer commits; it persists in the file.
         await engine.run_ddl("PRAGMA journal_mode=WAL")
     elif isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=POOL_SIZE, reset=keep_session)
+        await engine.start_connection_pool(
+            min_size=1, max_size=POOL_SIZE + HELD_CONNECTIONS, reset=keep_session
+        )
 
 
 async def close_engine(engine: Engine[Any]) -> None:

@@ -77,7 +77,7 @@ class PiccoloStore:
         await self._tables.practice.raw("SELECT 1").run()
 
     async def close(self) -> None:
-        self.direct.close()
+        await self.direct.close()
         await close_engine(self.engine)
 
 

@@ -1,0 +1,47 @@
+"""PostgreSQL connections that ``DirectSql`` keeps between its statements.
+
+asyncpg's pool spends about as much CPU handing a connection out and taking it back as a
+short statement costs: a proxy, a timeout and a shielded task on every release (measured
+here: 102 to 137 µs of CPU per statement through ``pool.acquire()``, 48 µs on a connection
+already held). ``DirectSql``'s statements run outside transactions, one at a time on a
+connection, with nothing to reset after them; so it takes connections from the engine's
+pool once and keeps them, up to ``size``, handing them out in turn (a FIFO semaphore:
+asyncpg's own queue let newcomers overtake waiters). A connection goes back to the pool
+when a statement on it fails or is cancelled: the pool closes a broken one, and the next
+statement takes another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+__all__ = ["HeldConnections"]
+
+
+class HeldConnections:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._turns = asyncio.Semaphore(size)
+        self._idle: list[tuple[Any, Any]] = []  # (pool, connection) of the pool it came from
+
+    @property
+    def idle(self) -> int:
+        return len(self._idle)
+
+    async def fetch(self, pool: Any, query: str, args: list[Any]) -> list[Any]:
+        async with self._turns:
+            held = self._idle.pop() if self._idle else (pool, await pool.acquire())
+            try:
+                rows: list[Any] = await held[1].fetch(query, *args)
+            except BaseException:
+                await held[0].release(held[1])
+                raise
+            self._idle.append(held)
+            return rows
+
+    async def release_all(self) -> None:
+        """Before the pool closes: it waits for every connection it handed out."""
+        idle, self._idle = self._idle, []
+        for pool, connection in idle:
+            await pool.release(connection)
