@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from loadtests.bench.fleet_traffic import connect, entra_traffic
 from loadtests.bench.paced import PacedResult, pace
-from loadtests.bench.servers import free_port, scimlab_command, serve
+from loadtests.bench.servers import children, free_port, scimlab_command, serve
 from loadtests.bench.targets import fresh_database
 from loadtests.fleet import seed_fleet
 from loadtests.stats import percentile
@@ -62,23 +62,6 @@ def default_limits() -> dict[str, str]:
         "SCIMLAB_TOKEN_RATE_LIMIT": str(defaults.token_rate_limit),
         "SCIMLAB_TOKEN_RATE_BURST": str(defaults.token_rate_burst),
     }
-
-
-def _family(pid: int) -> dict[int, list[str]]:
-    """A process and its direct children (granian's worker): pid -> /proc stat fields."""
-    found = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if stat.parent.name == str(pid) or int(fields[1]) == pid:
-                found[int(stat.parent.name)] = fields
-    return found
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of the server's processes (on PostgreSQL, not the database's)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    return sum((int(f[11]) + int(f[12])) / tick for f in _family(pid).values())
 
 
 def _reap(pids: Iterable[int]) -> None:
@@ -165,7 +148,7 @@ async def fleet_rate(backend: str, postgres_url: str, load: FleetLoad) -> dict[s
             # Practices are spread over one send interval, not all due at the same instant.
             begin = time.perf_counter() + 0.5
             starts = [begin + n / (load.rate * load.practices) for n in range(load.practices)]
-            cpu_server, cpu_self = _cpu_seconds(running.process.pid), time.process_time()
+            cpu_server, cpu_self = running.cpu_seconds, time.process_time()
             runs = await asyncio.gather(
                 *(
                     pace(
@@ -182,10 +165,10 @@ async def fleet_rate(backend: str, postgres_url: str, load: FleetLoad) -> dict[s
                 )
             )
             wall = time.perf_counter() - begin
-            server_cpu = _cpu_seconds(running.process.pid) - cpu_server
+            server_cpu = running.cpu_seconds - cpu_server
             generator_cpu = time.process_time() - cpu_self
             peak = running.peak_rss_mb
-            workers = set(_family(running.process.pid)) - {running.process.pid}
+            workers = children(running.process.pid)
         _reap(workers)
     row = {"backend": backend, **_summary(load, list(zip(starts, runs, strict=True)), wall)}
     row["server_cpu_pct"] = round(100 * server_cpu / wall, 1)

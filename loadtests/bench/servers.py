@@ -1,5 +1,5 @@
 """Starting the benchmarked servers as separate processes on loopback, and reading their
-peak memory from /proc."""
+peak memory and CPU time from /proc."""
 
 from __future__ import annotations
 
@@ -18,7 +18,15 @@ import httpx
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["UNLIMITED", "RunningServer", "free_port", "peak_rss_mb", "serve"]
+__all__ = [
+    "UNLIMITED",
+    "RunningServer",
+    "children",
+    "cpu_seconds",
+    "free_port",
+    "peak_rss_mb",
+    "serve",
+]
 
 BIN = Path(sys.executable).parent
 #: Benchmarks measure the server's throughput, not its rate limiter (on by default).
@@ -31,29 +39,53 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _children(pid: int) -> list[int]:
+def _stat(pid: int) -> list[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command name (which may hold spaces)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (granian's workers)."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
-        with contextlib.suppress(OSError):
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(_stat(int(entry.name))[1]) == pid:
                 found.append(int(entry.name))
+    return found
+
+
+def _family(pid: int) -> list[int]:
+    """A process and all its descendants."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        pending.extend(children(current))
     return found
 
 
 def peak_rss_mb(pid: int) -> float:
     """Peak resident memory (VmHWM) of a process and its descendants, in MiB."""
-    total_kb, pending = 0, [pid]
-    while pending:
-        current = pending.pop()
+    total_kb = 0
+    for member in _family(pid):
         with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+            for line in Path(f"/proc/{member}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
                     total_kb += int(line.split()[1])
-        pending.extend(_children(current))
     return total_kb / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process and its living descendants have used so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for member in _family(pid):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = _stat(member)
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
 
 
 @dataclass
@@ -66,6 +98,10 @@ class RunningServer:
     @property
     def peak_rss_mb(self) -> float:
         return peak_rss_mb(self.process.pid)
+
+    @property
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.process.pid)
 
 
 @contextlib.contextmanager
