@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from loadtests.bench.runner import BenchConfig
     from loadtests.bench.servers import RunningServer
 
-__all__ = ["BASELINES", "operations_stage", "ratio_of_rounds", "turn_order"]
+__all__ = ["BASELINES", "operations_stage", "pool_rounds", "ratio_of_rounds", "turn_order"]
 
 T = TypeVar("T")
 BARE, PEER = "bare-litestar", "scim2-server"
@@ -47,6 +47,8 @@ class _Served:
     port: int
     running: RunningServer
     rounds: dict[str, list[LoadResult]] = field(default_factory=dict)
+    # The server's CPU seconds (all its processes) in each round of an operation.
+    cpu: dict[str, list[float]] = field(default_factory=dict)
 
 
 def turn_order(names: Sequence[T], round_index: int) -> list[T]:
@@ -61,13 +63,17 @@ def ratio_of_rounds(ours: Sequence[float], theirs: Sequence[float]) -> float:
     return statistics.median(a / max(b, 0.1) for a, b in zip(ours, theirs, strict=True))
 
 
-def _pooled(results: Sequence[LoadResult]) -> dict[str, Any]:
+def pool_rounds(results: Sequence[LoadResult], cpu_s: Sequence[float]) -> dict[str, Any]:
     elapsed = sum(result.elapsed_s for result in results)
     figures = pooled_figures(results)
+    answered = sum(result.count for result in results)
     return {
         "rps": round(figures["requests"] / elapsed, 1) if elapsed else 0.0,
         **figures,
         "rounds_rps": [round(result.rate, 1) for result in results],
+        # What one request cost the server (granian's threads included), so a ratio can be
+        # told apart from a load generator that took the machine's other core.
+        "server_cpu_us": round(1e6 * sum(cpu_s) / answered, 1) if answered else 0.0,
     }
 
 
@@ -114,6 +120,7 @@ async def _run_operation(operation: str, served: list[_Served], config: BenchCon
         for name in turn_order(list(by_name), round_index):
             s = by_name[name]
             make = request_maker(s.target, operation, host=f"127.0.0.1:{s.port}")
+            cpu_before = s.running.cpu_seconds
             result = await drive(
                 "127.0.0.1",
                 s.port,
@@ -123,6 +130,7 @@ async def _run_operation(operation: str, served: list[_Served], config: BenchCon
                 duration_s=config.seconds / config.rounds,
             )
             s.rounds.setdefault(operation, []).append(result)
+            s.cpu.setdefault(operation, []).append(s.running.cpu_seconds - cpu_before)
 
 
 def _ratios(figures: dict[str, Any]) -> dict[str, Any]:
@@ -151,13 +159,14 @@ async def operations_stage(config: BenchConfig) -> dict[str, Any]:
         for operation in OPERATIONS:
             await _run_operation(operation, served, config)
             for s in served:
-                row = figures.setdefault(s.target.name, {})[operation] = _pooled(
-                    s.rounds[operation]
+                row = figures.setdefault(s.target.name, {})[operation] = pool_rounds(
+                    s.rounds[operation], s.cpu[operation]
                 )
                 say(
                     f"  {s.target.name:18} {operation:7} {row['rps']:>9} req/s"
                     f"  p50 {row['p50_ms']:>7} ms  p95 {row['p95_ms']:>7} ms"
                     f"  p99 {row['p99_ms']:>7} ms  errors {row['errors']}"
+                    f"  server CPU {row['server_cpu_us']} us/request"
                     f"  rounds {row['rounds_rps']}"
                 )
         for s in served:

@@ -84,8 +84,9 @@ def write_reports(
         f"runs in {results['rounds']} rounds that take turns between the targets, and a ratio",
         "is the median of the per-round ratios.",
         "",
-        "| target | operation | req/s | p50 ms | p95 ms | p99 ms | errors | req/s by round |",
-        "|---|---|---|---|---|---|---|---|",
+        "| target | operation | req/s | p50 ms | p95 ms | p99 ms | errors | server CPU µs/req "
+        "| req/s by round |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name in (
         "bare-litestar",
@@ -96,7 +97,8 @@ def write_reports(
             row = results[name][operation]
             cells = [name, operation, row["rps"], row["p50_ms"], row["p95_ms"], row["p99_ms"]]
             rounds = ", ".join(str(rate) for rate in row["rounds_rps"])
-            lines.append("| " + " | ".join(str(c) for c in [*cells, row["errors"], rounds]) + " |")
+            cells += [row["errors"], row["server_cpu_us"], rounds]
+            lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     lines += [
         "",
         "| scimlab on | operation | x bare Litestar | x scim2-server |",

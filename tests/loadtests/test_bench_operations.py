@@ -11,7 +11,14 @@ import pytest
 from click.testing import CliRunner
 
 from loadtests import cli
-from loadtests.bench.operations import BASELINES, operations_stage, ratio_of_rounds, turn_order
+from loadtests.bench.load import LoadResult
+from loadtests.bench.operations import (
+    BASELINES,
+    operations_stage,
+    pool_rounds,
+    ratio_of_rounds,
+    turn_order,
+)
 from loadtests.bench.runner import BenchConfig, write_reports
 from loadtests.bench.targets import OPERATIONS
 from tests.conftest import POSTGRES_URL
@@ -41,6 +48,7 @@ def test_every_target_runs_every_operation_in_every_round(stage: dict[str, Any])
             assert len(row["rounds_rps"]) == SMALL.rounds
             assert all(rate > 0 for rate in row["rounds_rps"])
             assert row["p99_ms"] >= row["p50_ms"] > 0
+            assert row["server_cpu_us"] >= 0  # CPU time comes in ticks of 10 ms: may be 0 here
 
 
 def test_scimlab_answers_every_request(stage: dict[str, Any]) -> None:
@@ -67,6 +75,7 @@ def test_the_rounds_reach_benchmarks_md(stage: dict[str, Any], tmp_path: Path) -
     read = stage["scimlab-postgresql"]["read"]
     rounds = ", ".join(str(rate) for rate in read["rounds_rps"])
     assert f"| scimlab-postgresql | read | {read['rps']} |" in markdown
+    assert f" | {read['errors']} | {read['server_cpu_us']} | " in markdown
     assert markdown.count(f" | {rounds} |") >= 1
     ratio = stage["ratios"]["scimlab-sqlite"]["create"]
     cells = f"{ratio['vs_bare']} | {ratio['vs_scim2_server']}"
@@ -83,6 +92,19 @@ def test_a_ratio_follows_the_middle_round_not_an_outlier() -> None:
     # Round 2 ran while the machine stalled for one target: the median ignores it.
     assert ratio_of_rounds([100.0, 10.0, 110.0], [50.0, 50.0, 55.0]) == 2.0
     assert ratio_of_rounds([30.0], [0.0]) == 300.0  # a baseline with no answers: no division by 0
+
+
+def test_server_cpu_per_request_pools_the_rounds() -> None:
+    # 0.3 s over 1,000 answers and 0.1 s over 3,000: 100 µs a request, not the mean of
+    # the rounds' 300 and 33.
+    rounds = [
+        LoadResult(latencies_ms=[1.0] * 1000, elapsed_s=1.0),
+        LoadResult(latencies_ms=[2.0] * 3000, elapsed_s=1.0, errors=2),
+    ]
+    row = pool_rounds(rounds, [0.3, 0.1])
+    assert row["server_cpu_us"] == 100.0
+    assert (row["rps"], row["rounds_rps"], row["errors"]) == (2000.0, [1000.0, 3000.0], 2)
+    assert pool_rounds([LoadResult()], [0.5])["server_cpu_us"] == 0.0
 
 
 def test_the_bench_command_passes_rounds(monkeypatch: pytest.MonkeyPatch) -> None:
