@@ -12,12 +12,8 @@ from scim2_models import Context
 
 from server.domain.provisioning import parse_user_id
 from server.domain.staff import StaffProfile, StaffUser
-from server.mapping.inbound import USER_PROFILE
-from server.mapping.patch_fast import fast_patch
-from server.mapping.schema import SCIM_POLICY, UserModel
 from server.mapping.user_parse import parse_user_profile
 from server.mapping.user_wire import user_payload
-from server.mapping.users import profile_from_scim, scim_from_staff
 from server.scim.guard import authenticated_practice
 from server.scim.query import (
     ListParameters,
@@ -34,13 +30,13 @@ from server.scim.resources import (
     not_modified,
     payload_page,
     payload_response,
-    read_patch,
     resource_response,
     wants_minimal,
 )
 from server.scim.responses import scim_response
-from server.scim.shortcuts import PlainCreate, PlainRead, PlainSearch
+from server.scim.shortcuts import PlainCreate, PlainPatch, PlainRead, PlainSearch
 from server.scim.user_bodies import ANY_USER, user_payloads, user_resources
+from server.scim.user_patch import patch_change
 from server.services import Services
 
 __all__ = ["UsersController"]
@@ -178,7 +174,7 @@ class UsersController(Controller):
             groups=groups,
         )
 
-    @patch("/{user_id:str}")
+    @patch("/{user_id:str}", middleware=[PlainPatch])
     async def modify(
         self,
         request: Request[Any, Any, Any],
@@ -187,24 +183,8 @@ class UsersController(Controller):
         services: NamedDependency[Services],
     ) -> Response[Any]:
         body = await read_json_object(request)
-        # The shapes identity providers repeat skip the scim2-models round trip; fast_patch
-        # answers None for anything else, which the full path below then reads as before.
-        changes = fast_patch(body)
-        operations = None if changes is not None else read_patch(body, USER_PROFILE, UserModel)
+        change = patch_change(body, lambda current: check_if_none_match(request, current.version))
         target = parse_user_id(user_id)
-
-        def change(current: StaffUser) -> StaffProfile:
-            check_if_none_match(request, current.version)
-            fast = None if changes is None else changes.apply(current.profile)
-            if fast is not None:
-                return fast
-            # A stored profile the round trip would rewrite: the full path, on a body it takes.
-            full = operations if changes is None else read_patch(body, USER_PROFILE, UserModel)
-            if full is None:
-                return current.profile
-            patched = scim_from_staff(current, location="", model=UserModel)
-            full.patch(patched, scim_policy=SCIM_POLICY)
-            return profile_from_scim(patched)
 
         staff, groups = await services.provisioning.modify(
             practice, target, change, expected_versions=if_match(request)
