@@ -27,8 +27,11 @@ import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from piccolo.engine.postgres import PostgresEngine
+
 from server.persistence.engine import HELD_CONNECTIONS
 from server.persistence.held import HeldConnections
+from server.persistence.held_transaction import HeldTransaction
 from server.persistence.sqlite_inline import InlineReader, is_read
 from server.persistence.sqlite_pool import PooledSQLiteEngine
 
@@ -122,6 +125,11 @@ class DirectSql:
             return pooled
         written: Sequence[ColumnRow] = await engine.run_statement(query, args)
         return written
+
+    def transaction(self) -> Any:
+        """A PostgreSQL transaction on a held connection (``held_transaction``)."""
+        assert isinstance(self._engine, PostgresEngine)
+        return HeldTransaction(self._engine, self._held)
 
     async def close(self) -> None:
         """Before the engine closes (its pool waits for the connections held here)."""

@@ -70,7 +70,7 @@ class PiccoloStore:
             async with self.engine.transaction(transaction_type=TransactionType.immediate):
                 yield
         else:
-            async with self.engine.transaction():
+            async with self.direct.transaction():
                 yield
 
     async def ping(self) -> None:
