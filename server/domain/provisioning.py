@@ -115,7 +115,7 @@ class ProvisioningService:
         expected_versions: Collection[int] | None = None,
     ) -> tuple[StaffUser, list[tuple[UUID, str]]]:
         """Apply ``change`` (a pure function of the current account) atomically; the account
-        as written and its groups, read with it in the transaction.
+        as written and its groups, read with it.
 
         ``expected_versions`` carries an ``If-Match`` precondition (412 when it fails). Without
         one the write is still guarded by the version that was read; losing that race reruns
@@ -136,21 +136,24 @@ class ProvisioningService:
         change: Callable[[StaffUser], StaffProfile],
         expected_versions: Collection[int] | None,
     ) -> tuple[StaffUser, list[tuple[UUID, str]]]:
+        # No transaction around the read: the UPDATE only applies to the version read (else
+        # PreconditionFailed, and modify runs the change again), as it would in one.
+        current, groups = await self.get_with_groups(practice_id, user_id)
+        if expected_versions is not None and current.version not in expected_versions:
+            raise PreconditionFailed(f"user {user_id} is at version {current.version}")
+        profile = _checked(change(current))
+        if profile == current.profile:
+            return current, groups
+        updated = replace(
+            current, profile=profile, version=current.version + 1, updated_at=self._now()
+        )
+        if not (current.profile.active and not profile.active):
+            return await self._store.staff.update(updated, expected_version=current.version), groups
+        # Deactivation blocks sign-in at once: sessions die in the same transaction.
         async with self._store.transaction():
-            current, groups = await self.get_with_groups(practice_id, user_id)
-            if expected_versions is not None and current.version not in expected_versions:
-                raise PreconditionFailed(f"user {user_id} is at version {current.version}")
-            profile = _checked(change(current))
-            if profile == current.profile:
-                return current, groups
-            updated = replace(
-                current, profile=profile, version=current.version + 1, updated_at=self._now()
-            )
             written = await self._store.staff.update(updated, expected_version=current.version)
-            if current.profile.active and not profile.active:
-                # Deactivation blocks sign-in at once: sessions die in the same transaction.
-                await self._store.sessions.revoke_for_user(practice_id, user_id)
-            return written, groups
+            await self._store.sessions.revoke_for_user(practice_id, user_id)
+        return written, groups
 
     async def delete(
         self, practice_id: UUID, user_id: UUID, *, expected_versions: Collection[int] | None = None

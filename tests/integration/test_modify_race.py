@@ -1,0 +1,80 @@
+"""A change made without a precondition is never lost: ``modify`` writes only the version it
+read, and a change that lost the race runs again on the newer version. A PATCH other than a
+deactivation runs outside a transaction, so only that guard keeps both writers' changes."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from server.domain.provisioning import ProvisioningService
+from server.domain.staff import StaffProfile
+
+if TYPE_CHECKING:
+    from server.domain.staff import StaffUser
+    from server.persistence.store import PiccoloStore
+    from tests.conftest import PracticeFixture
+
+
+class _PausedStaff:
+    """The store's staff repository, whose first update waits to be let go."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.reached = asyncio.Event()
+        self.let_go = asyncio.Event()
+        self._paused = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def update(self, user: StaffUser, *, expected_version: int) -> StaffUser:
+        if not self._paused:
+            self._paused = True
+            self.reached.set()
+            await self.let_go.wait()
+        return await self._inner.update(user, expected_version=expected_version)  # type: ignore[no-any-return]
+
+
+class _Store:
+    def __init__(self, inner: PiccoloStore, staff: _PausedStaff) -> None:
+        self._inner = inner
+        self.staff = staff
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+async def test_a_change_that_lost_the_race_runs_again_on_the_newer_version(
+    store: PiccoloStore, practice: PracticeFixture
+) -> None:
+    practice_id = UUID(practice.id)
+    direct = ProvisioningService(store)
+    name = f"race.{uuid.uuid4().hex[:8]}@example.org"
+    user = await direct.create(practice_id, StaffProfile(user_name=name))
+    staff = _PausedStaff(store.staff)
+    paused = ProvisioningService(_Store(store, staff))  # type: ignore[arg-type]
+    seen: list[int] = []
+
+    def given(current: StaffUser) -> StaffProfile:
+        seen.append(current.version)
+        return replace(current.profile, given_name="Given")
+
+    def family(current: StaffUser) -> StaffProfile:
+        return replace(current.profile, family_name="Family")
+
+    first = asyncio.create_task(paused.modify(practice_id, user.id, given))
+    await staff.reached.wait()  # read version 1, about to write it
+    between, _ = await direct.modify(practice_id, user.id, family)
+    assert between.version == 2
+    staff.let_go.set()
+    written, _ = await first
+    assert seen == [1, 2]  # refused at version 1, run again on version 2
+    assert written.version == 3
+    assert (written.profile.given_name, written.profile.family_name) == ("Given", "Family")
+    stored = await direct.get(practice_id, user.id)
+    assert stored.profile == written.profile
+    assert stored.version == 3
