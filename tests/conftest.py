@@ -175,7 +175,11 @@ async def fetch_token(client: AsyncTestClient[Any], practice: PracticeFixture) -
     return str(response.json()["access_token"])
 
 
+async def bearer_headers(client: AsyncTestClient[Any], practice: PracticeFixture) -> dict[str, str]:
+    """The ``Authorization`` header of a fresh access token of ``practice``."""
+    return {"Authorization": f"Bearer {await fetch_token(client, practice)}"}
+
+
 @pytest.fixture
 async def token_headers(client: AsyncTestClient[Any], practice: PracticeFixture) -> dict[str, str]:
-    token = await fetch_token(client, practice)
-    return {"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"}
+    return {**await bearer_headers(client, practice), "Content-Type": "application/scim+json"}

@@ -16,7 +16,7 @@ import pytest
 
 import server.scim.users
 from server.scim.shortcuts import PlainPatch
-from tests.conftest import PracticeFixture, fetch_token, new_practice
+from tests.conftest import PracticeFixture, bearer_headers, new_practice
 
 if TYPE_CHECKING:
     from litestar.testing import AsyncTestClient
@@ -35,7 +35,7 @@ def _patch(*operations: Any) -> dict[str, Any]:
 
 @pytest.fixture
 async def headers(client: AsyncTestClient[Any], practice: PracticeFixture) -> dict[str, str]:
-    return {"Authorization": f"Bearer {await fetch_token(client, practice)}"}
+    return await bearer_headers(client, practice)
 
 
 async def _user(
@@ -119,7 +119,7 @@ async def test_patch_refusals_answer_as_the_handler_does_and_change_nothing(
     headers: dict[str, str],
 ) -> None:
     other = await new_practice(client, store, settings)
-    theirs_headers = {"Authorization": f"Bearer {await fetch_token(client, other)}"}
+    theirs_headers = await bearer_headers(client, other)
     theirs = await _user(client, other, theirs_headers, f"theirs.{uuid.uuid4().hex[:8]}")
     mine = await _user(client, practice, headers, f"mine.{uuid.uuid4().hex[:8]}")
     before = await client.get(f"{practice.scim_path}/Users/{mine}", headers=headers)

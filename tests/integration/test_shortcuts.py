@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import server.scim.users
 from server.scim.shortcuts import PlainCreate, PlainRead, PlainSearch, _parameter_names
-from tests.conftest import PracticeFixture, fetch_token, new_practice
+from tests.conftest import PracticeFixture, bearer_headers, new_practice
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -68,7 +68,7 @@ def _assert_alike(plain: Any, handled: Any) -> None:
 
 @pytest.fixture
 async def headers(client: AsyncTestClient[Any], practice: PracticeFixture) -> dict[str, str]:
-    return {"Authorization": f"Bearer {await fetch_token(client, practice)}"}
+    return await bearer_headers(client, practice)
 
 
 async def test_reads_answer_as_the_handler_does(
@@ -109,7 +109,7 @@ async def test_refusals_answer_as_the_handler_does(
     theirs = await _created(
         client,
         other,
-        {"Authorization": f"Bearer {await fetch_token(client, other)}"},
+        await bearer_headers(client, other),
         _user("theirs@example.org"),
     )
     gone = await _created(client, practice, headers, _user("gone@example.org"))
