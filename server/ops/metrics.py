@@ -20,7 +20,7 @@ from litestar.plugins.prometheus.middleware import PrometheusMiddleware
 if TYPE_CHECKING:
     from litestar.types import Message, Receive, Scope, Send
 
-__all__ = ["MetricsController", "metrics_config"]
+__all__ = ["MetricsController", "ScimlabPrometheusMiddleware", "metrics_config"]
 
 _NO_PRACTICE = "-"
 
@@ -81,6 +81,33 @@ class ScimlabPrometheusMiddleware(PrometheusMiddleware):
             self._children[key] = series
         return series
 
+    def begin(self, method: str, path: str) -> Any:
+        """A request to the route ``path`` has come in: its in-progress gauge, raised by one."""
+        key = (self._config.app_name, method, path)
+        in_progress = self._in_progress.get(key)
+        if in_progress is None:
+            labels = self._labels(method, path, 200, _NO_PRACTICE)
+            in_progress = self.requests_in_progress(labels).labels(*labels.values())._value
+            self._in_progress[key] = in_progress
+        in_progress.inc(1)
+        return in_progress
+
+    def end(
+        self,
+        in_progress: Any,
+        *,
+        method: str,
+        path: str,
+        status: int,
+        practice: object,
+        started: float,
+    ) -> None:
+        """The request has ended with ``status`` (500 if it sent no response)."""
+        in_progress.inc(-1)
+        label = str(practice) if practice is not None and status != 401 else _NO_PRACTICE
+        series = self._finished(method, path, status, label)
+        series.record(time.perf_counter() - started, failed=status >= 500)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = str(scope.get("method") or scope["type"])
         path: str = scope["path_template"]
@@ -94,20 +121,18 @@ class ScimlabPrometheusMiddleware(PrometheusMiddleware):
                 status = message["status"]
             await send(message)
 
-        key = (self._config.app_name, method, path)
-        in_progress = self._in_progress.get(key)
-        if in_progress is None:
-            labels = self._labels(method, path, 200, _NO_PRACTICE)
-            in_progress = self.requests_in_progress(labels).labels(*labels.values())._value
-            self._in_progress[key] = in_progress
-        in_progress.inc(1)
+        in_progress = self.begin(method, path)
         try:
             await self.app(scope, receive, watch)
         finally:
-            in_progress.inc(-1)
-            label = str(practice) if practice is not None and status != 401 else _NO_PRACTICE
-            series = self._finished(method, path, status, label)
-            series.record(time.perf_counter() - started, failed=status >= 500)
+            self.end(
+                in_progress,
+                method=method,
+                path=path,
+                status=status,
+                practice=practice,
+                started=started,
+            )
 
 
 def metrics_config() -> PrometheusConfig:

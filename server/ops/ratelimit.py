@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
     from server.ops.buckets import BucketStore
 
-__all__ = ["RateLimitMiddleware", "RateLimits"]
+__all__ = ["REFUSED", "Plan", "RateLimitMiddleware", "RateLimits"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +67,16 @@ def _basic_client_id(header: str) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
-class _Plan:
+class Plan:
+    """What one request draws before it runs, and what a failure draws after."""
+
     kind: str
     before: list[Draw]
     on_failure: list[Draw]
+
+
+#: ``admit``'s answer for a request it refused (and answered).
+REFUSED = Plan("refused", [], [])
 
 
 #: SCIM plans kept for reuse (then all are forgotten at once: rebuilding one is cheap).
@@ -85,16 +91,14 @@ class RateLimitMiddleware:
         # A SCIM request's plan depends only on its practice, credential and address, and
         # building it (two hashes, seven draws) was a tenth of a read by id's CPU. Keyed by
         # the credential's fingerprint: no credential is kept.
-        self._scim_plans: dict[tuple[str, str, str], _Plan] = {}
+        self._scim_plans: dict[tuple[str, str, str], Plan] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        plan = await self._plan(scope, receive) if scope["type"] == ScopeType.HTTP else None
+        plan = await self.admit(scope, receive, send)
         if plan is None:
             await self.app(scope, receive, send)
             return
-        wait = await self._store.draw(plan.before)
-        if wait > 0:
-            await _too_many(plan.kind, wait, send)
+        if plan is REFUSED:
             return
         status = 0
 
@@ -107,9 +111,26 @@ class RateLimitMiddleware:
         try:
             await self.app(scope, receive, watch)
         finally:
-            if _failed(plan.kind, status):
-                await self._store.give_back(plan.before)
-                await self._store.draw(plan.on_failure)
+            await self.settle(plan, status)
+
+    async def admit(self, scope: Scope, receive: Receive, send: Send) -> Plan | None:
+        """Take what the request costs: its plan, for ``settle``; None where no limit
+        applies; ``REFUSED`` when it was over a limit and has been answered 429."""
+        plan = await self._plan(scope, receive) if scope["type"] == ScopeType.HTTP else None
+        if plan is None:
+            return None
+        wait = await self._store.draw(plan.before)
+        if wait > 0:
+            await _too_many(plan.kind, wait, send)
+            return REFUSED
+        return plan
+
+    async def settle(self, plan: Plan, status: int) -> None:
+        """The admitted request has ended with ``status`` (0: no response): a failure gives
+        back what it took and is charged to the failure buckets."""
+        if _failed(plan.kind, status):
+            await self._store.give_back(plan.before)
+            await self._store.draw(plan.on_failure)
 
     def _failures(self, address: str, client_id: str | None, where: str = "") -> list[Draw]:
         limits = self._limits
@@ -120,7 +141,7 @@ class RateLimitMiddleware:
             keys.append(f"fail:c:{_fingerprint(client_id)}:{_fingerprint(address)}")
         return [Draw(k, limits.failure_rate, limits.failure_burst) for k in keys]
 
-    async def _plan(self, scope: Scope, receive: Receive) -> _Plan | None:
+    async def _plan(self, scope: Scope, receive: Receive) -> Plan | None:
         path: str = scope["path"]
         address = (scope.get("client") or ("unknown", 0))[0]
         authorization = _authorization(scope)
@@ -141,10 +162,10 @@ class RateLimitMiddleware:
                 key = f"token:c:{_fingerprint(client_id)}"
                 before.append(Draw(key, self._limits.token_rate, self._limits.token_burst))
             charges = [Draw(d.key, d.rate, d.burst, need=0.0) for d in failures]
-            return _Plan("token", before, charges)
+            return Plan("token", before, charges)
         return None
 
-    def _scim_plan(self, practice: str, credential: str, address: str, authorization: str) -> _Plan:
+    def _scim_plan(self, practice: str, credential: str, address: str, authorization: str) -> Plan:
         limits = self._limits
         failures = self._failures(address, _basic_client_id(authorization), f":{practice}")
         taken = [
@@ -155,7 +176,7 @@ class RateLimitMiddleware:
         # A 401 hands the practice's tokens back and charges the failure buckets.
         refunds = [Draw(d.key, d.rate, d.burst, cost=-1.0, need=0.0) for d in taken]
         charges = [Draw(d.key, d.rate, d.burst, need=0.0) for d in failures]
-        return _Plan("scim", taken + peeks, refunds + charges)
+        return Plan("scim", taken + peeks, refunds + charges)
 
 
 def _authorization(scope: Scope) -> str:
