@@ -26,6 +26,7 @@ from server.scim.errors import SCIM_EXCEPTION_HANDLERS
 from server.scim.groups import GroupsController
 from server.scim.responses import scim_error
 from server.scim.root import RootSearchController
+from server.scim.shortcuts import SHORTCUT_ROUTES
 from server.scim.users import UsersController
 from server.services import Services
 from server.settings import Settings
@@ -126,7 +127,7 @@ def create_app(
             title="scimlab management API", version="0.1.0", path="/api/docs"
         ),
         debug=False,
-        plugins=[OpsPlugin(settings)],
+        plugins=[OpsPlugin(settings, lane=SHORTCUT_ROUTES)],
     )
 
 

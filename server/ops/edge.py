@@ -5,6 +5,7 @@ the logs, echoed in a response header and written into every JSON error body (th
 ``detail``, a ``request_id`` member elsewhere); security headers; a deadline after which a
 request that has not started its response gets 503 instead of waiting on; and one access
 log line (no query string, no header values: those may carry secrets or personal data).
+Inside it, a request the lane takes (``server.ops.lane``) skips the router.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from server.ops.deadlines import Deadlines
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
+
+    from server.ops.lane import Lane
 
     # Plain dicts: this layer rewrites messages, which Litestar's TypedDicts make awkward.
     Message = dict[str, Any]
@@ -75,8 +78,11 @@ def _timeout_response(path: str, request_id: str) -> tuple[bytes, bytes]:
 
 
 class EdgeMiddleware:
-    def __init__(self, app: ASGIApp, *, deadline_seconds: float, hsts: bool) -> None:
+    def __init__(
+        self, app: ASGIApp, *, deadline_seconds: float, hsts: bool, lane: Lane | None = None
+    ) -> None:
         self.app = app
+        self.lane = lane
         self._deadlines = Deadlines(deadline_seconds)
         self.access = AccessLog()
         # The headers every response gets, for paths a cache must not keep and for the rest.
@@ -118,8 +124,9 @@ class EdgeMiddleware:
             else:
                 await send(message)
 
+        taken = self.lane.take(scope) if self.lane is not None else None
         try:
-            await self.app(scope, receive, edge_send)
+            await (taken or self.app)(scope, receive, edge_send)
         except asyncio.CancelledError as error:
             if not self._deadlines.cut(deadline, error) or state["status"]:
                 raise  # not our deadline, or too late to answer

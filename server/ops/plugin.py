@@ -3,7 +3,8 @@ database-fault handling, added to an app in one line (``plugins=[OpsPlugin(setti
 
 It sets Litestar's logging to JSON lines; at start-up (the app's lifespan) it puts
 ``EdgeMiddleware`` around the whole app (Litestar's own middleware only runs for matched
-routes; the edge must also see unmatched ones). The rate-limit store closes at shutdown.
+routes; the edge must also see unmatched ones), with the app's lane routes
+(``server.ops.lane``) bound to it. The rate-limit store closes at shutdown.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from litestar.plugins import InitPlugin
 from server.ops.buckets import BucketStore, FailoverBuckets, MemoryBuckets
 from server.ops.edge import EdgeMiddleware
 from server.ops.faults import FAULT_HANDLERS
+from server.ops.lane import Lane, LaneRoute
 from server.ops.leases import LeasedBuckets
 from server.ops.logs import install_request_ids, logging_config
 from server.ops.metrics import MetricsController, metrics_config
@@ -63,11 +65,12 @@ def bucket_store(settings: Settings) -> BucketStore | None:
 
 
 class OpsPlugin(InitPlugin):
-    __slots__ = ("_settings", "_store")
+    __slots__ = ("_lane", "_settings", "_store")
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, lane: list[LaneRoute] | None = None) -> None:
         self._settings = settings
         self._store = bucket_store(settings)
+        self._lane = Lane(lane or [])
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         middleware = [metrics_config().middleware]
@@ -87,6 +90,7 @@ class OpsPlugin(InitPlugin):
 
     @asynccontextmanager
     async def _lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        self._lane.bind(app)
         current = app.asgi_handler
         if isinstance(current, EdgeMiddleware):
             edge = current
@@ -95,6 +99,7 @@ class OpsPlugin(InitPlugin):
                 current,
                 deadline_seconds=self._settings.request_timeout_seconds,
                 hsts=self._settings.public_url.startswith("https://"),
+                lane=self._lane,
             )
             app.asgi_handler = cast("ASGIApp", edge)
         try:

@@ -15,6 +15,7 @@ answer alike.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote_plus
@@ -28,6 +29,7 @@ from server.domain.ids import with_text
 from server.domain.provisioning import parse_user_id
 from server.mapping.user_parse import parse_user_profile
 from server.mapping.user_wire import list_payload, user_payload
+from server.ops.lane import LaneRoute
 from server.scim.query import list_parameters
 from server.scim.requests import read_json_object
 from server.scim.resources import location
@@ -40,7 +42,14 @@ if TYPE_CHECKING:
 
     from server.services import Services
 
-__all__ = ["PlainCreate", "PlainPatch", "PlainRead", "PlainSearch", "bearer_token"]
+__all__ = [
+    "SHORTCUT_ROUTES",
+    "PlainCreate",
+    "PlainPatch",
+    "PlainRead",
+    "PlainSearch",
+    "bearer_token",
+]
 
 _MEDIA_TYPE = SCIM_MEDIA_TYPE.encode()
 # Headers that change what the answer is, or whether there is one: the handler deals with them.
@@ -49,6 +58,20 @@ _HANDLED_BY_HANDLER = frozenset({b"if-match", b"if-none-match", b"prefer"})
 _SELECTING = frozenset({"attributes", "excludedAttributes"})
 
 Answer = tuple[int, list[tuple[bytes, bytes]], dict[str, Any]]
+
+# The routes above as the edge's lane (``server.ops.lane``) matches them: only a path the
+# router would not change first (a canonical UUID, no trailing or doubled slash).
+_HEX = "[0-9a-fA-F]"
+_USERS = f"/scim/v2/(?P<practice_id>{_HEX}{{8}}(?:-{_HEX}{{4}}){{3}}-{_HEX}{{12}})/Users"
+_USER = f"{_USERS}/(?P<user_id>[^/]+)"
+_SAMPLE = "/scim/v2/00000000-0000-0000-0000-000000000000/Users"
+_PARAMS = {"practice_id": UUID, "user_id": str}
+SHORTCUT_ROUTES = [
+    LaneRoute("GET", re.compile(_USER), f"{_SAMPLE}/x", _PARAMS),
+    LaneRoute("PATCH", re.compile(_USER), f"{_SAMPLE}/x", _PARAMS),
+    LaneRoute("GET", re.compile(_USERS), _SAMPLE, _PARAMS),
+    LaneRoute("POST", re.compile(_USERS), _SAMPLE, _PARAMS),
+]
 
 
 def bearer_token(scope: Scope) -> str | None:
@@ -82,8 +105,9 @@ class _Shortcut(ABC):
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         # What Litestar puts between every route and its middleware: a failure becomes the
-        # route's error response here, so the rate limits and metrics around see its status.
-        self._respond = wrap_in_exception_handler(self._send_answer)
+        # route's error response here, so the rate limits and metrics around see its status
+        # (``server.ops.lane`` calls it too).
+        self.respond = wrap_in_exception_handler(self._send_answer)
 
     def takes(self, scope: Scope) -> bool:
         """Whether this shortcut answers the request (else the handler does)."""
@@ -91,7 +115,7 @@ class _Shortcut(ABC):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.takes(scope):
-            await self._respond(scope, receive, send)
+            await self.respond(scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
