@@ -34,7 +34,18 @@ if TYPE_CHECKING:
     from litestar import Litestar
     from litestar.types import Message, Receive, Scope, Send
 
-__all__ = ["Lane", "LaneRoute", "Shortcut"]
+__all__ = ["Lane", "LaneRoute", "Shortcut", "answer_failure"]
+
+
+async def answer_failure(error: Exception, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer ``error``, raised before any response was sent, as Litestar's exception layer
+    does (its logging and hooks, then the route's exception handlers). Called only on
+    failure, so a request that succeeds does not pay that layer's ``send`` wrapper."""
+
+    async def fail(_scope: Scope, _receive: Receive, _send: Send) -> None:
+        raise error
+
+    await wrap_in_exception_handler(fail)(scope, receive, send)
 
 
 class Shortcut(Protocol):
@@ -80,7 +91,6 @@ class _Bound:
             msg = f"{route.method} {template}: {type(layer).__name__} is not a shortcut"
             raise TypeError(msg)
         self.shortcut: Shortcut = layer
-        self.app = wrap_in_exception_handler(self._run)
 
     def enter(self, scope: dict[str, Any], found: re.Match[str]) -> bool:
         """Route ``scope`` here as the router would, if the shortcut takes it."""
@@ -94,7 +104,7 @@ class _Bound:
         ScopeState.from_scope(routed).exception_handlers = self.exception_handlers
         return True
 
-    async def _run(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         metrics, limits = self.metrics, self.limits
         method, path = self.route.method, self.template
         practice = scope["path_params"].get("practice_id")
@@ -113,6 +123,10 @@ class _Bound:
             plan = await limits.admit(scope, receive, watch) if limits is not None else None
             if plan is not REFUSED:
                 await self.shortcut.respond(scope, receive, watch)
+        except Exception as error:
+            if status:
+                raise  # too late to answer, as in Litestar's exception layer
+            await answer_failure(error, scope, receive, watch)
         finally:
             if limits is not None and plan is not None and plan is not REFUSED:
                 await limits.settle(plan, status)
@@ -151,7 +165,7 @@ class Lane:
             if found is not None:
                 if not _valid_host(scope) or not bound.enter(scope, found):
                     return None
-                return bound.app
+                return bound
         return None
 
 

@@ -4,7 +4,8 @@
 Resolving the dependencies, checking the signature and building a ``Response`` cost a read
 by id about as much CPU as checking the token and reading the user with its groups (in
 process, 348 µs per read with them, 224 µs without). A shortcut is a middleware on one route
-only, inside every application layer (edge, metrics, rate limits). It answers a request with
+only, inside every application layer (edge, metrics, rate limits), and the edge's lane
+(``server.ops.lane``) calls it without the router. It answers a request with
 a bearer token and no ``If-Match``, ``If-None-Match`` or ``Prefer`` itself (reads, creates
 and PATCHes: with no query; searches: with no ``attributes`` or ``excludedAttributes``),
 through the handler's own services, parsing and body builder; a failure is written by the
@@ -21,15 +22,14 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote_plus
 from uuid import UUID
 
-from litestar._asgi.utils import wrap_in_exception_handler
 from litestar.serialization import encode_json
 from scim2_models import Context
 
-from server.domain.ids import with_text
+from server.domain.ids import uuid_from_text, with_text
 from server.domain.provisioning import parse_user_id
 from server.mapping.user_parse import parse_user_profile
 from server.mapping.user_wire import list_payload, user_payload
-from server.ops.lane import LaneRoute
+from server.ops.lane import LaneRoute, answer_failure
 from server.scim.query import list_parameters
 from server.scim.requests import read_json_object
 from server.scim.resources import location
@@ -38,6 +38,8 @@ from server.scim.user_bodies import user_payloads
 from server.scim.user_patch import patch_change
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from litestar.types import ASGIApp, Receive, Scope, Send
 
     from server.services import Services
@@ -65,7 +67,7 @@ _HEX = "[0-9a-fA-F]"
 _USERS = f"/scim/v2/(?P<practice_id>{_HEX}{{8}}(?:-{_HEX}{{4}}){{3}}-{_HEX}{{12}})/Users"
 _USER = f"{_USERS}/(?P<user_id>[^/]+)"
 _SAMPLE = "/scim/v2/00000000-0000-0000-0000-000000000000/Users"
-_PARAMS = {"practice_id": UUID, "user_id": str}
+_PARAMS: dict[str, Callable[[str], Any]] = {"practice_id": uuid_from_text, "user_id": str}
 SHORTCUT_ROUTES = [
     LaneRoute("GET", re.compile(_USER), f"{_SAMPLE}/x", _PARAMS),
     LaneRoute("PATCH", re.compile(_USER), f"{_SAMPLE}/x", _PARAMS),
@@ -104,10 +106,6 @@ def _parameter_names(query: str) -> set[str]:
 class _Shortcut(ABC):
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        # What Litestar puts between every route and its middleware: a failure becomes the
-        # route's error response here, so the rate limits and metrics around see its status
-        # (``server.ops.lane`` calls it too).
-        self.respond = wrap_in_exception_handler(self._send_answer)
 
     def takes(self, scope: Scope) -> bool:
         """Whether this shortcut answers the request (else the handler does)."""
@@ -119,7 +117,21 @@ class _Shortcut(ABC):
         else:
             await self.app(scope, receive, send)
 
-    async def _send_answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def respond(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer the request. A failure becomes the route's error response here, as in
+        Litestar's exception layer between a route and its middleware, so the rate limits
+        and metrics around see its status (``server.ops.lane`` calls this too)."""
+        try:
+            status, headers, body = await self._answer(scope, receive)
+        except Exception as error:
+            await answer_failure(error, scope, receive, send)
+            return
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+    async def _answer(
+        self, scope: Scope, receive: Receive
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         services: Services = scope["litestar_app"].state.services
         # A ``uuid`` parameter, kept with its text for the layers around, which label by it
         # (in a copy: the router hands out one cached dict for every request to this path).
@@ -131,8 +143,7 @@ class _Shortcut(ABC):
         status, headers, payload = await self.answer(services, practice, scope, receive)
         body = encode_json(payload)
         headers += [(b"content-type", _MEDIA_TYPE), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body, "more_body": False})
+        return status, headers, body
 
     @abstractmethod
     async def answer(

@@ -20,6 +20,7 @@ from prometheus_client import REGISTRY
 
 from server.ops.lane import Lane, LaneRoute
 from server.ops.metrics import metrics_config
+from server.ops.ratelimit import RateLimitMiddleware
 from server.scim.shortcuts import SHORTCUT_ROUTES, PlainRead
 from tests.conftest import PracticeFixture, bearer_headers
 
@@ -151,6 +152,29 @@ async def test_a_bad_host_header_is_refused_as_the_router_refuses_it(
     response = await client.get(path, headers={**headers, "Host": "bad host"})
     assert response.status_code == 400
     assert (await client.get(path, headers=headers)).status_code == 200
+
+
+async def test_a_failure_around_the_shortcut_is_answered_as_the_router_answers_it(
+    client: AsyncTestClient[Any],
+    practice: PracticeFixture,
+    headers: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    user_id = await _user(client, practice, headers)
+
+    async def broken(*_: object) -> None:
+        msg = "the bucket store broke"
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr(RateLimitMiddleware, "admit", broken)
+    path = f"{practice.scim_path}/Users/{user_id}"
+    lane = await client.get(path, headers=headers)
+    usual = await client.get(path, headers={**headers, "Prefer": "handling=lenient"})
+    assert lane.status_code == usual.status_code == 500
+    assert "broke" not in lane.text
+    ids = lane.headers["x-request-id"], usual.headers["x-request-id"]
+    assert ids[0] in lane.text
+    assert lane.text.replace(ids[0], "ID") == usual.text.replace(ids[1], "ID")
 
 
 def _count(name: str, **labels: str) -> float:
