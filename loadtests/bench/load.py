@@ -10,6 +10,7 @@ import asyncio
 import ipaddress
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LoadResult",
     "drive",
+    "errors_text",
     "pooled_figures",
     "read_response",
     "request_bytes",
@@ -33,6 +35,8 @@ __all__ = [
 class LoadResult:
     latencies_ms: list[float] = field(default_factory=list)
     errors: int = 0
+    #: How many answers had each error status (400 and above).
+    error_statuses: Counter[int] = field(default_factory=Counter)
     elapsed_s: float = 0.0
     bodies: list[bytes] = field(default_factory=list)
 
@@ -48,13 +52,23 @@ class LoadResult:
 def pooled_figures(results: Sequence[LoadResult]) -> dict[str, Any]:
     """Latency percentiles, errors and the request count of several runs taken together."""
     latencies = [ms for result in results for ms in result.latencies_ms]
+    statuses: Counter[int] = sum((result.error_statuses for result in results), Counter())
     return {
         "p50_ms": round(percentile(latencies, 0.5), 2),
         "p95_ms": round(percentile(latencies, 0.95), 2),
         "p99_ms": round(percentile(latencies, 0.99), 2),
         "errors": sum(result.errors for result in results),
+        "error_statuses": {str(status): n for status, n in sorted(statuses.items())},
         "requests": len(latencies),
     }
+
+
+def errors_text(row: dict[str, Any]) -> str:
+    """``errors`` with the statuses that made them, e.g. ``2 (404: 1, 503: 1)``."""
+    statuses = row.get("error_statuses") or {}
+    if not statuses:
+        return str(row["errors"])
+    return f"{row['errors']} (" + ", ".join(f"{k}: {n}" for k, n in statuses.items()) + ")"
 
 
 def say(line: str) -> None:
@@ -118,6 +132,7 @@ async def drive(
                 result.latencies_ms.append((time.perf_counter() - started) * 1000)
                 if status >= 400:
                     result.errors += 1
+                    result.error_statuses[status] += 1
                 if keep_bodies:
                     result.bodies.append(body)
         finally:

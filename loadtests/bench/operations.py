@@ -17,7 +17,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from loadtests.bench.load import LoadResult, drive, pooled_figures, say
+from loadtests.bench.load import LoadResult, drive, errors_text, pooled_figures, say
 from loadtests.bench.servers import UNLIMITED, free_port, granian_command, scimlab_command, serve
 from loadtests.bench.targets import (
     OPERATIONS,
@@ -165,7 +165,7 @@ async def operations_stage(config: BenchConfig) -> dict[str, Any]:
                 say(
                     f"  {s.target.name:18} {operation:7} {row['rps']:>9} req/s"
                     f"  p50 {row['p50_ms']:>7} ms  p95 {row['p95_ms']:>7} ms"
-                    f"  p99 {row['p99_ms']:>7} ms  errors {row['errors']}"
+                    f"  p99 {row['p99_ms']:>7} ms  errors {errors_text(row)}"
                     f"  server CPU {row['server_cpu_us']} us/request"
                     f"  rounds {row['rounds_rps']}"
                 )

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from loadtests.bench.fleet_rate import FleetLoad, fleet_lines, fleet_rate
 from loadtests.bench.initial_sync import entra_initial_sync
-from loadtests.bench.load import say
+from loadtests.bench.load import errors_text, say
 from loadtests.bench.operations import operations_stage
 from loadtests.bench.scale import scale_stage
 from loadtests.bench.targets import OPERATIONS
@@ -97,7 +97,7 @@ def write_reports(
             row = results[name][operation]
             cells = [name, operation, row["rps"], row["p50_ms"], row["p95_ms"], row["p99_ms"]]
             rounds = ", ".join(str(rate) for rate in row["rounds_rps"])
-            cells += [row["errors"], row["server_cpu_us"], rounds]
+            cells += [errors_text(row), row["server_cpu_us"], rounds]
             lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     lines += [
         "",

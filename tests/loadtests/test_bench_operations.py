@@ -5,13 +5,14 @@ the median of the per-round ratios (no speed asserted: that is the benchmark's o
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from click.testing import CliRunner
 
 from loadtests import cli
-from loadtests.bench.load import LoadResult
+from loadtests.bench.load import LoadResult, errors_text
 from loadtests.bench.operations import (
     BASELINES,
     operations_stage,
@@ -105,6 +106,18 @@ def test_server_cpu_per_request_pools_the_rounds() -> None:
     assert row["server_cpu_us"] == 100.0
     assert (row["rps"], row["rounds_rps"], row["errors"]) == (2000.0, [1000.0, 3000.0], 2)
     assert pool_rounds([LoadResult()], [0.5])["server_cpu_us"] == 0.0
+
+
+def test_errors_are_told_by_status_across_rounds() -> None:
+    rounds = [
+        LoadResult(latencies_ms=[1.0] * 3, errors=2, error_statuses=Counter({503: 1, 404: 1})),
+        LoadResult(latencies_ms=[1.0], errors=1, error_statuses=Counter({503: 1})),
+        LoadResult(latencies_ms=[1.0]),
+    ]
+    row = pool_rounds(rounds, [0.1, 0.1, 0.1])
+    assert (row["errors"], row["error_statuses"]) == (3, {"404": 1, "503": 2})
+    assert errors_text(row) == "3 (404: 1, 503: 2)"
+    assert errors_text(pool_rounds([LoadResult(latencies_ms=[1.0])], [0.1])) == "0"
 
 
 def test_the_bench_command_passes_rounds(monkeypatch: pytest.MonkeyPatch) -> None:

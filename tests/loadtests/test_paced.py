@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from loadtests.bench.load import request_bytes
+from loadtests.bench.load import drive, request_bytes
 from loadtests.bench.paced import PacedResult, Send, pace
 
 if TYPE_CHECKING:
@@ -127,3 +127,19 @@ async def test_requests_still_open_after_the_drain_are_unanswered() -> None:
     assert result.sent == 4
     assert result.ok == result.errors == 0
     assert result.unanswered == 4
+
+
+@pytest.mark.parametrize("status", [200, 404, 503])
+async def test_the_closed_loop_generator_counts_errors_by_status(status: int) -> None:
+    server = FakeServer(status=status)
+    listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    data = request_bytes("GET", "/x", host="127.0.0.1", headers={})
+    async with listener:
+        result = await drive(
+            "127.0.0.1", port, lambda _: data, connections=2, total=6, duration_s=10
+        )
+    assert result.count == 6
+    failed = status >= 400
+    assert result.errors == (6 if failed else 0)
+    assert result.error_statuses == ({status: 6} if failed else {})
