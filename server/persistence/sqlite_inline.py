@@ -111,15 +111,21 @@ class InlineReader:
         """This thread's connection and its ``PRAGMA data_version``, which changes whenever
         another connection commits (the writer, another process): two equal values mean
         nothing was written in between. A version is only comparable with the same
-        connection's, hence the pair. ``None`` where there is no such connection."""
+        connection's, hence the pair. ``None`` where there is no such connection or no answer."""
         if not self.enabled:
             return None
-        connection = self._connection()
-        cursor = connection.execute("PRAGMA data_version")
+        connection, budget = self._opened_here()
+        # The step budget applies here too: left as the last read left it (a read that used
+        # one check, or one that was interrupted), it interrupted this pragma now and then.
+        budget.checks = 0
         try:
-            version: int = cursor.fetchone()[0]
-        finally:
-            cursor.close()
+            cursor = connection.execute("PRAGMA data_version")
+            try:
+                version: int = cursor.fetchone()[0]
+            finally:
+                cursor.close()
+        except sqlite3.OperationalError:
+            return None  # interrupted all the same: no stamp, so the caller asks the database
         return connection, version
 
     def close(self) -> None:

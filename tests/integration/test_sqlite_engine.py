@@ -122,3 +122,30 @@ async def test_point_reads_repeated_past_the_budget_all_run_inline(tmp_path: Pat
     finally:
         reader.close()
         await engine.close_connection_pool()
+
+
+async def test_the_data_version_is_read_whatever_the_last_read_left_of_the_budget(
+    tmp_path: Path,
+) -> None:
+    """Found by ``scimlab bench``: about one token check in 30,000 answered 500, because
+    ``PRAGMA data_version`` ran under the step budget a read before it had used up."""
+    engine = PooledSQLiteEngine(path=str(tmp_path / "version.db"))
+    await engine._run_in_new_connection("PRAGMA journal_mode = WAL")
+    await engine._run_in_new_connection("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT)")
+    values = ",".join(f"({n}, 'n{n}')" for n in range(1, 2_000))
+    await engine._run_in_new_connection(f"INSERT INTO item VALUES {values}")  # noqa: S608
+    # As DirectSql opens it, the one user of the data version.
+    reader = InlineReader(engine.connection_kwargs, budget=10, row_factory=sqlite3.Row)
+    tight = InlineReader(engine.connection_kwargs, budget=1, row_factory=sqlite3.Row)
+    try:
+        versions = []
+        for _ in range(50):
+            assert reader.read("SELECT COUNT(*) AS n FROM item WHERE name LIKE '%9%'", []) is None
+            versions.append(reader.data_version())
+        assert all(v is not None and v[1] == versions[0][1] for v in versions), versions
+        # A budget no statement fits in: no version, and no error either.
+        assert tight.data_version() is None
+    finally:
+        reader.close()
+        tight.close()
+        await engine.close_connection_pool()
