@@ -26,13 +26,14 @@ from litestar.utils.scope.state import ScopeState
 
 from server.ops.metrics import ScimlabPrometheusMiddleware
 from server.ops.ratelimit import REFUSED, RateLimitMiddleware
+from server.ops.status import StatusWatch
 
 if TYPE_CHECKING:
     import re
     from collections.abc import Awaitable, Callable, Mapping
 
     from litestar import Litestar
-    from litestar.types import Message, Receive, Scope, Send
+    from litestar.types import Receive, Scope, Send
 
 __all__ = ["Lane", "LaneRoute", "Shortcut", "answer_failure"]
 
@@ -109,14 +110,7 @@ class _Bound:
         method, path = self.route.method, self.template
         practice = scope["path_params"].get("practice_id")
         started = time.perf_counter()
-        status = 0
-
-        async def watch(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        watch = StatusWatch(send)
         in_progress = metrics.begin(method, path) if metrics is not None else None
         plan = None
         try:
@@ -124,18 +118,18 @@ class _Bound:
             if plan is not REFUSED:
                 await self.shortcut.respond(scope, receive, watch)
         except Exception as error:
-            if status:
+            if watch.status:
                 raise  # too late to answer, as in Litestar's exception layer
             await answer_failure(error, scope, receive, watch)
         finally:
             if limits is not None and plan is not None and plan is not REFUSED:
-                await limits.settle(plan, status)
+                await limits.settle(plan, watch.status)
             if metrics is not None:
                 metrics.end(
                     in_progress,
                     method=method,
                     path=path,
-                    status=status or 500,
+                    status=watch.status or 500,
                     practice=practice,
                     started=started,
                 )

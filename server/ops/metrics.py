@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.plugins.prometheus.middleware import PrometheusMiddleware
 
+from server.ops.status import StatusWatch
+
 if TYPE_CHECKING:
-    from litestar.types import Message, Receive, Scope, Send
+    from litestar.types import Receive, Scope, Send
 
 __all__ = ["MetricsController", "ScimlabPrometheusMiddleware", "metrics_config"]
 
@@ -113,14 +115,7 @@ class ScimlabPrometheusMiddleware(PrometheusMiddleware):
         path: str = scope["path_template"]
         practice = scope.get("path_params", {}).get("practice_id")
         started = time.perf_counter()
-        status = 500
-
-        async def watch(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        watch = StatusWatch(send)
         in_progress = self.begin(method, path)
         try:
             await self.app(scope, receive, watch)
@@ -129,7 +124,7 @@ class ScimlabPrometheusMiddleware(PrometheusMiddleware):
                 in_progress,
                 method=method,
                 path=path,
-                status=status,
+                status=watch.status or 500,
                 practice=practice,
                 started=started,
             )

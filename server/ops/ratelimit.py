@@ -32,10 +32,11 @@ from litestar.enums import ScopeType
 from scim2_models import Error
 
 from server.ops.buckets import Draw
+from server.ops.status import StatusWatch
 from server.security import parse_basic_credentials
 
 if TYPE_CHECKING:
-    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+    from litestar.types import ASGIApp, Receive, Scope, Send
 
     from server.ops.buckets import BucketStore
 
@@ -100,18 +101,11 @@ class RateLimitMiddleware:
             return
         if plan is REFUSED:
             return
-        status = 0
-
-        async def watch(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        watch = StatusWatch(send)
         try:
             await self.app(scope, receive, watch)
         finally:
-            await self.settle(plan, status)
+            await self.settle(plan, watch.status)
 
     async def admit(self, scope: Scope, receive: Receive, send: Send) -> Plan | None:
         """Take what the request costs: its plan, for ``settle``; None where no limit
