@@ -17,7 +17,6 @@ not know, so a middleware added to the app later is never skipped by the lane.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -107,11 +106,8 @@ class _Bound:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         metrics, limits = self.metrics, self.limits
-        method, path = self.route.method, self.template
-        practice = scope["path_params"].get("practice_id")
-        started = time.perf_counter()
         watch = StatusWatch(send)
-        in_progress = metrics.begin(method, path) if metrics is not None else None
+        measure = metrics.begin(scope) if metrics is not None else None
         plan = None
         try:
             plan = await limits.admit(scope, receive, watch) if limits is not None else None
@@ -124,15 +120,8 @@ class _Bound:
         finally:
             if limits is not None and plan is not None and plan is not REFUSED:
                 await limits.settle(plan, watch.status)
-            if metrics is not None:
-                metrics.end(
-                    in_progress,
-                    method=method,
-                    path=path,
-                    status=watch.status or 500,
-                    practice=practice,
-                    started=started,
-                )
+            if metrics is not None and measure is not None:
+                metrics.end(measure, watch.status)
 
 
 class Lane:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_left
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
@@ -22,7 +23,7 @@ from server.ops.status import StatusWatch
 if TYPE_CHECKING:
     from litestar.types import Receive, Scope, Send
 
-__all__ = ["MetricsController", "ScimlabPrometheusMiddleware", "metrics_config"]
+__all__ = ["Measure", "MetricsController", "ScimlabPrometheusMiddleware", "metrics_config"]
 
 _NO_PRACTICE = "-"
 
@@ -48,6 +49,17 @@ class _Series:
         self._sum.inc(seconds)
         # The first bucket whose upper bound holds the amount; the last bound is +Inf.
         self._buckets[bisect_left(self._bounds, seconds)].inc(1)
+
+
+@dataclass(slots=True)
+class Measure:
+    """One request being counted: what ``end`` labels it with, and when it began."""
+
+    in_progress: Any
+    method: str
+    path: str
+    practice: object
+    started: float
 
 
 class ScimlabPrometheusMiddleware(PrometheusMiddleware):
@@ -83,8 +95,11 @@ class ScimlabPrometheusMiddleware(PrometheusMiddleware):
             self._children[key] = series
         return series
 
-    def begin(self, method: str, path: str) -> Any:
-        """A request to the route ``path`` has come in: its in-progress gauge, raised by one."""
+    def begin(self, scope: Scope) -> Measure:
+        """A request to a route has come in (its scope routed): its in-progress gauge is
+        raised by one, and its clock started, until ``end``."""
+        method = str(scope.get("method") or scope["type"])
+        path: str = scope["path_template"]
         key = (self._config.app_name, method, path)
         in_progress = self._in_progress.get(key)
         if in_progress is None:
@@ -92,42 +107,25 @@ class ScimlabPrometheusMiddleware(PrometheusMiddleware):
             in_progress = self.requests_in_progress(labels).labels(*labels.values())._value
             self._in_progress[key] = in_progress
         in_progress.inc(1)
-        return in_progress
+        practice = scope.get("path_params", {}).get("practice_id")
+        return Measure(in_progress, method, path, practice, time.perf_counter())
 
-    def end(
-        self,
-        in_progress: Any,
-        *,
-        method: str,
-        path: str,
-        status: int,
-        practice: object,
-        started: float,
-    ) -> None:
-        """The request has ended with ``status`` (500 if it sent no response)."""
-        in_progress.inc(-1)
+    def end(self, measure: Measure, status: int) -> None:
+        """The request has ended with ``status`` (0: it sent no response, counted as 500)."""
+        measure.in_progress.inc(-1)
+        status = status or 500
+        practice = measure.practice
         label = str(practice) if practice is not None and status != 401 else _NO_PRACTICE
-        series = self._finished(method, path, status, label)
-        series.record(time.perf_counter() - started, failed=status >= 500)
+        series = self._finished(measure.method, measure.path, status, label)
+        series.record(time.perf_counter() - measure.started, failed=status >= 500)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        method = str(scope.get("method") or scope["type"])
-        path: str = scope["path_template"]
-        practice = scope.get("path_params", {}).get("practice_id")
-        started = time.perf_counter()
         watch = StatusWatch(send)
-        in_progress = self.begin(method, path)
+        measure = self.begin(scope)
         try:
             await self.app(scope, receive, watch)
         finally:
-            self.end(
-                in_progress,
-                method=method,
-                path=path,
-                status=watch.status or 500,
-                practice=practice,
-                started=started,
-            )
+            self.end(measure, watch.status)
 
 
 def metrics_config() -> PrometheusConfig:
