@@ -14,9 +14,9 @@ from server.persistence.rows import (
     scim_config_to_row,
     token_from_row,
 )
+from server.persistence.snapshot_memo import SnapshotMemo
 
 if TYPE_CHECKING:
-    from collections.abc import Hashable
     from datetime import datetime
     from uuid import UUID
 
@@ -82,7 +82,7 @@ _VALID_TOKEN = Statement.of(
 )
 
 
-#: Tokens found valid that are remembered, with the stamp they were found under.
+#: Tokens found valid that are remembered while nothing is committed.
 _REMEMBERED_TOKENS = 10_000
 
 
@@ -91,8 +91,10 @@ class PiccoloTokenRepository:
         self._table = tables.access_token
         self._config = tables.scim_config
         self._direct = direct
-        # (token hash, practice) -> (stamp, expiry) of a token found valid; see is_valid_for.
-        self._valid: dict[tuple[str, UUID], tuple[Hashable, datetime | None]] = {}
+        # (token hash, practice) -> (expiry,) of a token found valid; see is_valid_for.
+        self._valid: SnapshotMemo[tuple[str, UUID], tuple[datetime | None]] = SnapshotMemo(
+            _REMEMBERED_TOKENS
+        )
 
     async def add(self, token: AccessToken, token_hash: str) -> None:
         row = self._table(
@@ -111,16 +113,16 @@ class PiccoloTokenRepository:
         """One query on the hot path: the token joined to its practice's current, enabled
         credential, so a regenerated, disabled or deleted configuration refuses it at once.
 
-        On SQLite a token found valid is remembered with the database's data version, and
-        while nothing at all has been committed since, the query's answer cannot have
-        changed: the token is taken as found (its expiry still checked). The stamp is read
-        before the query, so a write that lands in between only makes the next check query
-        again. Only hashes are kept, and only what the database said."""
+        On SQLite a token found valid is remembered (``SnapshotMemo``), and while nothing at
+        all has been committed since, the query's answer cannot have changed: the token is
+        taken as found (its expiry still checked). Only hashes are kept, and only what the
+        database said."""
         key = (token_hash, practice_id)
         stamp = self._direct.unchanged_since()
-        remembered = self._valid.get(key) if stamp is not None else None
-        if remembered is not None and remembered[0] == stamp:
-            return remembered[1] is None or remembered[1] > now
+        remembered = self._valid.get(stamp, key)
+        if remembered is not None:
+            expires = remembered[0]
+            return expires is None or expires > now
         rows = await self._direct.fetch(
             _VALID_TOKEN, token_hash, self._direct.argument(practice_id), True
         )
@@ -128,10 +130,7 @@ class PiccoloTokenRepository:
             return False
         expires_at = rows[0]["expires_at"]
         expires = None if expires_at is None else as_utc(expires_at)
-        if stamp is not None:
-            if len(self._valid) >= _REMEMBERED_TOKENS:
-                self._valid.clear()
-            self._valid[key] = (stamp, expires)
+        self._valid.put(stamp, key, (expires,))
         return expires is None or expires > now
 
     async def revoke_all(self, practice_id: UUID) -> int:
