@@ -47,7 +47,7 @@ class SnapshotMemo(Generic[K, V]):
 
     def put(self, stamp: Hashable | None, key: K, value: V) -> None:
         """Remember ``value``, read after ``stamp`` was taken, if that is still the stamp."""
-        if stamp is None or stamp != self._stamp:
+        if stamp is None or stamp != self._stamp or self._capacity < 1:
             return
         entries = self._entries
         if key not in entries and len(entries) >= self._capacity:

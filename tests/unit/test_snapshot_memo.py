@@ -43,3 +43,10 @@ def test_the_oldest_entry_goes_first_when_full() -> None:
     assert [memo.get("s", key) for key in range(5)] == [None, None, 20, 30, 40]
     memo.put("s", 2, 21)  # a key already there takes no room
     assert [memo.get("s", key) for key in (2, 3, 4)] == [21, 30, 40]
+
+
+def test_a_memo_of_no_capacity_remembers_nothing() -> None:
+    memo: SnapshotMemo[str, int] = SnapshotMemo(0)
+    memo.get("s", "a")
+    memo.put("s", "a", 1)
+    assert memo.get("s", "a") is None
