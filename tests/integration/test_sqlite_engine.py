@@ -154,3 +154,26 @@ async def test_the_data_version_is_read_whatever_the_last_read_left_of_the_budge
         reader.close()
         tight.close()
         await engine.close_connection_pool()
+
+
+async def test_the_stamp_follows_commits_and_outlives_a_closed_reader(
+    engine: PooledSQLiteEngine,
+) -> None:
+    reader = InlineReader(engine.connection_kwargs, row_factory=sqlite3.Row)
+    try:
+        first = reader.data_version()
+        assert first is not None
+        assert isinstance(first[0], WalIndex)  # read from the header, not the pragma
+        assert reader.data_version() == first  # nothing committed
+        await engine._run_in_new_connection("INSERT INTO item (name) VALUES ('new')")
+        second = reader.data_version()
+        assert second is not None
+        assert second != first
+        reader.close()  # the store closing: the mapping goes with the connections
+        reopened = reader.data_version()
+        assert reopened is not None
+        assert isinstance(reopened[0], WalIndex)
+        assert reopened[0] is not second[0]
+        assert reopened[1] == second[1]  # the same header, read through a new mapping
+    finally:
+        reader.close()
