@@ -91,6 +91,11 @@ class DirectSql:
             return None
         return self._inline.data_version()
 
+    @property
+    def inline_reads(self) -> bool:
+        """Whether a read now runs on SQLite's inline reader (SQLite, out of a transaction)."""
+        return self._inline is not None and self._engine.current_transaction.get() is None
+
     def argument(self, value: Any) -> Any:
         """SQLite keeps UUID columns as text; PostgreSQL takes uuid objects."""
         return str(value) if self.sqlite and value is not None else value

@@ -9,14 +9,15 @@ from uuid import UUID
 from piccolo.querystring import QueryString
 
 from server.domain.errors import PreconditionFailed, UniquenessConflict
-from server.persistence.direct import DirectSql, Statement
+from server.persistence.direct import ColumnRow, DirectSql, Statement
 from server.persistence.errors import is_unique_violation, violated_column
 from server.persistence.rows import as_uuid, groups_in_order, staff_from_row, staff_to_row
-from server.persistence.snapshot_memo import SnapshotMemo
 from server.persistence.sql_filters import order_by, where
+from server.persistence.staff_batch import BY_ID_WITH_GROUPS, StaffKey, staff_with_groups
+from server.persistence.turn_batch import TurnBatch
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Collection, Sequence
 
     from server.domain.query import ResourceQuery
     from server.domain.staff import StaffUser
@@ -24,23 +25,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PiccoloStaffRepository"]
 
-#: Accounts read by id that are remembered while nothing is committed: about 1 KiB each
-#: (measured with tracemalloc), so at most about 10 MiB per process.
-_REMEMBERED_USERS = 10_000
-Group = tuple[UUID, str]
-
 
 _BY_ID = Statement.of("SELECT * FROM staff_user WHERE practice_id = {} AND id = {}")
-# The memberships part joins as ``groups._groups_of`` does, and both put the groups in order
-# with ``groups_in_order`` (a test holds the answers equal): with ORDER BY, SQLite sorted every
-# read by id in a temporary B-tree, though most users are in one group or none.
-_BY_ID_WITH_GROUPS = Statement.of(
-    "SELECT u.*, g.id AS member_of_id, g.display_name AS member_of_name, "
-    "g.display_name_key AS member_of_key FROM staff_user u "
-    "LEFT JOIN group_member m ON m.practice_id = u.practice_id AND m.staff_id = u.id "
-    "LEFT JOIN scim_group g ON g.id = m.group_id "
-    "WHERE u.practice_id = {} AND u.id = {}"
-)
 
 
 @functools.cache
@@ -58,9 +44,9 @@ class PiccoloStaffRepository:
     def __init__(self, tables: BoundTables, direct: DirectSql) -> None:
         self._table = tables.staff_user
         self._direct = direct
-        # (practice, user) -> the account and its groups, while nothing is committed.
-        self._by_id: SnapshotMemo[tuple[UUID, UUID], tuple[StaffUser, tuple[Group, ...]]] = (
-            SnapshotMemo(_REMEMBERED_USERS)
+        # On SQLite, reads by id of one event-loop turn share one statement.
+        self._by_ids: TurnBatch[StaffKey, Sequence[ColumnRow]] = TurnBatch(
+            functools.partial(staff_with_groups, direct)
         )
         # A SCIM create is one fixed INSERT naming every column, run on the driver.
         self._columns = [c._meta.db_column_name for c in self._table._meta.columns]
@@ -117,16 +103,14 @@ class PiccoloStaffRepository:
     async def get_with_groups(
         self, practice_id: UUID, user_id: UUID
     ) -> tuple[StaffUser, list[tuple[UUID, str]]] | None:
-        """On SQLite, remembered while nothing is committed (``SnapshotMemo``): under load a
-        read by id that calls into SQLite cost about twice the CPU of one that does not,
-        as ``sqlite3`` lets granian's thread take the GIL at every step."""
-        key = (practice_id, user_id)
-        stamp = self._direct.unchanged_since()
-        remembered = self._by_id.get(stamp, key)
-        if remembered is not None:
-            return remembered[0], list(remembered[1])
-        arg = self._direct.argument
-        rows = await self._direct.fetch(_BY_ID_WITH_GROUPS, arg(practice_id), arg(user_id))
+        """One statement: the account joined to its groups (on SQLite outside a transaction,
+        one for all the reads of the event loop's turn: ``TurnBatch``)."""
+        rows: Sequence[ColumnRow] | None
+        if self._direct.inline_reads:
+            rows = await self._by_ids.get((practice_id, user_id))
+        else:
+            arg = self._direct.argument
+            rows = await self._direct.fetch(BY_ID_WITH_GROUPS, arg(practice_id), arg(user_id))
         if not rows:
             return None
         members = [
@@ -134,9 +118,7 @@ class PiccoloStaffRepository:
             for row in rows
             if row["member_of_id"] is not None
         ]
-        staff, groups = staff_from_row(rows[0], practice_id), groups_in_order(members)
-        self._by_id.put(stamp, key, (staff, tuple(groups)))
-        return staff, groups
+        return staff_from_row(rows[0], practice_id), groups_in_order(members)
 
     async def list_scim(
         self, practice_id: UUID, query: ResourceQuery

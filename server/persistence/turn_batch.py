@@ -1,0 +1,86 @@
+"""Lookups by key that arrive in one turn of the event loop, answered by one call.
+
+Under load every request of a turn reaches its read by id before any is answered: measured
+with 50 clients, 48 or 49 reads by id came in the same turn in most turns. On SQLite each
+read was its own statement, and ``sqlite3`` releases the GIL at each step of one; under
+granian every release let granian's thread take the GIL and sent the event loop to wait for
+it back (see ``server.persistence.wal_index``), so a read by id cost about 170 µs of server
+CPU served against about 60 in process. Gathered, the turn's reads are one statement that
+returns one row (``server.persistence.staff_batch``): 105 µs a read, 12,016 reads/s against
+6,360 one by one.
+
+The first lookup of a turn starts a task, which runs once the turn's other callbacks have
+run, looks every gathered key up with one call and hands each caller its answer. When that
+call fails, each key is looked up alone, so one bad key fails alone. A caller that is
+cancelled while waiting leaves the others waiting on theirs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+
+__all__ = ["TurnBatch"]
+
+K = TypeVar("K", bound="Hashable")
+R = TypeVar("R")
+
+
+class TurnBatch(Generic[K, R]):
+    def __init__(
+        self,
+        fetch_many: Callable[[Sequence[K]], Awaitable[Mapping[K, R]]],
+        *,
+        max_keys: int = 64,
+    ) -> None:
+        """``fetch_many``: the answers for some keys; a key it does not answer gets None."""
+        self._fetch_many = fetch_many
+        self._max_keys = max_keys
+        self._waiting: list[tuple[K, asyncio.Future[R | None]]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def get(self, key: K) -> R | None:
+        loop = asyncio.get_running_loop()
+        if not self._waiting:
+            task = loop.create_task(self._answer())
+            self._tasks.add(task)  # kept until done: the loop holds tasks only weakly
+            task.add_done_callback(self._tasks.discard)
+        future: asyncio.Future[R | None] = loop.create_future()
+        self._waiting.append((key, future))
+        return await future
+
+    async def _answer(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        try:
+            for start in range(0, len(waiting), self._max_keys):
+                await self._answer_part(waiting[start : start + self._max_keys])
+        finally:
+            for _, future in waiting:
+                if not future.done():
+                    future.cancel()  # this task was cancelled: so are the callers' waits
+
+    async def _answer_part(self, part: list[tuple[K, asyncio.Future[R | None]]]) -> None:
+        keys = list(dict.fromkeys(key for key, future in part if not future.done()))
+        if not keys:
+            return
+        try:
+            answers = await self._fetch_many(keys)
+        except Exception:  # each key is asked again alone, and fails alone
+            answers = None
+        for key, future in part:
+            if future.done():
+                continue  # its caller was cancelled
+            if answers is not None:
+                future.set_result(answers.get(key))
+                continue
+            try:
+                alone = await self._fetch_many([key])
+            except Exception as error:  # handed to the one caller it concerns
+                if not future.done():
+                    future.set_exception(error)
+            else:
+                if not future.done():
+                    future.set_result(alone.get(key))
