@@ -40,11 +40,15 @@ class TurnBatch(Generic[K, R]):
         self._fetch_many = fetch_many
         self._max_keys = max_keys
         self._waiting: list[tuple[K, asyncio.Future[R | None]]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def get(self, key: K) -> R | None:
         loop = asyncio.get_running_loop()
-        if not self._waiting:
+        if not self._waiting or loop is not self._loop:
+            # A turn's first lookup; or one on a new loop, where a batch left on a closed
+            # loop (a server stopped mid-turn, tests run one loop after another) never runs.
+            self._waiting, self._loop = [], loop
             task = loop.create_task(self._answer())
             self._tasks.add(task)  # kept until done: the loop holds tasks only weakly
             task.add_done_callback(self._tasks.discard)

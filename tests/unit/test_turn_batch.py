@@ -71,3 +71,21 @@ async def test_a_cancelled_caller_leaves_the_others_their_answers() -> None:
     with pytest.raises(asyncio.CancelledError):
         await dropped
     assert lookups.calls == [[2, 3]]
+
+
+def test_a_batch_left_on_a_closed_loop_does_not_hold_up_the_next() -> None:
+    lookups = Lookups()
+    batch = TurnBatch(lookups)
+    stopped = asyncio.new_event_loop()
+    left = stopped.create_task(batch.get(1))
+    stopped.call_soon(stopped.stop)
+    stopped.run_forever()  # the lookup waits; the loop stops before its batch runs
+    assert not left.done()
+    pending = asyncio.all_tasks(stopped)
+    for task in pending:
+        task.cancel()
+    stopped.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    stopped.close()
+    assert lookups.calls == []
+    assert asyncio.run(asyncio.wait_for(batch.get(2), timeout=1)) == 4
+    assert lookups.calls == [[2]]
