@@ -23,6 +23,7 @@ from server.ops.metrics import metrics_config
 from server.ops.ratelimit import RateLimitMiddleware
 from server.scim.shortcuts import SHORTCUT_ROUTES, PlainRead
 from tests.conftest import PracticeFixture, bearer_headers
+from tests.integration.test_scim_groups import _user as create_user
 
 if TYPE_CHECKING:
     from litestar.testing import AsyncTestClient
@@ -53,10 +54,7 @@ def routed(app: Litestar, monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 async def _user(client: AsyncTestClient[Any], practice: PracticeFixture, headers: Any) -> str:
-    body = {"schemas": [USER_SCHEMA], "userName": f"lane.{uuid.uuid4().hex[:8]}@example.org"}
-    response = await client.post(f"{practice.scim_path}/Users", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
+    return await create_user(client, practice, headers, f"lane.{uuid.uuid4().hex[:8]}@example.org")
 
 
 async def test_the_shortcut_routes_take_the_lane(
