@@ -87,7 +87,7 @@ class DirectSql:
         """A stamp equal to a later one only if nothing was committed in between (SQLite, out
         of a transaction: the inline reader's data version); ``None`` where no such stamp is
         known (PostgreSQL, where other hosts write without telling this one)."""
-        if self._inline is None or self._engine.current_transaction.get() is not None:
+        if self._inline is None or not self.inline_reads:
             return None
         return self._inline.data_version()
 
