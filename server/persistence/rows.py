@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from server.domain.ids import uuid_from_text
 from server.domain.practices import AccessToken, AuditEntry, Practice, ScimConfig, TokenKind
 from server.domain.staff import AccessLevel, StaffProfile, StaffUser
 
@@ -31,7 +30,7 @@ __all__ = [
 
 def as_uuid(value: Any) -> UUID:
     """SQLite hands UUIDs back as text; PostgreSQL as UUID objects."""
-    return value if isinstance(value, UUID) else uuid_from_text(str(value))
+    return value if isinstance(value, UUID) else UUID(str(value))
 
 
 def groups_in_order(members: list[tuple[str | None, UUID, str]]) -> list[tuple[UUID, str]]:

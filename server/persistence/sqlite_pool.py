@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 from piccolo.engine.sqlite import SQLiteEngine, dict_factory
 
-from server.domain.ids import TextUUID
 from server.persistence.sqlite_inline import InlineReader, is_read
 from server.persistence.sqlite_writer import InlineWriter
 
@@ -31,10 +30,6 @@ if TYPE_CHECKING:
     from piccolo.table import Table
 
 __all__ = ["PooledSQLiteEngine"]
-
-# sqlite3 finds an argument's adapter by its exact type: piccolo registers one for UUID, and
-# ids that keep their text (server.domain.ids) are stored as that same text.
-sqlite3.register_adapter(TextUUID, str)
 
 
 class _Pool:

@@ -25,7 +25,6 @@ from uuid import UUID
 from litestar.serialization import encode_json
 from scim2_models import Context
 
-from server.domain.ids import uuid_from_text, with_text
 from server.domain.provisioning import parse_user_id
 from server.mapping.user_parse import parse_user_profile
 from server.mapping.user_wire import list_payload, user_payload
@@ -67,7 +66,7 @@ _HEX = "[0-9a-fA-F]"
 _USERS = f"/scim/v2/(?P<practice_id>{_HEX}{{8}}(?:-{_HEX}{{4}}){{3}}-{_HEX}{{12}})/Users"
 _USER = f"{_USERS}/(?P<user_id>[^/]+)"
 _SAMPLE = "/scim/v2/00000000-0000-0000-0000-000000000000/Users"
-_PARAMS: dict[str, Callable[[str], Any]] = {"practice_id": uuid_from_text, "user_id": str}
+_PARAMS: dict[str, Callable[[str], Any]] = {"practice_id": UUID, "user_id": str}
 SHORTCUT_ROUTES = [
     LaneRoute("GET", re.compile(_USER), f"{_SAMPLE}/x", _PARAMS),
     LaneRoute("PATCH", re.compile(_USER), f"{_SAMPLE}/x", _PARAMS),
@@ -135,7 +134,7 @@ class _Shortcut(ABC):
         services: Services = scope["litestar_app"].state.services
         # A ``uuid`` parameter, kept with its text for the layers around, which label by it
         # (in a copy: the router hands out one cached dict for every request to this path).
-        url_practice = with_text(cast(UUID, scope["path_params"]["practice_id"]))
+        url_practice = cast(UUID, scope["path_params"]["practice_id"])
         params: dict[str, Any] = {**scope["path_params"], "practice_id": url_practice}
         scope["path_params"] = params
         token = bearer_token(scope) or ""
