@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from piccolo.engine.sqlite import dict_factory
 
+from server.persistence.fallbacks import count_fallback
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Hashable
 
@@ -103,8 +105,11 @@ class InlineReader:
                 rows: list[Any] = cursor.fetchall()
             finally:
                 cursor.close()
-        except sqlite3.OperationalError:
-            return None  # interrupted, busy or locked: the pooled path decides
+        except sqlite3.OperationalError as error:
+            # Interrupted (over budget), busy or locked: the pooled path decides.
+            reason = "over_budget" if "interrupt" in str(error) else "locked"
+            count_fallback("sqlite_inline_read", reason)
+            return None
         return rows
 
     def data_version(self) -> tuple[object, Hashable] | None:

@@ -36,6 +36,8 @@ import sqlite3
 import time
 from typing import TYPE_CHECKING, Any
 
+from server.persistence.fallbacks import count_fallback
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
@@ -65,6 +67,7 @@ def _alone(connection: sqlite3.Connection, query: str, args: list[Any]) -> list[
         return _fetch_all(connection, query, args)
     except sqlite3.Error as error:
         if _is_busy(error):
+            count_fallback("sqlite_writer", "locked")
             return None
         raise
 
@@ -130,6 +133,7 @@ class InlineWriter:
             except sqlite3.Error as error:
                 self._turn.release()
                 if _is_busy(error):
+                    count_fallback("sqlite_writer", "locked")
                     return None
                 raise
             group = self._group = _Group()
@@ -257,6 +261,7 @@ class WriteLease:
             self._writer.connection().execute(query, args).close()
         except sqlite3.Error as error:
             if statement.startswith("BEGIN") and _is_busy(error):
+                count_fallback("sqlite_writer_transaction", "locked")
                 self._give_back()
                 self._delegate = await self._writer.fallback()
                 await self._delegate.execute(query, args)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from server.persistence.fallbacks import count_fallback
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 
@@ -70,6 +72,7 @@ class TurnBatch(Generic[K, R]):
         try:
             answers = await self._fetch_many(keys)
         except Exception:  # each key is asked again alone, and fails alone
+            count_fallback("turn_batch", "shared_statement_failed")
             answers = None
         for key, future in part:
             if future.done():

@@ -4,10 +4,12 @@ always see the latest committed write."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from typing import TYPE_CHECKING
 
 import pytest
+from prometheus_client import REGISTRY
 
 from server.persistence.sqlite_inline import InlineReader, is_read
 from server.persistence.sqlite_pool import PooledSQLiteEngine
@@ -172,3 +174,36 @@ async def test_the_stamp_follows_commits_and_outlives_a_closed_reader(
         assert reader.data_version() != reopened
     finally:
         reader.close()
+
+
+def _fallbacks(path: str, reason: str) -> float:
+    value = REGISTRY.get_sample_value(
+        "scimlab_fast_path_fallbacks_total", {"path": path, "reason": reason}
+    )
+    return value or 0.0
+
+
+async def test_fast_paths_that_give_up_are_counted(engine: PooledSQLiteEngine) -> None:
+    """A read over the inline budget, and a write while another process holds the lock,
+    are answered the ordinary way and counted on /metrics."""
+    values = ",".join(f"({n}, 'n{n}')" for n in range(1, 30_000))
+    await engine._run_in_new_connection(f"INSERT INTO item VALUES {values}")  # noqa: S608
+    before = _fallbacks("sqlite_inline_read", "over_budget")
+    scan = "SELECT COUNT(*) AS n FROM item WHERE name LIKE ?"
+    rows = await engine._run_in_new_connection(scan, ["%9%"])
+    assert rows[0]["n"] > 0
+    assert _fallbacks("sqlite_inline_read", "over_budget") == before + 1
+
+    other = sqlite3.connect(engine.connection_kwargs["database"], timeout=0)
+    before = _fallbacks("sqlite_writer", "locked")
+    other.execute("BEGIN IMMEDIATE")
+    pending = asyncio.create_task(
+        engine._run_in_new_connection("INSERT INTO item (name) VALUES ('late')")
+    )
+    await asyncio.sleep(0.2)
+    other.rollback()  # the pooled connection, waiting on its busy timeout, now writes
+    await pending
+    other.close()
+    assert _fallbacks("sqlite_writer", "locked") == before + 1
+    found = await engine._run_in_new_connection("SELECT name FROM item WHERE name = 'late'")
+    assert found == [{"name": "late"}]
