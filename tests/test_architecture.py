@@ -88,3 +88,130 @@ def test_the_cli_does_not_import_prometheus_client() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert found.stdout.strip() == "False"
+
+
+# --- public APIs only -------------------------------------------------------------------------
+
+OURS = {"server", "simulators", "conformance", "loadtests", "tests"}
+PACKAGES = [ROOT / name for name in ("server", "simulators", "conformance", "loadtests")]
+#: Private names of libraries that the code still uses, each a debt of the issue "One
+#: implementation of each SCIM operation, on the libraries' public APIs", to be removed, never
+#: added to: the test fails on a new private use and on a listed one that has gone.
+KNOWN_PRIVATE_USES = {
+    ("server/mapping/filters.py", "scim2_models.path.expressions"),
+    ("server/ops/plugin.py", ".asgi_handler"),
+    ("server/ops/lane.py", ".handle_routing"),
+    ("server/ops/lane.py", "litestar._asgi.utils"),
+    ("server/ops/lane.py", "litestar.utils.scope.state"),
+    ("server/persistence/groups.py", "._meta"),
+    ("server/persistence/held_transaction.py", "._committed"),
+    ("server/persistence/held_transaction.py", "._parent"),
+    ("server/persistence/held_transaction.py", "._rolled_back"),
+    ("server/persistence/migrate.py", "._meta"),
+    ("server/persistence/repositories.py", "._meta"),
+    ("server/persistence/rows.py", "._meta"),
+    ("server/persistence/sqlite_pool.py", "PooledSQLiteEngine._run_in_existing_connection"),
+    ("server/persistence/sqlite_pool.py", "PooledSQLiteEngine._run_in_new_connection"),
+    ("server/persistence/tables.py", "._meta"),
+}
+#: Underscore names that their library documents as public (namedtuple's methods).
+DOCUMENTED_PUBLIC = {"._replace", "._asdict", "._fields", "._make", "._field_defaults"}
+#: Names without an underscore that are still internals: undocumented modules and the
+#: application's own ASGI plumbing.
+UNDOCUMENTED = (
+    "litestar.utils.scope.state", "scim2_models.path.expressions",
+    ".handle_routing", ".asgi_handler",
+)  # fmt: skip
+
+
+def _is_private(name: str) -> bool:
+    return any(part.startswith("_") and not part.startswith("__") for part in name.split("."))
+
+
+def _our_private_names(paths: list[Path]) -> set[str]:
+    """Every ``_name`` our own code defines: its functions, classes, attributes and modules."""
+    names: set[str] = set()
+    for path in paths:
+        if path.stem.startswith("_"):
+            names.add(path.stem)
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.add(node.name)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                names.add(node.attr)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+            elif isinstance(node, ast.arg):
+                names.add(node.arg)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                names.add(node.value)  # __slots__ entries
+    return {name for name in names if name.startswith("_")}
+
+
+def _private_uses(path: Path, ours: set[str]) -> set[str]:
+    """Private names of libraries that ``path`` imports or reads."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] not in OURS}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] not in OURS:
+                found.add(node.module)
+                found |= {f"{node.module}.{a.name}" for a in node.names if _is_private(a.name)}
+        elif isinstance(node, ast.Attribute) and (
+            node.attr not in ours or f".{node.attr}" in UNDOCUMENTED
+        ):
+            found.add(f".{node.attr}")
+    return {
+        name
+        for name in found
+        if (_is_private(name) and name not in DOCUMENTED_PUBLIC)
+        or any(name == u or name.startswith(u + ".") for u in UNDOCUMENTED)
+    }
+
+
+def _private_overrides(path: Path) -> set[str]:
+    """``Class._method`` where one of our classes defines a private method that a library
+    base class has: an override of its internals."""
+    defined = {
+        node.name: {
+            item.name
+            for item in node.body
+            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and _is_private(item.name)
+        }
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ClassDef)
+    }
+    module_name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    module = __import__(module_name, fromlist=["_"])
+    found: set[str] = set()
+    for class_name, methods in defined.items():
+        cls = getattr(module, class_name, None)
+        if not isinstance(cls, type):
+            continue
+        libraries = [b for b in cls.__mro__[1:] if b.__module__.split(".")[0] not in OURS]
+        found |= {
+            f"{class_name}.{name}"
+            for name in methods
+            if any(name in vars(base) for base in libraries)
+        }
+    return found
+
+
+def test_only_public_apis_of_libraries() -> None:
+    """No module imports or reads a private name (``_x``) of Litestar, piccolo, scim2-models,
+    granian, prometheus_client or the standard library, and no server class overrides one
+    (server modules are imported to see their classes' bases); the remaining debts are listed
+    above and may only shrink."""
+    paths = [
+        p for package in PACKAGES for p in _modules(package) if "piccolo_migrations" not in str(p)
+    ]
+    ours = _our_private_names(paths)
+    found = set()
+    for path in paths:
+        relative = str(path.relative_to(ROOT))
+        found |= {(relative, name) for name in _private_uses(path, ours)}
+        if SERVER in path.parents and path.name != "__main__.py":
+            found |= {(relative, name) for name in _private_overrides(path)}
+    assert found - KNOWN_PRIVATE_USES == set(), "new private uses"
+    assert KNOWN_PRIVATE_USES - found == set(), "listed debts that are gone: remove them"
