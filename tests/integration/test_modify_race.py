@@ -1,6 +1,7 @@
 """A change made without a precondition is never lost: ``modify`` writes only the version it
-read, and a change that lost the race runs again on the newer version. A PATCH other than a
-deactivation runs outside a transaction, so only that guard keeps both writers' changes."""
+read, and a change that lost the race runs again on the newer version, with the account read
+locked. A PATCH other than a deactivation runs outside a transaction, so only that guard keeps
+both writers' changes."""
 
 from __future__ import annotations
 
