@@ -10,6 +10,7 @@ __all__ = [
     "PreconditionFailed",
     "ReadOnlyField",
     "UniquenessConflict",
+    "WriteConflict",
 ]
 
 
@@ -31,6 +32,12 @@ class UniquenessConflict(DomainError):
 
 class PreconditionFailed(DomainError):
     """The caller's version of the record is not the current one (RFC 7232 If-Match)."""
+
+
+class WriteConflict(PreconditionFailed):
+    """A write guarded by the version it read found another version stored: another writer
+    came first. It answers 412 only to a caller whose ``If-Match`` named the version read;
+    a write without a precondition is made again, under the record's lock, instead."""
 
 
 class ConfigurationDisabled(DomainError):

@@ -107,9 +107,17 @@ class GroupService:
         *,
         expected_versions: Collection[int] | None = None,
     ) -> GroupRecord:
-        """Apply ``change`` atomically; members are checked before anything is written."""
+        """Apply ``change`` atomically; members are checked before anything is written.
+
+        The group is read locked, so no writer comes between the read and the write: a
+        write without ``If-Match`` is never refused for another writer's sake, and members
+        added concurrently are all kept."""
         async with self._store.transaction():
-            current = await self.get(practice_id, group_id)
+            current = await self._store.groups.get(
+                practice_id, group_id, with_members=True, lock=True
+            )
+            if current is None:
+                raise NotFound(f"no group {group_id}")
             if expected_versions is not None and current.version not in expected_versions:
                 raise PreconditionFailed(f"group {group_id} is at version {current.version}")
             profile = _checked(change(current))

@@ -83,10 +83,11 @@ class StaffRepository(Protocol):
     async def get(self, practice_id: UUID, user_id: UUID) -> StaffUser | None: ...
 
     async def get_with_groups(
-        self, practice_id: UUID, user_id: UUID
+        self, practice_id: UUID, user_id: UUID, *, lock: bool = False
     ) -> tuple[StaffUser, list[tuple[UUID, str]]] | None:
         """The account and its groups as (id, displayName), ordered as ``of_users`` orders
-        them, in one query: a SCIM read by id."""
+        them, in one query: a SCIM read by id. ``lock`` (only inside ``Store.transaction``):
+        no other writer changes the account until the transaction ends."""
         ...
 
     async def list_scim(
@@ -96,7 +97,7 @@ class StaffRepository(Protocol):
         ...
 
     async def update(self, user: StaffUser, *, expected_version: int) -> StaffUser:
-        """Write ``user`` as version ``expected_version + 1``; raises ``PreconditionFailed``
+        """Write ``user`` as version ``expected_version + 1``; raises ``WriteConflict``
         when the stored version moved on and ``UniquenessConflict`` on a taken userName."""
         ...
 
@@ -117,14 +118,21 @@ class GroupRepository(Protocol):
         ...
 
     async def get(
-        self, practice_id: UUID, group_id: UUID, *, with_members: bool
-    ) -> GroupRecord | None: ...
+        self, practice_id: UUID, group_id: UUID, *, with_members: bool, lock: bool = False
+    ) -> GroupRecord | None:
+        """``lock`` (only inside ``Store.transaction``): no other writer changes the group
+        until the transaction ends."""
+        ...
 
     async def search(
         self, practice_id: UUID, query: ResourceQuery, *, with_members: bool
     ) -> tuple[int, list[GroupRecord]]: ...
 
-    async def update(self, group: GroupRecord, *, expected_version: int) -> GroupRecord: ...
+    async def update(self, group: GroupRecord, *, expected_version: int) -> GroupRecord:
+        """Write ``group`` (and its members) as version ``expected_version + 1``; raises
+        ``WriteConflict`` when the stored version moved on."""
+        ...
+
     async def delete(self, practice_id: UUID, group_id: UUID) -> None: ...
 
     async def of_users(

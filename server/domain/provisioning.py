@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
 from server.domain.clock import utcnow
-from server.domain.errors import InvalidValue, NotFound, PreconditionFailed, UniquenessConflict
+from server.domain.errors import (
+    InvalidValue,
+    NotFound,
+    PreconditionFailed,
+    UniquenessConflict,
+    WriteConflict,
+)
 from server.domain.sso import link_for
 from server.domain.staff import AccessLevel, StaffProfile, StaffUser
 from server.domain.text import check_storable
@@ -27,8 +33,6 @@ if TYPE_CHECKING:
 __all__ = ["ProvisioningService", "parse_user_id"]
 
 MAX_USER_NAME = 256
-#: How often a write without If-Match is retried after losing a race to another writer.
-WRITE_ATTEMPTS = 5
 
 
 def parse_user_id(raw: str) -> UUID:
@@ -116,17 +120,22 @@ class ProvisioningService:
         """Apply ``change`` (a pure function of the current account) atomically; the account
         as written and its groups, read with it.
 
-        ``expected_versions`` carries an ``If-Match`` precondition (412 when it fails). Without
-        one the write is still guarded by the version that was read; losing that race reruns
-        the change on the newer version, so a concurrent writer is never lost or refused.
+        ``expected_versions`` carries an ``If-Match`` precondition: 412 when the account is at
+        another version, or moves on before the write. A write without one is never refused
+        for another writer's sake. It is made first as one UPDATE guarded by the version it
+        read (nearly every write is uncontended); if another writer came first, the change
+        runs again on the newer version inside a transaction that holds the account's lock,
+        where no writer can come between the read and the write. Waiting for that lock is
+        bounded by the database timeout (a 503, never a 412).
         """
-        for attempt in range(WRITE_ATTEMPTS):
-            try:
-                return await self._modify_once(practice_id, user_id, change, expected_versions)
-            except PreconditionFailed:
-                if expected_versions is not None or attempt == WRITE_ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        if expected_versions is not None:
+            return await self._modify_once(practice_id, user_id, change, expected_versions)
+        try:
+            return await self._modify_once(practice_id, user_id, change, None)
+        except WriteConflict:
+            pass  # another writer came first
+        async with self._store.transaction():
+            return await self._modify_once(practice_id, user_id, change, None, lock=True)
 
     async def _modify_once(
         self,
@@ -134,10 +143,15 @@ class ProvisioningService:
         user_id: UUID,
         change: Callable[[StaffUser], StaffProfile],
         expected_versions: Collection[int] | None,
+        *,
+        lock: bool = False,
     ) -> tuple[StaffUser, list[tuple[UUID, str]]]:
-        # No transaction around the read: the UPDATE only applies to the version read (else
-        # PreconditionFailed, and modify runs the change again), as it would in one.
-        current, groups = await self.get_with_groups(practice_id, user_id)
+        # Without ``lock``, no transaction around the read: the UPDATE only applies to the
+        # version read (else WriteConflict), as it would in one.
+        found = await self._store.staff.get_with_groups(practice_id, user_id, lock=lock)
+        if found is None:
+            raise NotFound(f"no user {user_id}")
+        current, groups = _visible(found[0], user_id), found[1]
         if expected_versions is not None and current.version not in expected_versions:
             raise PreconditionFailed(f"user {user_id} is at version {current.version}")
         profile = _checked(change(current))
@@ -148,7 +162,8 @@ class ProvisioningService:
         )
         if not (current.profile.active and not profile.active):
             return await self._store.staff.update(updated, expected_version=current.version), groups
-        # Deactivation blocks sign-in at once: sessions die in the same transaction.
+        # Deactivation blocks sign-in at once: sessions die in the same transaction (the
+        # locked one, when there is one).
         async with self._store.transaction():
             written = await self._store.staff.update(updated, expected_version=current.version)
             await self._store.sessions.revoke_for_user(practice_id, user_id)
@@ -159,7 +174,10 @@ class ProvisioningService:
     ) -> None:
         """RFC 7644 §3.6 for SCIM; the account itself stays, deactivated, for the records."""
         async with self._store.transaction():
-            current = await self.get(practice_id, user_id)
+            # Locked: a PATCH that commits between this read and the write cannot make a
+            # DELETE without If-Match fail.
+            found = await self._store.staff.get_with_groups(practice_id, user_id, lock=True)
+            current = _visible(None if found is None else found[0], user_id)
             if expected_versions is not None and current.version not in expected_versions:
                 raise PreconditionFailed(f"user {user_id} is at version {current.version}")
             deleted = replace(

@@ -92,9 +92,14 @@ class DirectSql:
         return self._inline.data_version()
 
     @property
+    def in_transaction(self) -> bool:
+        """Whether statements now run in a transaction (``PiccoloStore.transaction``)."""
+        return self._engine.current_transaction.get() is not None
+
+    @property
     def inline_reads(self) -> bool:
         """Whether a read now runs on SQLite's inline reader (SQLite, out of a transaction)."""
-        return self._inline is not None and self._engine.current_transaction.get() is None
+        return self._inline is not None and not self.in_transaction
 
     def argument(self, value: Any) -> Any:
         """SQLite keeps UUID columns as text; PostgreSQL takes uuid objects."""

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 
 from piccolo.querystring import QueryString
 
-from server.domain.errors import PreconditionFailed, UniquenessConflict
+from server.domain.errors import UniquenessConflict, WriteConflict
 from server.domain.groups import GroupProfile, GroupRecord
 from server.persistence.direct import DirectSql, Statement
 from server.persistence.errors import is_unique_violation
@@ -120,15 +120,19 @@ class PiccoloGroupRepository:
         await self._write_members(group)
 
     async def get(
-        self, practice_id: UUID, group_id: UUID, *, with_members: bool
+        self, practice_id: UUID, group_id: UUID, *, with_members: bool, lock: bool = False
     ) -> GroupRecord | None:
+        """``lock``: in a transaction, no other writer changes the group until it ends
+        (PostgreSQL: the lock its own UPDATE takes; a SQLite transaction holds the database's
+        write lock from BEGIN IMMEDIATE)."""
+        if lock and not self._direct.in_transaction:
+            msg = "a locked read outside a transaction"
+            raise RuntimeError(msg)
         table = self._table
-        row = (
-            await table.select()
-            .where((table.practice_id == practice_id) & (table.id == group_id))
-            .first()
-            .run()
-        )
+        select = table.select().where((table.practice_id == practice_id) & (table.id == group_id))
+        if lock and not self._sqlite:
+            select = select.lock_rows("NO KEY UPDATE")
+        row = await select.first().run()
         if row is None:
             return None
         members = (await self._member_ids([group_id]))[group_id] if with_members else ()
@@ -179,7 +183,7 @@ class PiccoloGroupRepository:
                 raise _conflict(group) from None
             raise
         if not written:
-            raise PreconditionFailed(f"group {group.id} changed since version {expected_version}")
+            raise WriteConflict(f"group {group.id} changed since version {expected_version}")
         await self._write_members(group)
         return group
 

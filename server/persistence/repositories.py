@@ -8,7 +8,7 @@ from uuid import UUID
 
 from piccolo.querystring import QueryString
 
-from server.domain.errors import PreconditionFailed, UniquenessConflict
+from server.domain.errors import UniquenessConflict, WriteConflict
 from server.persistence.direct import ColumnRow, DirectSql, Statement
 from server.persistence.errors import is_unique_violation, violated_column
 from server.persistence.rows import as_uuid, groups_in_order, staff_from_row, staff_to_row
@@ -27,6 +27,15 @@ __all__ = ["PiccoloStaffRepository"]
 
 
 _BY_ID = Statement.of("SELECT * FROM staff_user WHERE practice_id = {} AND id = {}")
+# The same read, holding the account's row until the transaction ends (PostgreSQL; the
+# outer-joined groups are not locked). NO KEY UPDATE is the lock PostgreSQL's own UPDATE of
+# non-key columns takes, so a group membership written meanwhile (its foreign key takes KEY
+# SHARE on the account) does not wait on it. A SQLite transaction here holds the database's
+# write lock from BEGIN IMMEDIATE (``PiccoloStore.transaction``): the plain read is locked.
+_BY_ID_WITH_GROUPS_LOCKED = Statement(
+    sqlite=BY_ID_WITH_GROUPS.sqlite,
+    postgres=f"{BY_ID_WITH_GROUPS.postgres} FOR NO KEY UPDATE OF u",
+)
 
 
 @functools.cache
@@ -101,12 +110,21 @@ class PiccoloStaffRepository:
         return staff_from_row(rows[0], practice_id) if rows else None
 
     async def get_with_groups(
-        self, practice_id: UUID, user_id: UUID
+        self, practice_id: UUID, user_id: UUID, *, lock: bool = False
     ) -> tuple[StaffUser, list[tuple[UUID, str]]] | None:
         """One statement: the account joined to its groups (on SQLite outside a transaction,
-        one for all the reads of the event loop's turn: ``TurnBatch``)."""
+        one for all the reads of the event loop's turn: ``TurnBatch``). ``lock``: in a
+        transaction, no other writer changes the account until it ends."""
         rows: Sequence[ColumnRow] | None
-        if self._direct.inline_reads:
+        if lock:
+            if not self._direct.in_transaction:
+                msg = "a locked read outside a transaction"
+                raise RuntimeError(msg)
+            arg = self._direct.argument
+            rows = await self._direct.fetch(
+                _BY_ID_WITH_GROUPS_LOCKED, arg(practice_id), arg(user_id)
+            )
+        elif self._direct.inline_reads:
             rows = await self._by_ids.get((practice_id, user_id))
         else:
             arg = self._direct.argument
@@ -170,7 +188,7 @@ class PiccoloStaffRepository:
             raise
         if not written:
             msg = f"staff user {user.id} changed since version {expected_version}"
-            raise PreconditionFailed(msg)
+            raise WriteConflict(msg)
         return user
 
     async def list_all(self, practice_id: UUID) -> list[StaffUser]:

@@ -1,6 +1,7 @@
 """A change made without a precondition is never lost: ``modify`` writes only the version it
-read, and a change that lost the race runs again on the newer version. A PATCH other than a
-deactivation runs outside a transaction, so only that guard keeps both writers' changes."""
+read, and a change that lost the race runs again on the newer version, with the account read
+locked. A PATCH other than a deactivation runs outside a transaction, so only that guard keeps
+both writers' changes."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import uuid
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
+
+import pytest
 
 from server.domain.provisioning import ProvisioningService
 from server.domain.staff import StaffProfile
@@ -27,6 +30,11 @@ class _PausedStaff:
         self.reached = asyncio.Event()
         self.let_go = asyncio.Event()
         self._paused = False
+        self.locks: list[bool] = []
+
+    async def get_with_groups(self, practice_id: UUID, user_id: UUID, *, lock: bool = False) -> Any:
+        self.locks.append(lock)
+        return await self._inner.get_with_groups(practice_id, user_id, lock=lock)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
@@ -73,8 +81,29 @@ async def test_a_change_that_lost_the_race_runs_again_on_the_newer_version(
     staff.let_go.set()
     written, _ = await first
     assert seen == [1, 2]  # refused at version 1, run again on version 2
+    assert staff.locks == [False, True]  # the second time with the account locked
     assert written.version == 3
     assert (written.profile.given_name, written.profile.family_name) == ("Given", "Family")
     stored = await direct.get(practice_id, user.id)
     assert stored.profile == written.profile
     assert stored.version == 3
+
+
+async def test_a_locked_read_needs_a_transaction(
+    store: PiccoloStore, practice: PracticeFixture
+) -> None:
+    """A lock outside a transaction would hold nothing: refused, not silently taken."""
+    practice_id = UUID(practice.id)
+    user = await ProvisioningService(store).create(
+        practice_id, StaffProfile(user_name=f"lock.{uuid.uuid4().hex[:8]}@example.org")
+    )
+    with pytest.raises(RuntimeError, match="outside a transaction"):
+        await store.staff.get_with_groups(practice_id, user.id, lock=True)
+    with pytest.raises(RuntimeError, match="outside a transaction"):
+        await store.groups.get(practice_id, uuid.uuid4(), with_members=True, lock=True)
+    async with store.transaction():
+        locked = await store.staff.get_with_groups(practice_id, user.id, lock=True)
+        assert (
+            await store.groups.get(practice_id, uuid.uuid4(), with_members=True, lock=True) is None
+        )
+    assert locked == await store.staff.get_with_groups(practice_id, user.id)
