@@ -14,7 +14,7 @@ from server.ops.buckets import Draw, FailoverBuckets, MemoryBuckets
 from server.ops.context import accept_request_id, request_id_var
 from server.ops.edge import _with_request_id
 from server.ops.logs import JsonFormatter, install_request_ids
-from server.ops.plugin import bucket_store
+from server.ops.plugin import bucket_stores
 from server.persistence.availability import is_unavailable
 from server.settings import Settings
 
@@ -55,12 +55,14 @@ def test_settings_from_env() -> None:
     ],
 )
 def test_bucket_store_choice(store: str, url: str, kind: type) -> None:
-    assert isinstance(bucket_store(Settings(database_url=url, rate_limit_store=store)), kind)
+    stores = bucket_stores(Settings(database_url=url, rate_limit_store=store))
+    assert isinstance(stores.requests if stores else None, kind)
+    assert isinstance(stores.sign_in if stores else None, kind)
 
 
 def test_a_shared_store_needs_postgresql() -> None:
     with pytest.raises(ValueError, match="PostgreSQL"):
-        bucket_store(Settings(database_url="sqlite:///x.db", rate_limit_store="database"))
+        bucket_stores(Settings(database_url="sqlite:///x.db", rate_limit_store="database"))
 
 
 @pytest.mark.parametrize(
