@@ -81,9 +81,16 @@ async def password_guesses(
 
 
 async def code_guesses(
-    http: httpx.AsyncClient, base: str, practice_id: str, password: str, count: int
+    http: httpx.AsyncClient,
+    base: str,
+    practice_id: str,
+    password: str,
+    count: int,
+    *,
+    at_once: bool = True,
 ) -> list[int]:
-    """Pass the password step, open the enrolment page, then send ``count`` wrong codes."""
+    """Pass the password step, open the enrolment page, then send ``count`` wrong codes
+    (all at once, or one after another)."""
     csrf = await sign_in_page(http, base, practice_id)
     page = f"{base}/console/{practice_id}/sign-in"
     passed = await http.post(
@@ -95,6 +102,8 @@ async def code_guesses(
     secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', code_page.text)
     assert secret, code_page.text
     form = {"code": wrong_code(secret.group(1)), "csrf_token": csrf_of(code_page.text)}
+    if not at_once:
+        return [(await http.post(f"{page}/code", data=form)).status_code for _ in range(count)]
     answers = await asyncio.gather(*[http.post(f"{page}/code", data=form) for _ in range(count)])
     return [r.status_code for r in answers]
 
@@ -185,3 +194,76 @@ async def test_two_workers_evaluate_at_most_five_guesses(backend: str, tmp_path:
     )
     assert_held(statuses, evaluated)
     assert_held(code_statuses, codes_evaluated)
+
+
+# --- rate limits on console sign-in ---------------------------------------------------------
+
+#: Limits that never refill within a test, so each count is exact.
+SLOW = 0.001
+
+
+def assert_too_many(response: httpx.Response) -> None:
+    """The console's own error page, 429, with ``Retry-After``."""
+    assert response.status_code == 429, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert int(response.headers["retry-after"]) >= 1
+    assert "Too many attempts" in response.text
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def guess(http: httpx.AsyncClient, practice_id: str, user_name: str) -> httpx.Response:
+    csrf = await sign_in_page(http, "", practice_id)
+    form = {"user_name": user_name, "password": "not-the-password", "csrf_token": csrf}
+    return await http.post(f"/console/{practice_id}/sign-in", data=form)
+
+
+async def test_sign_in_is_limited_per_account(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three attempts on one account, from anywhere; the fourth is refused unchecked and
+    uncounted (it does not lock the account). Other accounts are not affected."""
+    checks = Counted(signin_module.verify_password)
+    monkeypatch.setattr(signin_module, "verify_password", checks)
+    limits = {"sign_in_account_rate_burst": 3, "sign_in_account_rate_limit": SLOW}
+    async with deployment(backend, tmp_path, cookie_secure=False, **limits) as d:
+        practice = await new_console_practice(Services.build(d.store, d.settings), scim=False)
+        statuses = [(await guess(d.client, practice.id, "admin")).status_code for _ in range(3)]
+        async with d.client_from("203.0.113.20") as elsewhere:
+            refused = await guess(elsewhere, practice.id, "Admin ")  # the same account
+        other = await guess(d.client, practice.id, "someone-else")
+        found = await d.store.credentials.find_by_user_name(practice.uuid, "admin")
+        assert found is not None
+        state = await d.store.mfa.get(practice.uuid, found[0].id)
+    assert statuses == [401, 401, 401]
+    assert_too_many(refused)
+    assert other.status_code == 401
+    assert checks.calls == 3 + 1  # the refused attempt was never checked
+    assert state is not None
+    assert (state.failed_attempts, state.locked_until) == (3, None)
+
+
+async def test_code_attempts_draw_on_the_account_budget(backend: str, tmp_path: Path) -> None:
+    limits = {"sign_in_account_rate_burst": 3, "sign_in_account_rate_limit": SLOW}
+    async with deployment(backend, tmp_path, cookie_secure=False, **limits) as d:
+        practice = await new_console_practice(Services.build(d.store, d.settings), scim=False)
+        # The password is one attempt, two wrong codes two more: the third code is refused.
+        statuses = await code_guesses(
+            d.client, "", practice.id, practice.admin_password, 3, at_once=False
+        )
+    assert statuses == [401, 401, 429]
+
+
+async def test_sign_in_is_limited_per_source_address(backend: str, tmp_path: Path) -> None:
+    """Ten attempts from one address, each on another name (a spray), then 429; another
+    address is not affected. Every attempt draws on the shared buckets itself, so ten
+    accounts get exactly the address's ten (a lease per account would hold far more)."""
+    limits = {"sign_in_rate_burst": 10, "sign_in_rate_limit": SLOW}
+    async with deployment(backend, tmp_path, cookie_secure=False, **limits) as d:
+        practice = await new_console_practice(Services.build(d.store, d.settings), scim=False)
+        statuses = [(await guess(d.client, practice.id, f"user{i}")).status_code for i in range(10)]
+        refused = await guess(d.client, practice.id, "admin")
+        async with d.client_from("203.0.113.21") as elsewhere:
+            other = await guess(elsewhere, practice.id, "admin")
+    assert statuses == [401] * 10
+    assert_too_many(refused)
+    assert other.status_code == 401

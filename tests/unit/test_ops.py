@@ -29,6 +29,10 @@ def test_settings_from_env() -> None:
             "SCIMLAB_TOKEN_RATE_BURST": "20",
             "SCIMLAB_FAILED_AUTH_RATE_LIMIT": "0.5",
             "SCIMLAB_FAILED_AUTH_BURST": "10",
+            "SCIMLAB_SIGN_IN_RATE_LIMIT": "0.5",
+            "SCIMLAB_SIGN_IN_RATE_BURST": "12",
+            "SCIMLAB_SIGN_IN_ACCOUNT_RATE_LIMIT": "0.1",
+            "SCIMLAB_SIGN_IN_ACCOUNT_RATE_BURST": "4",
             "SCIMLAB_REQUEST_TIMEOUT": "12",
             "SCIMLAB_LOG_LEVEL": "debug",
         }
@@ -40,6 +44,8 @@ def test_settings_from_env() -> None:
     )
     assert (settings.token_rate_limit, settings.token_rate_burst) == (2.0, 20)
     assert (settings.failed_auth_rate_limit, settings.failed_auth_burst) == (0.5, 10)
+    assert (settings.sign_in_rate_limit, settings.sign_in_rate_burst) == (0.5, 12)
+    assert (settings.sign_in_account_rate_limit, settings.sign_in_account_rate_burst) == (0.1, 4)
     assert (settings.request_timeout_seconds, settings.log_level) == (12.0, "DEBUG")
     assert Settings.from_env({}) == Settings()
 
