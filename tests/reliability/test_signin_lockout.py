@@ -5,7 +5,10 @@ is answered 500; first-time enrolments racing each other keep one secret.
 
 "Evaluated" is observed two ways: in process, by counting the calls that check a password or a
 code (the functions the sign-in service calls); across processes, by the audit log, which the
-in-process tests prove records exactly one entry per evaluated guess."""
+in-process tests prove records exactly one entry per evaluated guess.
+
+Then the rate limits of console sign-in, per account and per source address (429 with the
+console's error page and ``Retry-After``; a refused attempt is neither checked nor counted)."""
 
 from __future__ import annotations
 
@@ -40,7 +43,8 @@ GUESSES = 60
 MOST_EVALUATED = 5
 #: Answers a guess may get (no rate limit applies here): wrong (401) or locked (423).
 REFUSALS = {401, 423}
-SIGN_IN_UNLIMITED_ENV = {**UNLIMITED_ENV, "SCIMLAB_COOKIE_SECURE": "false"}
+#: No rate limit, and cookies over plain http to 127.0.0.1.
+SERVE_ENV = {**UNLIMITED_ENV, "SCIMLAB_COOKIE_SECURE": "false"}
 
 
 class Counted:
@@ -169,7 +173,7 @@ async def test_concurrent_first_enrolments_keep_one_secret(backend: str, tmp_pat
 async def test_two_workers_evaluate_at_most_five_guesses(backend: str, tmp_path: Path) -> None:
     """Over a real socket, guesses spread over two worker processes (no keep-alive)."""
     async with fresh_database(backend, tmp_path) as url:
-        server = Server(url, tmp_path / "serve.log", workers=2, extra_env=SIGN_IN_UNLIMITED_ENV)
+        server = Server(url, tmp_path / "serve.log", workers=2, extra_env=SERVE_ENV)
         passwords, codes = (
             cli_json(server.env, "practice", "create", f"Clinic {n}", "--json") for n in (1, 2)
         )
