@@ -2,11 +2,10 @@
 
 A hot read on SQLite (a token's validity, a user by id) asks the database the same question
 again and again between writes. ``SnapshotMemo`` keeps what the database answered, tagged
-with the stamp of ``DirectSql.unchanged_since`` (the wal-index header, read without a call
-into SQLite: :mod:`server.persistence.wal_index`), and answers from it only under the very
-same stamp: any commit, by this process or another, makes every entry stale, and the first
-lookup under a new stamp drops them all. Where no stamp is known (PostgreSQL, inside a
-transaction, a header being written) nothing is remembered.
+with the stamp of ``DirectSql.unchanged_since`` (SQLite's ``PRAGMA data_version``), and
+answers from it only under the very same stamp: any commit, by this process or another,
+makes every entry stale, and the first lookup under a new stamp drops them all. Where no
+stamp is known (PostgreSQL, inside a transaction) nothing is remembered.
 
 The caller reads the stamp before its query and remembers under that stamp: a commit landing
 in between gives a later stamp, under which the entry is never used. Entries are bounded; the

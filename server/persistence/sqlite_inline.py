@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from piccolo.engine.sqlite import dict_factory
 
-from server.persistence.wal_index import WalIndex
-
 if TYPE_CHECKING:
     from collections.abc import Callable, Hashable
 
@@ -53,17 +51,6 @@ class _StepBudget:
         return 1 if self.checks >= 2 else 0
 
 
-def _reads_in_wal_mode(connection: sqlite3.Connection) -> bool:
-    """Whether ``connection`` has read the database in WAL mode (and so keeps its
-    wal-index open for as long as it stays open)."""
-    try:
-        connection.execute("PRAGMA schema_version").fetchone()  # a read: opens the WAL
-        mode = connection.execute("PRAGMA journal_mode").fetchone()
-    except sqlite3.OperationalError:
-        return False  # busy or locked now: this connection goes without the index
-    return bool(mode) and str(mode[0]).lower() == "wal"
-
-
 class InlineReader:
     """One read-only connection per thread (each is used only by its own thread; closing
     may happen from another, hence ``check_same_thread=False``), opened on first use."""
@@ -83,10 +70,9 @@ class InlineReader:
         self._local = threading.local()
         self._opened: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._database = database = str(connection_kwargs.get("database", ""))
+        database = str(connection_kwargs.get("database", ""))
         # A private in-memory database is not shared between connections.
         self.enabled = database not in {"", ":memory:"} and "mode=memory" not in database
-        self._wal: WalIndex | None = None
 
     def _connection(self) -> sqlite3.Connection:
         return self._opened_here()[0]
@@ -97,16 +83,12 @@ class InlineReader:
             connection = sqlite3.connect(**self._kwargs)
             connection.execute("PRAGMA query_only = 1")
             connection.execute("PRAGMA busy_timeout = 0")
-            in_wal = _reads_in_wal_mode(connection)
             connection.row_factory = self._row_factory
             budget = _StepBudget()
             connection.set_progress_handler(budget, self._budget)
             self._local.opened = opened = (connection, budget)
             with self._lock:
                 self._opened.append(connection)
-                # Mapped while this connection, open in WAL mode, keeps the index in place.
-                if in_wal and self._wal is None:
-                    self._wal = WalIndex.open(self._database)
         return opened
 
     def read(self, query: str, args: list[Any]) -> list[Any] | None:
@@ -127,21 +109,15 @@ class InlineReader:
 
     def data_version(self) -> tuple[object, Hashable] | None:
         """A stamp that changes whenever another connection commits (the writer, another
-        process): two equal stamps mean nothing was written in between. In WAL mode, the
-        wal-index header (:mod:`server.persistence.wal_index`, no call into SQLite); else, or
-        while a commit is writing that header, this thread's connection and its ``PRAGMA
-        data_version`` (only comparable with the same connection's, hence the pair).
-        ``None`` where there is no such connection or no answer."""
+        process): two equal stamps mean nothing was written in between. It is this thread's
+        connection with its ``PRAGMA data_version``, SQLite's own answer to that question
+        (only comparable with the same connection's, hence the pair). ``None`` where there
+        is no such connection or no answer."""
         if not self.enabled:
             return None
         connection, budget = self._opened_here()
-        wal = self._wal
-        if wal is not None:
-            header = wal.stamp()
-            if header is not None:
-                return wal, header
-        # The step budget applies here too: left as the last read left it (a read that used
-        # one check, or one that was interrupted), it interrupted this pragma now and then.
+        # The step budget applies here too: left as the last read left it, it could
+        # interrupt this pragma.
         budget.checks = 0
         try:
             cursor = connection.execute("PRAGMA data_version")
@@ -156,9 +132,6 @@ class InlineReader:
     def close(self) -> None:
         with self._lock:
             opened, self._opened = self._opened, []
-            wal, self._wal = self._wal, None
-        if wal is not None:
-            wal.close()  # before the connections that keep its file in place
         for connection in opened:
             connection.close()
         self._local = threading.local()

@@ -1,13 +1,10 @@
 """Lookups by key that arrive in one turn of the event loop, answered by one call.
 
-Under load every request of a turn reaches its read by id before any is answered: measured
-with 50 clients, 48 or 49 reads by id came in the same turn in most turns. On SQLite each
-read was its own statement, and ``sqlite3`` releases the GIL at each step of one; under
-granian every release let granian's thread take the GIL and sent the event loop to wait for
-it back (see ``server.persistence.wal_index``), so a read by id cost about 170 µs of server
-CPU served against about 60 in process. Gathered, the turn's reads are one statement that
-returns one row (``server.persistence.staff_batch``): 105 µs a read, 12,016 reads/s against
-6,360 one by one.
+Under load many reads by id reach the database in the same turn. On SQLite each read alone
+is a statement, and ``sqlite3`` releases the GIL at each step of one, which under granian
+lets its own thread in and sends the event loop to wait for the GIL back; gathered, the
+turn's reads are one statement that returns one row (``server.persistence.staff_batch``).
+The figures are in BENCHMARKS.md.
 
 The first lookup of a turn starts a task, which runs once the turn's other callbacks have
 run, looks every gathered key up with one call and hands each caller its answer. When that
