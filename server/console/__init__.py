@@ -59,6 +59,7 @@ def console_router(settings: Settings) -> Router:
             headers=exc.headers,
             title=_TITLES[status],
             message=message,
+            back=request.url.path if status == 429 else None,  # only sign-in is limited
         )
 
     return Router(

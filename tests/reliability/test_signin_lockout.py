@@ -212,6 +212,7 @@ def assert_too_many(response: httpx.Response) -> None:
     assert response.headers["content-type"].startswith("text/html")
     assert int(response.headers["retry-after"]) >= 1
     assert "Too many attempts" in response.text
+    assert "Back to sign-in" in response.text
     assert response.headers["cache-control"] == "no-store"
 
 
