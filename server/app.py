@@ -68,6 +68,7 @@ def create_app(
     """The app; ``settle`` (a served worker, not a test) freezes the startup heap once ready
     (:mod:`server.ops.heap`)."""
     settings = settings or Settings.from_env()
+    ops = OpsPlugin(settings, lane=SHORTCUT_ROUTES)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -77,7 +78,7 @@ def create_app(
             database_timeout=settings.database_timeout_seconds,
         )
         # app.state: where the dependency below and the route shortcuts find them.
-        app.state.services = Services.build(store, settings)
+        app.state.services = Services.build(store, settings, sign_in_limiter=ops.sign_in_limiter)
         loop = type(asyncio.get_running_loop())
         ready: dict[str, Any] = {"event_loop": f"{loop.__module__}.{loop.__qualname__}"}
         if settle:
@@ -127,7 +128,7 @@ def create_app(
             title="scimlab management API", version="0.1.0", path="/api/docs"
         ),
         debug=False,
-        plugins=[OpsPlugin(settings, lane=SHORTCUT_ROUTES)],
+        plugins=[ops],
     )
 
 

@@ -10,7 +10,7 @@ from server.domain.groups import GroupService
 from server.domain.ports import Store  # runtime: Litestar inspects injected types
 from server.domain.provisioning import ProvisioningService
 from server.domain.recovery import PasswordResetService
-from server.domain.signin import SignInService
+from server.domain.signin import SignInLimiter, SignInService
 from server.domain.sso import SsoConfigService
 from server.domain.staff_admin import StaffAdminService
 from server.domain.team import TeamService
@@ -39,8 +39,19 @@ class Services:
     team: TeamService
 
     @classmethod
-    def build(cls, store: Store, settings: Settings, *, oidc: OidcClient | None = None) -> Services:
-        sign_in = SignInService(store, session_ttl=timedelta(seconds=settings.session_ttl_seconds))
+    def build(
+        cls,
+        store: Store,
+        settings: Settings,
+        *,
+        oidc: OidcClient | None = None,
+        sign_in_limiter: SignInLimiter | None = None,
+    ) -> Services:
+        sign_in = SignInService(
+            store,
+            session_ttl=timedelta(seconds=settings.session_ttl_seconds),
+            limiter=sign_in_limiter,
+        )
         return cls(
             store=store,
             settings=settings,

@@ -45,6 +45,12 @@ class Settings:
     #: Refused requests (401 on SCIM, 4xx on the token endpoint) per address and client id.
     failed_auth_rate_limit: float = 1.0
     failed_auth_burst: int = 30
+    #: Console sign-in attempts (password or code) per source address, over all practices.
+    sign_in_rate_limit: float = 0.2
+    sign_in_rate_burst: int = 30
+    #: Console sign-in attempts per account (or per user name typed, if no account has it).
+    sign_in_account_rate_limit: float = 0.05
+    sign_in_account_rate_burst: int = 10
     log_level: str = "INFO"
 
     @classmethod
@@ -68,6 +74,10 @@ class Settings:
             token_rate_burst=int(env.get("SCIMLAB_TOKEN_RATE_BURST", "50")),
             failed_auth_rate_limit=float(env.get("SCIMLAB_FAILED_AUTH_RATE_LIMIT", "1")),
             failed_auth_burst=int(env.get("SCIMLAB_FAILED_AUTH_BURST", "30")),
+            sign_in_rate_limit=float(env.get("SCIMLAB_SIGN_IN_RATE_LIMIT", "0.2")),
+            sign_in_rate_burst=int(env.get("SCIMLAB_SIGN_IN_RATE_BURST", "30")),
+            sign_in_account_rate_limit=float(env.get("SCIMLAB_SIGN_IN_ACCOUNT_RATE_LIMIT", "0.05")),
+            sign_in_account_rate_burst=int(env.get("SCIMLAB_SIGN_IN_ACCOUNT_RATE_BURST", "10")),
             log_level=env.get("SCIMLAB_LOG_LEVEL", "INFO").strip().upper(),
         )
 

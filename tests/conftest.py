@@ -78,6 +78,13 @@ def database_url(backend: str, request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue("postgres_database"))
 
 
+# Console sign-in limits no in-process test reaches (one test client is one source address).
+SIGN_IN_UNLIMITED = {
+    "sign_in_rate_limit": 1e6,
+    "sign_in_rate_burst": 1_000_000,
+    "sign_in_account_rate_limit": 1e6,
+    "sign_in_account_rate_burst": 1_000_000,
+}
 # Limits no in-process test reaches (tests/reliability builds apps with low ones).
 UNLIMITED = {
     "scim_rate_limit": 1e6,
@@ -86,6 +93,7 @@ UNLIMITED = {
     "token_rate_burst": 1_000_000,
     "failed_auth_rate_limit": 1e6,
     "failed_auth_burst": 1_000_000,
+    **SIGN_IN_UNLIMITED,
 }
 
 

@@ -9,6 +9,7 @@ from litestar.exceptions import (
     HTTPException,
     NotFoundException,
     PermissionDeniedException,
+    TooManyRequestsException,
     ValidationException,
 )
 from litestar.static_files import create_static_files_router
@@ -32,6 +33,7 @@ _TITLES = {
     400: "That request was not understood",
     403: "Not allowed",
     404: "Page not found",
+    429: "Too many attempts",
 }
 
 
@@ -54,8 +56,10 @@ def console_router(settings: Settings) -> Router:
             settings,
             "message.html",
             status_code=status,
+            headers=exc.headers,
             title=_TITLES[status],
             message=message,
+            back=request.url.path if status == 429 else None,  # only sign-in is limited
         )
 
     return Router(
@@ -79,6 +83,7 @@ def console_router(settings: Settings) -> Router:
             PermissionDeniedException: error_page,
             NotFoundException: error_page,
             ValidationException: error_page,
+            TooManyRequestsException: error_page,
         },
         include_in_schema=False,
     )

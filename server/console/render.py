@@ -16,6 +16,8 @@ from litestar.enums import MediaType
 from litestar.response import Redirect
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from litestar import Request
 
     from server.settings import Settings
@@ -103,6 +105,7 @@ def page(
     *,
     status_code: int = 200,
     cookies: list[Cookie] | None = None,
+    headers: Mapping[str, str] | None = None,
     **context: Any,
 ) -> Response[str]:
     """Render ``template`` with the browser's CSRF token (made, and set, when it has none)."""
@@ -119,7 +122,7 @@ def page(
         content=html,
         media_type=MediaType.HTML,
         status_code=status_code,
-        headers=HEADERS,
+        headers={**HEADERS, **(headers or {})},
         cookies=cookies,
     )
 

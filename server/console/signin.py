@@ -9,7 +9,7 @@ from uuid import UUID
 import segno
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, TooManyRequestsException
 from litestar.params import FromPath
 from markupsafe import Markup
 
@@ -18,7 +18,7 @@ from server.console.render import SESSION_COOKIE, cookie, expired, page, redirec
 from server.domain.errors import DomainError
 from server.domain.practices import Practice
 from server.domain.recovery import ResetOutcome
-from server.domain.signin import AccountLocked, SignInRefused
+from server.domain.signin import AccountLocked, SignInRefused, TooManyAttempts
 from server.services import Services
 
 __all__ = ["SignInController"]
@@ -36,6 +36,18 @@ async def _practice(services: Services, practice_id: UUID) -> Practice:
     if practice is None:
         raise NotFoundException("There is no such practice.")
     return practice
+
+
+def _address(request: Request[Any, Any, Any]) -> str:
+    """The source address the sign-in rate limits are kept for."""
+    return request.client.host if request.client else "unknown"
+
+
+def _too_many(refused: TooManyAttempts) -> TooManyRequestsException:
+    """The console's error page, 429 with ``Retry-After``."""
+    return TooManyRequestsException(
+        refused.detail, headers={"Retry-After": str(refused.retry_after)}
+    )
 
 
 def _qr_svg(uri: str) -> Markup:
@@ -107,8 +119,10 @@ class SignInController(Controller):
         await _practice(services, practice_id)
         try:
             token = await services.sign_in.password_step(
-                practice_id, user_name, str(form.get("password", ""))
+                practice_id, user_name, str(form.get("password", "")), address=_address(request)
             )
+        except TooManyAttempts as refused:
+            raise _too_many(refused) from None
         except SignInRefused as refused:
             status = 423 if isinstance(refused, AccountLocked) else 401
             return await self._sign_in_page(
@@ -171,7 +185,11 @@ class SignInController(Controller):
         form = await request.form()
         token = request.cookies.get(FLOW_COOKIE, "")
         try:
-            session = await services.sign_in.code_step(token, str(form.get("code", "")))
+            session = await services.sign_in.code_step(
+                token, str(form.get("code", "")), address=_address(request)
+            )
+        except TooManyAttempts as refused:
+            raise _too_many(refused) from None
         except AccountLocked as locked:
             ended = expired(services.settings, FLOW_COOKIE, path="/console/")
             return await self._sign_in_page(

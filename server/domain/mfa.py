@@ -17,7 +17,14 @@ if TYPE_CHECKING:
     from datetime import datetime
     from uuid import UUID
 
-__all__ = ["STEP_SECONDS", "MfaState", "accepted_step", "new_totp_secret", "provisioning_uri"]
+__all__ = [
+    "STEP_SECONDS",
+    "Attempt",
+    "MfaState",
+    "accepted_step",
+    "new_totp_secret",
+    "provisioning_uri",
+]
 
 STEP_SECONDS = 30
 WINDOW = 1
@@ -34,6 +41,16 @@ class MfaState:
     last_step: int | None
     failed_attempts: int
     locked_until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """A sign-in attempt counted before its password or code is checked: its place among the
+    failures in a row (``number``), and the lock it set if it is the last one allowed
+    (``locks_until``; lifted again if the attempt succeeds)."""
+
+    number: int
+    locks_until: datetime | None
 
 
 def new_totp_secret() -> str:

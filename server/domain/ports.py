@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from collections.abc import Collection
     from contextlib import AbstractAsyncContextManager
-    from datetime import datetime
+    from datetime import datetime, timedelta
     from uuid import UUID
 
     from server.domain.groups import GroupRecord
-    from server.domain.mfa import MfaState
+    from server.domain.mfa import Attempt, MfaState
     from server.domain.practices import AccessToken, AuditEntry, Practice, ScimConfig
     from server.domain.query import ResourceQuery
     from server.domain.recovery import OutboxMessage
@@ -212,8 +212,37 @@ class CredentialRepository(Protocol):
 
 
 class MfaRepository(Protocol):
+    """An account's authenticator and its failures in a row. Every change is one atomic
+    statement on the account's row, so concurrent sign-ins (in any number of processes)
+    never read, modify and write the counter."""
+
     async def get(self, practice_id: UUID, staff_id: UUID) -> MfaState | None: ...
-    async def save(self, state: MfaState, now: datetime) -> None: ...
+
+    async def enroll(self, practice_id: UUID, staff_id: UUID, secret: str, now: datetime) -> str:
+        """Keep ``secret`` unless a secret is kept already; returns the one kept."""
+        ...
+
+    async def claim_attempt(
+        self, practice_id: UUID, staff_id: UUID, now: datetime, *, limit: int, lockout: timedelta
+    ) -> Attempt | None:
+        """Count an attempt as failed before it is checked. The ``limit``-th in a row also
+        locks the account for ``lockout``; a lock that has run out starts the count again.
+        None, counting nothing, while the account is locked."""
+        ...
+
+    async def release_attempt(
+        self, practice_id: UUID, staff_id: UUID, attempt: Attempt, now: datetime
+    ) -> None:
+        """A claimed attempt succeeded: uncount it, and lift the lock it set."""
+        ...
+
+    async def confirm_code(
+        self, practice_id: UUID, staff_id: UUID, step: int, attempt: Attempt, now: datetime
+    ) -> bool:
+        """Accept the code of time step ``step`` (``attempt`` claimed it): only if no later
+        or equal step was accepted and no lock but the attempt's own holds. Confirms the
+        enrolment and clears the failures and the lock."""
+        ...
 
 
 class FlowRepository(Protocol):

@@ -2,18 +2,22 @@
 
 A password alone never opens a session: it opens a short sign-in flow that a TOTP code
 completes (enrolling the authenticator the first time). Five failures in a row, of either
-factor, lock the account for fifteen minutes. The browser holds random tokens; the database
-holds their SHA-256 hashes only.
+factor, lock the account for fifteen minutes. Each attempt is counted as failed in the
+database before its password or code is checked (and uncounted if it succeeds), so however
+many arrive at once, in however many processes, at most five are checked before the lock.
+Attempts are also rate limited per source address and per account (``SignInLimiter``). The
+browser holds random tokens; the database holds their SHA-256 hashes only.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from server.domain.clock import utcnow
 from server.domain.errors import DomainError
@@ -26,6 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from uuid import UUID
 
+    from server.domain.mfa import Attempt
     from server.domain.ports import Store
     from server.domain.staff import StaffUser
 
@@ -34,8 +39,10 @@ __all__ = [
     "FlowKind",
     "NewSession",
     "SignInFlow",
+    "SignInLimiter",
     "SignInRefused",
     "SignInService",
+    "TooManyAttempts",
     "console_audit_entry",
     "new_token",
 ]
@@ -89,6 +96,26 @@ class AccountLocked(SignInRefused):
         self.until = until
 
 
+class TooManyAttempts(SignInRefused):
+    """Over a sign-in rate limit (per source address or per account)."""
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(
+            "Too many sign-in attempts. Wait a moment and try again "
+            f"(in {self.retry_after} seconds)."
+        )
+
+
+class SignInLimiter(Protocol):
+    """Budgets of sign-in attempts per source address and per account (``server.ops``)."""
+
+    async def attempt(self, practice_id: UUID, address: str, account: str) -> float:
+        """Take one attempt from both budgets: 0.0 if it may go ahead, else the seconds to
+        wait (nothing taken)."""
+        ...
+
+
 def new_token() -> str:
     return secrets.token_urlsafe(32)
 
@@ -113,14 +140,18 @@ class SignInService:
         *,
         session_ttl: timedelta,
         issuer_label: str = "scimlab",
+        limiter: SignInLimiter | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._store = store
+        self._limiter = limiter
         self._ttl = session_ttl
         self._issuer_label = issuer_label
         self._now = clock
 
-    async def password_step(self, practice_id: UUID, user_name: str, password: str) -> str:
+    async def password_step(
+        self, practice_id: UUID, user_name: str, password: str, *, address: str = "unknown"
+    ) -> str:
         """Check the password; returns the token of the flow that waits for the code."""
         name = user_name.strip()
         # A name no column can hold names no account: the wrong-credentials answer, as for any.
@@ -130,6 +161,8 @@ class SignInService:
             else await self._store.credentials.find_by_user_name(practice_id, name)
         )
         user, password_hash = found if found else (None, None)
+        account = f"staff:{user.id}" if user else f"name:{name.casefold()}"
+        await self._limit(practice_id, address, account)
         if user is None or password_hash is None:
             verify_password(_decoy_hash(), password)
             if user is not None and user.scim_provisioned:
@@ -139,11 +172,10 @@ class SignInService:
                 )
             await self._audit(practice_id, user_name, "sign_in.failed", "reason=unknown_user")
             raise SignInRefused(WRONG)
-        state = await self._state(user)
-        self._check_lock(state, self._now())
+        attempt = await self._claim(user)
         if not verify_password(password_hash, password):
-            await self._fail(user, state, "password")
-            raise SignInRefused(WRONG)
+            raise await self._failure(user, attempt, "password")
+        await self._store.mfa.release_attempt(user.practice_id, user.id, attempt, self._now())
         if not user.profile.active or user.scim_deleted:
             await self._audit(practice_id, user_name, "sign_in.failed", "reason=deactivated")
             raise SignInRefused(WRONG)
@@ -168,33 +200,35 @@ class SignInService:
         user, state = await self.code_flow(token)
         if state.totp_confirmed:
             raise SignInRefused("An authenticator is already enrolled for this account.")
-        if state.totp_secret is None:
-            state = replace(state, totp_secret=new_totp_secret())
-            await self._store.mfa.save(state, self._now())
-        assert state.totp_secret is not None
+        secret = state.totp_secret
+        if secret is None:
+            # Pages shown at once all show the secret that is kept: the first one stored.
+            secret = await self._store.mfa.enroll(
+                user.practice_id, user.id, new_totp_secret(), self._now()
+            )
         practice = await self._store.practices.get(user.practice_id)
         account = f"{user.profile.user_name} ({practice.name if practice else 'practice'})"
-        uri = provisioning_uri(state.totp_secret, account=account, issuer=self._issuer_label)
-        return Enrollment(state.totp_secret, uri)
+        uri = provisioning_uri(secret, account=account, issuer=self._issuer_label)
+        return Enrollment(secret, uri)
 
-    async def code_step(self, token: str, code: str) -> NewSession:
+    async def code_step(self, token: str, code: str, *, address: str = "unknown") -> NewSession:
         """Check the authenticator code; on success the flow ends and a session starts."""
         user, state = await self.code_flow(token)
+        await self._limit(user.practice_id, address, f"staff:{user.id}")
+        attempt = await self._claim(user)
         now = self._now()
-        self._check_lock(state, now)
         step = None
         if state.totp_secret is not None:
             step = accepted_step(state.totp_secret, code, now=now, last_step=state.last_step)
-        if step is None:
-            await self._fail(user, state, "code")
-            raise SignInRefused("That code is not correct, or was already used. Try the next one.")
-        state = replace(
-            state, totp_confirmed=True, last_step=step, failed_attempts=0, locked_until=None
-        )
-        async with self._store.transaction():
-            await self._store.mfa.save(state, now)
-            await self._store.flows.remove(hash_secret(token))
-            return await self.open_session(user, method="password+totp")
+        if step is not None:
+            async with self._store.transaction():
+                # Only if no other request accepted this step (or a later one) meanwhile.
+                if await self._store.mfa.confirm_code(
+                    user.practice_id, user.id, step, attempt, now
+                ):
+                    await self._store.flows.remove(hash_secret(token))
+                    return await self.open_session(user, method="password+totp")
+        raise await self._failure(user, attempt, "code")
 
     async def open_session(self, user: StaffUser, *, method: str) -> NewSession:
         token = new_token()
@@ -219,23 +253,41 @@ class SignInService:
         state = await self._store.mfa.get(user.practice_id, user.id)
         return state or MfaState(user.practice_id, user.id, None, False, None, 0, None)
 
-    def _check_lock(self, state: MfaState, now: datetime) -> None:
-        if state.locked_until is not None and state.locked_until > now:
-            raise AccountLocked(state.locked_until)
+    async def _limit(self, practice_id: UUID, address: str, account: str) -> None:
+        """Refuse an attempt over the address's or the account's rate limit. Not audited:
+        every refusal would be a write, which is what the limit is there to spare."""
+        if self._limiter is not None:
+            wait = await self._limiter.attempt(practice_id, address, account)
+            if wait > 0:
+                raise TooManyAttempts(wait)
 
-    async def _fail(self, user: StaffUser, state: MfaState, factor: str) -> None:
-        """Count a failure; the fifth in a row locks the account (and says so)."""
-        now = self._now()
-        self._check_lock(state, now)
-        failures = state.failed_attempts + 1
+    async def _claim(self, user: StaffUser) -> Attempt:
+        """Count the attempt as failed before anything is checked; refused while locked."""
+        for _ in range(2):
+            now = self._now()
+            attempt = await self._store.mfa.claim_attempt(
+                user.practice_id, user.id, now, limit=MAX_FAILURES, lockout=LOCKOUT
+            )
+            if attempt is not None:
+                return attempt
+            until = (await self._state(user)).locked_until
+            if until is not None and until > now:
+                raise AccountLocked(until)
+            # The lock ran out between the two statements: claim again.
+        raise AccountLocked(now)
+
+    async def _failure(self, user: StaffUser, attempt: Attempt, factor: str) -> SignInRefused:
+        """The attempt, counted already, failed: audit it; the refusal to raise (the fifth in
+        a row locked the account)."""
         name = user.profile.user_name
-        if failures >= MAX_FAILURES:
-            until = now + LOCKOUT
-            await self._store.mfa.save(replace(state, failed_attempts=0, locked_until=until), now)
+        if attempt.locks_until is not None:
+            until = attempt.locks_until
             await self._audit(user.practice_id, name, "sign_in.locked", f"until={until:%H:%M}Z")
-            raise AccountLocked(until)
-        await self._store.mfa.save(replace(state, failed_attempts=failures, locked_until=None), now)
+            return AccountLocked(until)
         await self._audit(user.practice_id, name, "sign_in.failed", f"reason={factor}")
+        if factor == "code":
+            return SignInRefused("That code is not correct, or was already used. Try the next one.")
+        return SignInRefused(WRONG)
 
     async def _audit(self, practice_id: UUID, user_name: str, action: str, detail: str) -> None:
         entry = console_audit_entry(practice_id, user_name, action, detail, self._now())

@@ -1,5 +1,6 @@
 """``OpsPlugin``: logs, request ids, security headers, deadlines, metrics, rate limits and
-database-fault handling, added to an app in one line (``plugins=[OpsPlugin(settings)]``).
+database-fault handling, added to an app in one line (``plugins=[OpsPlugin(settings)]``);
+its bucket store also limits console sign-in (``sign_in_limiter``, for the sign-in service).
 
 It sets Litestar's logging to JSON lines; at start-up (the app's lifespan) it puts
 ``EdgeMiddleware`` around the whole app (Litestar's own middleware only runs for matched
@@ -10,6 +11,7 @@ routes; the edge must also see unmatched ones), with the app's lane routes
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
@@ -23,7 +25,7 @@ from server.ops.lane import Lane, LaneRoute
 from server.ops.leases import LeasedBuckets
 from server.ops.logs import install_request_ids, logging_config
 from server.ops.metrics import MetricsController, metrics_config
-from server.ops.ratelimit import RateLimitMiddleware, RateLimits
+from server.ops.ratelimit import RateLimitMiddleware, RateLimits, SignInBuckets, SignInLimits
 from server.persistence.rate_buckets import PostgresBuckets
 
 if TYPE_CHECKING:
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
 
     from server.settings import Settings
 
-__all__ = ["OpsPlugin", "bucket_store", "rate_limits"]
+__all__ = ["BucketStores", "OpsPlugin", "bucket_stores", "rate_limits", "sign_in_limits"]
 
 
 def rate_limits(settings: Settings) -> RateLimits:
@@ -49,35 +51,68 @@ def rate_limits(settings: Settings) -> RateLimits:
     )
 
 
-def bucket_store(settings: Settings) -> BucketStore | None:
+def sign_in_limits(settings: Settings) -> SignInLimits:
+    return SignInLimits(
+        address_rate=settings.sign_in_rate_limit,
+        address_burst=settings.sign_in_rate_burst,
+        account_rate=settings.sign_in_account_rate_limit,
+        account_burst=settings.sign_in_account_rate_burst,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BucketStores:
+    """Where the request limits draw, and where sign-in attempts draw: the same buckets, but
+    an attempt always draws from the shared store itself. Attempts are few, and a lease taken
+    for one (``server.ops.leases``) would hold up to half of its address's bucket in one
+    process for a second."""
+
+    requests: BucketStore
+    sign_in: BucketStore
+
+    async def close(self) -> None:
+        await self.requests.close()
+        await self.sign_in.close()
+
+
+def bucket_stores(settings: Settings) -> BucketStores | None:
     """``auto``: shared in PostgreSQL when the database is PostgreSQL, else in memory."""
     choice = settings.rate_limit_store
     if choice == "off":
         return None
     postgres = urlsplit(settings.database_url).scheme in {"postgres", "postgresql"}
     if choice == "memory" or (choice == "auto" and not postgres):
-        return MemoryBuckets()
+        memory = MemoryBuckets()
+        return BucketStores(memory, memory)
     if not postgres:
         msg = "SCIMLAB_RATE_LIMIT_STORE=database needs a PostgreSQL SCIMLAB_DATABASE_URL"
         raise ValueError(msg)
     timeout = min(2.0, settings.database_timeout_seconds)
-    return FailoverBuckets(LeasedBuckets(PostgresBuckets(settings.database_url, timeout=timeout)))
+    shared = PostgresBuckets(settings.database_url, timeout=timeout)
+    return BucketStores(FailoverBuckets(LeasedBuckets(shared)), FailoverBuckets(shared))
 
 
 class OpsPlugin(InitPlugin):
-    __slots__ = ("_lane", "_settings", "_store")
+    __slots__ = ("_lane", "_settings", "_stores")
 
     def __init__(self, settings: Settings, *, lane: list[LaneRoute] | None = None) -> None:
         self._settings = settings
-        self._store = bucket_store(settings)
+        self._stores = bucket_stores(settings)
         self._lane = Lane(lane or [])
+
+    @property
+    def sign_in_limiter(self) -> SignInBuckets | None:
+        """Console sign-in limits on this plugin's buckets (None when limits are off)."""
+        if self._stores is None:
+            return None
+        return SignInBuckets(self._stores.sign_in, sign_in_limits(self._settings))
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         middleware = [metrics_config().middleware]
-        if self._store is not None:
+        if self._stores is not None:
             limits = rate_limits(self._settings)
             middleware.append(
-                DefineMiddleware(RateLimitMiddleware, store=self._store, limits=limits)
+                DefineMiddleware(RateLimitMiddleware, store=self._stores.requests, limits=limits)
             )
         app_config.middleware = [*middleware, *app_config.middleware]
         app_config.route_handlers = [*app_config.route_handlers, MetricsController]
@@ -106,5 +141,5 @@ class OpsPlugin(InitPlugin):
             yield
         finally:
             edge.access.close()
-            if self._store is not None:
-                await self._store.close()
+            if self._stores is not None:
+                await self._stores.close()

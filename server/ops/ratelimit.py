@@ -16,6 +16,10 @@ empty, requests are answered 429 before any secret is checked.
 
 Over a limit: 429 with ``Retry-After`` and the endpoint's own error body (RFC 7644 §3.12 on
 SCIM; RFC 6749 §5.2 JSON with the ``slow_down`` code on the token endpoint).
+
+Console sign-in (``SignInBuckets``): the sign-in service asks, once it knows the account,
+for each attempt (password or code) to take a token from its source address's bucket and
+from the account's, in the same store; the console answers its own 429 page.
 """
 
 from __future__ import annotations
@@ -36,11 +40,13 @@ from server.ops.status import StatusWatch
 from server.security import parse_basic_credentials
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
     from litestar.types import ASGIApp, Receive, Scope, Send
 
     from server.ops.buckets import BucketStore
 
-__all__ = ["REFUSED", "Plan", "RateLimitMiddleware", "RateLimits"]
+__all__ = ["REFUSED", "Plan", "RateLimitMiddleware", "RateLimits", "SignInBuckets", "SignInLimits"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +59,41 @@ class RateLimits:
     token_burst: float
     failure_rate: float
     failure_burst: float
+
+
+@dataclass(frozen=True, slots=True)
+class SignInLimits:
+    """Console sign-in attempts per second and bursts, per address and per account."""
+
+    address_rate: float
+    address_burst: float
+    account_rate: float
+    account_burst: float
+
+
+class SignInBuckets:
+    """``server.domain.signin.SignInLimiter`` on a bucket store. The address's bucket spans
+    practices (one source spraying many practices' accounts); the account's is keyed by the
+    practice and the account (only fingerprints of addresses and names are kept)."""
+
+    def __init__(self, store: BucketStore, limits: SignInLimits) -> None:
+        self._store = store
+        self._limits = limits
+
+    async def attempt(self, practice_id: UUID, address: str, account: str) -> float:
+        limits = self._limits
+        return await self._store.draw(
+            [
+                Draw(
+                    f"signin:a:{_fingerprint(address)}", limits.address_rate, limits.address_burst
+                ),
+                Draw(
+                    f"signin:u:{practice_id}:{_fingerprint(account)}",
+                    limits.account_rate,
+                    limits.account_burst,
+                ),
+            ]
+        )
 
 
 def _fingerprint(value: str) -> str:

@@ -173,6 +173,9 @@ class PostgresBuckets:
             most,
         )
 
+    async def give_back(self, draws: Sequence[Draw]) -> None:
+        """Nothing is held ahead of time here (leases are ``server.ops.leases``)."""
+
     async def close(self) -> None:
         if self._pool is not None:
             pool, self._pool = self._pool, None

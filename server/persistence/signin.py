@@ -1,12 +1,12 @@
-"""piccolo repositories for signing in: SSO configuration, credentials and links, the TOTP and
-lockout state, and sign-in flows. Every query names its practice or a token hash."""
+"""piccolo repositories for signing in: SSO configuration, credentials and links, and sign-in
+flows (the TOTP and lockout state: ``server.persistence.mfa``). Every query names its
+practice or a token hash."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-from server.domain.mfa import MfaState
 from server.domain.signin import FlowKind, SignInFlow
 from server.domain.sso import LinkRule, SsoConfig
 from server.persistence.direct import DirectSql, Statement
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 __all__ = [
     "PiccoloCredentialRepository",
     "PiccoloFlowRepository",
-    "PiccoloMfaRepository",
     "PiccoloSsoConfigRepository",
 ]
 
@@ -149,54 +148,6 @@ class PiccoloCredentialRepository:
             .run()
         )
         return [staff_from_row(row) for row in rows]
-
-
-class PiccoloMfaRepository:
-    def __init__(self, tables: BoundTables) -> None:
-        self._table = tables.staff_mfa
-
-    async def get(self, practice_id: UUID, staff_id: UUID) -> MfaState | None:
-        table = self._table
-        row = (
-            await table.select()
-            .where((table.practice_id == practice_id) & (table.staff_id == staff_id))
-            .first()
-            .run()
-        )
-        if row is None:
-            return None
-        locked = row["locked_until"]
-        return MfaState(
-            practice_id=as_uuid(row["practice_id"]),
-            staff_id=as_uuid(row["staff_id"]),
-            totp_secret=row["totp_secret"],
-            totp_confirmed=bool(row["totp_confirmed"]),
-            last_step=row["last_totp_step"],
-            failed_attempts=int(row["failed_attempts"]),
-            locked_until=None if locked is None else as_utc(locked),
-        )
-
-    async def save(self, state: MfaState, now: datetime) -> None:
-        table = self._table
-        values: dict[str, Any] = {
-            "totp_secret": state.totp_secret,
-            "totp_confirmed": state.totp_confirmed,
-            "last_totp_step": state.last_step,
-            "failed_attempts": state.failed_attempts,
-            "locked_until": state.locked_until,
-            "updated_at": now,
-        }
-        updated = (
-            await table.update(values)  # type: ignore[arg-type]
-            .where((table.practice_id == state.practice_id) & (table.staff_id == state.staff_id))
-            .returning(table.id)
-            .run()
-        )
-        if not updated:
-            row = table(
-                id=uuid4(), practice_id=state.practice_id, staff_id=state.staff_id, **values
-            )
-            await table.insert(row).run()
 
 
 class PiccoloFlowRepository:

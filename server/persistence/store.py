@@ -12,6 +12,7 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from server.persistence.direct import DirectSql
 from server.persistence.engine import close_engine, create_engine, start_engine
 from server.persistence.groups import PiccoloGroupRepository
+from server.persistence.mfa import PiccoloMfaRepository
 from server.persistence.migrate import apply_migrations
 from server.persistence.practices import (
     PiccoloAuditRepository,
@@ -23,7 +24,6 @@ from server.persistence.repositories import PiccoloStaffRepository
 from server.persistence.signin import (
     PiccoloCredentialRepository,
     PiccoloFlowRepository,
-    PiccoloMfaRepository,
     PiccoloSsoConfigRepository,
 )
 from server.persistence.staff_extras import PiccoloLocationRepository, PiccoloSessionRepository
@@ -54,7 +54,7 @@ class PiccoloStore:
         self.sessions = PiccoloSessionRepository(tables)
         self.sso_configs = PiccoloSsoConfigRepository(tables, direct)
         self.credentials = PiccoloCredentialRepository(tables)
-        self.mfa = PiccoloMfaRepository(tables)
+        self.mfa = PiccoloMfaRepository(direct)
         self.flows = PiccoloFlowRepository(tables)
         self.providers = PiccoloProviderRepository(tables)
         self.outbox = PiccoloOutboxRepository(tables)

@@ -51,6 +51,10 @@ UNLIMITED_ENV = {
     "SCIMLAB_SCIM_RATE_BURST": "1000000",
     "SCIMLAB_TOKEN_RATE_LIMIT": "1000000",
     "SCIMLAB_TOKEN_RATE_BURST": "1000000",
+    "SCIMLAB_SIGN_IN_RATE_LIMIT": "1000000",
+    "SCIMLAB_SIGN_IN_RATE_BURST": "1000000",
+    "SCIMLAB_SIGN_IN_ACCOUNT_RATE_LIMIT": "1000000",
+    "SCIMLAB_SIGN_IN_ACCOUNT_RATE_BURST": "1000000",
 }
 # Operational state, not data: rate-limit buckets and piccolo's migration ledger.
 UNDUMPED = {"scimlab_rate_bucket", "migration"}

@@ -14,7 +14,7 @@ from server.ops.buckets import Draw, FailoverBuckets, MemoryBuckets
 from server.ops.context import accept_request_id, request_id_var
 from server.ops.edge import _with_request_id
 from server.ops.logs import JsonFormatter, install_request_ids
-from server.ops.plugin import bucket_store
+from server.ops.plugin import bucket_stores
 from server.persistence.availability import is_unavailable
 from server.settings import Settings
 
@@ -29,6 +29,10 @@ def test_settings_from_env() -> None:
             "SCIMLAB_TOKEN_RATE_BURST": "20",
             "SCIMLAB_FAILED_AUTH_RATE_LIMIT": "0.5",
             "SCIMLAB_FAILED_AUTH_BURST": "10",
+            "SCIMLAB_SIGN_IN_RATE_LIMIT": "0.5",
+            "SCIMLAB_SIGN_IN_RATE_BURST": "12",
+            "SCIMLAB_SIGN_IN_ACCOUNT_RATE_LIMIT": "0.1",
+            "SCIMLAB_SIGN_IN_ACCOUNT_RATE_BURST": "4",
             "SCIMLAB_REQUEST_TIMEOUT": "12",
             "SCIMLAB_LOG_LEVEL": "debug",
         }
@@ -40,6 +44,8 @@ def test_settings_from_env() -> None:
     )
     assert (settings.token_rate_limit, settings.token_rate_burst) == (2.0, 20)
     assert (settings.failed_auth_rate_limit, settings.failed_auth_burst) == (0.5, 10)
+    assert (settings.sign_in_rate_limit, settings.sign_in_rate_burst) == (0.5, 12)
+    assert (settings.sign_in_account_rate_limit, settings.sign_in_account_rate_burst) == (0.1, 4)
     assert (settings.request_timeout_seconds, settings.log_level) == (12.0, "DEBUG")
     assert Settings.from_env({}) == Settings()
 
@@ -55,12 +61,14 @@ def test_settings_from_env() -> None:
     ],
 )
 def test_bucket_store_choice(store: str, url: str, kind: type) -> None:
-    assert isinstance(bucket_store(Settings(database_url=url, rate_limit_store=store)), kind)
+    stores = bucket_stores(Settings(database_url=url, rate_limit_store=store))
+    assert isinstance(stores.requests if stores else None, kind)
+    assert isinstance(stores.sign_in if stores else None, kind)
 
 
 def test_a_shared_store_needs_postgresql() -> None:
     with pytest.raises(ValueError, match="PostgreSQL"):
-        bucket_store(Settings(database_url="sqlite:///x.db", rate_limit_store="database"))
+        bucket_stores(Settings(database_url="sqlite:///x.db", rate_limit_store="database"))
 
 
 @pytest.mark.parametrize(
