@@ -1,0 +1,148 @@
+"""One person, one userName (and one email), whatever the Unicode form the identity provider
+sends: uniqueness and ``eq`` filters compare ``text_key``, on both databases, and the userName
+stored and returned stays byte for byte what was sent."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from server.mapping.emails import normalized_email
+from tests.look_alikes import DISTINCT, SAME
+
+if TYPE_CHECKING:
+    from litestar.testing import AsyncTestClient
+
+    from tests.conftest import PracticeFixture
+
+USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+DOMAIN = "@clinic.example"
+
+
+def _user(user_name: str, email: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"schemas": [USER_SCHEMA], "userName": user_name}
+    if email is not None:
+        body["emails"] = [{"value": email, "type": "work", "primary": True}]
+    return body
+
+
+async def _post(
+    client: AsyncTestClient[Any], practice: PracticeFixture, headers: dict[str, str], body: Any
+) -> Any:
+    # Sent as raw UTF-8 so the bytes the server gets are exactly the test's (no re-encoding).
+    content = json.dumps(body, ensure_ascii=False).encode()
+    return await client.post(f"{practice.scim_path}/Users", content=content, headers=headers)
+
+
+async def _found(
+    client: AsyncTestClient[Any], practice: PracticeFixture, headers: dict[str, str], test: str
+) -> list[dict[str, Any]]:
+    response = await client.get(
+        f"{practice.scim_path}/Users", params={"filter": test}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    return list(response.json().get("Resources", []))
+
+
+def _quoted(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("swap", [False, True], ids=["forward", "reverse"])
+@pytest.mark.parametrize(("first", "second"), SAME)
+async def test_a_look_alike_user_name_is_the_same_account(
+    client: AsyncTestClient[Any],
+    practice: PracticeFixture,
+    token_headers: dict[str, str],
+    first: str,
+    second: str,
+    swap: bool,
+) -> None:
+    if swap:
+        first, second = second, first
+    first, second = first + DOMAIN, second + DOMAIN
+    created = await _post(client, practice, token_headers, _user(first))
+    assert created.status_code == 201, created.text
+    assert created.json()["userName"].encode() == first.encode()
+
+    again = await _post(client, practice, token_headers, _user(second))
+    assert again.status_code == 409, again.text
+    assert again.json()["scimType"] == "uniqueness"
+
+    found = await _found(client, practice, token_headers, f"userName eq {_quoted(second)}")
+    assert [(u["id"], u["userName"].encode()) for u in found] == [
+        (created.json()["id"], first.encode())
+    ]
+    read = await client.get(
+        f"{practice.scim_path}/Users/{created.json()['id']}", headers=token_headers
+    )
+    assert read.json()["userName"].encode() == first.encode()
+
+
+@pytest.mark.parametrize(("first", "second"), DISTINCT)
+async def test_different_user_names_are_different_accounts(
+    client: AsyncTestClient[Any],
+    practice: PracticeFixture,
+    token_headers: dict[str, str],
+    first: str,
+    second: str,
+) -> None:
+    ids = {}
+    for name in (first + DOMAIN, second + DOMAIN):
+        created = await _post(client, practice, token_headers, _user(name))
+        assert created.status_code == 201, created.text
+        ids[name] = created.json()["id"]
+    for name, user_id in ids.items():
+        found = await _found(client, practice, token_headers, f"userName eq {_quoted(name)}")
+        assert [u["id"] for u in found] == [user_id]
+
+
+@pytest.mark.parametrize(("first", "second"), SAME)
+async def test_a_look_alike_email_is_the_same_email(
+    client: AsyncTestClient[Any],
+    practice: PracticeFixture,
+    token_headers: dict[str, str],
+    first: str,
+    second: str,
+) -> None:
+    first, second = first + DOMAIN, second + DOMAIN
+    created = await _post(client, practice, token_headers, _user("one", first))
+    assert created.status_code == 201, created.text
+    # Kept as scim2-models' Email keeps it (server.mapping.emails), not as its key.
+    kept = normalized_email(first)
+    assert created.json()["emails"][0]["value"].encode() == kept.encode()
+
+    for test in (f"emails.value eq {_quoted(second)}", f"emails eq {_quoted(second)}"):
+        found = await _found(client, practice, token_headers, test)
+        assert [(u["id"], u["emails"][0]["value"].encode()) for u in found] == [
+            (created.json()["id"], kept.encode())
+        ]
+    taken = await _post(client, practice, token_headers, _user("two", second))
+    assert taken.status_code == 409, taken.text
+    assert taken.json()["scimType"] == "uniqueness"
+
+
+@pytest.mark.parametrize(("first", "second"), DISTINCT)
+async def test_different_emails_are_different_emails(
+    client: AsyncTestClient[Any],
+    practice: PracticeFixture,
+    token_headers: dict[str, str],
+    first: str,
+    second: str,
+) -> None:
+    first, second = first + DOMAIN, second + DOMAIN
+    one = await _post(client, practice, token_headers, _user("one", first))
+    two = await _post(client, practice, token_headers, _user("two", second))
+    assert (one.status_code, two.status_code) == (201, 201), two.text
+    found = await _found(client, practice, token_headers, f"emails.value eq {_quoted(second)}")
+    assert [u["id"] for u in found] == [two.json()["id"]]
+
+
+async def test_the_practice_admin_holds_admin_in_every_width(
+    client: AsyncTestClient[Any], practice: PracticeFixture, token_headers: dict[str, str]
+) -> None:
+    # create_practice makes the account "admin"; its fullwidth form is the same userName.
+    taken = await _post(client, practice, token_headers, _user("\uff41\uff44\uff4d\uff49\uff4e"))
+    assert taken.status_code == 409, taken.text
