@@ -14,9 +14,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from piccolo.engine.sqlite import TransactionType
+
 from server.domain.sso import LinkRule
 from server.domain.text import text_key
-from server.persistence.rows import as_uuid
+from server.persistence.rows import as_uuid, staff_from_row, staff_to_row
 from server.persistence.tables import bind_tables
 
 if TYPE_CHECKING:
@@ -31,7 +33,7 @@ __all__ = ["KeyCollision", "RekeyReport", "log_collisions", "rekey"]
 
 logger = logging.getLogger("scimlab.migrations")
 
-# (value column, key column) per table; the unique ones are unique per practice.
+# key column -> the value column it is the key of; the unique ones are unique per practice.
 _STAFF_KEYS = {
     "user_name_key": "user_name",
     "given_name_key": "given_name",
@@ -69,11 +71,6 @@ class _Row:
     values: dict[str, str | None]  # key column -> the value it is the key of
     old: dict[str, str | None]
     new: dict[str, str | None]
-
-
-def _new_key(old: str | None, value: str | None) -> str | None:
-    # A NULL key stays NULL: a deleted account's userName, an absent email.
-    return None if old is None or value is None else text_key(value)
 
 
 def _collisions(table: str, rows: list[_Row], unique: tuple[str, ...]) -> list[KeyCollision]:
@@ -135,16 +132,13 @@ async def _staff_rows(tables: Any) -> list[_Row]:
         if r["link_rule"] in _RULES
     }
     rows = []
-    for r in await tables.staff_user.select(
-        tables.staff_user.id,
-        tables.staff_user.practice_id,
-        tables.staff_user.sso_subject,
-        *(getattr(tables.staff_user, c) for c in (*_STAFF_KEYS, *_STAFF_KEYS.values())),
-    ).run():
+    for r in await tables.staff_user.select().run():
         practice_id = as_uuid(r["practice_id"])
+        # The keys a write of this account would store now: one definition (staff_to_row).
+        written = staff_to_row(staff_from_row(r, practice_id))
         values = {key: r[value] for key, value in _STAFF_KEYS.items()}
         old = {key: r[key] for key in _STAFF_KEYS}
-        new = {key: _new_key(old[key], values[key]) for key in _STAFF_KEYS}
+        new = {key: written[key] for key in _STAFF_KEYS}
         # An SSO link subject is a key too, except under Okta's rule (compared exactly).
         subject, rule = r["sso_subject"], rules.get(practice_id)
         old["sso_subject"] = new["sso_subject"] = values["sso_subject"] = subject
@@ -173,7 +167,10 @@ async def rekey(engine: Engine[Any], *, apply: bool) -> RekeyReport:
     whose keys are current is not written, and a collision stays reported until resolved."""
     tables = bind_tables(engine)
     report = RekeyReport()
-    async with engine.transaction():
+    # On SQLite the write lock is taken at BEGIN (as Store.transaction does), so a server
+    # writing meanwhile queues instead of deadlocking with this read-then-write.
+    kind = {"transaction_type": TransactionType.immediate} if engine.engine_type == "sqlite" else {}
+    async with engine.transaction(**kind):
         for name, table, rows, unique in (
             ("staff_user", tables.staff_user, await _staff_rows(tables), _STAFF_UNIQUE),
             ("scim_group", tables.group, await _group_rows(tables), _GROUP_UNIQUE),
