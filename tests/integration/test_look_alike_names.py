@@ -146,3 +146,35 @@ async def test_the_practice_admin_holds_admin_in_every_width(
     # create_practice makes the account "admin"; its fullwidth form is the same userName.
     taken = await _post(client, practice, token_headers, _user("\uff41\uff44\uff4d\uff49\uff4e"))
     assert taken.status_code == 409, taken.text
+
+
+@pytest.mark.parametrize(
+    "user_name",
+    [
+        pytest.param("\u00df" * 256, id="sharp-s-folds-to-512"),
+        pytest.param("\ufdfa" * 20, id="one-character-becomes-18"),
+    ],
+)
+async def test_a_key_longer_than_its_value_is_stored(
+    client: AsyncTestClient[Any],
+    practice: PracticeFixture,
+    token_headers: dict[str, str],
+    user_name: str,
+) -> None:
+    # The key columns are text (m0103): PostgreSQL's varchar(256) answered 500 here.
+    created = await _post(client, practice, token_headers, _user(user_name))
+    assert created.status_code == 201, created.text
+    assert created.json()["userName"] == user_name
+    found = await _found(client, practice, token_headers, f"userName eq {_quoted(user_name)}")
+    assert [u["id"] for u in found] == [created.json()["id"]]
+
+
+async def test_a_look_alike_group_display_name_is_the_same_group(
+    client: AsyncTestClient[Any], practice: PracticeFixture, token_headers: dict[str, str]
+) -> None:
+    url = f"{practice.scim_path}/Groups"
+    for name, status in (("\uff34eam \u0130", 201), ("team i", 409), ("team \u0131", 201)):
+        body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name}
+        content = json.dumps(body, ensure_ascii=False).encode()
+        answer = await client.post(url, content=content, headers=token_headers)
+        assert answer.status_code == status, (name, answer.text)
