@@ -76,3 +76,12 @@ def test_the_key_is_stable_and_ignores_the_normalisation_form(value: str) -> Non
     assert text_key(key) == key
     for form in ("NFC", "NFD", "NFKC", "NFKD"):
         assert text_key(unicodedata.normalize(form, value)) == key  # type: ignore[arg-type]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.text(st.characters(max_codepoint=127), max_size=20))
+def test_an_ascii_key_is_the_lower_case_of_the_value(value: str) -> None:
+    # NFKC changes no ASCII text and casefold is lower() there; the U+0307 step cannot apply.
+    assert text_key(value) == value.lower()
+    spelled_out = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
+    assert text_key(value) == spelled_out
