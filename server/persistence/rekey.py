@@ -41,7 +41,6 @@ _STAFF_KEYS = {
     "email_key": "email",
 }
 _STAFF_UNIQUE = ("user_name_key", "email_key")
-_GROUP_KEYS = {"display_name_key": "display_name"}
 _GROUP_UNIQUE = ("display_name_key",)
 _RULES = {rule.value: rule for rule in LinkRule}
 
