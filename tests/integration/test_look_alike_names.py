@@ -178,3 +178,28 @@ async def test_a_look_alike_group_display_name_is_the_same_group(
         content = json.dumps(body, ensure_ascii=False).encode()
         answer = await client.post(url, content=content, headers=token_headers)
         assert answer.status_code == status, (name, answer.text)
+
+
+@pytest.mark.parametrize("how", ["patch", "put"])
+async def test_renaming_to_a_look_alike_of_another_account_is_refused(
+    client: AsyncTestClient[Any],
+    practice: PracticeFixture,
+    token_headers: dict[str, str],
+    how: str,
+) -> None:
+    taken = await _post(client, practice, token_headers, _user("jos\u00e9" + DOMAIN))
+    other = await _post(client, practice, token_headers, _user("other" + DOMAIN))
+    assert (taken.status_code, other.status_code) == (201, 201)
+    url = f"{practice.scim_path}/Users/{other.json()['id']}"
+    look_alike = "JOSE\u0301" + DOMAIN
+    if how == "patch":
+        body: dict[str, Any] = {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "userName", "value": look_alike}],
+        }
+        answer = await client.patch(url, json=body, headers=token_headers)
+    else:
+        answer = await client.put(url, json=_user(look_alike), headers=token_headers)
+    assert answer.status_code == 409, answer.text
+    unchanged = await client.get(url, headers=token_headers)
+    assert unchanged.json()["userName"] == "other" + DOMAIN
