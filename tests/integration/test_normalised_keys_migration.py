@@ -18,6 +18,7 @@ from uuid import UUID, uuid4
 from server.domain.groups import GroupProfile, GroupRecord
 from server.domain.query import FieldTest, Operator, ResourceQuery
 from server.persistence.migrations import piccolo_conf
+from server.persistence.rekey import rekey
 from server.persistence.tables import bind_tables
 from tests.factories import MOMENT, scim_account
 
@@ -196,3 +197,40 @@ async def test_m0103_recomputes_keys_and_reports_collisions_without_changing_dat
     fixed = await _keys(store, ids)
     assert fixed["nfd"] == before["nfd"]
     assert fixed["mail-wide"] == before["mail-wide"]
+
+
+async def _seed_raw(store: PiccoloStore, practice_id: UUID, user_name: str, key: str) -> UUID:
+    """An account whose stored key is ``key``, whatever its userName (a stale key)."""
+    table = bind_tables(store.engine).staff_user
+    user = scim_account(f"seed-{uuid4().hex}", practice_id=practice_id)
+    await store.staff.add(user)
+    await (
+        table.update({table.user_name: user_name, table.user_name_key: key})
+        .where(table.id == user.id)
+        .run()
+    )
+    return user.id
+
+
+async def test_rekey_swaps_keys_and_holds_a_row_whose_new_key_a_held_row_keeps(
+    store: PiccoloStore,
+) -> None:
+    practice_id = uuid4()
+    # Two rows whose new keys are each other's old keys: written one by one, the first
+    # update would meet the second's old key without the placeholder step.
+    swap_d = await _seed_raw(store, practice_id, "\uff25\uff25", "zz")  # fullwidth EE
+    swap_e = await _seed_raw(store, practice_id, "ZZ", "ee")
+    # A collision (held, old keys kept), and a row whose new key is a held row's old key.
+    held_a = await _seed_raw(store, practice_id, "jose\u0301", "carol")
+    held_b = await _seed_raw(store, practice_id, "jos\u00e9", "jos\u00e9")
+    blocked_c = await _seed_raw(store, practice_id, "Carol", "carol-old")
+
+    report = await rekey(store.engine, apply=True)
+
+    mine = [c for c in report.collisions if c.practice_id == practice_id]
+    assert [(c.column, {row_id for row_id, _ in c.rows}) for c in mine] == [
+        ("user_name_key", {held_a, held_b})
+    ]
+    ids = {"d": swap_d, "e": swap_e, "a": held_a, "b": held_b, "c": blocked_c}
+    keys = {name: row[1] for name, row in (await _keys(store, ids)).items()}
+    assert keys == {"d": "ee", "e": "zz", "a": "carol", "b": "jos\u00e9", "c": "carol-old"}
