@@ -18,6 +18,7 @@ from uuid import UUID
 import click
 
 from server.domain.errors import DomainError
+from server.persistence.rekey import RekeyReport, rekey
 from server.persistence.store import open_store
 from server.services import Services
 from server.settings import Settings
@@ -118,6 +119,34 @@ def migrate() -> None:
     """Apply pending database migrations."""
     where = asyncio.run(_migrate())
     click.echo(f"migrations applied ({where})")
+
+
+@main.command("check-user-names")
+@click.option("--fix", is_flag=True, help="Recompute the keys of rows in no collision.")
+@_json_option
+def check_user_names(fix: bool, as_json: bool) -> None:
+    """List accounts whose userName or email, and groups whose displayName, are one value
+    once normalised (server.domain.text.text_key); exit status 1 if any are."""
+
+    async def go() -> RekeyReport:
+        settings = Settings.from_env()
+        store = await open_store(settings.database_url)
+        try:
+            return await rekey(store.engine, apply=fix)
+        finally:
+            await store.close()
+
+    report = asyncio.run(go())
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(report), indent=2, default=str))
+    else:
+        for c in report.collisions:
+            rows = ", ".join(f"{row_id} {value!r}" for row_id, value in c.rows)
+            click.echo(f"practice {c.practice_id} {c.table}.{c.column} {c.key!r}: {rows}")
+        verb = "recomputed" if fix else "to recompute (--fix)"
+        click.echo(f"{len(report.collisions)} collisions; {report.changed} rows {verb}")
+    if report.collisions:
+        sys.exit(1)
 
 
 @main.group()

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from server.domain.text import text_key
+
 if TYPE_CHECKING:
     from datetime import datetime
 
@@ -125,7 +127,7 @@ def _compare(kind: FieldKind, actual: object, operator: Operator, wanted: object
     if operator is Operator.PR:
         return True
     if kind is FieldKind.TEXT:
-        actual, wanted = str(actual).casefold(), str(wanted).casefold()
+        actual, wanted = text_key(str(actual)), text_key(str(wanted))
     result: bool
     match operator:
         case Operator.EQ:

@@ -10,8 +10,9 @@ also puts in its ID token (``../shared/idp-behaviors.md`` §1.9, §2.9, §3.6):
 - Google: ``email`` (the primary email) equals ``userName``.
 
 So the first SSO sign-in needs no linking step, and an identity nobody provisioned matches
-nothing. userName comparisons are case-insensitive (RFC 7643 §4.1.1); Entra object ids are
-GUIDs (any case); Okta ids are compared exactly.
+nothing. userName comparisons are case-insensitive (RFC 7643 §4.1.1) and compare
+``text_key`` forms, as userName uniqueness does; Entra object ids are GUIDs (any case); Okta
+ids are compared exactly.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from urllib.parse import urlsplit
 from server.domain.clock import utcnow
 from server.domain.errors import InvalidValue
 from server.domain.practices import AuditEntry
-from server.domain.text import check_storable
+from server.domain.text import check_storable, text_key
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -63,7 +64,7 @@ class LinkRule(StrEnum):
         value = value.strip()
         if self is LinkRule.OKTA_SUB:
             return value
-        return value.casefold()
+        return text_key(value)
 
 
 _LABELS = {

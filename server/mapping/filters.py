@@ -45,7 +45,7 @@ from server.domain.query import (
     Operator,
     Predicate,
 )
-from server.domain.text import unstorable
+from server.domain.text import text_key, unstorable
 from server.mapping.schema import GroupModel, UserModel
 
 __all__ = [
@@ -179,7 +179,7 @@ def _fixed(field: str, constant: object, operator: Operator, raw: Any) -> Predic
             operator is Operator.EQ
         )
     else:
-        text, wanted = str(constant).casefold(), str(raw).casefold()
+        text, wanted = text_key(str(constant)), text_key(str(raw))
         holds = {
             Operator.EQ: text == wanted,
             Operator.NE: text != wanted,

@@ -11,6 +11,7 @@ from piccolo.querystring import QueryString
 
 from server.domain.errors import UniquenessConflict, WriteConflict
 from server.domain.groups import GroupProfile, GroupRecord
+from server.domain.text import text_key
 from server.persistence.direct import DirectSql, Statement
 from server.persistence.errors import is_unique_violation
 from server.persistence.rows import as_utc, as_uuid, groups_in_order, sql_uuid
@@ -39,7 +40,7 @@ def _record(row: dict[str, Any], members: tuple[UUID, ...]) -> GroupRecord:
 def _values(group: GroupRecord) -> dict[str, Any]:
     return {
         "display_name": group.profile.display_name,
-        "display_name_key": group.profile.display_name.casefold(),
+        "display_name_key": text_key(group.profile.display_name),
         "external_id": group.profile.external_id,
         "version": group.version,
         "updated_at": group.updated_at,

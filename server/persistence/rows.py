@@ -8,6 +8,7 @@ from uuid import UUID
 
 from server.domain.practices import AccessToken, AuditEntry, Practice, ScimConfig, TokenKind
 from server.domain.staff import AccessLevel, StaffProfile, StaffUser
+from server.domain.text import text_key
 
 if TYPE_CHECKING:
     from server.persistence.direct import ColumnRow
@@ -24,7 +25,6 @@ __all__ = [
     "staff_from_row",
     "staff_to_row",
     "token_from_row",
-    "user_name_key",
 ]
 
 
@@ -55,13 +55,8 @@ def as_utc(value: Any) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def user_name_key(user_name: str) -> str:
-    """The case-insensitive form userName uniqueness is checked on (RFC 7643 §4.1.1)."""
-    return user_name.casefold()
-
-
 def _folded(value: str | None) -> str | None:
-    return None if value is None else value.casefold()
+    return None if value is None else text_key(value)
 
 
 def practice_from_row(row: ColumnRow) -> Practice:
@@ -154,7 +149,8 @@ def staff_to_row(user: StaffUser) -> dict[str, Any]:
     profile = user.profile
     return {
         "user_name": profile.user_name,
-        "user_name_key": None if user.scim_deleted else user_name_key(profile.user_name),
+        # userName is unique per practice in this form (RFC 7643 §4.1.1, caseExact false).
+        "user_name_key": None if user.scim_deleted else text_key(profile.user_name),
         "given_name": profile.given_name,
         "family_name": profile.family_name,
         "cell_phone": profile.cell_phone,

@@ -9,8 +9,9 @@ from uuid import UUID, uuid4
 
 from server.domain.signin import FlowKind, SignInFlow
 from server.domain.sso import LinkRule, SsoConfig
+from server.domain.text import text_key
 from server.persistence.direct import DirectSql, Statement
-from server.persistence.rows import as_utc, as_uuid, staff_from_row, user_name_key
+from server.persistence.rows import as_utc, as_uuid, staff_from_row
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -94,8 +95,7 @@ class PiccoloCredentialRepository:
         row = (
             await table.select()
             .where(
-                (table.practice_id == practice_id)
-                & (table.user_name_key == user_name_key(user_name))
+                (table.practice_id == practice_id) & (table.user_name_key == text_key(user_name))
             )
             .first()
             .run()

@@ -19,6 +19,7 @@ from server.domain.query import (
     Operator,
     Predicate,
 )
+from server.domain.text import text_key
 
 __all__ = ["order_by", "where"]
 
@@ -70,7 +71,7 @@ def _parameter(value: object, *, sqlite: bool) -> object:
 
 
 def _folded_column(field: str) -> str:
-    """The casefolded copy of a case-insensitive column (``user_name_key`` carries the
+    """The ``text_key`` copy of a case-insensitive column (``user_name_key`` carries the
     per-practice unique index, so userName equality is an index lookup)."""
     if field == "cell_phone":
         return "lower(cell_phone)"  # digits and symbols: nothing to fold beyond ASCII
@@ -107,7 +108,7 @@ def _field_test(test: FieldTest, *, sqlite: bool) -> QueryString:
             return QueryString("1 = 0" if test.operator is not Operator.NE else "1 = 1")
     left, bound = column, _parameter(value, sqlite=sqlite)
     if kind is FieldKind.TEXT:
-        left, bound = _folded_column(test.field), str(value).casefold()
+        left, bound = _folded_column(test.field), text_key(str(value))
     if test.operator in {Operator.CO, Operator.SW, Operator.EW}:
         condition = _substring(left, str(bound), test.operator, sqlite=sqlite)
     else:

@@ -72,18 +72,19 @@ class StaffUserTable(Table, tablename="staff_user"):
     # No index of its own: the composite indexes the migrations create start with it (m0102).
     practice_id = UUID()
     user_name = Varchar(length=256)
-    # casefolded userName; NULL once SCIM deleted the account so the name can be reused.
-    # Unique per practice through the index created in the first migration.
-    user_name_key = Varchar(length=256, null=True, default=None)
+    # text_key(userName); NULL once SCIM deleted the account so the name can be reused.
+    # Unique per practice through the index created in m0002. The *_key columns are text
+    # (m0103): NFKC and case folding can make a key longer than the value.
+    user_name_key = Text(null=True, default=None)
     given_name = Varchar(length=256, null=True, default=None)
     family_name = Varchar(length=256, null=True, default=None)
     cell_phone = Varchar(length=64, null=True, default=None)
     email = Varchar(length=256, null=True, default=None)
-    # Casefolded copies: case-insensitive filters and sorting mean the same on SQLite (whose
-    # lower() is ASCII-only) and PostgreSQL.
-    given_name_key = Varchar(length=256, null=True, default=None)
-    family_name_key = Varchar(length=256, null=True, default=None)
-    email_key = Varchar(length=256, null=True, default=None)
+    # text_key copies: case-insensitive filters and sorting mean the same on SQLite (whose
+    # lower() is ASCII-only) and PostgreSQL. email_key is unique per practice (m0008).
+    given_name_key = Text(null=True, default=None)
+    family_name_key = Text(null=True, default=None)
+    email_key = Text(null=True, default=None)
     active = Boolean(default=True)
     external_id = Varchar(length=256, null=True, default=None)
     access_level = Varchar(length=32)
@@ -91,7 +92,7 @@ class StaffUserTable(Table, tablename="staff_user"):
     scim_provisioned = Boolean(default=False)
     scim_deleted = Boolean(default=False)
     sso_issuer = Varchar(length=512, null=True, default=None)
-    sso_subject = Varchar(length=256, null=True, default=None)
+    sso_subject = Text(null=True, default=None)
     password_hash = Text(null=True, default=None, secret=True)
     api_key_hash = Varchar(length=64, null=True, default=None, unique=True, secret=True)
     version = Integer(default=1)
@@ -112,8 +113,8 @@ class GroupTable(Table, tablename="scim_group"):
     id = UUID(primary_key=True)
     practice_id = UUID(index=True)
     display_name = Varchar(length=256)
-    # casefolded displayName, unique per practice (index in a migration)
-    display_name_key = Varchar(length=256)
+    # text_key(displayName), unique per practice (index in m0005)
+    display_name_key = Text()
     external_id = Varchar(length=256, null=True, default=None)
     version = Integer(default=1)
     created_at = Timestamptz()

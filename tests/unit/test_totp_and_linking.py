@@ -15,6 +15,7 @@ from server.domain.sso import LinkRule, SsoConfig, link_for, subject_from_claims
 from server.domain.staff import StaffProfile
 from server.domain.team import npi_is_valid
 from server.settings import Settings
+from tests.look_alikes import DISTINCT, SAME
 
 NOW = datetime(2026, 6, 24, 12, 0, 10, tzinfo=UTC)
 STEP = int(NOW.timestamp()) // STEP_SECONDS
@@ -129,3 +130,25 @@ def test_console_cookies_are_secure_unless_configured_off() -> None:
     assert cookie(relaxed, "scimlab_session", "t").secure is False
     assert Settings.from_env({}).cookie_secure is True
     assert Settings.from_env({"SCIMLAB_SESSION_TTL": "60"}).session_ttl_seconds == 60
+
+
+@pytest.mark.parametrize("rule", [LinkRule.ENTRA_UPN, LinkRule.GOOGLE_EMAIL])
+@pytest.mark.parametrize(("provisioned", "claimed"), SAME)
+def test_a_look_alike_claim_links_to_the_provisioned_user_name(
+    rule: LinkRule, provisioned: str, claimed: str
+) -> None:
+    # SSO linking compares the key userName uniqueness uses (server.domain.text.text_key).
+    _, subject = link_for(_config(rule), StaffProfile(user_name=f"{provisioned}@example.org"))
+    assert subject_from_claims(rule, {rule.claim: f"{claimed}@example.org"}) == subject
+
+
+@pytest.mark.parametrize("rule", [LinkRule.ENTRA_UPN, LinkRule.GOOGLE_EMAIL])
+@pytest.mark.parametrize(("provisioned", "claimed"), DISTINCT)
+def test_a_different_claim_does_not_link(rule: LinkRule, provisioned: str, claimed: str) -> None:
+    _, subject = link_for(_config(rule), StaffProfile(user_name=f"{provisioned}@example.org"))
+    assert subject_from_claims(rule, {rule.claim: f"{claimed}@example.org"}) != subject
+
+
+def test_okta_ids_stay_exact_whatever_their_width() -> None:
+    fullwidth = "\uff10\uff10\uff55AbC"  # fullwidth "00u", then "AbC"
+    assert subject_from_claims(LinkRule.OKTA_SUB, {"sub": fullwidth}) == fullwidth
