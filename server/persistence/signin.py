@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from server.domain.staff import StaffUser
     from server.persistence.tables import BoundTables
+    from server.security import SecretBox
 
 __all__ = [
     "PiccoloCredentialRepository",
@@ -152,8 +153,12 @@ class PiccoloCredentialRepository:
 
 
 class PiccoloMfaRepository:
-    def __init__(self, tables: BoundTables) -> None:
+    """TOTP secrets are kept encrypted by ``box`` (``SCIMLAB_SECRET_KEY``) and decrypted
+    here, so the domain only ever sees them in the clear."""
+
+    def __init__(self, tables: BoundTables, box: SecretBox) -> None:
         self._table = tables.staff_mfa
+        self._box = box
 
     async def get(self, practice_id: UUID, staff_id: UUID) -> MfaState | None:
         table = self._table
@@ -166,10 +171,11 @@ class PiccoloMfaRepository:
         if row is None:
             return None
         locked = row["locked_until"]
+        secret = row["totp_secret"]
         return MfaState(
             practice_id=as_uuid(row["practice_id"]),
             staff_id=as_uuid(row["staff_id"]),
-            totp_secret=row["totp_secret"],
+            totp_secret=None if secret is None else self._box.open(secret),
             totp_confirmed=bool(row["totp_confirmed"]),
             last_step=row["last_totp_step"],
             failed_attempts=int(row["failed_attempts"]),
@@ -178,8 +184,9 @@ class PiccoloMfaRepository:
 
     async def save(self, state: MfaState, now: datetime) -> None:
         table = self._table
+        secret = state.totp_secret
         values: dict[str, Any] = {
-            "totp_secret": state.totp_secret,
+            "totp_secret": None if secret is None else self._box.seal(secret),
             "totp_confirmed": state.totp_confirmed,
             "last_totp_step": state.last_step,
             "failed_attempts": state.failed_attempts,
@@ -197,6 +204,35 @@ class PiccoloMfaRepository:
                 id=uuid4(), practice_id=state.practice_id, staff_id=state.staff_id, **values
             )
             await table.insert(row).run()
+
+    async def reseal_secrets(self, *, batch: int = 500) -> int:
+        """Encrypt every stored TOTP secret with the newest key (plaintext ones too): the
+        key-rotation step of ``scimlab secret-key rotate``. Each row is rewritten only if it
+        still holds what was read, so a concurrent enrolment is never overwritten."""
+        table, done, after = self._table, 0, None
+        while True:
+            query = table.select(table.id, table.practice_id, table.totp_secret).where(
+                table.totp_secret.is_not_null()
+            )
+            if after is not None:
+                query = query.where(table.id > after)
+            rows = await query.order_by(table.id).limit(batch).run()
+            for row in rows:
+                sealed = self._box.reseal(row["totp_secret"])
+                changed = (
+                    await table.update({table.totp_secret: sealed})
+                    .where(
+                        (table.id == row["id"])
+                        & (table.practice_id == row["practice_id"])
+                        & (table.totp_secret == row["totp_secret"])
+                    )
+                    .returning(table.id)
+                    .run()
+                )
+                done += len(changed)
+            if len(rows) < batch:
+                return done
+            after = rows[-1]["id"]
 
 
 class PiccoloFlowRepository:
