@@ -224,7 +224,9 @@ class PiccoloMfaRepository:
                     .where(
                         (table.id == row["id"])
                         & (table.practice_id == row["practice_id"])
-                        & (table.totp_secret == row["totp_secret"])
+                        # Compare-and-swap in SQL, on the stored value (no secret is
+                        # compared in Python): only if nobody changed it since.
+                        & table.totp_secret.is_in([row["totp_secret"]])
                     )
                     .returning(table.id)
                     .run()

@@ -10,12 +10,13 @@ import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pyotp
 import pytest
 from cryptography.fernet import Fernet
 
+from server.persistence.store import open_store
 from server.security import SealedSecretError, SecretBox
 from tests.conftest import TEST_SECRET_KEY
 from tests.console.helpers import ConsolePractice, csrf_of, post_form, sign_in_admin
@@ -144,3 +145,43 @@ async def _cli(database_url: str, *args: str, key: str | None) -> tuple[int, str
     output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode is not None
     return process.returncode, output.decode()
+
+
+_INSERT = (
+    "INSERT INTO staff_mfa (id, practice_id, staff_id, totp_secret, totp_confirmed,"
+    " failed_attempts, updated_at) VALUES "
+)
+
+
+async def _insert_sealed(database_url: str, practice_id: UUID, staff_id: UUID, value: str) -> None:
+    """A ``staff_mfa`` row as the database holds it, written straight to the database."""
+    if database_url.startswith("sqlite"):
+        import sqlite3  # noqa: PLC0415
+
+        row = (str(uuid4()), str(practice_id), str(staff_id), value, 1, 0, "2026-01-01 00:00:00")
+        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
+            connection.execute(_INSERT + "(?, ?, ?, ?, ?, ?, ?)", row)
+        return
+    import asyncpg  # noqa: PLC0415
+
+    connection = await asyncpg.connect(database_url)
+    try:
+        sql = _INSERT + "($1, $2, $3, $4, true, 0, now())"
+        await connection.execute(sql, uuid4(), practice_id, staff_id, value)
+    finally:
+        await connection.close()
+
+
+async def test_rotation_walks_every_row_in_batches(database_url: str, store: PiccoloStore) -> None:
+    accounts = {(uuid4(), uuid4()): f"SECRET{n}SECRET{n}" for n in range(3)}
+    for (practice_id, staff_id), secret in accounts.items():
+        await _insert_sealed(database_url, practice_id, staff_id, SecretBox([OLD_KEY]).seal(secret))
+    rotating = await open_store(database_url, migrate=False, secret_keys=[TEST_SECRET_KEY, OLD_KEY])
+    try:
+        assert await rotating.mfa.reseal_secrets(batch=1) >= 3
+    finally:
+        await rotating.close()
+    for (practice_id, staff_id), secret in accounts.items():
+        state = await store.mfa.get(practice_id, staff_id)  # the new key alone
+        assert state is not None
+        assert state.totp_secret == secret
