@@ -37,14 +37,18 @@ def _node_address(node: str) -> Address | None:
     """The address of an RFC 7239 §6 node (``192.0.2.43``, ``192.0.2.43:47011``,
     ``[2001:db8::17]``, ``[2001:db8::17]:4711``) or of a bare IPv6 in X-Forwarded-For."""
     node = node.strip()
+    port = ""
     if node.startswith("["):
-        host, bracket, _ = node[1:].partition("]")
-        if not bracket:
+        host, bracket, rest = node[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
             return None
+        port = rest[1:]
     elif node.count(":") == 1:
-        host = node.partition(":")[0]  # IPv4 with a port
+        host, _, port = node.partition(":")  # IPv4 with a port
     else:
         host = node
+    if port and not port.isdigit():
+        return None
     try:
         return ipaddress.ip_address(host)
     except ValueError:
