@@ -31,6 +31,7 @@ _PAIR = re.compile(
 )
 _ESCAPED = re.compile(r"\\(.)")
 _MAX_HOPS = 64
+_CACHED_BYTES = 256
 
 
 def _node_address(node: str) -> Address | None:
@@ -103,7 +104,10 @@ class TrustedProxies:
         self._networks: tuple[Network, ...] = tuple(
             ipaddress.ip_network(network, strict=False) for network in networks
         )
+        # Callers come from few addresses: parsing and matching are done once per distinct
+        # peer and (short) header values; bounded caches, so made-up values only churn them.
         self.trusts = functools.lru_cache(maxsize=1024)(self._trusts)
+        self._resolve = functools.lru_cache(maxsize=4096)(self._said)
 
     def _trusts(self, address: str | Address) -> bool:
         try:
@@ -118,16 +122,27 @@ class TrustedProxies:
         """The client's address for a request from ``peer`` with these (ASGI) headers."""
         if not self.trusts(peer):
             return peer
-        forwarded: list[str] = []
-        x_forwarded: list[str] = []
+        forwarded: list[bytes] = []
+        x_forwarded: list[bytes] = []
         for name, value in headers:
             if name == b"forwarded":
-                forwarded.append(value.decode("latin-1"))
+                forwarded.append(value)
             elif name == b"x-forwarded-for":
-                x_forwarded.append(value.decode("latin-1"))
+                x_forwarded.append(value)
+        if not forwarded and not x_forwarded:
+            return peer
+        said = (peer, tuple(forwarded), tuple(x_forwarded))
+        if sum(map(len, forwarded)) + sum(map(len, x_forwarded)) > _CACHED_BYTES:
+            return self._said(*said)  # long chains are rare: not kept
+        return str(self._resolve(*said))
+
+    def _said(self, peer: str, forwarded: tuple[bytes, ...], x_forwarded: tuple[bytes, ...]) -> str:
         said = [
             self._walk(peer, hops)
-            for hops in (forwarded_for(forwarded), x_forwarded_for(x_forwarded))
+            for hops in (
+                forwarded_for(v.decode("latin-1") for v in forwarded),
+                x_forwarded_for(v.decode("latin-1") for v in x_forwarded),
+            )
             if hops is not None
         ]
         if len(said) == 2 and said[0] != said[1]:
