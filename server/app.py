@@ -66,8 +66,9 @@ def create_app(
     settings: Settings | None = None, *, migrate: bool = True, settle: bool = False
 ) -> Litestar:
     """The app; ``settle`` (a served worker, not a test) freezes the startup heap once ready
-    (:mod:`server.ops.heap`)."""
+    (:mod:`server.ops.heap`). Raises ``SettingsError`` for settings that must not serve."""
     settings = settings or Settings.from_env()
+    settings.refuse_unsafe()
     ops = OpsPlugin(settings, lane=SHORTCUT_ROUTES)
 
     @asynccontextmanager
@@ -76,7 +77,10 @@ def create_app(
             settings.database_url,
             migrate=migrate,
             database_timeout=settings.database_timeout_seconds,
+            secret_keys=settings.secret_keys,
         )
+        if not settings.secret_keys:
+            logger.warning("SCIMLAB_SECRET_KEY is not set: TOTP secrets are kept unencrypted")
         # app.state: where the dependency below and the route shortcuts find them.
         app.state.services = Services.build(store, settings, sign_in_limiter=ops.sign_in_limiter)
         loop = type(asyncio.get_running_loop())

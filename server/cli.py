@@ -21,7 +21,7 @@ from server.domain.errors import DomainError
 from server.persistence.rekey import RekeyReport, rekey
 from server.persistence.store import open_store
 from server.services import Services
-from server.settings import Settings
+from server.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -39,7 +39,7 @@ def _actor() -> str:
 @asynccontextmanager
 async def _services() -> AsyncIterator[Services]:
     settings = Settings.from_env()
-    store = await open_store(settings.database_url)
+    store = await open_store(settings.database_url, secret_keys=settings.secret_keys)
     try:
         yield Services.build(store, settings)
     finally:
@@ -76,7 +76,17 @@ _json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.
 _practice_option = click.option("--practice", "practice", required=True, help="Practice id.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Settings that cannot be used end a command with their message, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SettingsError as error:
+            raise click.ClickException(str(error)) from None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """scimlab: SCIM 2.0 provisioning service and test bench."""
 
@@ -92,6 +102,7 @@ def serve(host: str, port: int, workers: int) -> None:
 
     from server.ops.serving import granian_options  # noqa: PLC0415
 
+    Settings.from_env().refuse_unsafe()
     asyncio.run(_migrate())
     Granian(
         "server.app:serve_app",
@@ -246,6 +257,11 @@ def scim_token_create(practice: str, as_json: bool) -> None:
     pid = _practice_id(practice)
     token = _run(lambda s: s.practices.create_static_token(pid, actor=_actor()))
     _emit({"id": str(token.id), "token": token.token, "created_at": token.created_at}, as_json)
+
+
+from server.secret_key import secret_key  # noqa: E402 - registered after the core commands
+
+main.add_command(secret_key)
 
 
 from conformance.cli import conform  # noqa: E402 - registered after the core commands

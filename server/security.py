@@ -2,7 +2,8 @@
 
 Client secrets, access tokens and API keys are 256-bit random strings, so a single
 SHA-256 is a sound one-way store for them (no dictionary to attack) and is cheap
-enough for every request. Human passwords are low-entropy and get Argon2id.
+enough for every request. Human passwords are low-entropy and get Argon2id. Secrets that
+must be read back (TOTP seeds) are encrypted with Fernet (``SecretBox``).
 """
 
 from __future__ import annotations
@@ -12,11 +13,18 @@ import binascii
 import hashlib
 import hmac
 import secrets
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = [
+    "SealedSecretError",
+    "SecretBox",
     "constant_time_equals",
     "hash_password",
     "hash_secret",
@@ -79,3 +87,49 @@ def parse_basic_credentials(header: str) -> tuple[str, str] | None:
     if not separator:
         raise ValueError("malformed Basic credentials")
     return user, password
+
+
+class SealedSecretError(RuntimeError):
+    """A stored secret that the configured keys cannot open (a key missing or removed)."""
+
+
+class SecretBox:
+    """Encrypts secrets at rest with Fernet (AES-128-CBC plus HMAC-SHA256, from
+    ``cryptography``), with key rotation through ``MultiFernet``.
+
+    ``keys`` are Fernet keys, newest first: the first encrypts, every one decrypts. A sealed
+    value is ``fernet:<token>``; a value without that prefix is plaintext kept from before
+    encryption (or from a development server without keys) and is read as it is. Without
+    keys nothing is encrypted: ``seal`` returns the plaintext.
+    """
+
+    PREFIX = "fernet:"
+
+    __slots__ = ("_fernet",)
+
+    def __init__(self, keys: Sequence[str] = ()) -> None:
+        self._fernet = MultiFernet([Fernet(key) for key in keys]) if keys else None
+
+    @property
+    def encrypts(self) -> bool:
+        return self._fernet is not None
+
+    def seal(self, plaintext: str) -> str:
+        if self._fernet is None:
+            return plaintext
+        return self.PREFIX + self._fernet.encrypt(plaintext.encode()).decode("ascii")
+
+    def open(self, stored: str) -> str:
+        if not stored.startswith(self.PREFIX):
+            return stored
+        if self._fernet is None:
+            raise SealedSecretError("a secret is encrypted but SCIMLAB_SECRET_KEY is not set")
+        try:
+            return self._fernet.decrypt(stored.removeprefix(self.PREFIX).encode()).decode()
+        except InvalidToken:
+            msg = "a secret was encrypted with a key that SCIMLAB_SECRET_KEY no longer lists"
+            raise SealedSecretError(msg) from None
+
+    def reseal(self, stored: str) -> str:
+        """``stored`` encrypted with the newest key (plaintext gets encrypted)."""
+        return self.seal(self.open(stored))

@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from cryptography.fernet import Fernet
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["DEFAULT_DATABASE_URL", "Settings"]
+__all__ = ["DEFAULT_DATABASE_URL", "ENVIRONMENTS", "Settings", "SettingsError"]
 
 DEFAULT_DATABASE_URL = "sqlite:///./scimlab.db"
+ENVIRONMENTS = frozenset({"development", "production"})
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names the variable and what to do."""
+
+
+def _on_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _list(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(",") if item.strip())
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +76,60 @@ class Settings:
     sign_in_account_rate_limit: float = 0.05
     sign_in_account_rate_burst: int = 10
     log_level: str = "INFO"
+    # Deployment (README "Behind a load balancer", "Secrets at rest").
+    #: ``development`` or ``production``; production refuses to start without ``secret_key``.
+    environment: str = "development"
+    #: Fernet keys, newest first, comma-separated; they encrypt TOTP secrets at rest.
+    secret_key: str = field(default="", repr=False)
+    #: Peers (addresses or CIDRs) whose ``X-Forwarded-For`` / ``Forwarded`` are believed.
+    trusted_proxies: tuple[str, ...] = ()
+    #: When set, ``GET /metrics`` needs ``Authorization: Bearer <metrics_token>``.
+    metrics_token: str = field(default="", repr=False)
+
+    def __post_init__(self) -> None:
+        if self.environment not in ENVIRONMENTS:
+            msg = f"SCIMLAB_ENV must be development or production, not {self.environment!r}"
+            raise SettingsError(msg)
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                msg = f"SCIMLAB_TRUSTED_PROXIES: {proxy!r} is not an address or CIDR"
+                raise SettingsError(msg) from None
+        for number, key in enumerate(self.secret_keys, start=1):
+            try:
+                Fernet(key)
+            except ValueError:
+                msg = (
+                    f"SCIMLAB_SECRET_KEY: key {number} is not a Fernet key (32 url-safe "
+                    "base64-encoded bytes; `scimlab secret-key generate` makes one)"
+                )
+                raise SettingsError(msg) from None
+
+    @property
+    def secret_keys(self) -> tuple[str, ...]:
+        """The encryption keys, newest (the one that encrypts) first."""
+        return _list(self.secret_key)
+
+    def refuse_unsafe(self) -> None:
+        """Raise ``SettingsError`` for a configuration that must not serve: production
+        without a secret key (TOTP secrets would be kept in the clear)."""
+        if self.environment == "production" and not self.secret_keys:
+            msg = (
+                "SCIMLAB_SECRET_KEY is required in production (SCIMLAB_ENV=production, or "
+                "SCIMLAB_PUBLIC_URL off loopback): generate one with `scimlab secret-key "
+                "generate`, or set SCIMLAB_ENV=development for a development server"
+            )
+            raise SettingsError(msg)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
+        public_url = (env.get("SCIMLAB_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
+        default_environment = "development" if _on_loopback(public_url) else "production"
         return cls(
             database_url=env.get("SCIMLAB_DATABASE_URL") or DEFAULT_DATABASE_URL,
-            public_url=(env.get("SCIMLAB_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            public_url=public_url,
             access_token_ttl_seconds=int(env.get("SCIMLAB_ACCESS_TOKEN_TTL", "3600")),
             max_body_bytes=int(env.get("SCIMLAB_MAX_BODY_BYTES", str(1024 * 1024))),
             max_page_size=int(env.get("SCIMLAB_MAX_PAGE_SIZE", "1000")),
@@ -79,6 +150,10 @@ class Settings:
             sign_in_account_rate_limit=float(env.get("SCIMLAB_SIGN_IN_ACCOUNT_RATE_LIMIT", "0.05")),
             sign_in_account_rate_burst=int(env.get("SCIMLAB_SIGN_IN_ACCOUNT_RATE_BURST", "10")),
             log_level=env.get("SCIMLAB_LOG_LEVEL", "INFO").strip().upper(),
+            environment=(env.get("SCIMLAB_ENV") or default_environment).strip().lower(),
+            secret_key=env.get("SCIMLAB_SECRET_KEY", ""),
+            trusted_proxies=_list(env.get("SCIMLAB_TRUSTED_PROXIES", "")),
+            metrics_token=env.get("SCIMLAB_METRICS_TOKEN", "").strip(),
         )
 
     def scim_base_url(self, practice_id: str) -> str:

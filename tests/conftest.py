@@ -33,6 +33,9 @@ POSTGRES_URL = os.environ.get(
 )
 PUBLIC_URL = "http://scimlab.test"
 BACKENDS = ["sqlite", "postgresql"]
+#: ``SCIMLAB_SECRET_KEY`` of the in-process apps and of the ``store`` fixture: TOTP secrets
+#: are encrypted in tests as in production (a key for tests only).
+TEST_SECRET_KEY = "2hkmD_EMB1EXkbj911YOeneiMtBCy5tE3OJaTIeXIt8="
 
 
 def with_database(url: str, name: str) -> str:
@@ -99,12 +102,14 @@ UNLIMITED = {
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, public_url=PUBLIC_URL, **UNLIMITED)
+    return Settings(
+        database_url=database_url, public_url=PUBLIC_URL, secret_key=TEST_SECRET_KEY, **UNLIMITED
+    )
 
 
 @pytest.fixture(scope="session")
 async def store(database_url: str) -> AsyncIterator[PiccoloStore]:
-    opened = await open_store(database_url)
+    opened = await open_store(database_url, secret_keys=[TEST_SECRET_KEY])
     yield opened
     await opened.close()
 

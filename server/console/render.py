@@ -65,13 +65,16 @@ def session_csrf(session_token: str) -> str:
 
 
 def csrf_candidates(request: Request[Any, Any, Any]) -> list[str]:
-    """Tokens a form from this browser may carry: the session's, or the pre-sign-in one."""
-    found = []
+    """The token a form from this browser must carry: the session's once it has a session
+    cookie (pages render only that one then), else the pre-sign-in double-submit cookie.
+
+    Never both: a double-submit cookie can be planted by whoever can set a cookie for the
+    site, so it must not authorise anything a signed-in session can do."""
     if session := request.cookies.get(SESSION_COOKIE):
-        found.append(session_csrf(session))
+        return [session_csrf(session)]
     if anonymous := request.cookies.get(CSRF_COOKIE):
-        found.append(anonymous)
-    return found
+        return [anonymous]
+    return []
 
 
 def cookie(

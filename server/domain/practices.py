@@ -53,8 +53,12 @@ class AccessToken:
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
+    """``address``: the client address of the request that caused the entry, stamped by the
+    store when it records it (None from the command line)."""
+
     practice_id: UUID
     actor: str
     action: str
     detail: str
     created_at: datetime
+    address: str | None = None

@@ -1,4 +1,5 @@
-"""The request id: one per HTTP request, carried in a context variable for the logs."""
+"""The request id and the client address: one per HTTP request, carried in context
+variables for the logs and the audit log."""
 
 from __future__ import annotations
 
@@ -6,9 +7,17 @@ import random
 import re
 from contextvars import ContextVar
 
-__all__ = ["accept_request_id", "current_request_id", "request_id_var"]
+__all__ = [
+    "accept_request_id",
+    "client_address_var",
+    "current_client_address",
+    "current_request_id",
+    "request_id_var",
+]
 
 request_id_var: ContextVar[str | None] = ContextVar("scimlab_request_id", default=None)
+#: The client's address as the edge resolved it (``server.ops.proxies``).
+client_address_var: ContextVar[str | None] = ContextVar("scimlab_client_address", default=None)
 
 # A caller's own id is kept only if it is short and plain (no log or header injection).
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
@@ -31,3 +40,8 @@ def new_request_id() -> str:
 def current_request_id() -> str:
     """The id of the request being handled (a fresh one outside any request)."""
     return request_id_var.get() or new_request_id()
+
+
+def current_client_address() -> str | None:
+    """The address of the client whose request is being handled (None outside a request)."""
+    return client_address_var.get()

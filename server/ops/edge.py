@@ -1,10 +1,13 @@
 """The outermost layer of every HTTP exchange, unmatched routes included.
 
-Per request: an id (``X-Request-ID``, the caller's if it is plain, else a new one) set for
-the logs, echoed in a response header and written into every JSON error body (the SCIM
-``detail``, a ``request_id`` member elsewhere); security headers; a deadline after which a
-request that has not started its response gets 503 instead of waiting on; and one access
-log line (no query string, no header values: those may carry secrets or personal data).
+Per request: the client's address (``server.ops.proxies``: the peer, or whom a trusted
+proxy names), put in the scope for everything inside (rate limits, the access log) and in a
+context variable for the audit log; an id (``X-Request-ID``, the caller's if it is plain,
+else a new one) set for the logs, echoed in a response header and written into every JSON
+error body (the SCIM ``detail``, a ``request_id`` member elsewhere); security headers; a
+deadline after which a request that has not started its response gets 503 instead of
+waiting on; and one access log line (no query string, no header values: those may carry
+secrets or personal data).
 Inside it, a request the lane takes (``server.ops.lane``) skips the router.
 """
 
@@ -17,13 +20,14 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from server.ops.access_log import ACCESS_LOGGER, AccessLog
-from server.ops.context import accept_request_id, request_id_var
+from server.ops.context import accept_request_id, client_address_var, request_id_var
 from server.ops.deadlines import Deadlines
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from server.ops.lane import Lane
+    from server.ops.proxies import TrustedProxies
 
     # Plain dicts: this layer rewrites messages, which Litestar's TypedDicts make awkward.
     Message = dict[str, Any]
@@ -79,10 +83,17 @@ def _timeout_response(path: str, request_id: str) -> tuple[bytes, bytes]:
 
 class EdgeMiddleware:
     def __init__(
-        self, app: ASGIApp, *, deadline_seconds: float, hsts: bool, lane: Lane | None = None
+        self,
+        app: ASGIApp,
+        *,
+        deadline_seconds: float,
+        hsts: bool,
+        lane: Lane | None = None,
+        proxies: TrustedProxies | None = None,
     ) -> None:
         self.app = app
         self.lane = lane
+        self.proxies = proxies
         self._deadlines = Deadlines(deadline_seconds)
         self.access = AccessLog()
         # The headers every response gets, for paths a cache must not keep and for the rest.
@@ -94,9 +105,11 @@ class EdgeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        address = self._client(scope)
         offered = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
         request_id = accept_request_id(offered.decode("latin-1"))
         token = request_id_var.set(request_id)
+        address_token = client_address_var.set(address)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         state: dict[str, Any] = {"status": 0, "held": None, "chunks": []}
@@ -147,6 +160,19 @@ class EdgeMiddleware:
             self._deadlines.stop(deadline)
             self._log(scope, state["status"], started, request_id)
             request_id_var.reset(token)
+            client_address_var.reset(address_token)
+
+    def _client(self, scope: dict[str, Any]) -> str | None:
+        """The client's address; put in the scope when a trusted proxy names another."""
+        peer = scope.get("client")
+        if peer is None:
+            return None
+        if self.proxies is None:
+            return str(peer[0])
+        address = self.proxies.client(peer[0], scope["headers"])
+        if address != peer[0]:
+            scope["client"] = (address, 0)
+        return address
 
     def _headers(self, message: Message, path: str, request_id: str) -> list[Any]:
         headers: list[Any] = list(message.get("headers") or [])

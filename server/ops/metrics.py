@@ -4,8 +4,9 @@
 ``scimlab_requests_in_progress`` carry ``method``, ``path`` (the route template, not the raw
 path), ``status_code``, ``app_name`` and ``practice``: the practice id of the URL, or ``-``
 where the route names none or the request was not authenticated (401), so that unknown
-callers cannot grow the number of series. ``GET /metrics`` serves them; with several worker
-processes, ``server.ops.serving`` makes every worker's samples count.
+callers cannot grow the number of series. ``GET /metrics`` serves them (behind a bearer
+token when ``SCIMLAB_METRICS_TOKEN`` is set); with several worker processes,
+``server.ops.serving`` makes every worker's samples count.
 """
 
 from __future__ import annotations
@@ -14,15 +15,25 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from litestar.exceptions import NotAuthorizedException
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.plugins.prometheus.middleware import PrometheusMiddleware
 
 from server.ops.status import StatusWatch
+from server.security import constant_time_equals
 
 if TYPE_CHECKING:
+    from litestar.connection import ASGIConnection
+    from litestar.handlers import BaseRouteHandler
     from litestar.types import Receive, Scope, Send
 
-__all__ = ["Measure", "MetricsController", "ScimlabPrometheusMiddleware", "metrics_config"]
+__all__ = [
+    "Measure",
+    "MetricsController",
+    "ScimlabPrometheusMiddleware",
+    "metrics_config",
+    "metrics_controller",
+]
 
 _NO_PRACTICE = "-"
 
@@ -133,3 +144,22 @@ def metrics_config() -> PrometheusConfig:
 class MetricsController(PrometheusController):
     path = "/metrics"
     include_in_schema = False
+
+
+def metrics_controller(token: str) -> type[PrometheusController]:
+    """``/metrics`` as it is (no token), or answering 401 unless the request carries
+    ``Authorization: Bearer <token>`` (compared in constant time)."""
+    if not token:
+        return MetricsController
+
+    def bearer(connection: ASGIConnection[Any, Any, Any, Any], __: BaseRouteHandler) -> None:
+        scheme, _, offered = connection.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not constant_time_equals(offered.strip(), token):
+            raise NotAuthorizedException(
+                "a bearer token is required", headers={"WWW-Authenticate": "Bearer"}
+            )
+
+    class GuardedMetricsController(MetricsController):
+        guards = [bearer]  # noqa: RUF012 - Litestar's own class attribute
+
+    return GuardedMetricsController

@@ -24,7 +24,8 @@ from server.ops.faults import FAULT_HANDLERS
 from server.ops.lane import Lane, LaneRoute
 from server.ops.leases import LeasedBuckets
 from server.ops.logs import install_request_ids, logging_config
-from server.ops.metrics import MetricsController, metrics_config
+from server.ops.metrics import metrics_config, metrics_controller
+from server.ops.proxies import TrustedProxies
 from server.ops.ratelimit import RateLimitMiddleware, RateLimits, SignInBuckets, SignInLimits
 from server.persistence.rate_buckets import PostgresBuckets
 
@@ -115,7 +116,8 @@ class OpsPlugin(InitPlugin):
                 DefineMiddleware(RateLimitMiddleware, store=self._stores.requests, limits=limits)
             )
         app_config.middleware = [*middleware, *app_config.middleware]
-        app_config.route_handlers = [*app_config.route_handlers, MetricsController]
+        metrics = metrics_controller(self._settings.metrics_token)
+        app_config.route_handlers = [*app_config.route_handlers, metrics]
         for kind, handler in FAULT_HANDLERS.items():
             app_config.exception_handlers.setdefault(kind, handler)
         app_config.lifespan = [*app_config.lifespan, self._lifespan]
@@ -135,6 +137,9 @@ class OpsPlugin(InitPlugin):
                 deadline_seconds=self._settings.request_timeout_seconds,
                 hsts=self._settings.public_url.startswith("https://"),
                 lane=self._lane,
+                proxies=TrustedProxies(proxies)
+                if (proxies := self._settings.trusted_proxies)
+                else None,
             )
             app.asgi_handler = cast("ASGIApp", edge)
         try:

@@ -4,6 +4,8 @@ Each change is one statement on the account's ``staff_mfa`` row (an upsert locks
 conflicts with), so concurrent sign-ins in any number of processes never read, modify and
 write the counter; ``ON CONFLICT ... WHERE`` keeps every update within the practice. On
 SQLite, instants are piccolo's UTC text in one fixed form, so text order is time order.
+TOTP secrets are kept encrypted by ``box`` (``SCIMLAB_SECRET_KEY``) and decrypted here, so
+the domain only ever sees them in the clear.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from server.persistence.rows import as_utc, as_uuid
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
     from uuid import UUID
+
+    from server.persistence.tables import BoundTables
+    from server.security import SecretBox
 
 __all__ = ["PiccoloMfaRepository"]
 
@@ -72,8 +77,10 @@ _CONFIRM = Statement.of(
 
 
 class PiccoloMfaRepository:
-    def __init__(self, direct: DirectSql) -> None:
+    def __init__(self, direct: DirectSql, tables: BoundTables, box: SecretBox) -> None:
         self._direct = direct
+        self._table = tables.staff_mfa
+        self._box = box
 
     async def get(self, practice_id: UUID, staff_id: UUID) -> MfaState | None:
         arg = self._direct.argument
@@ -84,7 +91,7 @@ class PiccoloMfaRepository:
         return MfaState(
             practice_id=as_uuid(row["practice_id"]),
             staff_id=as_uuid(row["staff_id"]),
-            totp_secret=row["totp_secret"],
+            totp_secret=self._open(row["totp_secret"]),
             totp_confirmed=bool(row["totp_confirmed"]),
             last_step=row["last_totp_step"],
             failed_attempts=int(row["failed_attempts"]),
@@ -94,12 +101,21 @@ class PiccoloMfaRepository:
     async def enroll(self, practice_id: UUID, staff_id: UUID, secret: str, now: datetime) -> str:
         arg = self._direct.argument
         rows = await self._direct.fetch(
-            _ENROLL, arg(uuid4()), arg(practice_id), arg(staff_id), secret, False, now
+            _ENROLL,
+            arg(uuid4()),
+            arg(practice_id),
+            arg(staff_id),
+            self._box.seal(secret),
+            False,
+            now,
         )
         if not rows:
             msg = f"staff {staff_id} is not in practice {practice_id}"
             raise LookupError(msg)
-        return str(rows[0]["totp_secret"])
+        return self._box.open(str(rows[0]["totp_secret"]))
+
+    def _open(self, stored: str | None) -> str | None:
+        return None if stored is None else self._box.open(stored)
 
     async def claim_attempt(
         self, practice_id: UUID, staff_id: UUID, now: datetime, *, limit: int, lockout: timedelta
@@ -145,6 +161,37 @@ class PiccoloMfaRepository:
             attempt.locks_until,
         )
         return bool(rows)
+
+    async def reseal_secrets(self, *, batch: int = 500) -> int:
+        """Encrypt every stored TOTP secret with the newest key (plaintext ones too): the
+        key-rotation step of ``scimlab secret-key rotate``. Each row is rewritten only if it
+        still holds what was read, so a concurrent enrolment is never overwritten."""
+        table, done, after = self._table, 0, None
+        while True:
+            query = table.select(table.id, table.practice_id, table.totp_secret).where(
+                table.totp_secret.is_not_null()
+            )
+            if after is not None:
+                query = query.where(table.id > after)
+            rows = await query.order_by(table.id).limit(batch).run()
+            for row in rows:
+                sealed = self._box.reseal(row["totp_secret"])
+                changed = (
+                    await table.update({table.totp_secret: sealed})
+                    .where(
+                        (table.id == row["id"])
+                        & (table.practice_id == row["practice_id"])
+                        # Compare-and-swap in SQL, on the stored value (no secret is
+                        # compared in Python): only if nobody changed it since.
+                        & table.totp_secret.is_in([row["totp_secret"]])
+                    )
+                    .returning(table.id)
+                    .run()
+                )
+                done += len(changed)
+            if len(rows) < batch:
+                return done
+            after = rows[-1]["id"]
 
 
 def _instant(value: Any) -> datetime | None:

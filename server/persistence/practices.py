@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from server.ops.context import current_client_address
 from server.persistence.direct import DirectSql, Statement
 from server.persistence.rows import (
     as_utc,
@@ -166,11 +167,14 @@ class PiccoloAuditRepository:
         self._table = tables.audit_event
 
     async def record(self, entry: AuditEntry) -> None:
+        """Recorded with the client address of the request being handled, so no service has
+        to pass the request along (``entry.address`` is filled only when reading)."""
         row = self._table(
             practice_id=entry.practice_id,
             actor=entry.actor,
             action=entry.action,
             detail=entry.detail,
+            address=current_client_address(),
             created_at=entry.created_at,
         )
         await self._table.insert(row).run()

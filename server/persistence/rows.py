@@ -109,6 +109,7 @@ def audit_from_row(row: ColumnRow) -> AuditEntry:
         action=row["action"],
         detail=row["detail"],
         created_at=as_utc(row["created_at"]),
+        address=row["address"],
     )
 
 

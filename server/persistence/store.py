@@ -29,9 +29,10 @@ from server.persistence.signin import (
 from server.persistence.staff_extras import PiccoloLocationRepository, PiccoloSessionRepository
 from server.persistence.tables import bind_tables
 from server.persistence.team import PiccoloOutboxRepository, PiccoloProviderRepository
+from server.security import SecretBox
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Sequence
 
     from piccolo.engine.base import Engine
 
@@ -39,7 +40,7 @@ __all__ = ["PiccoloStore", "open_store"]
 
 
 class PiccoloStore:
-    def __init__(self, engine: Engine[Any]) -> None:
+    def __init__(self, engine: Engine[Any], box: SecretBox | None = None) -> None:
         self.engine = engine
         tables = bind_tables(engine)
         self._tables = tables
@@ -54,7 +55,7 @@ class PiccoloStore:
         self.sessions = PiccoloSessionRepository(tables)
         self.sso_configs = PiccoloSsoConfigRepository(tables, direct)
         self.credentials = PiccoloCredentialRepository(tables)
-        self.mfa = PiccoloMfaRepository(direct)
+        self.mfa = PiccoloMfaRepository(direct, tables, box or SecretBox())
         self.flows = PiccoloFlowRepository(tables)
         self.providers = PiccoloProviderRepository(tables)
         self.outbox = PiccoloOutboxRepository(tables)
@@ -82,9 +83,14 @@ class PiccoloStore:
 
 
 async def open_store(
-    database_url: str, *, migrate: bool = True, database_timeout: float | None = None
+    database_url: str,
+    *,
+    migrate: bool = True,
+    database_timeout: float | None = None,
+    secret_keys: Sequence[str] = (),
 ) -> PiccoloStore:
-    """``database_timeout`` bounds every database wait (``create_engine``'s ``timeout``)."""
+    """``database_timeout`` bounds every database wait (``create_engine``'s ``timeout``);
+    ``secret_keys`` (``Settings.secret_keys``) encrypt the secrets kept for reading back."""
     # piccolo's engines check the server version synchronously when built; keep that
     # blocking call off the event loop.
     engine = await asyncio.to_thread(
@@ -93,4 +99,4 @@ async def open_store(
     await start_engine(engine)
     if migrate:
         await apply_migrations(engine)
-    return PiccoloStore(engine)
+    return PiccoloStore(engine, SecretBox(secret_keys))

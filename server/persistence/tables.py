@@ -106,6 +106,8 @@ class AuditEventTable(Table, tablename="audit_event"):
     actor = Varchar(length=256)
     action = Varchar(length=64)
     detail = Text(default="")
+    #: The client address of the request that caused the entry (null from the CLI).
+    address = Varchar(length=64, null=True, default=None)
     created_at = Timestamptz()
 
 
@@ -192,7 +194,8 @@ class StaffMfaTable(Table, tablename="staff_mfa"):
     id = UUID(primary_key=True)
     practice_id = UUID()
     staff_id = UUID(unique=True)
-    totp_secret = Varchar(length=64, null=True, default=None, secret=True)
+    #: ``fernet:<token>`` (``server.security.SecretBox``); plaintext from before encryption.
+    totp_secret = Text(null=True, default=None, secret=True)
     totp_confirmed = Boolean(default=False)
     last_totp_step = Integer(null=True, default=None)
     failed_attempts = Integer(default=0)

@@ -54,6 +54,8 @@ class AuditRecord:
     action: str
     detail: str
     created_at: datetime
+    #: The client address of the request that caused it (null from the command line).
+    address: str | None
 
 
 async def authenticated_admin(
@@ -189,4 +191,4 @@ class ScimConfigController(Controller):
         services: NamedDependency[Services],
     ) -> list[AuditRecord]:
         entries = await services.practices.audit_log(practice_id)
-        return [AuditRecord(e.actor, e.action, e.detail, e.created_at) for e in entries]
+        return [AuditRecord(e.actor, e.action, e.detail, e.created_at, e.address) for e in entries]

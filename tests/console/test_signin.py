@@ -147,6 +147,21 @@ async def test_forms_without_the_csrf_token_are_refused(
     assert pre_sign_in.status_code == 403
 
 
+async def test_the_pre_sign_in_csrf_cookie_is_refused_once_signed_in(
+    web: AsyncTestClient[Any], console_practice: ConsolePractice, services: Services
+) -> None:
+    """Issue 29 item 5: an attacker-chosen ``scimlab_csrf`` cookie with the same value in the
+    form issued a static token for a signed-in session; only the session's token counts."""
+    await sign_in_admin(web, console_practice)
+    web.cookies.set("scimlab_csrf", "attacker-chosen", domain="scimlab.test")
+    forged = await web.post("/console/settings/scim/tokens", data={"csrf_token": "attacker-chosen"})
+    assert forged.status_code == 403
+    assert await services.practices.list_static_tokens(console_practice.uuid) == []
+    genuine = await post_form(web, "/console/settings/scim", "/console/settings/scim/tokens", {})
+    assert genuine.status_code == 200
+    assert len(await services.practices.list_static_tokens(console_practice.uuid)) == 1
+
+
 async def test_only_practice_administrators_reach_settings(
     web: AsyncTestClient[Any], console_practice: ConsolePractice, services: Services
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import asyncpg
@@ -48,3 +49,29 @@ async def test_readiness_follows_the_database_down_and_back() -> None:
         await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+async def test_metrics_without_a_token_stay_open(client: AsyncTestClient[Litestar]) -> None:
+    assert (await client.get("/metrics")).status_code == 200
+
+
+async def test_metrics_token_is_required_when_set(settings: Settings) -> None:
+    """``SCIMLAB_METRICS_TOKEN``: 401 without it, with another or with another scheme."""
+    guarded = replace(settings, metrics_token="m3trics-t0ken")
+    async with AsyncTestClient(app=create_app(guarded)) as client:
+        missing = await client.get("/metrics")
+        assert missing.status_code == 401
+        assert missing.headers["www-authenticate"] == "Bearer"
+        for wrong in ("Bearer m3trics-t0keN", "Bearer m3trics-t0ken2", "Basic m3trics-t0ken"):
+            assert (
+                await client.get("/metrics", headers={"Authorization": wrong})
+            ).status_code == 401
+        right = await client.get("/metrics", headers={"Authorization": "Bearer m3trics-t0ken"})
+        assert right.status_code == 200
+        assert "# TYPE" in right.text
+        assert (await client.get("/healthz")).status_code == 200
+
+
+def test_metrics_token_is_read_from_the_environment() -> None:
+    assert Settings.from_env({"SCIMLAB_METRICS_TOKEN": " t "}).metrics_token == "t"
+    assert "m3trics" not in repr(Settings(metrics_token="m3trics"))
