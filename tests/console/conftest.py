@@ -12,7 +12,7 @@ from server.app import create_app
 from server.services import Services
 from server.settings import Settings
 from simulators.idp import DIALECTS, OpenIdProvider, serve
-from tests.conftest import TEST_SECRET_KEY
+from tests.conftest import SIGN_IN_UNLIMITED, TEST_SECRET_KEY
 from tests.console.helpers import SECURE_URL, ConsolePractice, new_console_practice
 
 if TYPE_CHECKING:
@@ -25,7 +25,12 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="session")
 def console_settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, public_url=SECURE_URL, secret_key=TEST_SECRET_KEY)
+    return Settings(
+        database_url=database_url,
+        public_url=SECURE_URL,
+        secret_key=TEST_SECRET_KEY,
+        **SIGN_IN_UNLIMITED,
+    )
 
 
 @pytest.fixture(scope="session")
