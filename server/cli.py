@@ -224,9 +224,10 @@ from conformance.cli import conform  # noqa: E402 - registered after the core co
 main.add_command(conform)
 
 
-from simulators.cli import simulate  # noqa: E402 - registered after the core commands
+from simulators.cli import record, simulate  # noqa: E402 - registered after the core commands
 
 main.add_command(simulate)
+main.add_command(record)
 
 
 from loadtests.cli import bench  # noqa: E402 - registered after the core commands

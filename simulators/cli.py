@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
@@ -34,6 +35,7 @@ from rich.progress import Progress, TaskID
 from simulators.core.auth import Credentials
 from simulators.core.clock import RealClock, VirtualClock
 from simulators.core.mapping import compare_keys
+from simulators.core.proxy import record as record_traffic
 from simulators.core.registry import builtin_scenarios, find_scenario, idp, idps, make_dialect
 from simulators.core.report import show_results, write_reports, write_transcript
 from simulators.core.runner import ScimlabRotator, Target, run_scenario
@@ -44,7 +46,7 @@ if TYPE_CHECKING:
     from simulators.core.runner import RunResult
     from simulators.core.scenario import Scenario
 
-__all__ = ["simulate"]
+__all__ = ["record", "simulate"]
 
 FLAG = "aadOptscim062020"
 
@@ -292,3 +294,48 @@ def _idp_command(name: str) -> click.Command:
 
 for _name in idps():
     simulate.add_command(_idp_command(_name))
+
+
+def _host_port(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise click.BadParameter(f"{value!r} is not HOST:PORT", param_hint="--listen")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+@click.command("record")
+@click.option("--listen", required=True, help="HOST:PORT the identity provider is pointed at.")
+@click.option("--upstream", required=True, help="The SCIM base URL requests are forwarded to.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The trace file (default: trace-<UTC time>.jsonl).",
+)
+@click.option(
+    "--pseudonymise",
+    is_flag=True,
+    help="Replace personal data with fakes, the same fake for the same value.",
+)
+@click.option(
+    "--seconds", type=click.FloatRange(min=0, min_open=True), help="Stop after this long."
+)
+def record(
+    listen: str, upstream: str, out: Path | None, pseudonymise: bool, seconds: float | None
+) -> None:
+    """Record what an identity provider sends: a reverse proxy writing a trace (secrets
+    redacted) for ``scimlab simulate replay``. Stop it with Ctrl-C."""
+    host, port = _host_port(listen)
+    if urlsplit(upstream).scheme not in ("http", "https"):
+        raise click.BadParameter("must be an http(s) URL", param_hint="--upstream")
+    if out is None:
+        out = Path(f"trace-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.jsonl")
+    run = record_traffic(
+        host, port, upstream, out, pseudonymise=pseudonymise, seconds=seconds, announce=click.echo
+    )
+    try:
+        written = asyncio.run(run)
+    except KeyboardInterrupt:
+        written = None
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on {listen}: {error.strerror}") from None
+    click.echo(f"trace: {out}" + (f" ({written} exchanges)" if written is not None else ""))
