@@ -46,6 +46,12 @@ class Settings:
     failed_auth_rate_limit: float = 1.0
     failed_auth_burst: int = 30
     log_level: str = "INFO"
+    #: Record this practice's SCIM traffic to a trace (server/ops/recording.py); "" = off.
+    record_practice: str = ""
+    #: How long a recording lasts from start-up, seconds (at most a day).
+    record_seconds: float = 900.0
+    record_dir: str = "traces"
+    record_pseudonymise: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -69,6 +75,11 @@ class Settings:
             failed_auth_rate_limit=float(env.get("SCIMLAB_FAILED_AUTH_RATE_LIMIT", "1")),
             failed_auth_burst=int(env.get("SCIMLAB_FAILED_AUTH_BURST", "30")),
             log_level=env.get("SCIMLAB_LOG_LEVEL", "INFO").strip().upper(),
+            record_practice=env.get("SCIMLAB_RECORD_PRACTICE", "").strip().lower(),
+            record_seconds=float(env.get("SCIMLAB_RECORD_SECONDS", "900")),
+            record_dir=env.get("SCIMLAB_RECORD_DIR") or "traces",
+            record_pseudonymise=env.get("SCIMLAB_RECORD_PSEUDONYMISE", "false").strip().lower()
+            in {"1", "true", "yes", "on"},
         )
 
     def scim_base_url(self, practice_id: str) -> str:
