@@ -224,7 +224,8 @@ from conformance.cli import conform  # noqa: E402 - registered after the core co
 main.add_command(conform)
 
 
-from simulators.cli import record, simulate  # noqa: E402 - registered after the core commands
+from simulators.cli import simulate  # noqa: E402 - registered after the core commands
+from simulators.traffic_cli import record  # noqa: E402
 
 main.add_command(simulate)
 main.add_command(record)

@@ -12,7 +12,7 @@ import socket
 import subprocess
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import httpx
@@ -35,11 +35,16 @@ class Peer:
     token: str
     #: Whether the base takes a fresh path segment per tenant (scim2-server --dynamic-tenants).
     tenants: bool = False
-    notes: dict[str, str] = field(default_factory=dict)
+    #: What follows the tenant segment (SCIMMY: ``/scim``).
+    suffix: str = ""
+    #: The user attributes it keeps (simulator compare keys); ``None``: every one.
+    keeps: frozenset[str] | None = None
 
     def tenant(self) -> str:
         """A base URL where a run meets no earlier run's users, when the peer offers it."""
-        return f"{self.base}/{uuid.uuid4().hex}" if self.tenants else self.base
+        if not self.tenants:
+            return self.base + self.suffix
+        return f"{self.base}/{uuid.uuid4().hex}{self.suffix}"
 
 
 def free_port() -> int:
