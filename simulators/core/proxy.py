@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["RecordingProxy", "record"]
 
-MAX_BODY = 16 * 1024 * 1024  # a SCIM request is far smaller; a bigger one is refused (413)
+MAX_BODY = 16 * 1024 * 1024  # a SCIM request is far smaller; past this the connection closes
 READ = 65536
 
 

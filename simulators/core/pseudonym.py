@@ -39,6 +39,7 @@ _USER_DISPLAY = "displayname"  # personal on users (not on groups: a group's nam
 _FILTER = re.compile(
     r'([A-Za-z][\w.:]*)(\[[^\]]*\])?(\.\w+)?\s+(?:eq|co|sw|ew)\s+"((?:[^"\\]|\\.)*)"', re.I
 )
+_PHONE = re.compile(r"^\+?[\d\s().-]{6,}$")
 _QUOTED = re.compile(r"\"((?:[^\"\\]|\\.)*)\"")
 
 
@@ -73,7 +74,12 @@ class Pseudonymiser:
         key = value.lower()
         if key not in self.fakes:
             n = len(self.fakes) + 1
-            self.fakes[key] = f"person{n}@pseudonym.invalid" if "@" in value else f"Person{n}"
+            if "@" in value:
+                self.fakes[key] = f"person{n}@pseudonym.example"
+            elif _PHONE.match(value):  # still a phone number, so a server's checks pass
+                self.fakes[key] = f"+1 555 {n // 10000:04d} {n % 10000:04d}"
+            else:
+                self.fakes[key] = f"Person{n}"
         return self.fakes[key]
 
     def _swap(self, value: str) -> str:

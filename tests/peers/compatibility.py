@@ -214,7 +214,8 @@ async def _conform(peer: Peer, column: Column) -> None:
         column.counts[outcome.value] = sum(r.outcome is outcome for r in report.results)
     for r in report.results:
         if r.outcome is Outcome.FAIL:
-            column.conform[f"{r.check.id} {r.check.title}"] = r.message
+            # the check's rule is the rule the peer breaks
+            column.conform[f"{r.check.id} {r.check.title}"] = f"{r.message} ({r.check.rule})"
 
 
 def _split(run: str) -> tuple[str, str]:
@@ -308,7 +309,7 @@ def render(columns: list[Column], users: int, seconds: float) -> str:
             f"| {c.server} | {c.counts.get('pass', 0)} | {c.counts.get('fail', 0)} | "
             f"{c.counts.get('n/a', 0)} | {_cell(failing, 1500)} |"
         )
-    lines += ["", "### Failing checks, with the server's answer", ""]
+    lines += ["", "### Failing checks: the server's answer, and the rule it breaks", ""]
     for c in columns:
         for name, message in c.conform.items():
             lines.append(f"- {c.server}, {name}: {_cell(message, 300)}")

@@ -17,6 +17,7 @@ from server.cli import main
 from simulators.core.auth import Credentials
 from simulators.core.clock import VirtualClock
 from simulators.core.proxy import RecordingProxy
+from simulators.core.pseudonym import Pseudonymiser
 from simulators.core.registry import find_scenario, make_dialect
 from simulators.core.replay import IdMap, compare, replay
 from simulators.core.runner import Target, run_scenario
@@ -200,13 +201,27 @@ async def test_recorded_pace_waits_between_requests_and_fast_does_not() -> None:
 
 # end to end ---------------------------------------------------------------------------------
 async def _record(
-    idp: str, client: AsyncTestClient[Any], practice: PracticeFixture, path: Path
+    idp: str,
+    client: AsyncTestClient[Any],
+    practice: PracticeFixture,
+    path: Path,
+    *,
+    pseudonymise: bool = False,
 ) -> Path:
     """Play ``idp``'s scenarios through the proxy in front of ``practice``; the trace file."""
     names, auth = RECORDED[idp]
     upstream = f"{BASE}{practice.scim_path}"
     with path.open("w") as stream:
-        proxy = RecordingProxy(upstream, client, TraceWriter(stream, source="proxy", base=upstream))
+        proxy = RecordingProxy(
+            upstream,
+            client,
+            TraceWriter(
+                stream,
+                source="proxy",
+                base=upstream,
+                pseudonymiser=Pseudonymiser() if pseudonymise else None,
+            ),
+        )
         host, port = await proxy.start("127.0.0.1", 0)
         try:
             async with httpx.AsyncClient() as idp_client:
@@ -391,3 +406,23 @@ async def test_a_trace_becomes_a_scenario_that_replays_on_a_fresh_practice(
     assert result.error is None
     assert result.passed, [r.detail for r in result.results if r.status == "failed"]
     assert result.count("passed") >= len(trace.scim)
+
+
+async def test_a_pseudonymised_recording_keeps_no_name_and_still_replays(
+    client: AsyncTestClient[Any],
+    practice: PracticeFixture,
+    store: PiccoloStore,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    path = await _record("okta", client, practice, tmp_path / "p.jsonl", pseudonymise=True)
+    text = path.read_text()
+    assert "@pseudonym.example" in text
+    for real in ("northside-health", "ferreira", "Ferreira", "o-05.example.org"):
+        assert real not in text
+    trace = load_trace(path)
+    assert trace.header["pseudonymised"] is True
+    fresh = await new_practice(client, store, settings)
+    credentials = await _credentials("basic", client, fresh)
+    result = await replay(trace, client, f"{BASE}{fresh.scim_path}", credentials, VirtualClock())
+    assert result.passed, _differences(result)

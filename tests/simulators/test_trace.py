@@ -160,6 +160,7 @@ def test_pseudonyms_are_consistent_and_leave_ids_and_group_names() -> None:
             "emails": [{"type": "work", "value": "ann.lee@clinic.example"}],
             "displayName": "Ann Lee",
             "externalId": "ext-1",
+            "phoneNumbers": [{"type": "mobile", "value": "+1 206 555 0147"}],
         },
         response_body={"id": "u-1", "userName": "ann.lee@clinic.example"},
     )
@@ -185,7 +186,7 @@ def test_pseudonyms_are_consistent_and_leave_ids_and_group_names() -> None:
     for x in (lookup, create, sso, patch, group):
         p.apply(x)
     fake = create.request_body["userName"]
-    assert fake.endswith("@pseudonym.invalid")
+    assert fake.endswith("@pseudonym.example")
     assert lookup.query == [("filter", f'userName eq "{fake}"')]
     assert sso.query == [("filter", f'userName eq "{fake.upper()}"')]
     assert create.request_body["emails"][0]["value"] == fake
@@ -195,6 +196,9 @@ def test_pseudonyms_are_consistent_and_leave_ids_and_group_names() -> None:
         assert f'"{personal}' not in text
         assert f" {personal}" not in text
     assert create.request_body["externalId"] == "ext-1"
+    phone = create.request_body["phoneNumbers"][0]["value"]
+    assert phone.startswith("+1 555 ")
+    assert "206" not in phone
     assert patch.path == "/Users/u-1"
     assert group.request_body["displayName"] == "Nurses"
     assert group.request_body["members"][0]["value"] == "u-1"
