@@ -208,7 +208,9 @@ def _idp_command(name: str) -> click.Command:
         show_default=True,
         help="Tag mail domains and group names per run.",
     )
-    @click.option("--report", type=click.Path(path_type=Path), help="Write PATH.json + PATH.xml.")
+    @click.option(
+        "--report", type=click.Path(path_type=Path), help="Write PATH.json, .xml and .html."
+    )
     @click.option(
         "--transcript",
         type=click.Path(path_type=Path),
@@ -271,8 +273,8 @@ def _idp_command(name: str) -> click.Command:
         results = asyncio.run(_main(plan, console))
         show_results(console, results)
         if report:
-            json_path, xml_path = write_reports(report, results)
-            console.print(f"report: {json_path} {xml_path}")
+            paths = write_reports(report, results)
+            console.print("report: " + " ".join(str(p) for p in paths))
         if transcript:
             write_transcript(transcript, results)
             console.print(f"transcript: {transcript}")
