@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 import httpx
 
-from conformance.registry import AREAS, parse_areas
+from conformance.registry import AREAS, PROFILES, parse_areas, profile_ids
 from conformance.report import console_summary, write_reports
 from conformance.runner import CheckResult, Outcome, RunReport, run_checks
 from conformance.target import Peer, Target, TargetError
@@ -24,7 +24,9 @@ __all__ = ["conform"]
 _AREA_HELP = ", ".join(f"{a.code}={a.marker}" for a in AREAS)
 
 
-async def _run(target: Target, areas: list[str], seconds: float, echo: bool) -> RunReport:
+async def _run(
+    target: Target, areas: list[str], seconds: float, echo: bool, ids: list[str] | None = None
+) -> RunReport:
     marks = {Outcome.PASS: ".", Outcome.FAIL: "F", Outcome.NOT_APPLICABLE: "-"}
 
     def progress(result: CheckResult) -> None:
@@ -33,7 +35,7 @@ async def _run(target: Target, areas: list[str], seconds: float, echo: bool) -> 
 
     async with httpx.AsyncClient(timeout=seconds, follow_redirects=False) as client:
         report = await run_checks(
-            target, client, areas=parse_areas(areas) or None, progress=progress
+            target, client, areas=parse_areas(areas) or None, ids=ids, progress=progress
         )
     if echo:
         click.echo("", err=True)
@@ -60,6 +62,13 @@ async def _run(target: Target, areas: list[str], seconds: float, echo: bool) -> 
 )
 @click.option("--only", "only", multiple=True, help=f"Run only these areas ({_AREA_HELP}).")
 @click.option(
+    "--profile",
+    type=click.Choice(PROFILES),
+    default="all",
+    show_default=True,
+    help="rfc: only the checks whose rule is an RFC alone (for any SCIM server).",
+)
+@click.option(
     "--report-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("conformance-reports"),
@@ -82,6 +91,7 @@ def conform(  # noqa: PLR0917 - click passes each option as an argument
     peer_scim_url: str | None,
     peer_token: str | None,
     only: tuple[str, ...],
+    profile: str,
     report_dir: Path,
     timeout: float,
     expiry_wait: float,
@@ -113,7 +123,8 @@ def conform(  # noqa: PLR0917 - click passes each option as an argument
         )
     except (TargetError, ValueError) as error:
         raise click.UsageError(str(error)) from None
-    report = asyncio.run(_run(target, list(only), timeout, echo=sys.stderr.isatty()))
+    ids = profile_ids(profile)
+    report = asyncio.run(_run(target, list(only), timeout, echo=sys.stderr.isatty(), ids=ids))
     click.echo(console_summary(report, verbose=verbose))
     paths = write_reports(report, report_dir)
     click.echo("\n  reports: " + "  ".join(str(p) for p in paths.values()))

@@ -20,7 +20,16 @@ if TYPE_CHECKING:
 
     from conformance.session import Session
 
-__all__ = ["AREAS", "Area", "Check", "all_checks", "check", "parse_areas"]
+__all__ = [
+    "AREAS",
+    "PROFILES",
+    "Area",
+    "Check",
+    "all_checks",
+    "check",
+    "parse_areas",
+    "profile_ids",
+]
 
 
 class Area(Enum):
@@ -116,3 +125,23 @@ def parse_areas(names: Iterable[str]) -> list[Area]:
         if area not in found:
             found.append(area)
     return found
+
+
+#: ``all``: every check. ``rfc``: only the checks whose rule is an RFC alone (no platform rule,
+#: no identity provider's own test), the ones any SCIM server can be held to.
+PROFILES = ("all", "rfc")
+
+
+def _rfc_only(c: Check) -> bool:
+    rule = c.rule.lower()
+    products = ("platform rule", "okta", "entra", "google", "microsoft", "tenant isolation")
+    return "rfc" in rule and not any(p in rule for p in products)
+
+
+def profile_ids(profile: str) -> list[str] | None:
+    """The ids of a profile's checks (``None``: no restriction)."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+    if profile == "all":
+        return None
+    return [c.id for c in all_checks() if _rfc_only(c)]

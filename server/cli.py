@@ -270,8 +270,10 @@ main.add_command(conform)
 
 
 from simulators.cli import simulate  # noqa: E402 - registered after the core commands
+from simulators.traffic_cli import record  # noqa: E402
 
 main.add_command(simulate)
+main.add_command(record)
 
 
 from loadtests.cli import bench  # noqa: E402 - registered after the core commands

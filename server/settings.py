@@ -76,6 +76,12 @@ class Settings:
     sign_in_account_rate_limit: float = 0.05
     sign_in_account_rate_burst: int = 10
     log_level: str = "INFO"
+    #: Record this practice's SCIM traffic to a trace (server/ops/recording.py); "" = off.
+    record_practice: str = ""
+    #: How long a recording lasts from start-up, seconds (at most a day).
+    record_seconds: float = 900.0
+    record_dir: str = "traces"
+    record_pseudonymise: bool = False
     # Deployment (README "Behind a load balancer", "Secrets at rest").
     #: ``development`` or ``production``; production refuses to start without ``secret_key``.
     environment: str = "development"
@@ -154,6 +160,11 @@ class Settings:
             secret_key=env.get("SCIMLAB_SECRET_KEY", ""),
             trusted_proxies=_list(env.get("SCIMLAB_TRUSTED_PROXIES", "")),
             metrics_token=env.get("SCIMLAB_METRICS_TOKEN", "").strip(),
+            record_practice=env.get("SCIMLAB_RECORD_PRACTICE", "").strip().lower(),
+            record_seconds=float(env.get("SCIMLAB_RECORD_SECONDS", "900")),
+            record_dir=env.get("SCIMLAB_RECORD_DIR") or "traces",
+            record_pseudonymise=env.get("SCIMLAB_RECORD_PSEUDONYMISE", "false").strip().lower()
+            in {"1", "true", "yes", "on"},
         )
 
     def scim_base_url(self, practice_id: str) -> str:

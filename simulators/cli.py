@@ -39,6 +39,8 @@ from simulators.core.report import show_results, write_reports, write_transcript
 from simulators.core.runner import ScimlabRotator, Target, run_scenario
 from simulators.core.scenario import isolate
 from simulators.core.transport import lean_transport
+from simulators.options import auth_options
+from simulators.traffic_cli import replay_command
 
 if TYPE_CHECKING:
     from simulators.core.runner import RunResult
@@ -168,18 +170,7 @@ def _idp_command(name: str) -> click.Command:
 
     @click.command(name, help=f"Simulate {profile.title}.")
     @click.option("--scim-url", required=True, help="The SCIM base URL (the tenant URL).")
-    @click.option("--token-url", help="OAuth token endpoint (client credentials).")
-    @click.option("--client-id", help="OAuth client id.")
-    @click.option("--client-secret", help="OAuth client secret.")
-    @click.option(
-        "--client-auth",
-        type=click.Choice(["post", "basic"]),
-        default="post",
-        show_default=True,
-        help="How the client secret goes to the token endpoint.",
-    )
-    @click.option("--token", help="A static bearer token.")
-    @click.option("--basic", help="HTTP Basic credentials, ID:SECRET.")
+    @auth_options
     @click.option(
         "--scenario",
         "scenario_names",
@@ -217,7 +208,9 @@ def _idp_command(name: str) -> click.Command:
         show_default=True,
         help="Tag mail domains and group names per run.",
     )
-    @click.option("--report", type=click.Path(path_type=Path), help="Write PATH.json + PATH.xml.")
+    @click.option(
+        "--report", type=click.Path(path_type=Path), help="Write PATH.json, .xml and .html."
+    )
     @click.option(
         "--transcript",
         type=click.Path(path_type=Path),
@@ -280,8 +273,8 @@ def _idp_command(name: str) -> click.Command:
         results = asyncio.run(_main(plan, console))
         show_results(console, results)
         if report:
-            json_path, xml_path = write_reports(report, results)
-            console.print(f"report: {json_path} {xml_path}")
+            paths = write_reports(report, results)
+            console.print("report: " + " ".join(str(p) for p in paths))
         if transcript:
             write_transcript(transcript, results)
             console.print(f"transcript: {transcript}")
@@ -292,3 +285,6 @@ def _idp_command(name: str) -> click.Command:
 
 for _name in idps():
     simulate.add_command(_idp_command(_name))
+
+
+simulate.add_command(replay_command)

@@ -5,7 +5,9 @@ its bucket store also limits console sign-in (``sign_in_limiter``, for the sign-
 It sets Litestar's logging to JSON lines; at start-up (the app's lifespan) it puts
 ``EdgeMiddleware`` around the whole app (Litestar's own middleware only runs for matched
 routes; the edge must also see unmatched ones), with the app's lane routes
-(``server.ops.lane``) bound to it. The rate-limit store closes at shutdown.
+(``server.ops.lane``) bound to it, and, only when a practice's traffic is to be recorded,
+``TrafficRecorder`` (``server.ops.recording``) around the edge. The rate-limit store
+closes at shutdown.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from server.ops.logs import install_request_ids, logging_config
 from server.ops.metrics import metrics_config, metrics_controller
 from server.ops.proxies import TrustedProxies
 from server.ops.ratelimit import RateLimitMiddleware, RateLimits, SignInBuckets, SignInLimits
+from server.ops.recording import TrafficRecorder, recorder_for
 from server.persistence.rate_buckets import PostgresBuckets
 
 if TYPE_CHECKING:
@@ -129,6 +132,9 @@ class OpsPlugin(InitPlugin):
     async def _lifespan(self, app: Litestar) -> AsyncIterator[None]:
         self._lane.bind(app)
         current = app.asgi_handler
+        if isinstance(current, TrafficRecorder):  # a second start-up: a new recording window
+            current.close()
+            current = current.app
         if isinstance(current, EdgeMiddleware):
             edge = current
         else:
@@ -141,10 +147,16 @@ class OpsPlugin(InitPlugin):
                 if (proxies := self._settings.trusted_proxies)
                 else None,
             )
-            app.asgi_handler = cast("ASGIApp", edge)
+        app.asgi_handler = cast("ASGIApp", edge)
+        # The only hook of traffic recording: absent unless SCIMLAB_RECORD_PRACTICE is set.
+        recorder = recorder_for(edge, self._settings)
+        if recorder is not None:
+            app.asgi_handler = cast("ASGIApp", recorder)
         try:
             yield
         finally:
+            if recorder is not None:
+                recorder.close()
             edge.access.close()
             if self._stores is not None:
                 await self._stores.close()

@@ -23,6 +23,7 @@ __all__ = [
     "ENTERPRISE_USER",
     "GROUP",
     "SCIMLAB_KEPT",
+    "UNIQUE_WORK_EMAIL",
     "compare_keys",
     "desired_values",
     "extract",
@@ -37,8 +38,13 @@ GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 ENTERPRISE_KEYS = ("employeeNumber", "department", "manager")
 
 # What scimlab's server keeps (README "What scimlab is"); everything else it drops.
+#: Not an attribute: the target refuses a second user with the same work e-mail (409). Our
+#: server's rule, not the RFC's (RFC 7643 §4.1.2 makes no e-mail unique), so a scenario that
+#: needs it ``requires`` it and is not applicable on a target that does not say it does.
+UNIQUE_WORK_EMAIL = "unique:emails[work]"
 SCIMLAB_KEPT = frozenset(
     {
+        UNIQUE_WORK_EMAIL,
         "userName",
         "name.givenName",
         "name.familyName",
@@ -232,6 +238,7 @@ def compare_keys(spec: str) -> frozenset[str]:
     known = frozenset(USER_ATTRIBUTES) | {"active"}
     if spec == "all":
         return known
+    known |= {UNIQUE_WORK_EMAIL}
     keys = frozenset(k.strip() for k in spec.split(",") if k.strip())
     if keys - known:
         raise ValueError(f"--compare: unknown attributes {sorted(keys - known)}")

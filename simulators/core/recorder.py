@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from pathlib import Path
 
-__all__ = ["REDACTED", "Exchange", "Recorder"]
+__all__ = ["REDACTED", "SECRET_HEADERS", "SECRET_KEYS", "Exchange", "Recorder", "Redactor"]
 
 REDACTED = "[redacted]"
 SECRET_KEYS = frozenset(
@@ -51,11 +51,14 @@ class Exchange:
         return self.response_headers.get("content-type", "")
 
 
-class Recorder:
+class Redactor:
+    """Masks secrets by name (headers, JSON and form keys) and by value (registered ones).
+
+    The simulators' recorder and the trace writers (``scimlab record``, the server's own
+    recording) share it, so one rule decides what never reaches a file.
+    """
+
     def __init__(self) -> None:
-        self.exchanges: list[Exchange] = []
-        self.step: str | None = None
-        self.cycle: int | None = None
         self._secrets: set[str] = set()
         self._longest_first: tuple[str, ...] = ()
 
@@ -110,6 +113,14 @@ class Recorder:
         if "x-www-form-urlencoded" in content_type:
             return self.redact(dict(parse_qsl(text, keep_blank_values=True)))
         return self._mask(text)
+
+
+class Recorder(Redactor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.exchanges: list[Exchange] = []
+        self.step: str | None = None
+        self.cycle: int | None = None
 
     # recording ---------------------------------------------------------------------------
     def record(self, **fields: Any) -> Exchange:

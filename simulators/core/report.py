@@ -1,10 +1,12 @@
-"""Run results for people and for CI: a summary table, JSON, JUnit XML, a transcript."""
+"""Run results for people and for CI: a summary table, JSON, JUnit XML, one HTML page, and a
+transcript."""
 
 from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
@@ -20,6 +22,7 @@ __all__ = [
     "report_paths",
     "show_results",
     "summary_table",
+    "to_html",
     "to_json",
     "to_junit",
     "write_reports",
@@ -81,18 +84,55 @@ def to_junit(results: list[RunResult]) -> str:
     return ET.tostring(suites, encoding="unicode", xml_declaration=True)
 
 
+def to_html(results: list[RunResult]) -> str:
+    """One self-contained page: a row per run, then each run's expectations."""
+    rows, sections = [], []
+    for number, r in enumerate(results, 1):
+        verdict = "PASS" if r.passed else "ERROR" if r.error else "FAIL"
+        rows.append(
+            f"<tr class={verdict.lower()}><td><a href=#r{number}>{escape(r.scenario.name)}</a>"
+            f"</td><td>{escape(r.dialect.name)}</td><td>{verdict}</td>"
+            f"<td>{r.count('passed')}</td><td>{r.count('failed')}</td><td>{r.count('n/a')}</td>"
+            f"<td>{len(r.recorder.exchanges)}</td><td>{r.elapsed:.2f}s</td></tr>"
+        )
+        items = "".join(
+            f"<li class={e.status.replace('/', '')}>{escape(e.status)} {escape(e.id)} "
+            f"({escape(e.name)}){': ' + escape(e.detail) if e.detail else ''}</li>"
+            for e in r.results
+        )
+        error = f"<p class=fail>{escape(r.error)}</p>" if r.error else ""
+        sections.append(
+            f"<section id=r{number}><h2>{escape(r.scenario.name)} [{escape(r.dialect.name)}]"
+            f"</h2><p>{escape(r.scenario.title)}</p>{error}<ul>{items}</ul></section>"
+        )
+    head = "".join(
+        f"<th>{c}</th>"
+        for c in ("scenario", "dialect", "result", "passed", "failed", "n/a", "requests", "time")
+    )
+    return (
+        "<!doctype html><html><head><meta charset=utf-8><title>scimlab simulate</title><style>"
+        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:2px 6px}.fail,.error,.failed{background:#fdd}"
+        ".na{color:#777}</style></head><body><h1>scimlab simulate</h1>"
+        f"<table><tr>{head}</tr>{''.join(rows)}</table>{''.join(sections)}</body></html>"
+    )
+
+
 def report_paths(path: Path) -> tuple[Path, Path]:
     """``--report out/run`` (or ``out/run.json``) writes ``out/run.json`` and ``out/run.xml``."""
     stem = path.with_suffix("") if path.suffix in (".json", ".xml") else path
     return stem.with_name(stem.name + ".json"), stem.with_name(stem.name + ".xml")
 
 
-def write_reports(path: Path, results: list[RunResult]) -> tuple[Path, Path]:
+def write_reports(path: Path, results: list[RunResult]) -> tuple[Path, Path, Path]:
+    """``--report out/run`` writes ``out/run.json``, ``out/run.xml`` and ``out/run.html``."""
     json_path, xml_path = report_paths(path)
+    html_path = json_path.with_suffix(".html")
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(to_json(results), indent=2) + "\n", encoding="utf-8")
     xml_path.write_text(to_junit(results) + "\n", encoding="utf-8")
-    return json_path, xml_path
+    html_path.write_text(to_html(results) + "\n", encoding="utf-8")
+    return json_path, xml_path, html_path
 
 
 def summary_table(results: list[RunResult]) -> Table:

@@ -124,6 +124,7 @@ class Run:
         self.connections: list[ConnectionReport] = []
         self.seeded: list[str] = []
         self.sso: list[tuple[str, str]] = []
+        self.refs: dict[str, str] = {}  # ids saved by ``request`` steps (save_id)
 
     # secrets -----------------------------------------------------------------------------
     async def _rotate_on_server(self) -> None:

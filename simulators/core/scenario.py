@@ -86,7 +86,10 @@ STEP_KINDS: dict[str, tuple[tuple[str, ...], str]] = {
     "send": (("builder",), "send one built request (person, group, label, user_name)"),
     "import_users": ((), "page through GET /Users (page_size)"),
     "sso_login": (("person",), "resolve a login identifier with a filter (protocol)"),
-    "request": (("method", "path"), "a raw request (query, body, label, ok)"),
+    "request": (
+        ("method", "path"),
+        "a raw request (query, body or json, label, ok, save_id; {ref:NAME} in path/query/body)",
+    ),
     "fault": ((), "inject server faults (status, retry_after, stall, label, method, …)"),
     "clear_faults": ((), "stop injecting faults"),
     "dialect": (("set",), "change dialect knobs from now on"),

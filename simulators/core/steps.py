@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["directory_step", "import_users", "raw_request", "seed", "send", "sso_login"]
 
 _PERSON_FIELDS = {f.name for f in fields(Person)}
+_REF = re.compile(r"\{ref:([\w.-]+)\}")
 
 
 def directory_step(  # noqa: PLR0912 - a flat dispatch table
@@ -171,7 +174,27 @@ async def sso_login(run: Run, a: dict[str, Any]) -> None:
         await run.sync.engine.send(request)
 
 
+def _refs(run: Run, value: Any) -> Any:
+    """``{ref:NAME}`` replaced by the id an earlier ``request`` step saved as NAME."""
+    if isinstance(value, str):
+        return _REF.sub(lambda m: _saved(run, m.group(1)), value)
+    if isinstance(value, list):
+        return [_refs(run, v) for v in value]
+    if isinstance(value, dict):
+        return {k: _refs(run, v) for k, v in value.items()}
+    return value
+
+
+def _saved(run: Run, name: str) -> str:
+    if name not in run.refs:
+        raise ValueError(f"{{ref:{name}}}: no earlier request saved an id as {name!r}")
+    return run.refs[name]
+
+
 async def raw_request(run: Run, a: dict[str, Any]) -> None:
+    """One request as written: ``{user:KEY}``/``{group:KEY}`` are provisioned objects' ids,
+    ``{ref:NAME}`` an id saved by an earlier request's ``save_id``; the body is ``body`` (a
+    table) or ``json`` (JSON text, which can say ``null``)."""
     path = str(a["path"])
     for kind in ("user", "group"):
         while f"{{{kind}:" in path:
@@ -182,12 +205,18 @@ async def raw_request(run: Run, a: dict[str, Any]) -> None:
                 + server_id(run, kind, path[start + len(kind) + 2 : end])
                 + path[end + 1 :]
             )
+    body = json.loads(a["json"]) if "json" in a else a.get("body")
     request = builders.ScimRequest(
         str(a["method"]).upper(),
-        path,
+        _refs(run, path),
         str(a.get("label", "request")),
-        tuple((str(k), str(v)) for k, v in dict(a.get("query", {})).items()),
-        a.get("body"),
+        tuple((str(k), _refs(run, str(v))) for k, v in dict(a.get("query", {})).items()),
+        _refs(run, body),
         frozenset(a.get("ok", [200, 201, 204])),
     )
-    await run.sync.engine.send(request)
+    outcome = await run.sync.engine.send(request)
+    if "save_id" in a:
+        saved = outcome.body.get("id") if isinstance(outcome.body, dict) else None
+        if not isinstance(saved, str):
+            raise ValueError(f"{outcome.describe()}: no id to save as {a['save_id']!r}")
+        run.refs[str(a["save_id"])] = saved

@@ -175,6 +175,9 @@ def test_cli_runs_against_scim2_server_and_writes_reports(
     assert [r["dialect"] for r in report["runs"]] == ["entra/aadOptscim062020"] * 2
     suites = ET.parse(tmp_path / "run.xml").getroot()  # noqa: S314 - our own report
     assert [s.get("failures") for s in suites] == ["0", "0"]
+    html = (tmp_path / "run.html").read_text()
+    assert html.count("<section id=r") == 2
+    assert "E-04" in html
     transcript = (tmp_path / "t.txt").read_text()
     assert scim2_server.token not in transcript
     assert '"op": "replace"' in transcript
