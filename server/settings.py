@@ -4,14 +4,43 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["DEFAULT_DATABASE_URL", "Settings"]
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "DEFAULT_PUBLIC_URL",
+    "Settings",
+    "describe_database",
+    "sqlite_file",
+]
 
 DEFAULT_DATABASE_URL = "sqlite:///./scimlab.db"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+def sqlite_file(database_url: str) -> Path:
+    """The file of a ``sqlite:///relative.db`` or ``sqlite:////abs/path.db`` URL."""
+    path = database_url.removeprefix("sqlite://").removeprefix("/")
+    if database_url.startswith("sqlite:////"):
+        path = "/" + path.lstrip("/")
+    return Path(path)
+
+
+def describe_database(database_url: str) -> str:
+    """The database a URL names, for people: the absolute file of SQLite, the URL without its
+    password otherwise."""
+    if urlsplit(database_url).scheme == "sqlite":
+        return f"sqlite:///{sqlite_file(database_url).resolve()}"
+    parts = urlsplit(database_url)
+    if parts.password is None:
+        return database_url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +52,7 @@ class Settings:
     """
 
     database_url: str = DEFAULT_DATABASE_URL
-    public_url: str = "http://127.0.0.1:8000"
+    public_url: str = DEFAULT_PUBLIC_URL
     access_token_ttl_seconds: int = 3600
     max_body_bytes: int = 1024 * 1024
     max_page_size: int = 1000
@@ -52,7 +81,7 @@ class Settings:
         env = os.environ if environ is None else environ
         return cls(
             database_url=env.get("SCIMLAB_DATABASE_URL") or DEFAULT_DATABASE_URL,
-            public_url=(env.get("SCIMLAB_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            public_url=(env.get("SCIMLAB_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),
             access_token_ttl_seconds=int(env.get("SCIMLAB_ACCESS_TOKEN_TTL", "3600")),
             max_body_bytes=int(env.get("SCIMLAB_MAX_BODY_BYTES", str(1024 * 1024))),
             max_page_size=int(env.get("SCIMLAB_MAX_PAGE_SIZE", "1000")),
