@@ -7,18 +7,14 @@ Each test starts from an environment without ``SCIMLAB_*`` variables, as a new s
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
-from tests.integration.test_cli import SCIMLAB
 from tests.reliability.support import free_port
+from tests.served import Served, clean_env, cli, cli_json
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -27,70 +23,9 @@ if TYPE_CHECKING:
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 
-def _clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCIMLAB_")}
-    return {**env, **extra}
-
-
-def _cli(
-    *args: str, env: dict[str, str], cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(SCIMLAB), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60,
-        check=False,
-    )  # fmt: skip
-
-
-def _json(done: subprocess.CompletedProcess[str]) -> Any:
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
-
-
-@dataclass
-class Served:
-    """A ``scimlab serve --port`` process; its stderr lands in ``log``."""
-
-    port: int
-    env: dict[str, str]
-    log: Path
-    args: tuple[str, ...] = ()
-    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, *, wait: bool = True) -> Served:
-        with self.log.open("ab") as sink:
-            self.process = subprocess.Popen(
-                [str(SCIMLAB), "serve", "--port", str(self.port), *self.args],
-                env=self.env,
-                stdout=sink,
-                stderr=sink,
-                start_new_session=True,
-            )
-        if not wait:
-            return self
-        deadline = time.monotonic() + 40
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                if httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        pytest.fail(f"server did not start:\n{self.log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, 15)
-            self.process.wait(timeout=20)
-
-
 @pytest.fixture
 def sqlite_env(tmp_path: Path) -> dict[str, str]:
-    return _clean_env(SCIMLAB_DATABASE_URL=f"sqlite:///{tmp_path / 'served.db'}")
+    return clean_env(SCIMLAB_DATABASE_URL=f"sqlite:///{tmp_path / 'served.db'}")
 
 
 @pytest.fixture
@@ -104,9 +39,9 @@ def served(sqlite_env: dict[str, str], tmp_path: Path) -> Iterator[Served]:
 def test_urls_name_the_port_served_on_also_from_another_process(
     served: Served, sqlite_env: dict[str, str], tmp_path: Path
 ) -> None:
-    created = _json(_cli("practice", "create", "Port Clinic", "--json", env=sqlite_env))
+    created = cli_json(cli("practice", "create", "Port Clinic", "--json", env=sqlite_env))
     pid = created["practice_id"]
-    enabled = _json(_cli("scim", "enable", "--practice", pid, "--json", env=sqlite_env))
+    enabled = cli_json(cli("scim", "enable", "--practice", pid, "--json", env=sqlite_env))
     assert enabled["scim_endpoint_url"] == f"{served.base}/scim/v2/{pid}"
     assert enabled["token_endpoint_url"] == f"{served.base}/oauth/token"
 
@@ -135,8 +70,8 @@ def test_urls_name_the_port_served_on_also_from_another_process(
     assert sso.json()["redirect_uri"] == f"{served.base}/sso/{pid}/callback"
 
     # --public-url (or SCIMLAB_PUBLIC_URL) still wins over what serve recorded.
-    shown = _json(
-        _cli("scim", "show", "--practice", pid, "--json", "--public-url", "https://idp.example",
+    shown = cli_json(
+        cli("scim", "show", "--practice", pid, "--json", "--public-url", "https://idp.example",
              env=sqlite_env)
     )  # fmt: skip
     assert shown["scim_endpoint_url"] == f"https://idp.example/scim/v2/{pid}"
@@ -171,13 +106,13 @@ def test_a_second_serve_on_a_busy_port_refuses_to_start(
 
 def test_every_command_names_its_database_first(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'named.db'}"
-    env = _clean_env()
+    env = clean_env()
     for args in (
         ["practice", "create", "Named", "--json", "--database-url", url],
         ["practice", "list", "--database-url", url],
         ["migrate", "--database-url", url],
     ):
-        done = _cli(*args, env=env, cwd=tmp_path)
+        done = cli(*args, env=env, cwd=tmp_path)
         assert done.returncode == 0, done.stderr
         assert done.stderr.splitlines()[0] == f"database: sqlite:///{tmp_path / 'named.db'}"
     assert not (tmp_path / "scimlab.db").exists()  # the option, not the default, was used
@@ -194,7 +129,7 @@ def test_every_command_names_its_database_first(tmp_path: Path) -> None:
     ids=" ".join,
 )
 def test_a_missing_sqlite_file_is_refused_not_created(tmp_path: Path, args: list[str]) -> None:
-    done = _cli(*args, env=_clean_env(), cwd=tmp_path)
+    done = cli(*args, env=clean_env(), cwd=tmp_path)
     assert done.returncode != 0
     assert done.stderr.splitlines()[0] == f"database: sqlite:///{tmp_path / 'scimlab.db'}"
     assert f"no database at {tmp_path / 'scimlab.db'}" in done.stderr
@@ -203,13 +138,13 @@ def test_a_missing_sqlite_file_is_refused_not_created(tmp_path: Path, args: list
     assert not (tmp_path / "scimlab.db").exists()
 
 
-def test_operator_commands_with_json(tmp_path: Path) -> None:
-    env = _clean_env(SCIMLAB_DATABASE_URL=f"sqlite:///{tmp_path / 'ops.db'}")
-    first = _json(_cli("practice", "create", "First", "--json", env=env))
-    second = _json(_cli("practice", "create", "Second", "--json", env=env))
-    _json(_cli("scim", "enable", "--practice", second["practice_id"], "--json", env=env))
+def test_operator_commands_withcli_json(tmp_path: Path) -> None:
+    env = clean_env(SCIMLAB_DATABASE_URL=f"sqlite:///{tmp_path / 'ops.db'}")
+    first = cli_json(cli("practice", "create", "First", "--json", env=env))
+    second = cli_json(cli("practice", "create", "Second", "--json", env=env))
+    cli_json(cli("scim", "enable", "--practice", second["practice_id"], "--json", env=env))
 
-    listed = _json(_cli("practice", "list", "--json", env=env))
+    listed = cli_json(cli("practice", "list", "--json", env=env))
     assert [(p["practice_id"], p["name"], p["scim"]) for p in listed] == [
         (first["practice_id"], "First", "not configured"),
         (second["practice_id"], "Second", "enabled"),
@@ -217,26 +152,26 @@ def test_operator_commands_with_json(tmp_path: Path) -> None:
     assert all(ISO_Z.match(p["created_at"]) for p in listed)
 
     pid = second["practice_id"]
-    made = _json(_cli("scim", "token", "create", "--practice", pid, "--json", env=env))
+    made = cli_json(cli("scim", "token", "create", "--practice", pid, "--json", env=env))
     assert ISO_Z.match(made["created_at"]), made
-    tokens = _json(_cli("scim", "token", "list", "--practice", pid, "--json", env=env))
+    tokens = cli_json(cli("scim", "token", "list", "--practice", pid, "--json", env=env))
     assert [t["id"] for t in tokens] == [made["id"]]
     assert made["token"] not in json.dumps(tokens)
     assert tokens[0]["token"].endswith(made["token"][-4:])
-    revoked = _json(_cli("scim", "token", "revoke", "--practice", pid, made["id"], "--json",
+    revoked = cli_json(cli("scim", "token", "revoke", "--practice", pid, made["id"], "--json",
                          env=env))  # fmt: skip
     assert revoked == {"id": made["id"], "revoked": True}
-    assert _json(_cli("scim", "token", "list", "--practice", pid, "--json", env=env)) == []
-    again = _cli("scim", "token", "revoke", "--practice", pid, made["id"], env=env)
+    assert cli_json(cli("scim", "token", "list", "--practice", pid, "--json", env=env)) == []
+    again = cli("scim", "token", "revoke", "--practice", pid, made["id"], env=env)
     assert again.returncode != 0
     assert f"no static token {made['id']}" in again.stderr
 
-    deleted = _json(
-        _cli("scim", "delete", "--practice", pid, "--confirm", "DELETE", "--json", env=env)
+    deleted = cli_json(
+        cli("scim", "delete", "--practice", pid, "--confirm", "DELETE", "--json", env=env)
     )
     assert deleted == {"practice_id": pid, "deleted": True}
 
-    audit = _json(_cli("audit", "--practice", pid, "--json", env=env))
+    audit = cli_json(cli("audit", "--practice", pid, "--json", env=env))
     assert [e["action"] for e in audit] == [
         "scim.deleted",
         "scim.static_token_revoked",
@@ -246,7 +181,7 @@ def test_operator_commands_with_json(tmp_path: Path) -> None:
     ]
     assert all(ISO_Z.match(e["created_at"]) for e in audit)
     assert all(e["actor"].startswith("operator") for e in audit[:-1])
-    text = _cli("audit", "--practice", pid, "--limit", "1", env=env)
+    text = cli("audit", "--practice", pid, "--limit", "1", env=env)
     assert text.returncode == 0, text.stderr
     assert "action: scim.deleted" in text.stdout
     assert "scim.enabled" not in text.stdout
