@@ -206,6 +206,12 @@ def _step(raw: dict[str, Any], index: int, where: str) -> Step:
     return Step(kind, data, str(step_id) if step_id is not None else None)
 
 
+def _sentence(kind: str, args: dict[str, Any]) -> str | None:
+    from simulators.core.expectations import default_name  # noqa: PLC0415 - avoids a cycle
+
+    return default_name(kind, args)
+
+
 def _expectation(raw: dict[str, Any], index: int, scenario: str, where: str) -> Expectation:
     data = dict(raw)
     kind = data.pop("kind", None)
@@ -216,7 +222,7 @@ def _expectation(raw: dict[str, Any], index: int, scenario: str, where: str) -> 
         )
         raise ScenarioError(msg, "expect", index)
     ident = str(data.pop("id", f"{kind}-{index}"))
-    name = str(data.pop("name", EXPECTATION_KINDS[kind]))
+    name = str(data.pop("name", "") or _sentence(kind, data) or EXPECTATION_KINDS[kind])
     at = data.pop("at", None)
     requires = tuple(data.pop("requires", ()))
     return Expectation(f"{scenario}.{ident}", kind, name, data, at, requires)
