@@ -45,6 +45,7 @@ class Served:
     env: dict[str, str]
     log: Path
     args: tuple[str, ...] = ()
+    cwd: Path | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -56,6 +57,7 @@ class Served:
             self.process = subprocess.Popen(
                 [str(SCIMLAB), "serve", "--port", str(self.port), *self.args],
                 env=self.env,
+                cwd=self.cwd,
                 stdout=sink,
                 stderr=sink,
                 start_new_session=True,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from typing import TYPE_CHECKING
 
 import httpx
@@ -19,6 +20,8 @@ from tests.served import Served, clean_env, cli, cli_json
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
+
+    from server.persistence.store import PiccoloStore
 
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
@@ -185,3 +188,13 @@ def test_operator_commands_withcli_json(tmp_path: Path) -> None:
     assert text.returncode == 0, text.stderr
     assert "action: scim.deleted" in text.stdout
     assert "scim.enabled" not in text.stdout
+
+
+async def test_the_recorded_public_url_is_one_row_the_last_serve_overwrites(
+    store: PiccoloStore,
+) -> None:
+    name = f"test_{uuid.uuid4().hex[:8]}"
+    assert await store.deployment.get(name) is None
+    await store.deployment.put(name, "http://127.0.0.1:18100")
+    await store.deployment.put(name, "http://127.0.0.1:18200")
+    assert await store.deployment.get(name) == "http://127.0.0.1:18200"
