@@ -17,18 +17,24 @@ __all__ = [
     "Settings",
     "describe_database",
     "sqlite_file",
+    "sqlite_path",
 ]
 
 DEFAULT_DATABASE_URL = "sqlite:///./scimlab.db"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
-def sqlite_file(database_url: str) -> Path:
-    """The file of a ``sqlite:///relative.db`` or ``sqlite:////abs/path.db`` URL."""
+def sqlite_path(database_url: str) -> str:
+    """The file path, as written, of a ``sqlite:///relative.db`` or ``sqlite:////abs/path.db``
+    URL."""
     path = database_url.removeprefix("sqlite://").removeprefix("/")
     if database_url.startswith("sqlite:////"):
         path = "/" + path.lstrip("/")
-    return Path(path)
+    return path
+
+
+def sqlite_file(database_url: str) -> Path:
+    return Path(sqlite_path(database_url))
 
 
 def describe_database(database_url: str) -> str:

@@ -9,7 +9,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
 from server.persistence.sqlite_pool import PooledSQLiteEngine
-from server.settings import sqlite_file
+from server.settings import sqlite_file, sqlite_path
 
 if TYPE_CHECKING:
     from piccolo.engine.base import Engine
@@ -52,9 +52,9 @@ def create_engine(database_url: str, *, timeout: float | None = None) -> Engine[
     """
     scheme = urlsplit(database_url).scheme
     if scheme == "sqlite":
-        path = sqlite_file(database_url)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return PooledSQLiteEngine(path=str(path), timeout=30.0 if timeout is None else timeout)
+        path = sqlite_path(database_url)
+        sqlite_file(database_url).parent.mkdir(parents=True, exist_ok=True)
+        return PooledSQLiteEngine(path=path, timeout=30.0 if timeout is None else timeout)
     if scheme in {"postgres", "postgresql"}:
         return PostgresEngine(config=_postgres_config(database_url, timeout), log_queries=False)
     msg = f"unsupported database URL scheme {scheme!r}: use sqlite:/// or postgresql://"
