@@ -2,7 +2,11 @@
 
 Exit status: 0 when no check failed, 1 when one did, 2 for a usage error. Secrets may come
 from the environment (``SCIMLAB_CONFORM_CLIENT_SECRET``, ``SCIMLAB_CONFORM_TOKEN``,
-``SCIMLAB_CONFORM_PLATFORM_ADMIN``, ``SCIMLAB_CONFORM_PEER_TOKEN``) rather than the command line.
+``SCIMLAB_ADMIN_KEY``, ``SCIMLAB_CONFORM_PEER_TOKEN``) rather than the command line.
+
+``--platform-url`` and ``--admin-key`` mean what they mean to ``scimlab simulate``: the
+server's base URL and the practice administrator's API key (``--platform-admin`` and
+``SCIMLAB_CONFORM_PLATFORM_ADMIN``, their former names, still work).
 """
 
 from __future__ import annotations
