@@ -2,7 +2,11 @@
 
 Exit status: 0 when no check failed, 1 when one did, 2 for a usage error. Secrets may come
 from the environment (``SCIMLAB_CONFORM_CLIENT_SECRET``, ``SCIMLAB_CONFORM_TOKEN``,
-``SCIMLAB_CONFORM_PLATFORM_ADMIN``, ``SCIMLAB_CONFORM_PEER_TOKEN``) rather than the command line.
+``SCIMLAB_ADMIN_KEY``, ``SCIMLAB_CONFORM_PEER_TOKEN``) rather than the command line.
+
+``--platform-url`` and ``--admin-key`` mean what they mean to ``scimlab simulate``: the
+server's base URL and the practice administrator's API key (``--platform-admin`` and
+``SCIMLAB_CONFORM_PLATFORM_ADMIN``, their former names, still work).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from pathlib import Path
 import click
 import httpx
 
-from conformance.registry import AREAS, PROFILES, parse_areas, profile_ids
+from conformance.registry import AREAS, PROFILES, parse_areas
 from conformance.report import console_summary, write_reports
 from conformance.runner import CheckResult, Outcome, RunReport, run_checks
 from conformance.target import Peer, Target, TargetError
@@ -25,7 +29,7 @@ _AREA_HELP = ", ".join(f"{a.code}={a.marker}" for a in AREAS)
 
 
 async def _run(
-    target: Target, areas: list[str], seconds: float, echo: bool, ids: list[str] | None = None
+    target: Target, areas: list[str], seconds: float, echo: bool, profile: str
 ) -> RunReport:
     marks = {Outcome.PASS: ".", Outcome.FAIL: "F", Outcome.NOT_APPLICABLE: "-"}
 
@@ -35,7 +39,7 @@ async def _run(
 
     async with httpx.AsyncClient(timeout=seconds, follow_redirects=False) as client:
         report = await run_checks(
-            target, client, areas=parse_areas(areas) or None, ids=ids, progress=progress
+            target, client, areas=parse_areas(areas) or None, progress=progress, profile=profile
         )
     if echo:
         click.echo("", err=True)
@@ -51,23 +55,28 @@ async def _run(
 )
 @click.option("--token", envvar="SCIMLAB_CONFORM_TOKEN", help="A bearer token instead of OAuth.")
 @click.option(
-    "--platform-url", help="Platform base URL (enables the lifecycle and sign-in checks)."
+    "--platform-url",
+    help="The scimlab server's base URL (enables the lifecycle and sign-in checks).",
 )
 @click.option(
-    "--platform-admin", envvar="SCIMLAB_CONFORM_PLATFORM_ADMIN", help="Practice admin API key."
+    "--admin-key",
+    "platform_admin",
+    envvar=["SCIMLAB_ADMIN_KEY", "SCIMLAB_CONFORM_PLATFORM_ADMIN"],
+    help="The practice administrator's API key (environment: SCIMLAB_ADMIN_KEY).",
+)
+@click.option("--platform-admin", "legacy_admin", hidden=True)
+@click.option(
+    "--profile",
+    type=click.Choice(PROFILES),
+    default="platform",
+    show_default=True,
+    help="rfc: only what the RFCs require; platform: also the platform's rules.",
 )
 @click.option("--peer-scim-url", help="A second tenant's SCIM URL (enables cross-tenant checks).")
 @click.option(
     "--peer-token", envvar="SCIMLAB_CONFORM_PEER_TOKEN", help="A bearer token of that tenant."
 )
 @click.option("--only", "only", multiple=True, help=f"Run only these areas ({_AREA_HELP}).")
-@click.option(
-    "--profile",
-    type=click.Choice(PROFILES),
-    default="all",
-    show_default=True,
-    help="rfc: only the checks whose rule is an RFC alone (for any SCIM server).",
-)
 @click.option(
     "--report-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -88,10 +97,11 @@ def conform(  # noqa: PLR0917 - click passes each option as an argument
     token: str | None,
     platform_url: str | None,
     platform_admin: str | None,
+    legacy_admin: str | None,
+    profile: str,
     peer_scim_url: str | None,
     peer_token: str | None,
     only: tuple[str, ...],
-    profile: str,
     report_dir: Path,
     timeout: float,
     expiry_wait: float,
@@ -99,13 +109,15 @@ def conform(  # noqa: PLR0917 - click passes each option as an argument
 ) -> None:
     """Check a SCIM endpoint against RFC 7643/7644, RFC 6749/6750 and the platform's rules.
 
-    With --platform-url/--platform-admin the token-auth lifecycle checks regenerate the
+    --profile rfc runs only the checks the RFCs require (for a third-party server).
+    With --platform-url/--admin-key the token-auth lifecycle checks regenerate the
     client secret, disable and delete the SCIM configuration, then enable it again: the
     identity provider must be given the new credentials printed at the end. The sign-in
     checks (DA-008, DA-009, SL-*) configure the practice's SSO with a simulated Okta on
     127.0.0.1 for their duration (not when the practice has SSO already), so the platform
     must run on this machine.
     """
+    platform_admin = platform_admin or legacy_admin
     if (peer_scim_url is None) != (peer_token is None):
         raise click.UsageError("--peer-scim-url and --peer-token go together")
     try:
@@ -123,8 +135,9 @@ def conform(  # noqa: PLR0917 - click passes each option as an argument
         )
     except (TargetError, ValueError) as error:
         raise click.UsageError(str(error)) from None
-    ids = profile_ids(profile)
-    report = asyncio.run(_run(target, list(only), timeout, echo=sys.stderr.isatty(), ids=ids))
+    report = asyncio.run(
+        _run(target, list(only), timeout, echo=sys.stderr.isatty(), profile=profile)
+    )
     click.echo(console_summary(report, verbose=verbose))
     paths = write_reports(report, report_dir)
     click.echo("\n  reports: " + "  ".join(str(p) for p in paths.values()))

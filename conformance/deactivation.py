@@ -5,7 +5,7 @@ Platform rule: a deactivated staff account can no longer sign in; reactivation r
 as it was. Forms covered: PATCH with ``path`` (RFC 7644 §3.5.2.3), path-less PATCH (Okta),
 PUT (Okta AIW, RFC 7644 §3.5.1), Entra's ``"Replace"``/``"False"`` strings, lower-case string
 booleans (Google), and DELETE (RFC 7644 §3.6). DA-008 and DA-009 need ``--platform-url`` and
-``--platform-admin``: DA-008 signs in through a simulated identity provider
+``--admin-key``: DA-008 signs in through a simulated identity provider
 (``conformance.sso``), DA-009 reads the account through the platform's staff API.
 """
 

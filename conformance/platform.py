@@ -1,6 +1,6 @@
 """The platform side of a target: the practice's management API, with its administrator's key.
 
-With ``--platform-url`` and ``--platform-admin`` (the practice administrator's API key), the
+With ``--platform-url`` and ``--admin-key`` (the practice administrator's API key), the
 checks drive ``/api/v1/practices/{practice_id}``: the SCIM configuration lifecycle under
 ``/scim`` (show, enable, disable, regenerate-secret, delete, static tokens), the staff
 accounts under ``/staff`` and ``/locations`` (access level and locations), and the SSO
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = ["LOCATION", "NEEDS_PLATFORM", "Platform", "platform"]
 
-NEEDS_PLATFORM = "needs the platform (--platform-url and --platform-admin)"
+NEEDS_PLATFORM = "needs the platform (--platform-url and --admin-key)"
 #: The location the suite gives accounts (DA-009); the platform offers no way to delete one.
 LOCATION = "scimlab conformance"
 

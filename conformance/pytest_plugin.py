@@ -39,7 +39,7 @@ _OPTIONS = (
     ("--client-secret", "OAuth client secret"),
     ("--token", "bearer token instead of OAuth"),
     ("--platform-url", "platform base URL (lifecycle and sign-in checks)"),
-    ("--platform-admin", "practice administrator API key"),
+    ("--admin-key", "practice administrator API key"),
     ("--peer-scim-url", "a second tenant's SCIM URL"),
     ("--peer-token", "a bearer token of the second tenant"),
     ("--report-dir", "write JSON, JUnit XML and HTML reports here"),
@@ -70,7 +70,7 @@ def _target(config: pytest.Config) -> Target:
             client_secret=option("client_secret"),
             token=option("token"),
             platform_url=option("platform_url"),
-            platform_admin=option("platform_admin"),
+            platform_admin=option("admin_key"),
             peer=Peer(peer_url, peer_token) if peer_url and peer_token else None,
         )
     except TargetError as error:

@@ -20,16 +20,13 @@ if TYPE_CHECKING:
 
     from conformance.session import Session
 
-__all__ = [
-    "AREAS",
-    "PROFILES",
-    "Area",
-    "Check",
-    "all_checks",
-    "check",
-    "parse_areas",
-    "profile_ids",
-]
+__all__ = ["AREAS", "PROFILES", "Area", "Check", "all_checks", "check", "parse_areas"]
+
+#: ``rfc``: only what RFC 7643/7644, RFC 6749/6750 (and the RFCs they build on) require, so a
+#: third-party server is not failed for the platform's policy. ``platform`` (the default) adds
+#: the platform's rules (accepted attributes, deactivation, SSO linking, tenancy) and what
+#: identity providers need.
+PROFILES = ("rfc", "platform")
 
 
 class Area(Enum):
@@ -75,6 +72,12 @@ class Check:
     doc: str
     last: bool = False
 
+    @property
+    def profile(self) -> str:
+        """``rfc`` when every rule the check cites is an RFC's, else ``platform``."""
+        parts = [part.strip() for part in self.rule.split(";")]
+        return "rfc" if all(part.startswith("RFC ") for part in parts) else "platform"
+
 
 _REGISTRY: dict[str, Check] = {}
 
@@ -104,12 +107,18 @@ def check(
     return register
 
 
-def all_checks(areas: Iterable[Area] | None = None) -> list[Check]:
-    """The registered checks of ``areas`` (all when ``None``), in run order."""
+def all_checks(areas: Iterable[Area] | None = None, *, profile: str = "platform") -> list[Check]:
+    """The registered checks of ``areas`` (all when ``None``) in ``profile``, in run order."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
     for module in _AREA_MODULES:
         importlib.import_module(module)
     wanted = set(AREAS if areas is None else areas)
-    chosen = [c for c in _REGISTRY.values() if c.area in wanted]
+    chosen = [
+        c
+        for c in _REGISTRY.values()
+        if c.area in wanted and (profile == "platform" or c.profile == "rfc")
+    ]
     return [c for c in chosen if not c.last] + [c for c in chosen if c.last]
 
 
@@ -125,23 +134,3 @@ def parse_areas(names: Iterable[str]) -> list[Area]:
         if area not in found:
             found.append(area)
     return found
-
-
-#: ``all``: every check. ``rfc``: only the checks whose rule is an RFC alone (no platform rule,
-#: no identity provider's own test), the ones any SCIM server can be held to.
-PROFILES = ("all", "rfc")
-
-
-def _rfc_only(c: Check) -> bool:
-    rule = c.rule.lower()
-    products = ("platform rule", "okta", "entra", "google", "microsoft", "tenant isolation")
-    return "rfc" in rule and not any(p in rule for p in products)
-
-
-def profile_ids(profile: str) -> list[str] | None:
-    """The ids of a profile's checks (``None``: no restriction)."""
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
-    if profile == "all":
-        return None
-    return [c.id for c in all_checks() if _rfc_only(c)]

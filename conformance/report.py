@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from conformance.runner import Outcome
@@ -19,11 +20,17 @@ __all__ = ["console_summary", "to_json", "to_junit", "write_reports"]
 _MARK = {Outcome.PASS: "pass", Outcome.FAIL: "FAIL", Outcome.NOT_APPLICABLE: "n/a "}
 
 
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with ``Z``, as every JSON output of scimlab writes dates."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def to_json(report: RunReport) -> dict[str, Any]:
     return {
         "run_id": report.run_id,
-        "started_at": report.started_at.isoformat(),
-        "finished_at": report.finished_at.isoformat() if report.finished_at else None,
+        "profile": report.profile,
+        "started_at": iso_utc(report.started_at),
+        "finished_at": iso_utc(report.finished_at) if report.finished_at else None,
         "duration_s": round(report.duration_s, 3),
         "target": report.target,
         "ok": report.ok,
@@ -79,7 +86,11 @@ def to_junit(report: RunReport) -> str:
 
 def console_summary(report: RunReport, *, verbose: bool = False) -> str:
     """A readable summary: a line per area, each failure with its reason and evidence line."""
-    lines = [f"scimlab conformance against {report.target['scim_url']}  (run {report.run_id})", ""]
+    lines = [
+        f"scimlab conformance against {report.target['scim_url']}  "
+        f"(profile {report.profile}, run {report.run_id})",
+        "",
+    ]
     for area in report.areas():
         c = report.counts(area)
         lines.append(

@@ -6,9 +6,11 @@ ticket. Every value is escaped.
 
 from __future__ import annotations
 
+import re
 from html import escape
 from typing import TYPE_CHECKING
 
+from conformance.registry import PROFILES
 from conformance.runner import Outcome
 
 if TYPE_CHECKING:
@@ -28,6 +30,16 @@ pre{background:#f6f7fb;padding:.7rem;overflow:auto;font-size:12px;white-space:pr
 details{margin:.3rem 0 1rem}.failure{border-left:4px solid #b3261e;padding-left:1rem}
 """
 _CLASS = {Outcome.PASS: "pass", Outcome.FAIL: "fail", Outcome.NOT_APPLICABLE: "na"}
+_CODE = re.compile(r"``(.+?)``|`([^`]+)`")
+_PROFILE_TEXT = {
+    "rfc": "only what RFC 7643/7644 and RFC 6749/6750 require",
+    "platform": "the RFC checks plus the platform's rules and what identity providers need",
+}
+
+
+def _inline(text: str) -> str:
+    """Escaped text with ``code`` (reStructuredText) or `code` (Markdown) as <code>."""
+    return _CODE.sub(lambda m: f"<code>{m[1] or m[2]}</code>", escape(text, quote=False))
 
 
 def _cells(*values: str, tag: str = "td") -> str:
@@ -44,19 +56,21 @@ def _failure(result: CheckResult) -> str:
     check = result.check
     parts = [
         f'<div class="failure" id="{escape(check.id)}">',
-        f"<h3>{escape(check.id)} {escape(check.title)}</h3>",
-        f"<p><strong>{escape(result.message)}</strong></p>",
-        f"<p>Rule: {escape(check.rule)}</p><p>{escape(check.doc)}</p>",
+        f"<h3>{escape(check.id)} {_inline(check.title)}</h3>",
+        f"<p><strong>{_inline(result.message)}</strong></p>",
+        f"<p>Rule: {escape(check.rule)} (profile {escape(check.profile)})</p>",
+        f"<p>{_inline(check.doc)}</p>",
     ]
     if result.evidence is not None:
         e = result.evidence
-        shown = f"{escape(e.method)} {escape(e.url)} → HTTP {e.status}"
-        parts.append(f"<p>The exchange that showed it: {shown}</p>")
+        answer = f"HTTP {e.status}" if e.status else "no answer"
+        shown = f"<code>{escape(e.method)} {escape(e.url)}</code> → {answer}"
+        parts.append(f"<p>The request that showed it: {shown}</p>")
         parts.append(f"<pre>{escape(e.as_text())}</pre>")
     others = [e for e in result.exchanges if e is not result.evidence]
     for index, e in enumerate(others, 1):
         parts.append(_exchange(e, f"other exchange {index}: {e.method} {e.url} → {e.status}"))
-    parts.extend(f"<p>Note: {escape(n)}</p>" for n in result.notes)
+    parts.extend(f"<p>Note: {_inline(n)}</p>" for n in result.notes)
     parts.append("</div>")
     return "\n".join(parts)
 
@@ -67,7 +81,14 @@ def _row(result: CheckResult) -> str:
     if result.outcome is Outcome.FAIL:
         link = f'<a href="#{link}">{link}</a>'
     outcome = f'<span class="{_CLASS[result.outcome]}">{escape(result.outcome.value)}</span>'
-    return _cells(link, escape(check.title), escape(check.rule), outcome, escape(result.message))
+    return _cells(
+        link,
+        _inline(check.title),
+        escape(check.rule),
+        escape(check.profile),
+        outcome,
+        _inline(result.message),
+    )
 
 
 def _area_table(report: RunReport) -> str:
@@ -82,12 +103,20 @@ def _area_table(report: RunReport) -> str:
 def _sections(report: RunReport) -> str:
     sections = []
     for area in report.areas():
-        head = _cells("id", "check", "rule", "result", "why", tag="th")
+        head = _cells("id", "check", "rule", "profile", "result", "why", tag="th")
         rows = "".join(_row(r) for r in report.in_order() if r.check.area is area)
         badge = f"<span class=badge>marker {area.marker}</span>"
         sections.append(f"<h2>{area.code} · {escape(area.label)} {badge}</h2>")
         sections.append(f"<table>{head}{rows}</table>")
     return "\n".join(sections)
+
+
+def _profiles(report: RunReport) -> str:
+    rows = [_cells("profile", "checks", "", tag="th")]
+    for name in PROFILES:
+        ran = " (this run)" if name == report.profile else ""
+        rows.append(_cells(f"<code>{name}</code>{ran}", escape(_PROFILE_TEXT[name]), ""))
+    return "<table>" + "".join(rows) + "</table>"
 
 
 def to_html(report: RunReport) -> str:
@@ -106,6 +135,8 @@ def to_html(report: RunReport) -> str:
 {counts["fail"]} failed, {counts["not applicable"]} not applicable, in {report.duration_s:.1f} s
 (started {started}).</p>
 <table>{target}</table>
+<h2>Profiles</h2>
+{_profiles(report)}
 <h2>Areas</h2>
 {_area_table(report)}
 <h2>Failures</h2>

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from conformance.exchange import Exchange
 from conformance.registry import AREAS, Area, Check, all_checks
 from conformance.session import CheckFailed, NotApplicable, Session
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from conformance.exchange import Exchange
     from conformance.target import Target
 
 __all__ = ["CheckResult", "Outcome", "RunReport", "run_checks"]
@@ -51,6 +51,7 @@ class CheckResult:
             "title": self.check.title,
             "area": self.check.area.code,
             "rule": self.check.rule,
+            "profile": self.check.profile,
             "outcome": self.outcome.value,
             "message": self.message,
             "evidence": self.evidence.as_dict() if self.evidence else None,
@@ -63,6 +64,7 @@ class CheckResult:
 @dataclass(slots=True)
 class RunReport:
     target: dict[str, str | None]
+    profile: str = "platform"
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None
@@ -106,6 +108,24 @@ class RunReport:
         return (end - self.started_at).total_seconds()
 
 
+def _unanswered(error: httpx.HTTPError, session: Session) -> Exchange | None:
+    """The request that got no answer (a failed SSO callback shows the URL it tried)."""
+    try:
+        request = error.request
+    except RuntimeError:  # httpx raises this when the error carries no request
+        return None
+    return Exchange(
+        method=request.method,
+        url=session.redactor.text(str(request.url)),
+        request_headers={},
+        request_body="",
+        status=0,
+        response_headers={},
+        response_body=session.redactor.text(f"no response: {type(error).__name__}: {error}"),
+        elapsed_ms=0.0,
+    )
+
+
 async def run_check(session: Session, check: Check) -> CheckResult:
     session.begin()
     started = time.perf_counter()
@@ -117,11 +137,10 @@ async def run_check(session: Session, check: Check) -> CheckResult:
     except NotApplicable as skipped:
         outcome, message = Outcome.NOT_APPLICABLE, skipped.reason
     except httpx.HTTPError as error:
-        outcome, message = (
-            Outcome.FAIL,
-            f"the target did not answer: {type(error).__name__}: {error}",
-        )
-        evidence = session.log[-1] if session.log else None
+        outcome, evidence = Outcome.FAIL, _unanswered(error, session)
+        asked = f" {evidence.method} {evidence.url}" if evidence else ""
+        message = f"no answer to{asked}: {type(error).__name__}: {error}"
+        evidence = evidence or (session.log[-1] if session.log else None)
     except Exception as error:
         where = traceback.extract_tb(error.__traceback__)[-1]
         message = (
@@ -149,14 +168,16 @@ async def run_checks(
     areas: Iterable[Area] | None = None,
     ids: Iterable[str] | None = None,
     progress: Callable[[CheckResult], None] | None = None,
+    profile: str = "platform",
 ) -> RunReport:
-    """Run the checks of ``areas`` (or exactly ``ids``) against ``target`` through ``client``."""
-    chosen = all_checks(areas)
+    """Run the checks of ``areas`` (or exactly ``ids``) in ``profile`` against ``target``
+    through ``client``."""
+    chosen = all_checks(areas, profile=profile)
     if ids is not None:
         wanted = set(ids)
         chosen = [c for c in chosen if c.id in wanted]
     session = Session(target, client)
-    report = RunReport(target=target.describe())
+    report = RunReport(target=target.describe(), profile=profile)
     for check in chosen:
         result = await run_check(session, check)
         report.results.append(result)

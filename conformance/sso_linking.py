@@ -3,7 +3,7 @@ is created, signs in only through it, and loses that sign-in when deactivated or
 
 Platform rule (SCIM with SSO): the link is made at provisioning time, so no manual linking
 and no platform password; the forgot-password path must not mint standalone credentials.
-With ``--platform-url`` and ``--platform-admin`` each check configures the practice's SSO
+With ``--platform-url`` and ``--admin-key`` each check configures the practice's SSO
 with a simulated Okta on loopback for its duration (``conformance.sso``) and signs people in
 as a browser would; without them every check is "not applicable".
 """

@@ -5,17 +5,55 @@ from __future__ import annotations
 import ipaddress
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from cryptography.fernet import Fernet
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["DEFAULT_DATABASE_URL", "ENVIRONMENTS", "Settings", "SettingsError"]
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "DEFAULT_PUBLIC_URL",
+    "ENVIRONMENTS",
+    "Settings",
+    "SettingsError",
+    "describe_database",
+    "sqlite_file",
+    "sqlite_path",
+]
 
 DEFAULT_DATABASE_URL = "sqlite:///./scimlab.db"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+def sqlite_path(database_url: str) -> str:
+    """The file path, as written, of a ``sqlite:///relative.db`` or ``sqlite:////abs/path.db``
+    URL."""
+    path = database_url.removeprefix("sqlite://").removeprefix("/")
+    if database_url.startswith("sqlite:////"):
+        path = "/" + path.lstrip("/")
+    return path
+
+
+def sqlite_file(database_url: str) -> Path:
+    return Path(sqlite_path(database_url))
+
+
+def describe_database(database_url: str) -> str:
+    """The database a URL names, for people: the absolute file of SQLite, the URL without its
+    password otherwise."""
+    if urlsplit(database_url).scheme == "sqlite":
+        return f"sqlite:///{sqlite_file(database_url).resolve()}"
+    parts = urlsplit(database_url)
+    if parts.password is None:
+        return database_url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 ENVIRONMENTS = frozenset({"development", "production"})
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 
@@ -47,7 +85,7 @@ class Settings:
     """
 
     database_url: str = DEFAULT_DATABASE_URL
-    public_url: str = "http://127.0.0.1:8000"
+    public_url: str = DEFAULT_PUBLIC_URL
     access_token_ttl_seconds: int = 3600
     max_body_bytes: int = 1024 * 1024
     max_page_size: int = 1000
@@ -131,7 +169,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        public_url = (env.get("SCIMLAB_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
+        public_url = (env.get("SCIMLAB_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/")
         default_environment = "development" if _on_loopback(public_url) else "production"
         return cls(
             database_url=env.get("SCIMLAB_DATABASE_URL") or DEFAULT_DATABASE_URL,

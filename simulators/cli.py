@@ -6,7 +6,12 @@
     scimlab simulate okta --scim-url URL --basic ID:SECRET --scenario O-05 --variant aiw
     scimlab simulate google --scim-url URL --token T --scenario my-scenario.toml
 
-Exit status: 0 when every expectation held, 1 when one did not, 2 for usage errors.
+Exit status: 0 when every expectation held, 1 when one did not (or, with ``--strict``, when a
+scenario asked for was skipped), 2 for usage errors and values that cannot work.
+
+Scenarios that rotate the practice's client secret need ``--platform-url`` (the server's base
+URL) and ``--admin-key`` (the practice administrator's API key); ``--scenario all`` plays them
+only with ``--allow-rotation``. The new secret (or static token) is printed on stderr.
 
 ``--concurrency N`` sets how many objects of a cycle are in flight at once (each object's own
 requests stay in order); the default is the IdP's (Entra 8, Okta and Google 1), and 1 makes a
@@ -20,31 +25,34 @@ plays the names exactly as the scenario writes them).
 from __future__ import annotations
 
 import asyncio
-import secrets
-from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import click
-import httpx
 from rich.console import Console
-from rich.progress import Progress, TaskID
 
 from simulators.core.auth import Credentials
-from simulators.core.clock import RealClock, VirtualClock
 from simulators.core.mapping import compare_keys
-from simulators.core.registry import builtin_scenarios, find_scenario, idp, idps, make_dialect
-from simulators.core.report import show_results, write_reports, write_transcript
-from simulators.core.runner import ScimlabRotator, Target, run_scenario
-from simulators.core.scenario import isolate
-from simulators.core.transport import lean_transport
+from simulators.core.registry import builtin_scenarios, idp, idps, make_dialect
+from simulators.core.report import RunInfo, show_results, write_reports, write_transcript
 from simulators.options import auth_options
+from simulators.plan import (
+    PlanError,
+    check_url,
+    options_of,
+    scimlab_version,
+    select,
+)
+from simulators.plan import (
+    management_url as management_api_url,
+)
+from simulators.play import Plan, play
 from simulators.traffic_cli import replay_command
 
 if TYPE_CHECKING:
     from simulators.core.runner import RunResult
-    from simulators.core.scenario import Scenario
 
 __all__ = ["simulate"]
 
@@ -64,105 +72,24 @@ def list_scenarios() -> None:
         click.echo(f"{scenario.name:<16} {who:<12} {scenario.title}")
 
 
-def _unmet(scenario: Scenario, credentials: Credentials, can_rotate: bool) -> str | None:
-    if scenario.auth and credentials.kind not in scenario.auth:
-        return f"{scenario.name} needs {' or '.join(scenario.auth)} auth"
-    if scenario.needs_rotator and not can_rotate:
-        return f"{scenario.name} rotates credentials: give --management-url and --admin-key"
-    return None
-
-
-def _scenarios(
-    name: str, names: tuple[str, ...], credentials: Credentials, can_rotate: bool
-) -> list[Scenario]:
-    """The scenarios asked for; ``all`` leaves out those this invocation cannot play."""
-    chosen: list[Scenario] = []
-    for wanted in names:
-        if wanted == "all":
-            for s in builtin_scenarios():
-                if s.supports(name) and (why := _unmet(s, credentials, can_rotate)) is None:
-                    chosen.append(s)
-                elif s.supports(name):
-                    click.echo(f"skipping {why}", err=True)
-            continue
-        try:
-            scenario = find_scenario(wanted)
-        except ValueError as error:
-            raise click.BadParameter(str(error), param_hint="--scenario") from None
-        if not scenario.supports(name):
-            raise click.BadParameter(f"{scenario.name} is for {', '.join(scenario.idps)}")
-        if (why := _unmet(scenario, credentials, can_rotate)) is not None:
-            raise click.UsageError(why)
-        chosen.append(scenario)
-    return chosen
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Everything one ``simulate <idp>`` invocation will do."""
-
-    idp: str
-    scenarios: list[Scenario]
-    scim_url: str
-    credentials: Credentials
-    variants: tuple[str, ...]
-    users: int | None
-    compare: frozenset[str]
-    management_url: str | None
-    admin_key: str | None
-    no_wait: bool
-    isolated: bool
-    concurrency: int | None = None  # None: the dialect's own
-
-
-def _limits(plan: Plan) -> httpx.Limits:
-    """One kept-alive connection per object in flight (and the verifier's reads), so a cycle
-    never pays a new TCP connection per request."""
-    widest = max(
-        (make_dialect(plan.idp, (*plan.variants, *s.variants)).concurrency for s in plan.scenarios),
-        default=1,
+def _tell_rotated(given: Credentials, results: list[RunResult], token: str | None) -> None:
+    """The server's credentials after the last rotation (stderr), so the next command works."""
+    latest = next((r.credentials for r in reversed(results) if r.credentials), None)
+    if latest is None or latest.secrets() == given.secrets():
+        return
+    if latest.kind == "token":
+        lines = [f"  new static token: {latest.token}"]
+    else:
+        lines = [f"  client id:     {latest.client_id}", f"  client secret: {latest.client_secret}"]
+        if token:
+            lines.append(
+                f"  static token:  {token}  (the new secret revoked the old static tokens)"
+            )
+    click.echo(
+        "The run rotated the practice's SCIM credentials (shown once). Give the identity "
+        "provider, and the next command:\n" + "\n".join(lines),
+        err=True,
     )
-    width = plan.concurrency or widest
-    return httpx.Limits(max_connections=2 * width + 4, max_keepalive_connections=2 * width + 4)
-
-
-async def _main(plan: Plan, console: Console) -> list[RunResult]:
-    results = []
-    transport = lean_transport(_limits(plan))
-    async with httpx.AsyncClient(timeout=httpx.Timeout(None), transport=transport) as client:
-        rotator = None
-        if plan.management_url and plan.admin_key:
-            headers = {"Authorization": f"Bearer {plan.admin_key}"}
-            rotator = ScimlabRotator(client, plan.management_url, headers)
-        target = Target(plan.scim_url, client, plan.credentials, plan.compare, rotator)
-        with Progress(console=console, transient=True) as progress:
-            for scenario in plan.scenarios:
-                task = progress.add_task(f"{scenario.name} [{plan.idp}]", total=None)
-
-                def advance(done: int, total: int, task: TaskID = task) -> None:
-                    progress.update(task, completed=done, total=total)
-
-                tag = secrets.token_hex(3)
-                played, domain = scenario, "example.org"
-                if plan.isolated:
-                    played, domain = isolate(scenario, tag), f"{tag}.example.org"
-                dialect = make_dialect(plan.idp, (*plan.variants, *scenario.variants))
-                if plan.concurrency is not None:
-                    dialect = dialect.with_changes(concurrency=plan.concurrency)
-                result = await run_scenario(
-                    played,
-                    dialect,
-                    target,
-                    users=plan.users,
-                    clock=VirtualClock() if plan.no_wait else RealClock(),
-                    progress=advance,
-                    domain=domain,
-                )
-                progress.remove_task(task)
-                results.append(result)
-                if result.credentials is not None:  # a rotation step left new credentials
-                    target = replace(target, credentials=result.credentials)
-    return results
 
 
 def _idp_command(name: str) -> click.Command:
@@ -192,8 +119,22 @@ def _idp_command(name: str) -> click.Command:
         show_default=True,
         help="Attributes the target keeps: scimlab, all, or a comma list.",
     )
-    @click.option("--management-url", help="scimlab management API base (for rotation steps).")
-    @click.option("--admin-key", help="scimlab admin API key (for rotation steps).")
+    @click.option(
+        "--platform-url",
+        help="The scimlab server's base URL, for scenarios that rotate credentials "
+        "(its management API regenerates the secret).",
+    )
+    @click.option(
+        "--admin-key",
+        envvar="SCIMLAB_ADMIN_KEY",
+        help="The practice administrator's API key (environment: SCIMLAB_ADMIN_KEY).",
+    )
+    @click.option(
+        "--allow-rotation",
+        is_flag=True,
+        help="Let --scenario all play scenarios that rotate the practice's secret.",
+    )
+    @click.option("--strict", is_flag=True, help="A skipped scenario fails the run.")
     @click.option(
         "--concurrency",
         type=click.IntRange(min=1),
@@ -214,7 +155,8 @@ def _idp_command(name: str) -> click.Command:
     @click.option(
         "--transcript",
         type=click.Path(path_type=Path),
-        help="Write every request and response (secrets redacted).",
+        help="Write every request and response (secrets redacted): JSON lines when PATH "
+        "ends in .jsonl, text otherwise.",
     )
     def command(
         *,
@@ -229,8 +171,10 @@ def _idp_command(name: str) -> click.Command:
         users: int | None,
         variants: tuple[str, ...],
         compare: str,
-        management_url: str | None,
+        platform_url: str | None,
         admin_key: str | None,
+        allow_rotation: bool,
+        strict: bool,
         concurrency: int | None,
         no_wait: bool,
         isolated: bool,
@@ -253,32 +197,82 @@ def _idp_command(name: str) -> click.Command:
         if name == "entra" and FLAG in parts.query.split("&"):  # the flag rides on the URL
             variants = (*variants, FLAG) if FLAG not in variants else variants
             scim_url = urlunsplit(parts._replace(query=""))
-        can_rotate = bool(management_url and admin_key)
-        scenarios = _scenarios(name, scenario_names, credentials, can_rotate)
+        if (platform_url is None) != (admin_key is None):
+            raise click.UsageError("--platform-url and --admin-key go together")
+        try:
+            for option, url in (
+                ("--scim-url", scim_url),
+                ("--token-url", token_url),
+                ("--platform-url", platform_url),
+            ):
+                check_url(option, url)
+            management = management_api_url(platform_url, scim_url) if platform_url else None
+            selection = select(
+                name,
+                scenario_names,
+                variants,
+                credentials,
+                can_rotate=management is not None,
+                allow_rotation=allow_rotation,
+            )
+        except PlanError as error:
+            raise click.UsageError(str(error)) from None
+        for note in selection.notes:
+            click.echo(note, err=True)
+        for skipped in selection.skipped:
+            click.echo(f"skipping {skipped.name}: {skipped.reason}", err=True)
         console = Console()
         plan = Plan(
             name,
-            scenarios,
+            selection.played,
             scim_url,
             credentials,
             variants,
             users,
             keys,
-            management_url,
+            management,
             admin_key,
             no_wait,
             isolated,
             concurrency,
         )
-        results = asyncio.run(_main(plan, console))
-        show_results(console, results)
+        started = datetime.now(UTC)
+        try:
+            outcome = asyncio.run(play(plan, console))
+        except PlanError as error:
+            raise click.UsageError(str(error)) from None
+        results = outcome.results
+        info = RunInfo(
+            target=scim_url,
+            idp=name,
+            variants=variants,
+            options=options_of(
+                scenarios=list(scenario_names),
+                auth=credentials.kind,
+                users=users,
+                compare=compare,
+                concurrency=concurrency,
+                no_wait=no_wait,
+                isolate=isolated,
+                platform_url=platform_url,
+                allow_rotation=allow_rotation,
+                strict=strict,
+            ),
+            version=scimlab_version(),
+            started=started,
+            finished=datetime.now(UTC),
+            skipped=selection.skipped,
+            strict=strict,
+        )
+        show_results(console, results, info)
+        _tell_rotated(credentials, results, outcome.replacement_token)
         if report:
-            paths = write_reports(report, results)
+            paths = write_reports(report, results, info)
             console.print("report: " + " ".join(str(p) for p in paths))
         if transcript:
             write_transcript(transcript, results)
             console.print(f"transcript: {transcript}")
-        raise SystemExit(0 if all(r.passed for r in results) else 1)
+        raise SystemExit(0 if info.passed(results) else 1)
 
     return command
 

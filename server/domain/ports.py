@@ -43,6 +43,9 @@ __all__ = [
 class PracticeRepository(Protocol):
     async def add(self, practice: Practice) -> None: ...
     async def get(self, practice_id: UUID) -> Practice | None: ...
+    async def list_all(self) -> list[Practice]:
+        """Every practice, oldest first (the operator's ``scimlab practice list``)."""
+        ...
 
 
 class ScimConfigRepository(Protocol):

@@ -1,4 +1,5 @@
-"""What ``scimlab serve`` hands granian: JSON-lines logging and multi-process metrics.
+"""What ``scimlab serve`` hands granian (JSON-lines logging, multi-process metrics) and checks
+before it: that the port is free, and the URL the bound address gives.
 
 Kept free of prometheus-client imports: the client reads ``PROMETHEUS_MULTIPROC_DIR`` when
 it is first imported, and granian forks its workers from the process that calls this.
@@ -6,13 +7,15 @@ it is first imported, and granian forks its workers from the process that calls 
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["granian_options"]
+__all__ = ["PortInUse", "bound_url", "granian_options", "refuse_busy_port"]
 
 _MULTIPROC = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -50,3 +53,36 @@ def granian_options(workers: int) -> dict[str, Any]:
     """Extra keyword arguments for ``Granian(...)``; call before any worker starts."""
     _prepare_multiprocess_metrics(workers)
     return {"log_dictconfig": _granian_log_config()}
+
+
+class PortInUse(OSError):
+    """Another process listens on the address ``scimlab serve`` was asked to bind."""
+
+
+def refuse_busy_port(host: str, port: int) -> None:
+    """Raise :class:`PortInUse` when ``host:port`` is taken.
+
+    granian binds with ``SO_REUSEPORT``, so a second server on a busy port would start and
+    share the requests with the first. A socket bound here without that option fails as
+    soon as anyone listens there (``SO_REUSEADDR`` only lets it past connections left in
+    TIME_WAIT by a server that has just stopped).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                msg = f"{host}:{port}: address already in use (is another scimlab serve running?)"
+                raise PortInUse(errno.EADDRINUSE, msg) from None
+            raise
+
+
+def bound_url(host: str, port: int) -> str:
+    """The http URL of a bound address; a wildcard address is reached on loopback."""
+    if host in {"0.0.0.0", ""}:  # noqa: S104 - naming the wildcard, not binding it
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -10,6 +9,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
 from server.persistence.sqlite_pool import PooledSQLiteEngine
+from server.settings import sqlite_file, sqlite_path
 
 if TYPE_CHECKING:
     from piccolo.engine.base import Engine
@@ -52,10 +52,8 @@ def create_engine(database_url: str, *, timeout: float | None = None) -> Engine[
     """
     scheme = urlsplit(database_url).scheme
     if scheme == "sqlite":
-        path = database_url.removeprefix("sqlite://").removeprefix("/")
-        if database_url.startswith("sqlite:////"):
-            path = "/" + path.lstrip("/")
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_path(database_url)
+        sqlite_file(database_url).parent.mkdir(parents=True, exist_ok=True)
         return PooledSQLiteEngine(path=path, timeout=30.0 if timeout is None else timeout)
     if scheme in {"postgres", "postgresql"}:
         return PostgresEngine(config=_postgres_config(database_url, timeout), log_queries=False)

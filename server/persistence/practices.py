@@ -44,6 +44,11 @@ class PiccoloPracticeRepository:
         row = await self._table.select().where(self._table.id == practice_id).first().run()
         return None if row is None else practice_from_row(row)
 
+    async def list_all(self) -> list[Practice]:
+        table = self._table
+        rows = await table.select().order_by(table.created_at).order_by(table.id).run()
+        return [practice_from_row(row) for row in rows]
+
 
 class PiccoloScimConfigRepository:
     def __init__(self, tables: BoundTables) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
+from server.persistence.deployment import PiccoloDeploymentSettings
 from server.persistence.direct import DirectSql
 from server.persistence.engine import close_engine, create_engine, start_engine
 from server.persistence.groups import PiccoloGroupRepository
@@ -59,6 +60,7 @@ class PiccoloStore:
         self.flows = PiccoloFlowRepository(tables)
         self.providers = PiccoloProviderRepository(tables)
         self.outbox = PiccoloOutboxRepository(tables)
+        self.deployment = PiccoloDeploymentSettings(engine)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

@@ -22,6 +22,7 @@ from litestar.exceptions import (
 from litestar.params import FromPath, JSONBody
 
 from server.domain.errors import DomainError, NotFound
+from server.practices.api_errors import API_EXCEPTION_HANDLERS
 from server.practices.service import ConfirmationRequired, ScimCredentials
 from server.security import hash_secret, mask_secret
 from server.services import Services
@@ -87,6 +88,7 @@ class ScimConfigController(Controller):
     path = "/api/v1/practices/{practice_id:uuid}/scim"
     dependencies = {"actor": Provide(authenticated_admin)}  # noqa: RUF012
     tags = ["SCIM configuration"]  # noqa: RUF012
+    exception_handlers = API_EXCEPTION_HANDLERS
 
     @get("/", summary="Show the SCIM configuration (secret masked)")
     async def show(

@@ -109,6 +109,11 @@ class PracticeService:
             await self._audit(practice.id, actor, "practice.created", f"name={name}")
         return NewPractice(practice, admin.id, "admin", password, api_key)
 
+    async def list_practices(self) -> list[tuple[Practice, ScimConfig | None]]:
+        """Every practice with its SCIM configuration (None when not configured)."""
+        practices = await self._store.practices.list_all()
+        return [(p, await self._store.scim_configs.get(p.id)) for p in practices]
+
     async def enable(self, practice_id: UUID, *, actor: str) -> ScimCredentials:
         """Create the configuration (new client id and secret) or resume a paused one."""
         await self._require_practice(practice_id)

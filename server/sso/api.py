@@ -14,6 +14,7 @@ from litestar.params import FromPath, JSONBody
 
 from server.domain.errors import DomainError
 from server.domain.sso import SsoConfig
+from server.practices.api_errors import API_EXCEPTION_HANDLERS
 from server.practices.controller import authenticated_admin
 from server.services import Services
 
@@ -64,6 +65,7 @@ class SsoConfigController(Controller):
     path = "/api/v1/practices/{practice_id:uuid}/sso"
     dependencies = {"actor": Provide(authenticated_admin)}  # noqa: RUF012
     tags = ["Single sign-on"]  # noqa: RUF012
+    exception_handlers = API_EXCEPTION_HANDLERS
 
     @get("/", summary="Show the SSO configuration (the client secret is never returned)")
     async def show(

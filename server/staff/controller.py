@@ -18,6 +18,7 @@ from litestar.params import FromPath, JSONBody
 from server.domain.errors import DomainError, NotFound, ReadOnlyField, UniquenessConflict
 from server.domain.staff import PROVISIONED_FIELDS
 from server.domain.staff_admin import Location, StaffView
+from server.practices.api_errors import API_EXCEPTION_HANDLERS
 from server.practices.controller import authenticated_admin
 from server.services import Services
 
@@ -109,6 +110,7 @@ class StaffController(Controller):
     path = "/api/v1/practices/{practice_id:uuid}"
     dependencies = {"actor": Provide(authenticated_admin)}  # noqa: RUF012
     tags = ["Staff"]  # noqa: RUF012
+    exception_handlers = API_EXCEPTION_HANDLERS
 
     @get("/staff", summary="Every staff account of the practice")
     async def list_staff(

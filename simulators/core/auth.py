@@ -102,6 +102,8 @@ class Credentials:
 
 class ScimAuth(httpx.Auth, abc.ABC):
     observer: Callable[[httpx.Request, httpx.Response, str], None] | None = None
+    #: The simulated IdP's ``User-Agent``, sent on token requests too (set by the engine).
+    user_agent: str | None = None
 
     @abc.abstractmethod
     def update(self, credentials: Credentials) -> None:
@@ -172,6 +174,8 @@ class ClientCredentials(ScimAuth):
         c = self.credentials
         form = {"grant_type": "client_credentials"}
         headers = {"Accept": "application/json"}
+        if self.user_agent:
+            headers["User-Agent"] = self.user_agent
         if c.client_auth == "client_secret_basic":
             pair = f"{c.client_id}:{c.client_secret}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()

@@ -114,10 +114,12 @@ class Engine:
         self.faults = faults
         self.waits: list[float] = []
         self.paused_until = float("-inf")
-        auth.observer = self._observe
+        auth.observer = self.observe
+        auth.user_agent = dict(dialect.headers).get("User-Agent")
 
-    def _observe(self, request: httpx.Request, response: httpx.Response, label: str) -> None:
-        """Exchanges the auth flow made on its own: token requests, a 401 before a refresh."""
+    def observe(self, request: httpx.Request, response: httpx.Response, label: str) -> None:
+        """Exchanges made outside :meth:`send`: the auth flow's token requests and a 401 before
+        a refresh, and the rotation calls to the management API."""
         body = _json(response)
         if isinstance(body, dict) and isinstance(body.get("access_token"), str):
             self.recorder.add_secret(body["access_token"])
@@ -135,6 +137,7 @@ class Engine:
             response_headers=self.recorder.redact_headers(response.headers.multi_items()),
             response_body=self.recorder.redact(body),
             subject=current.subject if current else None,
+            elapsed=_elapsed(response),
         )
 
     def build(self, request: ScimRequest) -> httpx.Request:
@@ -239,3 +242,12 @@ class Engine:
             elapsed=time.perf_counter() - started,
         )
         return outcome
+
+
+def _elapsed(response: httpx.Response) -> float:
+    """Seconds from sending the request to the end of the response, as httpx measured it
+    (it is known once the body is read, which the auth flow does before it looks)."""
+    try:
+        return response.elapsed.total_seconds()
+    except RuntimeError:  # the body was not read: httpx has no figure yet
+        return 0.0

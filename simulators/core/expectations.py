@@ -70,13 +70,65 @@ def _check_body(x: Exchange, a: dict[str, Any]) -> str | None:
     return None
 
 
+def _looked_for(a: dict[str, Any]) -> str:
+    """The exchanges an expectation selects, in words: "the user.deactivate requests for
+    user0 in step due"."""
+    what = f"{a['label']} requests" if a.get("label") else "requests"
+    if a.get("method"):
+        what = f"{str(a['method']).upper()} {what}"
+    if a.get("person"):
+        what += f" for {a['person']}"
+    elif a.get("subject"):
+        what += f" for {a['subject']}"
+    if a.get("path"):
+        what += f" to {a['path']}"
+    if a.get("step"):
+        what += f" in step {a['step']}"
+    return f"the {what}"
+
+
+def _statuses(codes: list[int]) -> str:
+    return " or ".join(str(c) for c in codes)
+
+
+def responses_sentence(a: dict[str, Any]) -> str:
+    """What a ``responses`` expectation asks, as a sentence (its default name)."""
+    parts = [_looked_for(a)]
+    if "status" in a:
+        parts.append(f"answered {_statuses(a['status'])}")
+    if "count" in a:
+        parts.append(f"({a['count']} of them)")
+    elif a.get("max_count") == 0:
+        parts.append("(none of them)")
+    return " ".join(parts)
+
+
+def _seen_instead(run: Run, a: dict[str, Any]) -> str:
+    """What the same step (or the whole run) sent instead, when nothing matched."""
+    scope = run.recorder.select(step=a.get("step")) if a.get("step") else run.recorder.exchanges
+    labels: dict[str, int] = {}
+    for x in scope:
+        if not x.label.startswith("verify"):
+            labels[x.label] = labels.get(x.label, 0) + 1
+    where = f"step {a['step']}" if a.get("step") else "the run"
+    if not labels:
+        return f"{where} sent nothing"
+    return f"{where} sent " + ", ".join(f"{n} {label}" for label, n in labels.items())
+
+
+def _matched(found: list[Exchange]) -> str:
+    shown = "; ".join(show(x) for x in found[:3])
+    more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+    return f"matched {shown}{more}" if found else "matched nothing, as expected"
+
+
 async def _responses(e: Expectation, run: Run) -> ExpectationResult:
     a, found = e.args, _select(run, e.args)
     problems = []
     low = 0 if a.get("max_count") == 0 else a.get("min_count", 1)
     if "count" in a and len(found) != a["count"]:
         problems.append(f"{len(found)} matching exchanges, expected {a['count']}")
-    if len(found) < low:
+    if "count" not in a and len(found) < low:
         problems.append(f"{len(found)} matching exchanges, expected at least {low}")
     if "max_count" in a and len(found) > a["max_count"]:
         problems.append(
@@ -92,12 +144,17 @@ async def _responses(e: Expectation, run: Run) -> ExpectationResult:
                 problems.append(problem)
     if "any_status" in a and not any(x.status in a["any_status"] for x in found):
         problems.append(f"no matching exchange answered {a['any_status']}")
-    return result(e, problems, f"{len(found)} exchanges")
+    if problems and not found:
+        problems.append(f"looked for {_looked_for(a)}; {_seen_instead(run, a)}")
+    return result(e, problems, _matched(found))
 
 
 async def _no_requests(e: Expectation, run: Run) -> ExpectationResult:
     found = _select(run, e.args)
-    return result(e, [f"unexpected: {show(x)}" for x in found])
+    problems = [f"unexpected: {show(x)}" for x in found]
+    if problems:
+        problems.insert(0, f"looked for no {_looked_for(e.args).removeprefix('the ')}")
+    return result(e, problems, _matched(found))
 
 
 async def _quarantine(e: Expectation, run: Run) -> ExpectationResult:
@@ -216,6 +273,15 @@ _HANDLERS: dict[str, Callable[[Expectation, Run], Awaitable[ExpectationResult]]]
     "pages": _pages,
     "timeouts": _timeouts,
 }
+
+
+def default_name(kind: str, args: dict[str, Any]) -> str | None:
+    """A sentence for an expectation without a ``name``, where its kind allows one."""
+    if kind == "responses":
+        return responses_sentence(args)
+    if kind == "no_requests":
+        return f"no {_looked_for(args).removeprefix('the ')} were sent"
+    return None
 
 
 async def evaluate(e: Expectation, run: Run) -> ExpectationResult:

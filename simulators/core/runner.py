@@ -36,18 +36,26 @@ class Rotator(Protocol):
 
 
 class ScimlabRotator:
-    """Rotation through scimlab's management API (regenerate-secret, tokens)."""
+    """Rotation through scimlab's management API (regenerate-secret, tokens). Each call is
+    shown to ``observer`` (the run's recorder), so transcripts include it."""
 
     def __init__(self, client: httpx.AsyncClient, management_url: str, headers: dict[str, str]):
         self.client, self.url, self.headers = client, management_url.rstrip("/"), headers
+        self.observer: Callable[[httpx.Request, httpx.Response, str], None] | None = None
+
+    async def _post(self, path: str, label: str) -> httpx.Response:
+        response = await self.client.post(f"{self.url}{path}", headers=self.headers)
+        await response.aread()
+        if self.observer is not None:
+            self.observer(response.request, response, label)
+        response.raise_for_status()
+        return response
 
     async def rotate(self, credentials: Credentials) -> Credentials:
         if credentials.kind == "token":
-            response = await self.client.post(f"{self.url}/tokens", headers=self.headers)
-            response.raise_for_status()
+            response = await self._post("/tokens", "management.token_create")
             return credentials.with_secret(str(response.json()["token"]))
-        response = await self.client.post(f"{self.url}/regenerate-secret", headers=self.headers)
-        response.raise_for_status()
+        response = await self._post("/regenerate-secret", "management.regenerate_secret")
         return credentials.with_secret(str(response.json()["client_secret"]))
 
 
@@ -129,7 +137,9 @@ class Run:
     # secrets -----------------------------------------------------------------------------
     async def _rotate_on_server(self) -> None:
         if self.target.rotator is None:
-            raise ValueError("this target has no credential rotator (see --management-url)")
+            raise ValueError("this target has no credential rotator (see --platform-url)")
+        if isinstance(self.target.rotator, ScimlabRotator):
+            self.target.rotator.observer = self.verify.observe
         self.server_credentials = await self.target.rotator.rotate(self.server_credentials)
         for secret in self.server_credentials.secrets():
             self.recorder.add_secret(secret)

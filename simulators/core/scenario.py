@@ -31,7 +31,9 @@ A scenario file is plain TOML, so QA can write one without Python::
     kind = "users_in_sync"
 
 ``simulate list`` prints every built-in scenario; STEP_KINDS and EXPECTATION_KINDS below say
-what each step and expectation accepts.
+what each step and expectation accepts. ``simulators/scenarios/README.md`` documents the format
+for people, with commented examples in ``simulators/scenarios/examples/``. An error in a file
+names its line (the ``[[steps]]`` or ``[[expect]]`` table at fault) and what was expected there.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ __all__ = [
     "STEP_KINDS",
     "Expectation",
     "Scenario",
+    "ScenarioError",
     "Step",
     "expect",
     "isolate",
@@ -112,6 +115,15 @@ EXPECTATION_KINDS: dict[str, str] = {
 }
 
 
+class ScenarioError(ValueError):
+    """A scenario that cannot be played; ``table`` (``steps`` or ``expect``) and ``index``
+    (1-based) say where, so a file's error can name its line."""
+
+    def __init__(self, message: str, table: str | None = None, index: int | None = None):
+        super().__init__(message)
+        self.table, self.index = table, index
+
+
 @dataclass(frozen=True)
 class Step:
     do: str
@@ -150,14 +162,20 @@ class Scenario:
         where = f"scenario {raw.get('name', '?')!r} ({source})"
         for required in ("name", "steps"):
             if required not in raw:
-                raise ValueError(f"{where}: missing {required!r}")
+                msg = f"{where}: missing {required!r} (expected at least one [[steps]] table)"
+                raise ScenarioError(msg if required == "steps" else f"{where}: missing 'name'")
         steps = tuple(_step(s, i, where) for i, s in enumerate(raw["steps"], 1))
         ids = {s.id for s in steps if s.id}
         expectations = []
         for i, e in enumerate(raw.get("expect", []), 1):
             expectation = _expectation(e, i, raw["name"], where)
             if expectation.at is not None and expectation.at not in ids:
-                raise ValueError(f"{where}: expectation {expectation.id} is 'at' unknown step")
+                known = ", ".join(sorted(i for i in ids if i)) or "none: give a step an id"
+                msg = (
+                    f"{where}: expectation {expectation.id} is 'at' unknown step "
+                    f"{expectation.at!r} (expected a step id: {known})"
+                )
+                raise ScenarioError(msg, "expect", i)
             expectations.append(expectation)
         needs = any(s.do in ("rotate_credentials",) or "rotate_after" in s.args for s in steps)
         return cls(
@@ -178,21 +196,36 @@ def _step(raw: dict[str, Any], index: int, where: str) -> Step:
     data = dict(raw)
     kind = data.pop("do", None)
     if kind not in STEP_KINDS:
-        raise ValueError(f"{where}: step {index} has unknown do={kind!r}; see STEP_KINDS")
+        msg = (
+            f"{where}: step {index} has unknown do={kind!r} "
+            f"(expected one of: {', '.join(STEP_KINDS)})"
+        )
+        raise ScenarioError(msg, "steps", index)
     missing = [a for a in STEP_KINDS[kind][0] if a not in data]
     if missing:
-        raise ValueError(f"{where}: step {index} ({kind}) needs {missing}")
+        msg = f"{where}: step {index} ({kind}) needs {missing} ({STEP_KINDS[kind][1]})"
+        raise ScenarioError(msg, "steps", index)
     step_id = data.pop("id", None)
     return Step(kind, data, str(step_id) if step_id is not None else None)
+
+
+def _sentence(kind: str, args: dict[str, Any]) -> str | None:
+    from simulators.core.expectations import default_name  # noqa: PLC0415 - avoids a cycle
+
+    return default_name(kind, args)
 
 
 def _expectation(raw: dict[str, Any], index: int, scenario: str, where: str) -> Expectation:
     data = dict(raw)
     kind = data.pop("kind", None)
     if kind not in EXPECTATION_KINDS:
-        raise ValueError(f"{where}: expectation {index} has unknown kind={kind!r}")
+        msg = (
+            f"{where}: expectation {index} has unknown kind={kind!r} "
+            f"(expected one of: {', '.join(EXPECTATION_KINDS)})"
+        )
+        raise ScenarioError(msg, "expect", index)
     ident = str(data.pop("id", f"{kind}-{index}"))
-    name = str(data.pop("name", EXPECTATION_KINDS[kind]))
+    name = str(data.pop("name", "") or _sentence(kind, data) or EXPECTATION_KINDS[kind])
     at = data.pop("at", None)
     requires = tuple(data.pop("requires", ()))
     return Expectation(f"{scenario}.{ident}", kind, name, data, at, requires)
@@ -237,14 +270,28 @@ def isolate(scenario: Scenario, tag: str) -> Scenario:
     return replace(scenario, steps=steps, expectations=checks)
 
 
+def _line_of(text: str, table: str, index: int) -> int | None:
+    """The line of the ``index``-th ``[[table]]`` header (None when written inline)."""
+    header = re.compile(rf"^\s*\[\[\s*{re.escape(table)}\s*\]\]")
+    found = [n for n, line in enumerate(text.splitlines(), 1) if header.match(line)]
+    return found[index - 1] if 0 < index <= len(found) else None
+
+
 def load_scenario(path: Path) -> Scenario:
-    """A scenario from a ``.toml`` file."""
+    """A scenario from a ``.toml`` file; an error names the file's line."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ValueError(f"cannot read scenario file {path}: {error}") from None
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ScenarioError(f"cannot read scenario file {path}: {error}") from None
     raw.setdefault("name", path.stem)
-    return Scenario.from_dict(raw, source=str(path))
+    try:
+        return Scenario.from_dict(raw, source=str(path))
+    except ScenarioError as error:
+        line = _line_of(text, error.table, error.index) if error.table and error.index else None
+        if line is None:
+            raise
+        raise ScenarioError(f"{path}, line {line}: {error}", error.table, error.index) from None
 
 
 # Helpers for writing scenarios in Python; they build exactly the TOML shape. -------------

@@ -88,7 +88,11 @@ ENTRA = Dialect(
     ),
     external_id_source="mailNickname",  # §1.9: externalId <- mailNickname by default
     manager_form="urn-string",  # §1.4.1: bare string id on the enterprise URN path
-    headers=(("Content-Type", "application/scim+json; charset=utf-8"),),  # §1.3 Headers
+    headers=(
+        ("Content-Type", "application/scim+json; charset=utf-8"),  # §1.3 Headers
+        # §1.3: Entra's real User-Agent is not on record, so a labelled scimlab one.
+        ("User-Agent", "scimlab-simulator/1 (simulating Microsoft Entra ID provisioning)"),
+    ),
     # §1.7: 429 honoured with Retry-After, only failed requests retried (Q&A moderator; lower
     # weight); other failures are escrowed and retried on later cycles.
     retry=RetryPolicy(max_attempts=4, retry_statuses=frozenset({429, 503})),

@@ -52,7 +52,11 @@ GOOGLE = Dialect(
     # ASSUMPTION (§3.4 typical mapping): userName and emails <- primary email, names, active.
     user_attributes=("userName", "name.givenName", "name.familyName", "emails[work]"),
     external_id_source=None,  # §3.6: Google's user id is not sent as externalId [INFERRED]
-    headers=(("Content-Type", "application/scim+json"),),
+    headers=(
+        ("Content-Type", "application/scim+json"),
+        # §3: Google's real User-Agent is not on record, so a labelled scimlab one.
+        ("User-Agent", "scimlab-simulator/1 (simulating Google Workspace provisioning)"),
+    ),
     # ASSUMPTION (§3.5): no documented backoff; a failure is simply retried on the next sync.
     retry=RetryPolicy(max_attempts=1),
     timeout=60.0,  # §3.5: not documented [INFERRED]

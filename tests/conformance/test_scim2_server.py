@@ -123,6 +123,30 @@ def test_conform_runs_against_scim2_server(scim2_server: tuple[str, str], tmp_pa
     assert 'id="AF-001"' in page.read_text()
 
 
+def test_the_rfc_profile_does_not_fail_a_general_server(
+    scim2_server: tuple[str, str], tmp_path: Path
+) -> None:
+    """scim2-server keeps every attribute and knows no tenants: the platform's rules fail it
+    (above), the RFCs' do not."""
+    base, token = scim2_server
+    done = subprocess.run(
+        [str(BIN / "scimlab"), "conform", "--scim-url", base, "--token", token,
+         "--profile", "rfc", "--report-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    [report_file] = tmp_path.glob("*.json")
+    report = json.loads(report_file.read_text())
+    assert report["profile"] == "rfc"
+    assert {r["profile"] for r in report["results"]} == {"rfc"}
+    assert report["counts"]["fail"] == 0
+    assert report["counts"]["pass"] >= 28
+    assert "AF-001" not in _outcomes(report)
+    [page] = tmp_path.glob("*.html")
+    assert "<code>rfc</code> (this run)" in page.read_text()
+    assert "``" not in page.read_text()
+
+
 def test_pytest_plugin_runs_against_scim2_server(scim2_server: tuple[str, str]) -> None:
     base, token = scim2_server
     done = subprocess.run(

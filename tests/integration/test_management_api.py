@@ -210,6 +210,52 @@ async def test_disable_without_a_body_is_400(
     assert (await _show(client, practice)).json()["enabled"] is True
 
 
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        (None, None, 'the request has no JSON body; this call takes a JSON object with "confirm"'),
+        (b"{", None, "the request body is not valid JSON"),
+        (b"[]", None, "the body must be a JSON object, not a list"),
+        (b"{}", "confirm", 'the field "confirm" is missing'),
+        (b'{"confirm": 5}', "confirm", 'the field "confirm" must be a string, not a whole number'),
+    ],
+    ids=["missing", "malformed", "array", "no-field", "wrong-type"],
+)
+async def test_a_body_that_cannot_be_read_is_named_in_words(
+    client: AsyncTestClient[Any],
+    practice: PracticeFixture,
+    body: bytes | None,
+    field: str | None,
+    words: str,
+) -> None:
+    response = await client.post(
+        f"{practice.management_path}/disable",
+        headers={**practice.admin_headers, "Content-Type": "application/json"},
+        content=body,
+    )
+    assert response.status_code == 400
+    error = response.json()
+    assert words in error["detail"]
+    assert "'data'" not in response.text
+    assert "`" not in response.text
+    for item in error.get("extra", []):
+        assert item["field"] == field
+    assert (await _show(client, practice)).json()["enabled"] is True
+
+
+async def test_an_sso_field_of_the_wrong_type_is_named(
+    client: AsyncTestClient[Any], practice: PracticeFixture
+) -> None:
+    response = await client.put(
+        f"/api/v1/practices/{practice.id}/sso",
+        headers=practice.admin_headers,
+        json={"issuer": 3, "client_id": "c", "link_rule": "sub:externalId", "extra": 1},
+    )
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert 'the field "issuer" must be a string' in detail or '"extra" is not a field' in detail
+
+
 async def test_disable_pauses_provisioning_and_revokes_tokens(
     client: AsyncTestClient[Any], practice: PracticeFixture
 ) -> None:
@@ -299,6 +345,7 @@ async def test_static_token_is_shown_once_listed_masked_and_revocable(
     assert token[4:20] not in listed.text
     [entry] = listed.json()
     assert entry["id"] == created["id"]
+    assert entry["created_at"].endswith("Z")  # ISO 8601 in UTC, as every JSON output
     assert entry["token"].endswith(token[-4:])
     assert entry["token"] != token
 

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from conformance.registry import profile_ids
 from conformance.runner import Outcome, run_checks
 from conformance.target import Target as ConformTarget
 from loadtests.bench.servers import UNLIMITED, free_port, scimlab_command, serve
@@ -209,7 +208,7 @@ async def _scenarios(peer: Peer, column: Column, users: int) -> None:
 async def _conform(peer: Peer, column: Column) -> None:
     target = ConformTarget(scim_url=peer.tenant(), token=peer.token)
     async with httpx.AsyncClient(timeout=30.0, follow_redirects=False) as client:
-        report = await run_checks(target, client, ids=profile_ids("rfc"))
+        report = await run_checks(target, client, profile="rfc")
     for outcome in Outcome:
         column.counts[outcome.value] = sum(r.outcome is outcome for r in report.results)
     for r in report.results:

@@ -51,7 +51,7 @@ def test_scenarios_are_checked_against_the_idp_and_its_needs() -> None:
         ],
     )
     assert rotation.exit_code == 2
-    assert "--management-url" in rotation.output
+    assert "needs --platform-url and --admin-key" in rotation.output
     unknown_variant = runner.invoke(
         main,
         [

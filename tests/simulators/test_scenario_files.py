@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from simulators.core.registry import builtin_scenarios, find_scenario, make_dialect
 from simulators.core.runner import run_scenario
-from simulators.core.scenario import isolate, load_scenario
+from simulators.core.scenario import EXPECTATION_KINDS, STEP_KINDS, isolate, load_scenario
 from tests.simulators.conftest import scimlab_target
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from litestar.testing import AsyncTestClient
 
     from tests.conftest import PracticeFixture
@@ -101,6 +100,52 @@ async def test_a_toml_scenario_plays_against_our_server(
     assert result.simulated >= 2 * 3600
 
 
+EXAMPLES = sorted((Path(__file__).parents[2] / "simulators/scenarios/examples").glob("*.toml"))
+AUTH = {"entra": "oauth", "okta": "basic", "google": "token"}
+
+
+def test_there_are_commented_examples_to_copy() -> None:
+    assert len(EXAMPLES) >= 3
+    assert all(path.read_text().count("#") >= 5 for path in EXAMPLES)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+async def test_every_example_file_plays_against_our_server(
+    path: Path, client: AsyncTestClient[Any], practice: PracticeFixture
+) -> None:
+    scenario = load_scenario(path)
+    assert scenario.name == path.stem
+    for idp in scenario.idps:
+        target = await scimlab_target(AUTH[idp], client, practice)
+        result = await run_scenario(isolate(scenario, idp), make_dialect(idp), target)
+        assert result.passed, [(r.id, r.detail) for r in result.results if r.status != "passed"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            'name = "x"\n\n[[steps]]\ndo = "cycle"\n\n[[steps]]\ndo = "teleport"\n',
+            "line 6: scenario 'x'",
+        ),
+        ('[[steps]]\ndo = "cycle"\n[[expect]]\nkind = "vibes"\n', "line 3:"),
+        ('[[steps]]\ndo = "teleport"\n', "expected one of: test_connection, add_people"),
+        ('[[steps]]\ndo = "cycle"\n[[expect]]\nkind = "vibes"\n', "expected one of: responses"),
+        (
+            '[[steps]]\ndo = "cycle"\nid = "a"\n[[expect]]\nkind = "users_in_sync"\nat = "b"\n',
+            "line 4:",
+        ),
+        ('name = "x"\nusers = 3 3\n', "at line 2"),
+    ],
+    ids=["step-line", "expect-line", "step-kinds", "expect-kinds", "unknown-at", "toml"],
+)
+def test_file_errors_name_the_line_and_what_was_expected(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_scenario(_write(tmp_path, text))
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -158,3 +203,13 @@ def test_isolation_tags_every_mail_domain_and_group_name_consistently() -> None:
     rename = isolate(find_scenario("rename"), "x9")
     values = [e.args.get("value") for e in rename.expectations if e.kind == "lookup"]
     assert values == ["lena.berg-sato@example-x9.org", "lena.berg@example-x9.org"]
+
+
+def test_the_format_page_names_every_step_and_expectation_kind() -> None:
+    page = (Path(__file__).parents[2] / "simulators/scenarios/README.md").read_text()
+    for kind in STEP_KINDS:
+        assert f"`{kind}`" in page, kind
+    for kind in EXPECTATION_KINDS:
+        assert f"`{kind}`" in page, kind
+    for example in EXAMPLES:
+        assert example.name in page

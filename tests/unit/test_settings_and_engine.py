@@ -11,7 +11,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
 from server.persistence.engine import create_engine
-from server.settings import DEFAULT_DATABASE_URL, Settings
+from server.settings import DEFAULT_DATABASE_URL, Settings, describe_database
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -146,3 +146,22 @@ def test_create_engine_postgres(url: str, monkeypatch: pytest.MonkeyPatch) -> No
 def test_create_engine_unknown_scheme(url: str) -> None:
     with pytest.raises(ValueError, match="unsupported database URL scheme"):
         create_engine(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://scim:hunter22@db:5432/scimlab", "postgresql://scim:***@db:5432/scimlab"),
+        ("postgresql://db/scimlab", "postgresql://db/scimlab"),
+        ("sqlite:////srv/scimlab.db", "sqlite:////srv/scimlab.db"),
+    ],
+)
+def test_a_database_is_named_without_its_password(url: str, shown: str) -> None:
+    assert describe_database(url) == shown
+
+
+def test_a_relative_sqlite_file_is_named_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert describe_database("sqlite:///./x.db") == f"sqlite:///{tmp_path / 'x.db'}"
