@@ -18,6 +18,7 @@ from server.mapping.emails import normalized_email
 from server.practices.service import PracticeService
 from server.settings import Settings
 from server.sso.oidc import OidcClient
+from server.sso.saml_service import SamlSignInService
 from server.sso.service import SsoSignInService
 
 __all__ = ["Services"]
@@ -35,12 +36,14 @@ class Services:
     sso_configs: SsoConfigService
     sign_in: SignInService
     sso: SsoSignInService
+    saml: SamlSignInService
     password_reset: PasswordResetService
     team: TeamService
 
     @classmethod
     def build(cls, store: Store, settings: Settings, *, oidc: OidcClient | None = None) -> Services:
         sign_in = SignInService(store, session_ttl=timedelta(seconds=settings.session_ttl_seconds))
+        sso = SsoSignInService(store, oidc or OidcClient(), sign_in, public_url=settings.public_url)
         return cls(
             store=store,
             settings=settings,
@@ -51,9 +54,8 @@ class Services:
             staff_admin=StaffAdminService(store, normalize_email=normalized_email),
             sso_configs=SsoConfigService(store),
             sign_in=sign_in,
-            sso=SsoSignInService(
-                store, oidc or OidcClient(), sign_in, public_url=settings.public_url
-            ),
+            sso=sso,
+            saml=SamlSignInService(store, sso, public_url=settings.public_url),
             password_reset=PasswordResetService(store, public_url=settings.public_url),
             team=TeamService(store),
         )
