@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import re
 from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ __all__ = [
     "idp_metadata_xml",
     "new_sp_key",
     "parse_idp_metadata",
+    "split_certificates",
 ]
 
 NS = {
@@ -68,6 +70,16 @@ def new_sp_key(common_name: str) -> tuple[str, str]:
         serialization.NoEncryption(),
     ).decode("ascii")
     return key_pem, cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+_PEM = re.compile(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", re.DOTALL)
+
+
+def split_certificates(text: str) -> list[str]:
+    """Certificates pasted into one box: PEM blocks, or else base64 blocks separated by
+    blank lines."""
+    found = _PEM.findall(text)
+    return found or [block for block in re.split(r"\n\s*\n", text) if block.strip()]
 
 
 def certificate_pem(text: str) -> str:

@@ -52,6 +52,7 @@ SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 ASSERTION_NODE = f"{SAML}:Assertion"
 RESPONSE_NODE = f"{SAMLP}:Response"
 REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+PORTAL_PATH = "/portal/launch"
 LIFETIME = 300  # Entra/Okta/Google assertions live minutes [ASSUMED: five]
 
 
@@ -197,7 +198,24 @@ class SamlIdentityProvider:
             return Reply(200, {"Content-Type": "application/samlmetadata+xml"}, xml=self.metadata())
         if method == "GET" and path == sso:
             return self.sso(query)
+        if method == "GET" and path == PORTAL_PATH:
+            return self.portal(query)
         return Reply(404, json={"error": "not_found"})
+
+    @property
+    def portal_url(self) -> str:
+        """The app tile in the IdP's portal: ``?sp=<SP entity id>`` starts an IdP-initiated
+        sign-in of the signed-in person (Entra My Apps, the Okta dashboard, Google's app
+        launcher)."""
+        return self.base_url + PORTAL_PATH
+
+    def portal(self, query: Mapping[str, str]) -> Reply:
+        person = self.people.get(self.signed_in or "")
+        sp = query.get("sp", "")
+        if person is None or sp not in self.service_providers:
+            return Reply(400, html="<h1>Nobody is signed in, or the app is not registered</h1>")
+        acs, response = self.idp_initiated(person, sp)
+        return Reply(200, html=self.post_form(acs, response, None))
 
     def metadata(self) -> str:
         keys = [self.key, *([self.next_key] if self.next_key else [])]
