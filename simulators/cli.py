@@ -66,7 +66,7 @@ def _unmet(scenario: Scenario, credentials: Credentials, can_rotate: bool) -> st
     if scenario.auth and credentials.kind not in scenario.auth:
         return f"{scenario.name} needs {' or '.join(scenario.auth)} auth"
     if scenario.needs_rotator and not can_rotate:
-        return f"{scenario.name} rotates credentials: give --management-url and --admin-key"
+        return f"{scenario.name} uses the management API: give --management-url and --admin-key"
     return None
 
 

@@ -86,6 +86,7 @@ STEP_KINDS: dict[str, tuple[tuple[str, ...], str]] = {
     "send": (("builder",), "send one built request (person, group, label, user_name)"),
     "import_users": ((), "page through GET /Users (page_size)"),
     "sso_login": (("person",), "resolve a login identifier with a filter (protocol)"),
+    "sso_sign_in": (("person",), "sign in at scimlab through a simulated IdP (protocol)"),
     "request": (("method", "path"), "a raw request (query, body, label, ok)"),
     "fault": ((), "inject server faults (status, retry_after, stall, label, method, …)"),
     "clear_faults": ((), "stop injecting faults"),
@@ -156,7 +157,9 @@ class Scenario:
             if expectation.at is not None and expectation.at not in ids:
                 raise ValueError(f"{where}: expectation {expectation.id} is 'at' unknown step")
             expectations.append(expectation)
-        needs = any(s.do in ("rotate_credentials",) or "rotate_after" in s.args for s in steps)
+        needs = any(
+            s.do in ("rotate_credentials", "sso_sign_in") or "rotate_after" in s.args for s in steps
+        )
         return cls(
             name=str(raw["name"]),
             title=str(raw.get("title", raw["name"])),
