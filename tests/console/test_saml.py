@@ -3,6 +3,7 @@ identity providers on loopback (real signatures), SCIM creating the people."""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -307,3 +308,24 @@ async def test_the_idp_rotates_its_certificate_with_two_valid_at_once(
     provider.finish_rotation()  # now signing with the second certificate
     web.cookies.clear()
     assert (await saml_sign_in(web, console_practice)).status_code == 303
+
+
+async def test_refusals_are_audited_not_logged_as_errors_by_pysaml2(
+    web: AsyncTestClient[Any],
+    console_practice: ConsolePractice,
+    services: Services,
+    saml_idp: Callable[..., SamlIdentityProvider],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """pysaml2 logs each refused response at ERROR with xmlsec1's output; the app's logging
+    set-up keeps that out (the audit log has the reason)."""
+    provider = saml_idp("okta")
+    await configure_saml_sso(services, console_practice, provider)
+    person = provider.add_person(_person("kojo"))
+    await _provision(web, console_practice, provider, person)
+    provider.sign_in_as(person.key)
+    provider.evil = Attack.MODIFIED
+    with caplog.at_level(logging.DEBUG):
+        acs = await saml_sign_in(web, console_practice)
+    await _refused(web, acs, services, console_practice, "bad_signature")
+    assert not [r for r in caplog.records if r.name.startswith("saml2")]
