@@ -3,15 +3,18 @@ identity providers on loopback (real signatures), SCIM creating the people."""
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
+import zlib
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote, urlsplit
 from uuid import UUID
 
 import pytest
 
 from server.domain.sso import LinkRule
+from server.sso.saml_setup import SamlInput, configure_saml
 from simulators.idp import Attack, IdpPerson
 from tests.console.helpers import PATCH_SCHEMA, ConsolePractice, new_console_practice, scim_headers
 from tests.console.saml_helpers import (
@@ -329,3 +332,36 @@ async def test_refusals_are_audited_not_logged_as_errors_by_pysaml2(
         acs = await saml_sign_in(web, console_practice)
     await _refused(web, acs, services, console_practice, "bad_signature")
     assert not [r for r in caplog.records if r.name.startswith("saml2")]
+
+
+async def test_the_authn_request_is_signed_and_names_the_acs_and_nameid_format(
+    web: AsyncTestClient[Any],
+    console_practice: ConsolePractice,
+    services: Services,
+    saml_idp: Callable[..., SamlIdentityProvider],
+) -> None:
+    provider = saml_idp("google")
+    provider.register_sp(
+        services.saml.entity_id(console_practice.uuid), services.saml.acs_url(console_practice.uuid)
+    )
+    email = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
+    given = SamlInput(
+        link_rule=LinkRule.SAML_NAMEID.value,
+        metadata_url=provider.metadata_url,
+        name_id_format=email,
+    )
+    await configure_saml(services.sso_configs, console_practice.uuid, given, actor="test")
+    started = await web.get(f"/sso/{console_practice.id}/start")
+    assert started.status_code == 303
+    location = started.headers["location"]
+    assert location.startswith(provider.sso_url + "&SAMLRequest=")  # Google's ?idpid= is kept
+    query = dict(parse_qsl(urlsplit(location).query))
+    assert query["SigAlg"].endswith("rsa-sha256")
+    assert query["Signature"]
+    assert query["RelayState"] == web.cookies["scimlab_sso"]
+    request = zlib.decompress(base64.b64decode(query["SAMLRequest"]), -15).decode()
+    assert (
+        f'AssertionConsumerServiceURL="{services.saml.acs_url(console_practice.uuid)}"' in request
+    )
+    assert f'Format="{email}"' in request
+    assert services.saml.entity_id(console_practice.uuid) in request
