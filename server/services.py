@@ -44,6 +44,7 @@ class Services:
     def build(cls, store: Store, settings: Settings, *, oidc: OidcClient | None = None) -> Services:
         sign_in = SignInService(store, session_ttl=timedelta(seconds=settings.session_ttl_seconds))
         sso = SsoSignInService(store, oidc or OidcClient(), sign_in, public_url=settings.public_url)
+        sso_configs = SsoConfigService(store)
         return cls(
             store=store,
             settings=settings,
@@ -52,10 +53,10 @@ class Services:
             provisioning=ProvisioningService(store),
             groups=GroupService(store),
             staff_admin=StaffAdminService(store, normalize_email=normalized_email),
-            sso_configs=SsoConfigService(store),
+            sso_configs=sso_configs,
             sign_in=sign_in,
             sso=sso,
-            saml=SamlSignInService(store, sso, public_url=settings.public_url),
+            saml=SamlSignInService(store, sso, sso_configs, public_url=settings.public_url),
             password_reset=PasswordResetService(store, public_url=settings.public_url),
             team=TeamService(store),
         )

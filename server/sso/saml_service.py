@@ -5,7 +5,9 @@ travels as RelayState and in a cookie of this browser; the ACS accepts only the 
 that request. IdP-initiated (no state cookie): refused unless the practice turned it on,
 and then only a response that answers no request. After verification (``server.sso.saml``)
 the assertion id is spent (a replay is refused) and the account is the one SCIM linked
-(``SsoSignInService.open_linked``): nothing is created or linked here.
+(``SsoSignInService.open_linked``): nothing is created or linked here. A signature by a
+certificate the practice does not know yet sends the service back to the IdP's metadata URL
+once (a rotation the administrator did not have to copy by hand).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from server.domain.clock import utcnow
+from server.domain.errors import InvalidValue
 from server.domain.signin import FlowKind, SignInFlow, new_token
 from server.domain.sso import SsoProtocol, subject_from_assertion
 from server.security import constant_time_equals, hash_secret
@@ -25,7 +28,8 @@ from server.sso.saml import (
     sp_metadata,
     verify_response,
 )
-from server.sso.saml_metadata import new_sp_key
+from server.sso.saml_metadata import new_sp_key, parse_idp_metadata
+from server.sso.saml_setup import fetch_metadata
 from server.sso.service import FLOW_TTL, SsoStart
 
 if TYPE_CHECKING:
@@ -34,10 +38,12 @@ if TYPE_CHECKING:
 
     from server.domain.ports import Store
     from server.domain.signin import NewSession
-    from server.domain.sso import SsoConfig
+    from server.domain.sso import SsoConfig, SsoConfigService
     from server.sso.service import SsoSignInService
 
-__all__ = ["SamlSignInService"]
+__all__ = ["METADATA_REFRESH", "SamlSignInService"]
+
+METADATA_REFRESH = timedelta(minutes=5)
 
 
 class SamlSignInService:
@@ -45,14 +51,17 @@ class SamlSignInService:
         self,
         store: Store,
         sso: SsoSignInService,
+        configs: SsoConfigService,
         *,
         public_url: str,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._store = store
         self._sso = sso
+        self._configs = configs
         self._public_url = public_url
         self._now = clock
+        self._refreshed_at: dict[UUID, datetime] = {}
 
     def entity_id(self, practice_id: UUID) -> str:
         """The SP entity id is the metadata URL (the convention all three IdPs accept)."""
@@ -115,6 +124,34 @@ class SamlSignInService:
             await self._sso.refuse(practice_id, "state", "already used")
         return flow.nonce
 
+    async def _renewed(self, config: SsoConfig) -> SsoConfig | None:
+        """The IdP rotated its certificate: when the practice gave a metadata URL, read it again
+        (at most every ``METADATA_REFRESH``) and keep its certificates if they changed, as the
+        OIDC client refetches a JWKS for an unknown key. None when nothing changed."""
+        idp, now = config.saml, self._now()
+        last = self._refreshed_at.get(config.practice_id)
+        if idp is None or not idp.metadata_url or (last and now - last < METADATA_REFRESH):
+            return None
+        self._refreshed_at[config.practice_id] = now
+        try:
+            found = parse_idp_metadata((await fetch_metadata(idp.metadata_url)).encode("utf-8"))
+        except (InvalidValue, ValueError):
+            return None
+        if found.entity_id != idp.entity_id or set(found.certificates) == set(idp.certificates):
+            return None
+        renewed, _ = await self._configs.configure_saml(
+            config.practice_id,
+            entity_id=idp.entity_id,
+            sso_url=idp.sso_url,
+            certificates=found.certificates,
+            link_rule=config.link_rule.value,
+            name_id_format=idp.name_id_format,
+            idp_initiated=idp.idp_initiated,
+            metadata_url=idp.metadata_url,
+            actor="sso:metadata-refresh",
+        )
+        return renewed
+
     async def finish(
         self,
         practice_id: UUID,
@@ -135,7 +172,15 @@ class SamlSignInService:
                 verify_response, sp, config.saml, saml_response, request_id=request_id
             )
         except AssertionRejected as rejected:
-            await self._sso.refuse(practice_id, rejected.reason, rejected.detail)
+            renewed = await self._renewed(config) if rejected.reason == "bad_signature" else None
+            if renewed is None or renewed.saml is None:
+                await self._sso.refuse(practice_id, rejected.reason, rejected.detail)
+            try:
+                assertion = await asyncio.to_thread(
+                    verify_response, sp, renewed.saml, saml_response, request_id=request_id
+                )
+            except AssertionRejected as again:
+                await self._sso.refuse(practice_id, again.reason, again.detail)
         now = self._now()
         fresh = await self._store.saml.use_assertion(
             practice_id, assertion.assertion_id, assertion.expires_at + timedelta(minutes=5), now

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from server.domain.sso import SsoConfig, SsoConfigService
 
-__all__ = ["SamlInput", "configure_saml"]
+__all__ = ["SamlInput", "configure_saml", "fetch_metadata"]
 
 MAX_METADATA_BYTES = 512 * 1024
 
@@ -37,7 +37,8 @@ class SamlInput:
     idp_initiated: bool = False
 
 
-async def _fetch(url: str, transport: httpx.AsyncBaseTransport | None) -> str:
+async def fetch_metadata(url: str, transport: httpx.AsyncBaseTransport | None = None) -> str:
+    """The IdP's metadata document at ``url`` (``InvalidValue`` when it cannot be read)."""
     try:
         async with httpx.AsyncClient(transport=transport, timeout=10) as http:
             response = await http.get(url, headers={"Accept": "application/samlmetadata+xml"})
@@ -60,7 +61,7 @@ async def configure_saml(
     certificates: list[str] = []
     document = given.metadata_xml
     if not document and given.metadata_url:
-        document = await _fetch(given.metadata_url.strip(), transport)
+        document = await fetch_metadata(given.metadata_url.strip(), transport)
     if document:
         if len(document) > MAX_METADATA_BYTES:
             raise InvalidValue("the IdP metadata is too large")

@@ -365,3 +365,49 @@ async def test_the_authn_request_is_signed_and_names_the_acs_and_nameid_format(
     )
     assert f'Format="{email}"' in request
     assert services.saml.entity_id(console_practice.uuid) in request
+
+
+async def test_a_rotation_at_the_idp_is_picked_up_from_its_metadata_url(
+    web: AsyncTestClient[Any],
+    console_practice: ConsolePractice,
+    services: Services,
+    saml_idp: Callable[..., SamlIdentityProvider],
+) -> None:
+    """The IdP replaces its certificate without the administrator: the first response signed
+    by the new one sends scimlab back to the metadata URL once, and the sign-in goes on."""
+    provider = saml_idp("entra", tenant=TENANT)
+    await configure_saml_sso(services, console_practice, provider)
+    person = provider.add_person(_person("akua"))
+    await _provision(web, console_practice, provider, person)
+    provider.sign_in_as(person.key)
+    provider.start_rotation()
+    provider.finish_rotation()  # the metadata now names only the new certificate
+    acs = await saml_sign_in(web, console_practice)
+    assert acs.status_code == 303, acs.text
+    config = await services.sso_configs.get(console_practice.uuid)
+    assert config is not None
+    assert config.saml is not None
+    assert config.saml.certificates == (provider.key.certificate_pem.strip(),)
+    audit = await services.practices.audit_log(console_practice.uuid)
+    assert any(e.actor == "sso:metadata-refresh" and e.action == "sso.configured" for e in audit)
+
+
+async def test_without_a_metadata_url_an_unknown_certificate_stays_refused(
+    web: AsyncTestClient[Any],
+    console_practice: ConsolePractice,
+    services: Services,
+    saml_idp: Callable[..., SamlIdentityProvider],
+) -> None:
+    provider = saml_idp("okta")
+    provider.register_sp(
+        services.saml.entity_id(console_practice.uuid), services.saml.acs_url(console_practice.uuid)
+    )
+    given = SamlInput(link_rule=LinkRule.SAML_NAMEID.value, metadata_xml=provider.metadata())
+    await configure_saml(services.sso_configs, console_practice.uuid, given, actor="test")
+    person = provider.add_person(_person("yaa"))
+    await _provision(web, console_practice, provider, person)
+    provider.sign_in_as(person.key)
+    provider.start_rotation()
+    provider.finish_rotation()
+    acs = await saml_sign_in(web, console_practice)
+    await _refused(web, acs, services, console_practice, "bad_signature")
