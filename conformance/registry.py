@@ -53,6 +53,7 @@ _AREA_MODULES = (
     "conformance.queries",
     "conformance.deactivation",
     "conformance.sso_linking",
+    "conformance.saml_checks",
     "conformance.rfc_core",
     "conformance.tenancy",
     "conformance.idp_readiness",

@@ -26,7 +26,7 @@ import contextlib
 import re
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from conformance import actions, scim
@@ -87,10 +87,15 @@ class SignIn:
     cookies: dict[str, str]
 
 
-class Sso:
-    """The practice's SSO pointed at the suite's simulated Okta, for one check."""
+class _People(Protocol):
+    def add_person(self, person: IdpPerson) -> IdpPerson: ...
 
-    def __init__(self, s: Session, admin: Platform, provider: _Provider) -> None:
+
+class Sso:
+    """The practice's SSO pointed at the suite's simulated Okta, for one check
+    (``conformance.saml.SamlSso``: a simulated SAML IdP)."""
+
+    def __init__(self, s: Session, admin: Platform, provider: _People) -> None:
         self._s = s
         self.admin = admin
         self._provider = provider
@@ -130,6 +135,7 @@ class Sso:
     async def sign_in(self, person: IdpPerson) -> SignIn:
         """Start at the platform, consent at the identity provider as ``person``, come back."""
         s, provider = self._s, self._provider
+        assert isinstance(provider, _Provider)
         start = await self.browse("GET", f"/sso/{self.admin.practice_id}/start")
         location = start.headers.get("location", "")
         authorize = provider.base_url + provider.prefix + OKTA.authorize_path

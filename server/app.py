@@ -31,6 +31,7 @@ from server.scim.users import UsersController
 from server.services import Services
 from server.settings import Settings
 from server.sso.api import SsoConfigController
+from server.sso.saml_controller import SamlController
 from server.staff.controller import StaffController
 
 if TYPE_CHECKING:
@@ -118,6 +119,7 @@ def create_app(
             StaffController,
             scim,
             SsoConfigController,
+            SamlController,
             console_router(settings),
         ],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},

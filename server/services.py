@@ -18,6 +18,7 @@ from server.mapping.emails import normalized_email
 from server.practices.service import PracticeService
 from server.settings import Settings
 from server.sso.oidc import OidcClient
+from server.sso.saml_service import SamlSignInService
 from server.sso.service import SsoSignInService
 
 __all__ = ["Services"]
@@ -35,6 +36,7 @@ class Services:
     sso_configs: SsoConfigService
     sign_in: SignInService
     sso: SsoSignInService
+    saml: SamlSignInService
     password_reset: PasswordResetService
     team: TeamService
 
@@ -52,6 +54,8 @@ class Services:
             session_ttl=timedelta(seconds=settings.session_ttl_seconds),
             limiter=sign_in_limiter,
         )
+        sso = SsoSignInService(store, oidc or OidcClient(), sign_in, public_url=settings.public_url)
+        sso_configs = SsoConfigService(store)
         return cls(
             store=store,
             settings=settings,
@@ -60,11 +64,10 @@ class Services:
             provisioning=ProvisioningService(store),
             groups=GroupService(store),
             staff_admin=StaffAdminService(store, normalize_email=normalized_email),
-            sso_configs=SsoConfigService(store),
+            sso_configs=sso_configs,
             sign_in=sign_in,
-            sso=SsoSignInService(
-                store, oidc or OidcClient(), sign_in, public_url=settings.public_url
-            ),
+            sso=sso,
+            saml=SamlSignInService(store, sso, sso_configs, public_url=settings.public_url),
             password_reset=PasswordResetService(store, public_url=settings.public_url),
             team=TeamService(store),
         )

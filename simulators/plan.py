@@ -75,7 +75,7 @@ def _unmet(scenario: Scenario, credentials: Credentials, can_rotate: bool) -> st
     if scenario.auth and credentials.kind not in scenario.auth:
         return f"needs {' or '.join(scenario.auth)} authentication"
     if scenario.needs_rotator and not can_rotate:
-        return "rotates the practice's credentials: needs --platform-url and --admin-key"
+        return "uses scimlab's management API: needs --platform-url and --admin-key"
     return None
 
 
@@ -97,7 +97,7 @@ def select(
                 if not s.supports(idp):
                     continue
                 why = _unmet(s, credentials, can_rotate)
-                if why is None and s.needs_rotator and not allow_rotation:
+                if why is None and s.rotates_secret and not allow_rotation:
                     why = "rotates the practice's client secret: name it or add --allow-rotation"
                 if why is None:
                     chosen.played.append(s)

@@ -31,6 +31,7 @@ __all__ = [
     "OutboxRepository",
     "PracticeRepository",
     "ProviderRepository",
+    "SamlRepository",
     "ScimConfigRepository",
     "SessionRepository",
     "SsoConfigRepository",
@@ -187,6 +188,24 @@ class SsoConfigRepository(Protocol):
         ...
 
 
+class SamlRepository(Protocol):
+    """SAML sign-in state: each practice's SP key pair and the assertion ids it used."""
+
+    async def sp_key(self, practice_id: UUID) -> tuple[str, str] | None:
+        """(private key PEM, certificate PEM), or None before the first use."""
+        ...
+
+    async def add_sp_key(
+        self, practice_id: UUID, private_key: str, certificate: str, now: datetime
+    ) -> bool: ...
+
+    async def use_assertion(
+        self, practice_id: UUID, assertion_id: str, expires_at: datetime, now: datetime
+    ) -> bool:
+        """False when the assertion id was used before (a replay)."""
+        ...
+
+
 class CredentialRepository(Protocol):
     """How accounts sign in: passwords and SSO links (never part of a SCIM resource)."""
 
@@ -297,6 +316,8 @@ class Store(Protocol):
     def sessions(self) -> SessionRepository: ...
     @property
     def sso_configs(self) -> SsoConfigRepository: ...
+    @property
+    def saml(self) -> SamlRepository: ...
     @property
     def credentials(self) -> CredentialRepository: ...
     @property

@@ -1,13 +1,16 @@
-"""Single sign-on: a practice's OpenID Connect identity provider and how its people are linked.
+"""Single sign-on: a practice's identity provider (OpenID Connect or SAML 2.0) and how its
+people are linked.
 
 The link is made when SCIM creates the account, from the attribute the identity provider
-also puts in its ID token (``../shared/idp-behaviors.md`` §1.9, §2.9, §3.6):
+also puts in its ID token or assertion (``../shared/idp-behaviors.md`` §1.9, §2.9, §3.6):
 
 - Entra ID: ``oid`` equals ``externalId`` once the admin maps ``externalId <- objectId``, or
   ``preferred_username`` (the UPN) equals ``userName`` in the default mapping. Never ``sub``:
   it is pairwise per application.
 - Okta: ``sub`` (``00u…``) equals ``externalId``.
 - Google: ``email`` (the primary email) equals ``userName``.
+- SAML: the NameID equals ``userName`` (Entra's UPN, Okta's application username, Google's
+  primary email), or Entra's ``objectidentifier`` claim equals ``externalId``.
 
 So the first SSO sign-in needs no linking step, and an identity nobody provisioned matches
 nothing. userName comparisons are case-insensitive (RFC 7643 §4.1.1) and compare
@@ -20,33 +23,56 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from server.domain.clock import utcnow
 from server.domain.errors import InvalidValue
 from server.domain.practices import AuditEntry
+from server.domain.saml import SamlIdp, checked_url, saml_idp
 from server.domain.text import check_storable, text_key
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
     from datetime import datetime
     from uuid import UUID
 
     from server.domain.ports import Store
     from server.domain.staff import StaffProfile
 
-__all__ = ["LinkRule", "SsoConfig", "SsoConfigService", "link_for", "subject_from_claims"]
+__all__ = [
+    "OBJECT_IDENTIFIER",
+    "LinkRule",
+    "SsoConfig",
+    "SsoConfigService",
+    "SsoProtocol",
+    "link_for",
+    "subject_from_assertion",
+    "subject_from_claims",
+]
 
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+#: Entra's SAML claim for the user's object id (the OIDC ``oid``).
+OBJECT_IDENTIFIER = "http://schemas.microsoft.com/identity/claims/objectidentifier"
+
+
+class SsoProtocol(StrEnum):
+    OIDC = "oidc"
+    SAML = "saml"
 
 
 class LinkRule(StrEnum):
-    """Which ID token claim identifies a person, and which SCIM attribute carries it."""
+    """Which ID token claim (or SAML assertion value) identifies a person, and which SCIM
+    attribute carries it."""
 
     ENTRA_OID = "oid:externalId"
     ENTRA_UPN = "preferred_username:userName"
     OKTA_SUB = "sub:externalId"
     GOOGLE_EMAIL = "email:userName"
+    SAML_NAMEID = "nameid:userName"
+    SAML_OBJECTID = "objectidentifier:externalId"
+
+    @property
+    def protocol(self) -> SsoProtocol:
+        saml = self in (LinkRule.SAML_NAMEID, LinkRule.SAML_OBJECTID)
+        return SsoProtocol.SAML if saml else SsoProtocol.OIDC
 
     @property
     def claim(self) -> str:
@@ -72,11 +98,17 @@ _LABELS = {
     LinkRule.ENTRA_UPN: "Microsoft Entra ID: preferred_username claim = SCIM userName (UPN)",
     LinkRule.OKTA_SUB: "Okta: sub claim (00u…) = SCIM externalId",
     LinkRule.GOOGLE_EMAIL: "Google Workspace: email claim = SCIM userName (primary email)",
+    LinkRule.SAML_NAMEID: "NameID = SCIM userName (Entra ID UPN, Okta username, Google "
+    "primary email)",
+    LinkRule.SAML_OBJECTID: "Microsoft Entra ID: objectidentifier claim = SCIM externalId "
+    "(externalId <- objectId)",
 }
 
 
 @dataclass(frozen=True, slots=True)
 class SsoConfig:
+    """``issuer`` is the OIDC issuer or the SAML IdP's entity id: the link's namespace."""
+
     practice_id: UUID
     issuer: str
     client_id: str
@@ -85,6 +117,8 @@ class SsoConfig:
     metadata_url: str | None
     created_at: datetime
     updated_at: datetime
+    protocol: SsoProtocol = SsoProtocol.OIDC
+    saml: SamlIdp | None = None
 
     @property
     def discovery_url(self) -> str:
@@ -111,14 +145,26 @@ def subject_from_claims(rule: LinkRule, claims: Mapping[str, Any]) -> str | None
     return rule.normalise(value)
 
 
-def _checked_url(label: str, value: str) -> str:
-    value = value.strip()
-    check_storable(label, value)
-    parts = urlsplit(value)
-    secure = parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)
-    if not parts.hostname or not secure or len(value) > 512:
-        raise InvalidValue(f"{label} must be an https URL (http only on this machine)")
-    return value
+def subject_from_assertion(
+    rule: LinkRule, name_id: str, attributes: Mapping[str, list[str]]
+) -> str | None:
+    """The link subject a verified SAML assertion names, or None when it lacks the value."""
+    if rule is LinkRule.SAML_OBJECTID:
+        values = attributes.get(OBJECT_IDENTIFIER) or []
+        value = values[0] if len(values) == 1 else ""
+    else:
+        value = name_id
+    return rule.normalise(value) if value.strip() else None
+
+
+def _rule(value: str, protocol: SsoProtocol) -> LinkRule:
+    try:
+        rule = LinkRule(value)
+    except ValueError:
+        raise InvalidValue(f"unknown linking rule {value[:100]!r}") from None
+    if rule.protocol is not protocol:
+        raise InvalidValue(f"the linking rule {rule.value} is not a {protocol.value} rule")
+    return rule
 
 
 class SsoConfigService:
@@ -144,23 +190,20 @@ class SsoConfigService:
     ) -> tuple[SsoConfig, int]:
         """Save the configuration and link every SCIM account the new rule can; returns the
         configuration and how many links changed. ``client_secret=None`` keeps the old one."""
-        try:
-            rule = LinkRule(link_rule)
-        except ValueError:
-            raise InvalidValue(f"unknown linking rule {link_rule!r}") from None
+        rule = _rule(link_rule, SsoProtocol.OIDC)
         client_id = client_id.strip()
         if not client_id or len(client_id) > 256:
             raise InvalidValue("the client id is 1 to 256 characters")
         check_storable("the client id", client_id)
         check_storable("the client secret", client_secret)
-        metadata = _checked_url("The discovery URL", metadata_url) if metadata_url else None
+        metadata = checked_url("The discovery URL", metadata_url) if metadata_url else None
         now = self._now()
         async with self._store.transaction():
             current = await self._store.sso_configs.get(practice_id)
             secret = client_secret if client_secret else (current.client_secret if current else "")
             config = SsoConfig(
                 practice_id=practice_id,
-                issuer=_checked_url("The issuer", issuer).rstrip("/"),
+                issuer=checked_url("The issuer", issuer).rstrip("/"),
                 client_id=client_id,
                 client_secret=secret,
                 link_rule=rule,
@@ -168,18 +211,63 @@ class SsoConfigService:
                 created_at=current.created_at if current else now,
                 updated_at=now,
             )
-            await self._store.sso_configs.save(config)
-            relinked = await self._relink(config)
-            await self._store.audit.record(
-                AuditEntry(
-                    practice_id,
-                    actor,
-                    "sso.configured",
-                    f"issuer={config.issuer} rule={rule.value} relinked={relinked}",
-                    now,
-                )
+            return config, await self._save(config, actor)
+
+    async def configure_saml(
+        self,
+        practice_id: UUID,
+        *,
+        entity_id: str,
+        sso_url: str,
+        certificates: Sequence[str],
+        link_rule: str,
+        name_id_format: str = "",
+        idp_initiated: bool = False,
+        metadata_url: str | None = None,
+        actor: str,
+    ) -> tuple[SsoConfig, int]:
+        """Choose SAML 2.0 with this IdP (certificates as PEM: the edge reads metadata and
+        normalises them); returns the configuration and how many links changed."""
+        rule = _rule(link_rule, SsoProtocol.SAML)
+        idp = saml_idp(
+            entity_id=entity_id,
+            sso_url=sso_url,
+            certificates=certificates,
+            name_id_format=name_id_format,
+            idp_initiated=idp_initiated,
+            metadata_url=metadata_url,
+        )
+        now = self._now()
+        async with self._store.transaction():
+            current = await self._store.sso_configs.get(practice_id)
+            config = SsoConfig(
+                practice_id=practice_id,
+                issuer=idp.entity_id,
+                client_id="",
+                client_secret="",
+                link_rule=rule,
+                metadata_url=idp.metadata_url,
+                created_at=current.created_at if current else now,
+                updated_at=now,
+                protocol=SsoProtocol.SAML,
+                saml=idp,
             )
-        return config, relinked
+            return config, await self._save(config, actor)
+
+    async def _save(self, config: SsoConfig, actor: str) -> int:
+        """Store the configuration, relink, audit (inside the caller's transaction)."""
+        await self._store.sso_configs.save(config)
+        relinked = await self._relink(config)
+        detail = (
+            f"protocol={config.protocol.value} issuer={config.issuer} "
+            f"rule={config.link_rule.value} relinked={relinked}"
+        )
+        if config.saml is not None:
+            detail += f" idp_initiated={str(config.saml.idp_initiated).lower()}"
+        await self._store.audit.record(
+            AuditEntry(config.practice_id, actor, "sso.configured", detail, config.updated_at)
+        )
+        return relinked
 
     async def remove(self, practice_id: UUID, *, actor: str) -> int | None:
         """Remove the configuration and every SSO link recorded under it; returns how many

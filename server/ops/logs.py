@@ -69,6 +69,9 @@ def logging_config(level: str) -> LoggingConfig:
         loggers={
             "litestar": {"level": "INFO", "handlers": ["queue_listener"], "propagate": False},
             "scimlab": {"level": level, "propagate": True},
+            # pysaml2 logs every refused SAML response at ERROR, with xmlsec1's output; the
+            # refusal is audited instead (``sso.refused`` with its reason).
+            "saml2": {"level": "CRITICAL", "propagate": True},
         },
         log_exceptions="never",
     )

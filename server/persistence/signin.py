@@ -12,6 +12,7 @@ from server.domain.sso import LinkRule, SsoConfig
 from server.domain.text import text_key
 from server.persistence.direct import DirectSql, Statement
 from server.persistence.rows import as_utc, as_uuid, staff_from_row
+from server.persistence.saml import saml_columns, saml_from_row
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -49,6 +50,7 @@ class PiccoloSsoConfigRepository:
             metadata_url=row["metadata_url"],
             created_at=as_utc(row["created_at"]),
             updated_at=as_utc(row["updated_at"]),
+            **saml_from_row(row),
         )
 
     async def save(self, config: SsoConfig) -> None:
@@ -60,6 +62,7 @@ class PiccoloSsoConfigRepository:
             "link_rule": config.link_rule.value,
             "metadata_url": config.metadata_url,
             "updated_at": config.updated_at,
+            **saml_columns(config),
         }
         updated = (
             await table.update(values)  # type: ignore[arg-type]

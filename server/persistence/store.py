@@ -22,6 +22,7 @@ from server.persistence.practices import (
     PiccoloTokenRepository,
 )
 from server.persistence.repositories import PiccoloStaffRepository
+from server.persistence.saml import PiccoloSamlRepository
 from server.persistence.signin import (
     PiccoloCredentialRepository,
     PiccoloFlowRepository,
@@ -55,6 +56,7 @@ class PiccoloStore:
         self.locations = PiccoloLocationRepository(tables)
         self.sessions = PiccoloSessionRepository(tables)
         self.sso_configs = PiccoloSsoConfigRepository(tables, direct)
+        self.saml = PiccoloSamlRepository(tables)
         self.credentials = PiccoloCredentialRepository(tables)
         self.mfa = PiccoloMfaRepository(direct, tables, box or SecretBox())
         self.flows = PiccoloFlowRepository(tables)

@@ -25,6 +25,8 @@ __all__ = [
     "OutboxMessageTable",
     "PracticeTable",
     "ProviderTable",
+    "SamlAssertionTable",
+    "SamlSpKeyTable",
     "ScimConfigTable",
     "SignInFlowTable",
     "SsoConfigTable",
@@ -157,7 +159,8 @@ class StaffSessionTable(Table, tablename="staff_session"):
 
 
 class SsoConfigTable(Table, tablename="sso_config"):
-    """A practice's OpenID Connect identity provider and which claim identifies a person."""
+    """A practice's identity provider (OpenID Connect or SAML 2.0) and which claim or
+    assertion value identifies a person. For SAML ``issuer`` is the IdP's entity id."""
 
     id = UUID(primary_key=True)
     practice_id = UUID(unique=True)
@@ -169,6 +172,33 @@ class SsoConfigTable(Table, tablename="sso_config"):
     link_rule = Varchar(length=64)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    protocol = Varchar(length=8, default="oidc")
+    saml_sso_url = Varchar(length=1024, null=True, default=None)
+    #: the IdP's signing certificates, PEM, one after the other (two during a rotation)
+    saml_certificates = Text(null=True, default=None)
+    saml_name_id_format = Varchar(length=128, default="")
+    saml_idp_initiated = Boolean(default=False)
+
+
+class SamlSpKeyTable(Table, tablename="saml_sp_key"):
+    """The practice's SAML service-provider key pair, made on first use (its metadata is
+    served before SAML is chosen). The key signs AuthnRequests, so it is kept."""
+
+    id = UUID(primary_key=True)
+    practice_id = UUID(unique=True)
+    private_key = Text(secret=True)
+    certificate = Text()
+    created_at = Timestamptz()
+
+
+class SamlAssertionTable(Table, tablename="saml_assertion"):
+    """Assertion ids already used to sign in, until they expire: a replay is refused.
+    ``assertion_key`` is the SHA-256 of practice id and assertion id (unique: one use)."""
+
+    id = UUID(primary_key=True)
+    practice_id = UUID()
+    assertion_key = Varchar(length=64, unique=True)
+    expires_at = Timestamptz(index=True)
 
 
 class SignInFlowTable(Table, tablename="sign_in_flow"):
@@ -238,6 +268,8 @@ class BoundTables:
     staff_location: type[StaffLocationTable]
     staff_session: type[StaffSessionTable]
     sso_config: type[SsoConfigTable]
+    saml_sp_key: type[SamlSpKeyTable]
+    saml_assertion: type[SamlAssertionTable]
     sign_in_flow: type[SignInFlowTable]
     staff_mfa: type[StaffMfaTable]
     provider: type[ProviderTable]
@@ -261,6 +293,8 @@ def bind_tables(engine: Engine[Any]) -> BoundTables:
         staff_location=_bind(StaffLocationTable, engine),
         staff_session=_bind(StaffSessionTable, engine),
         sso_config=_bind(SsoConfigTable, engine),
+        saml_sp_key=_bind(SamlSpKeyTable, engine),
+        saml_assertion=_bind(SamlAssertionTable, engine),
         sign_in_flow=_bind(SignInFlowTable, engine),
         staff_mfa=_bind(StaffMfaTable, engine),
         provider=_bind(ProviderTable, engine),

@@ -46,6 +46,9 @@ _MESSAGES = {
     "deleted": "Your account was removed from this practice by your organisation, so you "
     "cannot sign in.",
     "invalid_token": "The sign-in could not be verified. Start again from the sign-in page.",
+    "idp_initiated": "Signing in from your identity provider's app portal is turned off for "
+    "this practice. Start from the practice's sign-in page instead.",
+    "replayed": "This sign-in response was already used. Start again from the sign-in page.",
 }
 
 
@@ -122,16 +125,16 @@ class SsoSignInService:
     ) -> NewSession:
         """The callback: one-time state bound to this browser, then the code, then the link."""
         if not state or not browser_state or not constant_time_equals(state, browser_state):
-            await self._refuse(practice_id, "state", "state does not match this browser")
+            await self.refuse(practice_id, "state", "state does not match this browser")
         flow = await self._store.flows.get(hash_secret(state), FlowKind.SSO, self._now())
         if flow is None or flow.practice_id != practice_id:
-            await self._refuse(practice_id, "state", "unknown, expired or another practice's")
+            await self.refuse(practice_id, "state", "unknown, expired or another practice's")
         if not await self._store.flows.remove(hash_secret(state)):
-            await self._refuse(practice_id, "state", "already used")
+            await self.refuse(practice_id, "state", "already used")
         if error or not code:
-            await self._refuse(practice_id, "idp_error", f"error={(error or 'no code')[:60]}")
+            await self.refuse(practice_id, "idp_error", f"error={(error or 'no code')[:60]}")
         if not flow.nonce or not flow.code_verifier:
-            await self._refuse(practice_id, "state", "incomplete flow")
+            await self.refuse(practice_id, "state", "incomplete flow")
         config = await self._config(practice_id)
         try:
             meta = await self._oidc.metadata(config)
@@ -145,25 +148,31 @@ class SsoSignInService:
             claims = await self._oidc.validate(config, meta, id_token, nonce=flow.nonce)
         except TokenRejected as rejected:
             reason = "foreign_idp" if rejected.reason == "foreign_idp" else "invalid_token"
-            await self._refuse(practice_id, reason, rejected.reason, rejected.detail)
+            await self.refuse(practice_id, reason, rejected.reason, rejected.detail)
         subject = subject_from_claims(config.link_rule, claims)
+        return await self.open_linked(config, subject)
+
+    async def open_linked(self, config: SsoConfig, subject: str | None) -> NewSession:
+        """A session for the account SCIM linked to ``subject`` under ``config``; refused
+        (and audited) when nobody was provisioned with it, or the account is deleted or
+        deactivated. Shared by OpenID Connect and SAML."""
+        practice_id = config.practice_id
         actor = f"sso:{(subject or 'unknown')[:80]}"
         user = None
         if subject is not None:
             user = await self._store.credentials.find_by_sso_link(
                 practice_id, config.issuer, subject
             )
+        claim = f"{config.protocol.value} {config.link_rule.claim}"
         if user is None:
-            await self._refuse(
-                practice_id, "not_provisioned", f"claim={config.link_rule.claim}", actor=actor
-            )
+            await self.refuse(practice_id, "not_provisioned", f"claim={claim}", actor=actor)
         if user.scim_deleted:
-            await self._refuse(practice_id, "deleted", f"staff={user.id}", actor=actor)
+            await self.refuse(practice_id, "deleted", f"staff={user.id}", actor=actor)
         if not user.profile.active:
-            await self._refuse(practice_id, "deactivated", f"staff={user.id}", actor=actor)
-        return await self._sign_in.open_session(user, method=f"sso {config.link_rule.claim}")
+            await self.refuse(practice_id, "deactivated", f"staff={user.id}", actor=actor)
+        return await self._sign_in.open_session(user, method=f"sso {claim}")
 
-    async def _refuse(
+    async def refuse(
         self, practice_id: UUID, reason: str, *details: str, actor: str = "sso:unknown"
     ) -> NoReturn:
         detail = " ".join(d[:120] for d in details)

@@ -147,17 +147,26 @@ SCENARIOS: list[dict[str, Any]] = [
     ),
     scenario(
         "X-01",
-        "Pre-link check: each login identifier finds the provisioned user; disabled stays found",
+        "Pre-link: each login (SAML and OIDC) signs the provisioned user in; disabled: refused",
         [
             step("add_people", count=2),
             CYCLE,
             step("sso_login", id="login", person="user1"),
+            step("sso_sign_in", id="signin", person="user1"),
             step("disable", key="user1"),
             SETTLE,
             step("sso_login", id="disabled", person="user1"),
+            step("sso_sign_in", id="signin-disabled", person="user1"),
         ],
         [
             responses("resolves", "sso.*", [200], step="login", total_results=1, first_active=True),
+            responses(
+                "signs-in",
+                "sso.*.signin",
+                [303],
+                step="signin",
+                name="every login signs the provisioned user in, no linking step",
+            ),
             responses(
                 "still-resolves",
                 "sso.*",
@@ -166,6 +175,13 @@ SCENARIOS: list[dict[str, Any]] = [
                 total_results=1,
                 first_active=False,
                 name="the account is found and is inactive",
+            ),
+            responses(
+                "refused",
+                "sso.*.signin",
+                [403],
+                step="signin-disabled",
+                name="every login of the disabled user is refused by the platform",
             ),
         ],
     ),

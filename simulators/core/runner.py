@@ -15,6 +15,7 @@ from simulators.core.expectations import ExpectationResult, evaluate, no_server_
 from simulators.core.faults import Fault, Faults
 from simulators.core.mapping import SCIMLAB_KEPT
 from simulators.core.recorder import Recorder
+from simulators.core.signin import PlatformSignIn
 from simulators.core.sync import ConnectionReport, SyncEngine
 
 if TYPE_CHECKING:
@@ -133,6 +134,10 @@ class Run:
         self.seeded: list[str] = []
         self.sso: list[tuple[str, str]] = []
         self.refs: dict[str, str] = {}  # ids saved by ``request`` steps (save_id)
+        #: real SSO sign-ins (X-01), through scimlab's management API when it is given
+        self.platform: PlatformSignIn | None = None
+        if isinstance(target.rotator, ScimlabRotator):
+            self.platform = PlatformSignIn(target.client, target.scim_url, target.rotator.headers)
 
     # secrets -----------------------------------------------------------------------------
     async def _rotate_on_server(self) -> None:
@@ -187,6 +192,8 @@ class Run:
                 await steps.import_users(self, int(a.get("page_size", 100)))
             case "sso_login":
                 await steps.sso_login(self, a)
+            case "sso_sign_in":
+                await steps.sso_sign_in(self, a)
             case "request":
                 await steps.raw_request(self, a)
             case "fault":
@@ -220,6 +227,8 @@ class Run:
         if error is None:
             results.extend([await evaluate(e, self) for e in pending])
         results.append(no_server_errors(self))
+        if self.platform is not None:
+            await self.platform.close()
         return RunResult(
             self.scenario,
             self.sync.base_dialect,

@@ -89,6 +89,7 @@ STEP_KINDS: dict[str, tuple[tuple[str, ...], str]] = {
     "send": (("builder",), "send one built request (person, group, label, user_name)"),
     "import_users": ((), "page through GET /Users (page_size)"),
     "sso_login": (("person",), "resolve a login identifier with a filter (protocol)"),
+    "sso_sign_in": (("person",), "sign in at scimlab through a simulated IdP (protocol)"),
     "request": (
         ("method", "path"),
         "a raw request (query, body or json, label, ok, save_id; {ref:NAME} in path/query/body)",
@@ -151,7 +152,11 @@ class Scenario:
     variants: tuple[str, ...] = ()
     users: int = 5
     auth: tuple[str, ...] = ()
+    #: Uses scimlab's management API (a secret rotation, or real sign-ins for which it points
+    #: the practice's SSO at a simulated IdP).
     needs_rotator: bool = False
+    #: Regenerates the practice's client secret: destructive, played only when asked.
+    rotates_secret: bool = False
     source: str = "built-in"
 
     def supports(self, idp: str) -> bool:
@@ -177,7 +182,8 @@ class Scenario:
                 )
                 raise ScenarioError(msg, "expect", i)
             expectations.append(expectation)
-        needs = any(s.do in ("rotate_credentials",) or "rotate_after" in s.args for s in steps)
+        rotates = any(s.do == "rotate_credentials" or "rotate_after" in s.args for s in steps)
+        needs = rotates or any(s.do == "sso_sign_in" for s in steps)
         return cls(
             name=str(raw["name"]),
             title=str(raw.get("title", raw["name"])),
@@ -188,6 +194,7 @@ class Scenario:
             users=int(raw.get("users", 5)),
             auth=tuple(raw.get("auth", ())),
             needs_rotator=needs,
+            rotates_secret=rotates,
             source=source,
         )
 

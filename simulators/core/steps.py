@@ -15,7 +15,15 @@ if TYPE_CHECKING:
     from simulators.core.runner import Run
     from simulators.core.scenario import Step
 
-__all__ = ["directory_step", "import_users", "raw_request", "seed", "send", "sso_login"]
+__all__ = [
+    "directory_step",
+    "import_users",
+    "raw_request",
+    "seed",
+    "send",
+    "sso_login",
+    "sso_sign_in",
+]
 
 _PERSON_FIELDS = {f.name for f in fields(Person)}
 _REF = re.compile(r"\{ref:([\w.-]+)\}")
@@ -189,6 +197,23 @@ def _saved(run: Run, name: str) -> str:
     if name not in run.refs:
         raise ValueError(f"{{ref:{name}}}: no earlier request saved an id as {name!r}")
     return run.refs[name]
+
+
+async def sso_sign_in(run: Run, a: dict[str, Any]) -> None:
+    """A real sign-in at the platform through each of the dialect's SSO logins (X-01)."""
+    person, dialect = run.directory.person(a["person"]), run.sync.dialect
+    if run.platform is None:
+        raise ValueError(
+            "real sign-ins need scimlab's management API (see --platform-url and --admin-key)"
+        )
+    logins = [s for s in dialect.sso_logins if s.protocol == a.get("protocol", s.protocol)]
+    if not logins:
+        raise ValueError(f"{dialect.name} has no {a.get('protocol')!r} login to simulate")
+    for login in logins:
+        subject = f"user:{person.key}"
+        await run.platform.sign_in(
+            login, dialect.name, person, run.recorder, subject=subject, at=run.clock.now()
+        )
 
 
 async def raw_request(run: Run, a: dict[str, Any]) -> None:

@@ -5,23 +5,41 @@ ID, Okta and Google, served on loopback, so SSO is testable end to end without t
     provider.register_client("client", "secret", ["https://app/sso/<practice>/callback"])
     with serve(provider):
         provider.sign_in_as("dana")   # the next authorize request consents as Dana
+
+The SAML side (``SamlIdentityProvider``, dialects ``SAML_ENTRA``/``SAML_OKTA``/
+``SAML_GOOGLE``) signs real responses and has an "evil" mode (``Attack``).
 """
 
 from simulators.idp.dialects import DIALECTS, ENTRA, GOOGLE, OKTA, Dialect
 from simulators.idp.http import serve
 from simulators.idp.people import IdpPerson, person_from
 from simulators.idp.provider import Client, OpenIdProvider, Reply
+from simulators.idp.saml import Attack, SamlIdentityProvider
+from simulators.idp.saml_dialects import (
+    SAML_DIALECTS,
+    SAML_ENTRA,
+    SAML_GOOGLE,
+    SAML_OKTA,
+    SamlDialect,
+)
 
 __all__ = [
     "DIALECTS",
     "ENTRA",
     "GOOGLE",
     "OKTA",
+    "SAML_DIALECTS",
+    "SAML_ENTRA",
+    "SAML_GOOGLE",
+    "SAML_OKTA",
+    "Attack",
     "Client",
     "Dialect",
     "IdpPerson",
     "OpenIdProvider",
     "Reply",
+    "SamlDialect",
+    "SamlIdentityProvider",
     "person_from",
     "serve",
 ]

@@ -1,4 +1,5 @@
-"""Serving an ``OpenIdProvider`` on loopback with the standard library (a thread per request).
+"""Serving an ``OpenIdProvider`` or a ``SamlIdentityProvider`` on loopback with the standard
+library (a thread per request).
 
 with serve(provider) as running:
     running.base_url   # http://127.0.0.1:<port>
@@ -10,42 +11,49 @@ import json
 import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
-from simulators.idp.provider import Reply
+from simulators.idp.provider import OpenIdProvider, Reply
+from simulators.idp.saml import SamlIdentityProvider
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from simulators.idp.provider import OpenIdProvider
-
 __all__ = ["serve"]
+
+Provider = TypeVar("Provider", OpenIdProvider, SamlIdentityProvider)
 
 MAX_BODY = 64 * 1024
 
 
-def _handler(provider: OpenIdProvider) -> type[BaseHTTPRequestHandler]:
+def _handler(provider: OpenIdProvider | SamlIdentityProvider) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def _send(self, reply: Reply) -> None:
             if reply.json is not None:
                 body = json.dumps(reply.json).encode()
                 content_type = "application/json"
+            elif reply.xml is not None:
+                body = reply.xml.encode()
+                content_type = "application/samlmetadata+xml"
             else:
                 body = (reply.html or "").encode()
                 content_type = "text/html; charset=utf-8"
             self.send_response(reply.status)
-            for name, value in reply.headers.items():
+            headers = {"Content-Type": content_type, **reply.headers}
+            for name, value in headers.items():
                 self.send_header(name, value)
-            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
 
         def _dispatch(self, method: str) -> None:
             url = urlsplit(self.path)
-            endpoint = provider.route(method, url.path)
             query = dict(parse_qsl(url.query))
+            if isinstance(provider, SamlIdentityProvider):
+                self._send(provider.dispatch(method, url.path, query))
+                return
+            endpoint = provider.route(method, url.path)
             if endpoint == "discovery" and method == "GET":
                 self._send(provider.discovery())
             elif endpoint == "jwks" and method == "GET":
@@ -72,7 +80,7 @@ def _handler(provider: OpenIdProvider) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serve(provider: OpenIdProvider, *, port: int = 0) -> Iterator[OpenIdProvider]:
+def serve(provider: Provider, *, port: int = 0) -> Iterator[Provider]:
     """Serve on 127.0.0.1 (a free port unless given); ``provider.base_url`` is set."""
     server = ThreadingHTTPServer(("127.0.0.1", port), _handler(provider))
     server.daemon_threads = True

@@ -54,9 +54,10 @@ class IdpPerson:
 
 
 def person_from(source: Any) -> IdpPerson:
-    """An ``IdpPerson`` from any record with ``key`` and ``user_name`` (a directory's person)."""
+    """An ``IdpPerson`` from any record with ``key`` and ``user_name`` (a directory's person);
+    its ids derive from the record's ``id_seed`` when it has one, as the directory's do."""
     return IdpPerson(
-        key=str(source.key),
+        key=str(getattr(source, "id_seed", None) or source.key),
         user_name=str(source.user_name),
         given_name=getattr(source, "given_name", None),
         family_name=getattr(source, "family_name", None),

@@ -37,6 +37,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     json: dict[str, Any] | None = None
     html: str | None = None
+    xml: str | None = None
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from playwright.async_api import async_playwright
 from server.persistence.store import open_store
 from server.services import Services
 from server.settings import Settings
-from simulators.idp import DIALECTS, OpenIdProvider, serve
+from simulators.idp import DIALECTS, SAML_DIALECTS, OpenIdProvider, SamlIdentityProvider, serve
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator
@@ -141,6 +141,22 @@ def idp() -> Iterator[Callable[..., OpenIdProvider]]:
 
     def start(dialect: str, *, tenant: str = "contoso") -> OpenIdProvider:
         provider = OpenIdProvider(DIALECTS[dialect], tenant=tenant)
+        context = serve(provider)
+        context.__enter__()
+        running.append(context)
+        return provider
+
+    yield start
+    for context in running:
+        context.__exit__(None, None, None)
+
+
+@pytest.fixture
+def saml_idp() -> Iterator[Callable[..., SamlIdentityProvider]]:
+    running: list[Any] = []
+
+    def start(dialect: str, *, tenant: str = "contoso") -> SamlIdentityProvider:
+        provider = SamlIdentityProvider(SAML_DIALECTS[dialect], tenant=tenant)
         context = serve(provider)
         context.__enter__()
         running.append(context)

@@ -98,12 +98,13 @@ def offers_sso_users_a_reset(app: ASGIApp) -> ASGIApp:
 
 
 def links_by_email(app: ASGIApp) -> ASGIApp:
-    """Fault: SSO identities are linked by their email, whatever rule the practice chose, so
-    any identity with a provisioned user's email signs in as that user."""
+    """Fault: OpenID Connect identities are linked by their email, whatever rule the practice
+    chose, so any identity with a provisioned user's email signs in as that user."""
 
     def request(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
         payload = _json(body)
-        if scope["method"] == "PUT" and scope["path"].endswith("/sso") and payload:
+        oidc = isinstance(payload, dict) and payload.get("protocol", "oidc") == "oidc"
+        if scope["method"] == "PUT" and scope["path"].endswith("/sso") and oidc:
             body = json.dumps({**payload, "link_rule": "email:userName"}).encode()
         return scope, body
 

@@ -17,7 +17,7 @@ from conformance.exchange import REDACTED, Redactor
 from conformance.registry import AREAS, all_checks, parse_areas
 
 PACKAGE = Path(__file__).resolve().parents[2] / "conformance"
-RULE = re.compile(r"RFC \d{4}|[Pp]latform rule|Okta|Entra|Microsoft")
+RULE = re.compile(r"RFC \d{4}|[Pp]latform rule|Okta|Entra|Microsoft|SAML 2\.0")
 
 
 def test_check_ids_are_stable_numbered_and_documented() -> None:

@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 from server.app import create_app
 from server.services import Services
 from server.settings import Settings
-from simulators.idp import DIALECTS, OpenIdProvider, serve
+from simulators.idp import DIALECTS, SAML_DIALECTS, OpenIdProvider, SamlIdentityProvider, serve
 from tests.conftest import SIGN_IN_UNLIMITED, TEST_SECRET_KEY
 from tests.console.helpers import SECURE_URL, ConsolePractice, new_console_practice
 
@@ -65,6 +65,23 @@ def idp() -> Iterator[Callable[..., OpenIdProvider]]:
 
     def start(dialect: str, *, tenant: str = "contoso") -> OpenIdProvider:
         provider = OpenIdProvider(DIALECTS[dialect], tenant=tenant)
+        context = serve(provider)
+        context.__enter__()
+        running.append(context)
+        return provider
+
+    yield start
+    for context in running:
+        context.__exit__(None, None, None)
+
+
+@pytest.fixture
+def saml_idp() -> Iterator[Callable[..., SamlIdentityProvider]]:
+    """``saml_idp("okta", tenant=...)``: a simulated SAML identity provider on loopback."""
+    running: list[Any] = []
+
+    def start(dialect: str, *, tenant: str = "contoso") -> SamlIdentityProvider:
+        provider = SamlIdentityProvider(SAML_DIALECTS[dialect], tenant=tenant)
         context = serve(provider)
         context.__enter__()
         running.append(context)

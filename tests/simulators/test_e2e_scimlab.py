@@ -77,3 +77,27 @@ async def test_every_auth_mode_of_every_idp_onboards(
     assert bool(tokens) == auth.startswith("oauth")
     if auth == "oauth-basic":
         assert all(t.request_headers["authorization"].startswith("Basic") for t in tokens)
+
+
+async def test_x01_drives_real_saml_and_oidc_sign_ins(
+    client: AsyncTestClient[Any], practice: PracticeFixture
+) -> None:
+    """Okta has both logins (SAML NameID = userName, OIDC sub = externalId): X-01 signs the
+    provisioned person in through each, then each is refused once the directory disables
+    them; the SSO configuration the run made is removed afterwards."""
+    scenario = next(s for s in builtin_scenarios() if s.name == "X-01")
+    target = await scimlab_target("basic", client, practice)
+    result = await run_scenario(scenario, make_dialect("okta"), target)
+    assert result.passed, describe(result)
+    signins = [e for e in result.recorder.exchanges if e.label.endswith(".signin")]
+    seen = {(e.label, e.step, e.status, e.response_body["session"]) for e in signins}
+    assert seen == {
+        ("sso.saml.signin", "signin", 303, True),
+        ("sso.oidc.signin", "signin", 303, True),
+        ("sso.saml.signin", "signin-disabled", 403, False),
+        ("sso.oidc.signin", "signin-disabled", 403, False),
+    }
+    shown = await client.get(
+        f"{practice.management_path.rsplit('/', 1)[0]}/sso", headers=practice.admin_headers
+    )
+    assert shown.status_code == 404
