@@ -47,8 +47,14 @@ class BenchConfig:
     fleet: FleetLoad = field(default_factory=FleetLoad)
 
 
+def utc_stamp(moment: datetime | None = None) -> str:
+    """ISO 8601 in UTC with ``Z``, as every JSON output of scimlab writes dates."""
+    moment = datetime.now(UTC) if moment is None else moment
+    return moment.astimezone(UTC).isoformat(timespec="seconds").removesuffix("+00:00") + "Z"
+
+
 async def run_bench(config: BenchConfig) -> dict[str, Any]:
-    results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds")}
+    results: dict[str, Any] = {"date": utc_stamp()}
     results |= await operations_stage(config)
     results["rounds"] = config.rounds
     results["scale"] = await scale_stage(config)

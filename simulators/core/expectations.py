@@ -275,13 +275,72 @@ _HANDLERS: dict[str, Callable[[Expectation, Run], Awaitable[ExpectationResult]]]
 }
 
 
+def _user_sentence(a: dict[str, Any]) -> str:
+    who = f"the server's account for {a.get('person', '?')}"
+    if not a.get("present", True):
+        return f"{who} is gone (GET answers 404)"
+    parts = []
+    if "active" in a:
+        parts.append("is active" if a["active"] else "is inactive")
+    if "attributes" in a:
+        parts.append("has " + ", ".join(f"{k} = {v!r}" for k, v in a["attributes"].items()))
+    if not parts:
+        parts.append("matches the directory")
+    return f"{who} " + " and ".join(parts)
+
+
+def _lookup_sentence(a: dict[str, Any]) -> str:
+    attribute, count = a.get("attribute", "userName"), a.get("count", 1)
+    value = repr(a["value"]) if "value" in a else f"{a.get('person', '?')}'s userName"
+    case = " in upper case" if a.get("upper") else ""
+    state = "" if "active" not in a else (" (active)" if a["active"] else " (inactive)")
+    return f"a filter {attribute} eq {value}{case} finds {count} user(s){state}"
+
+
+def _failures_sentence(a: dict[str, Any]) -> str:
+    if a.get("none"):
+        return "no failure is left outstanding"
+    who = f"user {a['person']}" if "person" in a else f"group {a.get('group', '?')}"
+    status = f" with {a['status']}" if "status" in a else ""
+    return f"the write of {who} failed{status} and was kept for retry ({a.get('policy', 'any')})"
+
+
+_SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "responses": responses_sentence,
+    "no_requests": lambda a: f"no {_looked_for(a).removeprefix('the ')} were sent",
+    "users_in_sync": lambda a: (
+        f"the server's accounts of {', '.join(a['people'])} match the directory"
+        if a.get("people")
+        else "every account on the server matches the directory"
+    ),
+    "user": _user_sentence,
+    "lookup": _lookup_sentence,
+    "groups_in_sync": lambda a: (
+        f"the server's groups {', '.join(a['groups'])} match the directory"
+        if a.get("groups")
+        else "every group on the server matches the directory"
+    ),
+    "group": lambda a: (
+        f"group {a.get('group', '?')} has the members "
+        + (", ".join(a["members"]) if "members" in a else "the directory gives it")
+    ),
+    "quarantine": lambda a: (
+        "the job was quarantined" if a.get("entered", True) else "the job was not quarantined"
+    ),
+    "waits": lambda a: f"the client waited at least {a.get('min', 0)} {a.get('count', 1)} time(s)",
+    "failures": _failures_sentence,
+    "connection": lambda a: (
+        "the connection test passed" if a.get("ok", True) else "the connection test failed"
+    ),
+    "pages": lambda a: f"the paged import ({a.get('label', 'import.page')}) saw every user once",
+    "timeouts": lambda a: f"{a.get('count', 1)} request(s) timed out",
+}
+
+
 def default_name(kind: str, args: dict[str, Any]) -> str | None:
-    """A sentence for an expectation without a ``name``, where its kind allows one."""
-    if kind == "responses":
-        return responses_sentence(args)
-    if kind == "no_requests":
-        return f"no {_looked_for(args).removeprefix('the ')} were sent"
-    return None
+    """A sentence for an expectation without a ``name``: what it checks, in words."""
+    sentence = _SENTENCES.get(kind)
+    return None if sentence is None else sentence(args)
 
 
 async def evaluate(e: Expectation, run: Run) -> ExpectationResult:

@@ -277,6 +277,10 @@ def isolate(scenario: Scenario, tag: str) -> Scenario:
     return replace(scenario, steps=steps, expectations=checks)
 
 
+#: The keys a scenario file may have at its top level.
+SCENARIO_KEYS = frozenset({"name", "title", "steps", "expect", "idps", "variants", "users", "auth"})
+
+
 def _line_of(text: str, table: str, index: int) -> int | None:
     """The line of the ``index``-th ``[[table]]`` header (None when written inline)."""
     header = re.compile(rf"^\s*\[\[\s*{re.escape(table)}\s*\]\]")
@@ -291,6 +295,17 @@ def load_scenario(path: Path) -> Scenario:
         raw = tomllib.loads(text)
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ScenarioError(f"cannot read scenario file {path}: {error}") from None
+    for key in raw:
+        if key not in SCENARIO_KEYS:
+            line = next(
+                (n for n, text_line in enumerate(text.splitlines(), 1)
+                 if re.match(rf"^\s*(\[+\s*)?{re.escape(key)}\b", text_line)),
+                None,
+            )  # fmt: skip
+            where = f"{path}, line {line}" if line else str(path)
+            known = ", ".join(sorted(SCENARIO_KEYS))
+            msg = f"{where}: unknown key {key!r} (expected one of: {known})"
+            raise ScenarioError(msg)
     raw.setdefault("name", path.stem)
     try:
         return Scenario.from_dict(raw, source=str(path))

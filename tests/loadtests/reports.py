@@ -16,7 +16,7 @@ def bench_results(**stages: Any) -> dict[str, Any]:
     sync = {"users": 1, "backend": "sqlite", "wall_s": 1.0, "passed": True}
     sync |= {"rss_first_quarter_mb": 1.0, "rss_last_quarter_mb": 1.0, "peak_rss_mb": 1.0}
     return {
-        "date": "2026-01-01T00:00:00+00:00",
+        "date": "2026-01-01T00:00:00Z",
         "rounds": 1,
         "bare-litestar": operations,
         "scim2-server": operations,

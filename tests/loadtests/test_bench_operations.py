@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -20,7 +21,7 @@ from loadtests.bench.operations import (
     ratio_of_rounds,
     turn_order,
 )
-from loadtests.bench.runner import BenchConfig, write_reports
+from loadtests.bench.runner import BenchConfig, utc_stamp, write_reports
 from loadtests.bench.targets import OPERATIONS
 from tests.conftest import POSTGRES_URL
 from tests.loadtests.reports import bench_results
@@ -130,3 +131,9 @@ def test_the_bench_command_passes_rounds(monkeypatch: pytest.MonkeyPatch) -> Non
     refused = runner.invoke(cli.bench, ["--rounds", "0"])
     assert refused.exit_code == 2
     assert "--rounds" in refused.output
+
+
+def test_the_bench_dates_its_results_in_utc_with_z() -> None:
+    east = datetime(2026, 12, 7, 17, 30, 5, 123, tzinfo=timezone(timedelta(hours=2)))
+    assert utc_stamp(east) == "2026-12-07T15:30:05Z"
+    assert utc_stamp().endswith("Z")

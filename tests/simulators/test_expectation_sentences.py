@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
+from simulators.core import expectations
+from simulators.core.expectations import default_name
 from simulators.core.registry import find_scenario, make_dialect
 from simulators.core.runner import run_scenario
 from tests.simulators.conftest import scimlab_target
@@ -42,3 +46,26 @@ async def test_a_pass_names_what_it_matched_and_a_miss_what_was_seen_instead(
     assert "0 matching exchanges, expected 1" in miss.detail
     assert "looked for the user.deactivate requests in step due" in miss.detail
     assert "step due sent 1 user.delete" in miss.detail
+
+
+@pytest.mark.parametrize(
+    ("kind", "args", "sentence"),
+    [
+        ("user", {"person": "dana", "active": False}, "the server's account for dana is inactive"),
+        ("user", {"person": "dana", "present": False}, "the server's account for dana is gone"),
+        ("user", {"person": "ana"}, "the server's account for ana matches the directory"),
+        ("lookup", {"person": "dana", "upper": True, "count": 1}, "userName eq dana's userName"),
+        ("users_in_sync", {}, "every account on the server matches the directory"),
+        ("group", {"group": "nurses", "members": ["dana"]}, "group nurses has the members dana"),
+        ("failures", {"none": True}, "no failure is left outstanding"),
+        ("timeouts", {"count": 2}, "2 request(s) timed out"),
+    ],
+)
+def test_expectations_of_every_kind_are_named_by_what_they_check(
+    kind: str, args: dict[str, object], sentence: str
+) -> None:
+    assert sentence in (default_name(kind, args) or "")
+
+
+def test_every_kind_of_expectation_has_a_sentence() -> None:
+    assert set(expectations._HANDLERS) == set(expectations._SENTENCES)

@@ -136,8 +136,22 @@ async def test_every_example_file_plays_against_our_server(
             "line 4:",
         ),
         ('name = "x"\nusers = 3 3\n', "at line 2"),
+        (
+            'name = "x"\ntitel = "typo"\n[[steps]]\ndo = "cycle"\n',
+            "line 2: unknown key 'titel' (expected one of: auth, expect, idps",
+        ),
+        ('name = "x"\n[[step]]\ndo = "cycle"\n', "line 2: unknown key 'step'"),
     ],
-    ids=["step-line", "expect-line", "step-kinds", "expect-kinds", "unknown-at", "toml"],
+    ids=[
+        "step-line",
+        "expect-line",
+        "step-kinds",
+        "expect-kinds",
+        "unknown-at",
+        "toml",
+        "unknown-key",
+        "unknown-table",
+    ],  # fmt: skip
 )
 def test_file_errors_name_the_line_and_what_was_expected(
     tmp_path: Path, text: str, message: str
