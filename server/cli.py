@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 import os
 import sys
 from typing import Any
@@ -21,7 +22,7 @@ from server.cli_practices import audit, practice, scim
 from server.persistence.deployment import PUBLIC_URL
 from server.persistence.rekey import RekeyReport, rekey
 from server.persistence.store import open_store
-from server.settings import Settings, SettingsError
+from server.settings import Settings, SettingsError, describe_database
 
 __all__ = ["main"]
 
@@ -68,7 +69,7 @@ def serve(host: str, port: int, workers: int, database_url: str, public_url: str
         refuse_busy_port,
     )
 
-    announce(database_url)
+    _notice(f"database: {describe_database(database_url)}")
     try:
         refuse_busy_port(host, port)
     except PortInUse as error:
@@ -76,11 +77,9 @@ def serve(host: str, port: int, workers: int, database_url: str, public_url: str
     bound = bound_url(host, port)
     url = (public_url or bound).rstrip("/")
     if url != bound:
-        click.echo(
-            f"public URL: {url} (serving on {bound}; credentials and links name {url})", err=True
-        )
+        _notice(f"public URL: {url} (serving on {bound}; credentials and links name {url})")
     else:
-        click.echo(f"public URL: {url}", err=True)
+        _notice(f"public URL: {url}")
     # granian's workers build their settings from the environment.
     os.environ["SCIMLAB_DATABASE_URL"] = database_url
     os.environ["SCIMLAB_PUBLIC_URL"] = url
@@ -98,6 +97,16 @@ def serve(host: str, port: int, workers: int, database_url: str, public_url: str
         log_access=False,
         **granian_options(workers),
     ).serve()
+
+
+def _notice(message: str) -> None:
+    """A line of serve's own on stderr, JSON like every line the server logs."""
+    from server.ops.logs import JsonFormatter  # noqa: PLC0415 - only serve needs the formatter
+
+    record = logging.makeLogRecord(
+        {"name": "scimlab.serve", "levelno": logging.INFO, "levelname": "INFO", "msg": message}
+    )
+    click.echo(JsonFormatter().format(record), err=True)
 
 
 async def _migrate(database_url: str, *, public_url: str | None = None) -> None:

@@ -83,7 +83,12 @@ def test_urls_name_the_port_served_on_also_from_another_process(
 def test_serve_says_when_the_public_url_is_not_the_bound_address(
     sqlite_env: dict[str, str], tmp_path: Path
 ) -> None:
-    env = {**sqlite_env, "SCIMLAB_PUBLIC_URL": "https://scim.example.org"}
+    # A public URL off loopback means production, which needs a secret key; this is not one.
+    env = {
+        **sqlite_env,
+        "SCIMLAB_PUBLIC_URL": "https://scim.example.org",
+        "SCIMLAB_ENV": "development",
+    }
     server = Served(free_port(), env, tmp_path / "serve.log").start()
     server.stop()
     text = server.log.read_text()

@@ -9,6 +9,10 @@ documentation names the default address (``http://127.0.0.1:8000``), an example 
 placeholder (``URL``, ``T``, ``DIR``), the live server's values stand in. Optional parts in
 ``[...]`` are run included.
 
+``scimlab record`` proxies until it is interrupted: it runs on a free port while a few
+requests go through it, then gets the SIGINT of an operator's Ctrl-C. A command that replays
+``tenant.jsonl`` first records it so, as the page's order has it.
+
 Not run: ``scimlab serve`` (the live server is that command) and ``scimlab bench`` (it starts
 its own servers and runs for many minutes; ``tests/integration/test_benchmark_smoke.py``
 covers it).
@@ -18,7 +22,9 @@ from __future__ import annotations
 
 import re
 import shlex
+import signal
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,7 +32,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from tests.reliability.support import free_port
+from tests.reliability.support import USER_SCHEMA, free_port
 from tests.served import SCIMLAB, Served, clean_env, cli, cli_json
 
 if TYPE_CHECKING:
@@ -140,11 +146,56 @@ def test_a_command_the_documentation_shows_works(shown: Shown, live: Live, tmp_p
     values = _practice(live, "Sunrise Family Medicine")
     if any("OTHER_" in w for w in shown.words):
         other = _practice(live, "Other Practice")
-        values |= {"OTHER_PRACTICE": other["PRACTICE"], "OTHER_STATIC_TOKEN": other["TOKEN"]}
+        values |= {
+            "OTHER_PRACTICE": other["PRACTICE"],
+            "OTHER_STATIC_TOKEN": other["TOKEN"],
+            "OTHER_TOKEN": other["TOKEN"],
+            "OTHER_SCIM_URL": other["SCIM_URL"],
+        }
     words = _filled(shown, live, values, tmp_path)
+    if shown.subcommand == "record":
+        done = _recorded(live, values, words)
+        assert done.returncode == 0, f"{shown.line}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        assert (live.where / "tenant.jsonl").read_text().count("\n") >= 3  # header + 2 exchanges
+        return
+    if "tenant.jsonl" in shown.words:
+        [record] = [c for c in COMMANDS if c.subcommand == "record"]
+        recorded = _recorded(live, values, _filled(record, live, values, tmp_path))
+        assert recorded.returncode == 0, recorded.stderr
     done = subprocess.run(
         words, env=live.env, cwd=ROOT if shown.subcommand == "pytest" else live.where,
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, f"{shown.line}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     assert "Traceback" not in done.stderr
+
+
+def _recorded(
+    live: Live, values: dict[str, str], words: list[str]
+) -> subprocess.CompletedProcess[str]:
+    """``scimlab record`` as shown, on a free port: an identity provider creates and reads a
+    user through it, then the operator's Ctrl-C (SIGINT) ends it."""
+    port = free_port()
+    words = [w.replace("127.0.0.1:9000", f"127.0.0.1:{port}") for w in words]
+    process = subprocess.Popen(
+        words, env=live.env, cwd=live.where, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        base, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {values['TOKEN']}"}
+        body = {"schemas": [USER_SCHEMA], "userName": "recorded@example.org"}
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                created = httpx.post(f"{base}/Users", json=body, headers=headers, timeout=10)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "scimlab record never listened"
+                time.sleep(0.2)
+        assert created.status_code == 201, created.text
+        read = httpx.get(f"{base}/Users/{created.json()['id']}", headers=headers, timeout=10)
+        assert read.status_code == 200, read.text
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    return subprocess.CompletedProcess(words, process.returncode, out, err)

@@ -9,6 +9,7 @@ import pytest
 
 from simulators.core import expectations
 from simulators.core.expectations import default_name
+from simulators.core.recorder import Exchange
 from simulators.core.registry import find_scenario, make_dialect
 from simulators.core.runner import run_scenario
 from tests.simulators.conftest import scimlab_target
@@ -69,3 +70,22 @@ def test_expectations_of_every_kind_are_named_by_what_they_check(
 
 def test_every_kind_of_expectation_has_a_sentence() -> None:
     assert set(expectations._HANDLERS) == set(expectations._SENTENCES)
+
+
+def _create(seq: int, status: int, subject: str, attempt: int = 1) -> Exchange:
+    return Exchange(
+        seq, 0.0, "user.create", "POST", "/Users", status,
+        subject=subject, cycle=1, attempt=attempt,
+    )  # fmt: skip
+
+
+def test_a_throttle_the_client_retried_is_judged_by_the_retry() -> None:
+    found = [
+        _create(1, 429, "user:dana"),  # retried: its outcome is attempt 2's
+        _create(2, 201, "user:ana"),
+        _create(3, 201, "user:dana", attempt=2),
+        _create(4, 429, "user:lee"),  # never retried: the request's outcome
+        _create(5, 409, "user:kim"),
+        _create(6, 409, "user:kim", attempt=2),  # a 409 retried is still a 409
+    ]
+    assert expectations._retried_throttles(found) == {1}

@@ -151,7 +151,7 @@ async def test_every_example_file_plays_against_our_server(
         "toml",
         "unknown-key",
         "unknown-table",
-    ],  # fmt: skip
+    ],
 )
 def test_file_errors_name_the_line_and_what_was_expected(
     tmp_path: Path, text: str, message: str
