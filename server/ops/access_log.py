@@ -105,13 +105,13 @@ class AccessLog:
             self._start(pid)
 
     def _timestamp(self) -> str:
-        """Now, as ``datetime.isoformat(timespec="milliseconds")`` writes it in UTC; the
+        """Now in UTC, ISO 8601 with milliseconds and ``Z``, as every JSON output writes dates; the
         date and time of day are formatted once a second (the datetime cost a third of a line)."""
         second, micro = divmod(time.time_ns() // 1000, 1_000_000)
         if second != self._second:
             moment = datetime.fromtimestamp(second, UTC)
             self._second, self._second_text = second, moment.strftime("%Y-%m-%dT%H:%M:%S")
-        return f"{self._second_text}.{micro // 1000:03d}+00:00"
+        return f"{self._second_text}.{micro // 1000:03d}Z"
 
     def _start(self, pid: int) -> None:
         with self._lock:

@@ -24,12 +24,17 @@ __all__ = ["JsonFormatter", "install_request_ids", "logging_config"]
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id"}
 
 
+def _iso_z(moment: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds and ``Z``, as every JSON output writes dates."""
+    return moment.isoformat(timespec="milliseconds").removesuffix("+00:00") + "Z"
+
+
 class JsonFormatter(logging.Formatter):
     """``{"ts", "level", "logger", "message", "request_id", "pid", ...extra, "exc"?}``."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "ts": _iso_z(datetime.fromtimestamp(record.created, UTC)),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),

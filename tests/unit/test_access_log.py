@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from server.ops.access_log import ACCESS_LOGGER, AccessLog
 from server.ops.context import accept_request_id
+from server.ops.logs import JsonFormatter
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -63,8 +64,8 @@ def test_a_line_has_the_json_formatter_keys_in_order(access_level: logging.Logge
     )
     assert entry["pid"] == os.getpid()
     assert {k: entry[k] for k in FIELDS} == FIELDS
-    assert entry["ts"].endswith("+00:00")
-    assert len(entry["ts"]) == len("2026-01-01T00:00:00.000+00:00")
+    assert entry["ts"].endswith("Z")
+    assert len(entry["ts"]) == len("2026-01-01T00:00:00.000Z")
 
 
 def test_nothing_is_written_above_info(access_level: logging.Logger) -> None:
@@ -117,7 +118,7 @@ def test_new_request_ids_are_distinct_hex() -> None:
         [1_764_780_001_500_000_000, 1_764_780_000_500_000_000],  # the clock stepped back
     ],
 )
-def test_timestamps_read_as_isoformat_in_utc_with_milliseconds(
+def test_timestamps_read_as_iso_8601_in_utc_with_milliseconds_and_z(
     instants_ns: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     log = AccessLog(io.StringIO())
@@ -125,4 +126,11 @@ def test_timestamps_read_as_isoformat_in_utc_with_milliseconds(
         monkeypatch.setattr(time, "time_ns", lambda ns=ns: ns)
         second, micro = divmod(ns // 1000, 1_000_000)
         moment = datetime.fromtimestamp(second, UTC).replace(microsecond=micro)
-        assert log._timestamp() == moment.isoformat(timespec="milliseconds")
+        written = moment.isoformat(timespec="milliseconds")
+        assert log._timestamp() == written.removesuffix("+00:00") + "Z"
+
+
+def test_every_json_log_line_dates_itself_in_utc_with_z() -> None:
+    record = logging.makeLogRecord({"name": "scimlab.test", "msg": "hello", "created": 0.25})
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["ts"] == "1970-01-01T00:00:00.250Z"

@@ -10,7 +10,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.defaults.uuid import UUID4
 from piccolo.columns.indexes import IndexMethod
 
-ID = "2026-12-07T15:05:00:000000"
+ID = "2026-12-07T16:20:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "saml sso"
 
