@@ -3,6 +3,8 @@ and the SCIM API of the live server."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +20,17 @@ if TYPE_CHECKING:
     from server.domain.sso import LinkRule
     from simulators.idp import IdpPerson, OpenIdProvider
     from tests.browser.conftest import LiveServer
+
+
+async def clipboard_after_copy(page: Page, expected: str, seconds: float = 5.0) -> str:
+    """The clipboard once it holds ``expected``, or what it holds after ``seconds``: a Copy
+    button writes it asynchronously, so a read straight after the click can see the old text."""
+    deadline = time.monotonic() + seconds
+    while True:
+        text = str(await page.evaluate("navigator.clipboard.readText()"))
+        if text == expected or time.monotonic() > deadline:
+            return text
+        await asyncio.sleep(0.05)
 
 
 async def shot(page: Page, name: str) -> None:

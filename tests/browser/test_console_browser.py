@@ -12,7 +12,15 @@ import pytest
 from playwright.async_api import expect
 
 from simulators.idp import IdpPerson
-from tests.browser.flows import configure_sso, fits_width, new_practice, provision, shot, sign_in
+from tests.browser.flows import (
+    clipboard_after_copy,
+    configure_sso,
+    fits_width,
+    new_practice,
+    provision,
+    shot,
+    sign_in,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -73,7 +81,7 @@ async def test_totp_enrollment_and_sign_in(page: Page, live: LiveServer) -> None
 async def _copied(page: Page, field_id: str) -> None:
     await page.get_by_role("button", name=f"Copy {COPYABLE[field_id]}").click()
     value = await page.locator(f"#{field_id}").input_value()
-    assert await page.evaluate("navigator.clipboard.readText()") == value
+    assert await clipboard_after_copy(page, value) == value
 
 
 async def test_scim_provisioning_page(page: Page, live: LiveServer) -> None:

@@ -11,6 +11,7 @@ from playwright.async_api import expect
 
 from simulators.idp import IdpPerson
 from tests.browser.flows import (
+    clipboard_after_copy,
     configure_sso,
     deactivate,
     new_practice,
@@ -144,7 +145,7 @@ async def test_main_flow_on_postgresql(
     await page.get_by_role("button", name="Enable SCIM provisioning for this company").click()
     secret = await page.locator("#client-secret").input_value()
     await page.get_by_role("button", name="Copy Client Secret").click()
-    assert await page.evaluate("navigator.clipboard.readText()") == secret
+    assert await clipboard_after_copy(page, secret) == secret
     await page.get_by_role("link", name="Done").click()
     await expect(page.locator("#client-secret")).to_have_value(f"••••••••{secret[-4:]}")
     practice.client_id = await page.locator("#client-id").input_value()
