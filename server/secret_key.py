@@ -8,6 +8,7 @@ import asyncio
 import click
 from cryptography.fernet import Fernet
 
+from server.cli_common import announce, database_url_option, require_existing
 from server.persistence.store import open_store
 from server.security import SealedSecretError
 from server.settings import Settings
@@ -26,8 +27,8 @@ def generate() -> None:
     click.echo(Fernet.generate_key().decode("ascii"))
 
 
-async def _reseal(settings: Settings) -> int:
-    store = await open_store(settings.database_url, secret_keys=settings.secret_keys)
+async def _reseal(settings: Settings, database_url: str) -> int:
+    store = await open_store(database_url, secret_keys=settings.secret_keys)
     try:
         return await store.mfa.reseal_secrets()
     finally:
@@ -35,14 +36,17 @@ async def _reseal(settings: Settings) -> int:
 
 
 @secret_key.command("rotate")
-def rotate() -> None:
+@database_url_option
+def rotate(database_url: str) -> None:
     """Encrypt every stored TOTP secret with the first key of SCIMLAB_SECRET_KEY (plaintext
     ones too). Run it after putting a new key first; drop the old key only afterwards."""
+    announce(database_url)
+    require_existing(database_url)
     settings = Settings.from_env()
     if not settings.secret_keys:
         raise click.ClickException("SCIMLAB_SECRET_KEY is not set: there is no key to use")
     try:
-        count = asyncio.run(_reseal(settings))
+        count = asyncio.run(_reseal(settings, database_url))
     except SealedSecretError as error:
         msg = f"{error}: put the old key back in SCIMLAB_SECRET_KEY (after the new one) and rerun"
         raise click.ClickException(msg) from None

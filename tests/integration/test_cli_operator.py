@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from tests.conftest import TEST_SECRET_KEY
 from tests.reliability.support import free_port
 from tests.served import Served, clean_env, cli, cli_json
 
@@ -119,8 +120,10 @@ def test_every_command_names_its_database_first(tmp_path: Path) -> None:
         ["practice", "create", "Named", "--json", "--database-url", url],
         ["practice", "list", "--database-url", url],
         ["migrate", "--database-url", url],
+        ["check-user-names", "--database-url", url],
+        ["secret-key", "rotate", "--database-url", url],
     ):
-        done = cli(*args, env=env, cwd=tmp_path)
+        done = cli(*args, env={**env, "SCIMLAB_SECRET_KEY": TEST_SECRET_KEY}, cwd=tmp_path)
         assert done.returncode == 0, done.stderr
         assert done.stderr.splitlines()[0] == f"database: sqlite:///{tmp_path / 'named.db'}"
     assert not (tmp_path / "scimlab.db").exists()  # the option, not the default, was used
