@@ -106,7 +106,8 @@ async def test_plaintext_secrets_still_sign_in_and_rotation_reencrypts(
         database_url, "secret-key", "rotate", key=f"{TEST_SECRET_KEY},{OLD_KEY}"
     )
     assert code == 0, output
-    assert int(output.split()[0]) >= 1
+    assert output.splitlines()[0].startswith("database: ")  # stderr first names the database
+    assert int(output.splitlines()[1].split()[0]) >= 1
     _, stored = await _stored(database_url, console_practice)
     assert Fernet(TEST_SECRET_KEY).decrypt(stored.removeprefix("fernet:")).decode() == secret
     state = await store.mfa.get(console_practice.uuid, staff_id)
