@@ -21,7 +21,7 @@ from server.sso.service import SsoRefused
 if TYPE_CHECKING:
     from litestar.datastructures import Cookie
 
-__all__ = ["STATE_COOKIE", "SsoController", "refused_page", "state_cookie"]
+__all__ = ["STATE_COOKIE", "SsoController", "refused_page", "signed_in", "state_cookie"]
 
 STATE_COOKIE = "scimlab_sso"
 
@@ -41,6 +41,18 @@ async def refused_page(
         practice=practice,
         back=f"/console/{practice_id}/sign-in",
         cookies=[expired(services.settings, STATE_COOKIE, path=f"/sso/{practice_id}/")],
+    )
+
+
+def signed_in(settings: Settings, practice_id: UUID, session_token: str) -> Response[Any]:
+    """Where an accepted SSO sign-in ends (OIDC and SAML): the console, with the new session
+    and the sign-in state cleared."""
+    return redirect(
+        "/console",
+        cookies=[
+            session_cookie(settings, session_token),
+            expired(settings, STATE_COOKIE, path=f"/sso/{practice_id}/"),
+        ],
     )
 
 
@@ -96,11 +108,4 @@ class SsoController(Controller):
             )
         except SsoRefused as refused:
             return await refused_page(request, services, practice_id, refused.detail)
-        settings = services.settings
-        return redirect(
-            "/console",
-            cookies=[
-                session_cookie(settings, session.token),
-                expired(settings, STATE_COOKIE, path=f"/sso/{practice_id}/"),
-            ],
-        )
+        return signed_in(services.settings, practice_id, session.token)

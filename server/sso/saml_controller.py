@@ -15,9 +15,8 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
-from server.console.render import expired, redirect, session_cookie
 from server.services import Services
-from server.sso.controller import STATE_COOKIE, refused_page
+from server.sso.controller import STATE_COOKIE, refused_page, signed_in
 from server.sso.service import SsoRefused
 
 __all__ = ["SamlController"]
@@ -58,11 +57,4 @@ class SamlController(Controller):
             )
         except SsoRefused as refused:
             return await refused_page(request, services, practice_id, refused.detail)
-        settings = services.settings
-        return redirect(
-            "/console",
-            cookies=[
-                session_cookie(settings, session.token),
-                expired(settings, STATE_COOKIE, path=f"/sso/{practice_id}/"),
-            ],
-        )
+        return signed_in(services.settings, practice_id, session.token)
