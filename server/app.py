@@ -17,16 +17,17 @@ from server.auth.controller import TokenController
 from server.console import console_router
 from server.health import healthz, readyz
 from server.ops.context import current_request_id
+from server.ops.front import Front
 from server.ops.heap import settle_heap
 from server.ops.plugin import OpsPlugin
 from server.persistence.store import open_store
 from server.practices.controller import ScimConfigController
 from server.scim.discovery import DiscoveryController
 from server.scim.errors import SCIM_EXCEPTION_HANDLERS
+from server.scim.fast_routes import FAST_DEPENDENCIES, fast_routes, send_failure
 from server.scim.groups import GroupsController
 from server.scim.responses import scim_error
 from server.scim.root import RootSearchController
-from server.scim.shortcuts import SHORTCUT_ROUTES
 from server.scim.users import UsersController
 from server.services import Services
 from server.settings import Settings
@@ -65,12 +66,14 @@ def _route_missing(request: Request[Any, Any, Any], exc: HTTPException) -> Respo
 
 def create_app(
     settings: Settings | None = None, *, migrate: bool = True, settle: bool = False
-) -> Litestar:
-    """The app; ``settle`` (a served worker, not a test) freezes the startup heap once ready
-    (:mod:`server.ops.heap`). Raises ``SettingsError`` for settings that must not serve."""
+) -> Front:
+    """The application to serve: the Litestar app behind its edge (``Front.litestar`` is the
+    Litestar app). ``settle`` (a served worker, not a test) freezes the startup heap once
+    ready (:mod:`server.ops.heap`). Raises ``SettingsError`` for settings that must not
+    serve, and ``RouteRefused`` when a fast route carries a layer the edge would not run."""
     settings = settings or Settings.from_env()
     settings.refuse_unsafe()
-    ops = OpsPlugin(settings, lane=SHORTCUT_ROUTES)
+    ops = OpsPlugin(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -82,7 +85,7 @@ def create_app(
         )
         if not settings.secret_keys:
             logger.warning("SCIMLAB_SECRET_KEY is not set: TOTP secrets are kept unencrypted")
-        # app.state: where the dependency below and the route shortcuts find them.
+        # app.state: where the dependency below and the fast routes find them.
         app.state.services = Services.build(store, settings, sign_in_limiter=ops.sign_in_limiter)
         loop = type(asyncio.get_running_loop())
         ready: dict[str, Any] = {"event_loop": f"{loop.__module__}.{loop.__qualname__}"}
@@ -110,7 +113,7 @@ def create_app(
         exception_handlers=SCIM_EXCEPTION_HANDLERS,
         include_in_schema=False,
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             healthz,
             readyz,
@@ -136,8 +139,9 @@ def create_app(
         debug=False,
         plugins=[ops],
     )
+    return ops.front(app, fast_routes(), failure=send_failure, dependencies=FAST_DEPENDENCIES)
 
 
-def serve_app() -> Litestar:
+def serve_app() -> Front:
     """granian's factory: settings from the environment; ``scimlab serve`` migrated already."""
     return create_app(Settings.from_env(), migrate=False, settle=True)

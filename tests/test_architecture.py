@@ -99,10 +99,6 @@ PACKAGES = [ROOT / name for name in ("server", "simulators", "conformance", "loa
 #: added to: the test fails on a new private use and on a listed one that has gone.
 KNOWN_PRIVATE_USES = {
     ("server/mapping/filters.py", "scim2_models.path.expressions"),
-    ("server/ops/plugin.py", ".asgi_handler"),
-    ("server/ops/lane.py", ".handle_routing"),
-    ("server/ops/lane.py", "litestar._asgi.utils"),
-    ("server/ops/lane.py", "litestar.utils.scope.state"),
     ("server/persistence/groups.py", "._meta"),
     ("server/persistence/held_transaction.py", "._committed"),
     ("server/persistence/held_transaction.py", "._parent"),

@@ -8,7 +8,7 @@ error body (the SCIM ``detail``, a ``request_id`` member elsewhere); security he
 deadline after which a request that has not started its response gets 503 instead of
 waiting on; and one access log line (no query string, no header values: those may carry
 secrets or personal data).
-Inside it, a request the lane takes (``server.ops.lane``) skips the router.
+Inside it, a request of a fast route (``server.ops.dispatch``) skips the router.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from server.ops.deadlines import Deadlines
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from server.ops.lane import Lane
+    from server.ops.dispatch import RouteDispatch
     from server.ops.proxies import TrustedProxies
 
     # Plain dicts: this layer rewrites messages, which Litestar's TypedDicts make awkward.
@@ -88,11 +88,11 @@ class EdgeMiddleware:
         *,
         deadline_seconds: float,
         hsts: bool,
-        lane: Lane | None = None,
+        dispatch: RouteDispatch | None = None,
         proxies: TrustedProxies | None = None,
     ) -> None:
         self.app = app
-        self.lane = lane
+        self.dispatch = dispatch
         self.proxies = proxies
         self._deadlines = Deadlines(deadline_seconds)
         self.access = AccessLog()
@@ -137,7 +137,7 @@ class EdgeMiddleware:
             else:
                 await send(message)
 
-        taken = self.lane.take(scope) if self.lane is not None else None
+        taken = self.dispatch.take(scope) if self.dispatch is not None else None
         try:
             await (taken or self.app)(scope, receive, edge_send)
         except asyncio.CancelledError as error:

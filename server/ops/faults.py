@@ -9,13 +9,13 @@ cannot hold (U+0000), should a value reach a query unchecked, is the request's f
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from litestar import Response
 
 from server.ops.context import current_request_id
-from server.persistence.availability import DRIVER_ERROR_TYPES, is_refused_text, is_unavailable
+from server.persistence.availability import DRIVER_ERROR_TYPES
+from server.scim.operations.failures import REFUSED_TEXT, RETRY_AFTER_SECONDS, database_failure
 from server.scim.responses import scim_error
 
 if TYPE_CHECKING:
@@ -23,10 +23,6 @@ if TYPE_CHECKING:
     from litestar.types import ExceptionHandlersMap
 
 __all__ = ["FAULT_HANDLERS", "RETRY_AFTER_SECONDS"]
-
-logger = logging.getLogger("scimlab.faults")
-RETRY_AFTER_SECONDS = 5
-_UNAVAILABLE = "the database is unavailable; retry later"
 
 
 def _respond(request: Request[Any, Any, Any], status: int, detail: str) -> Response[Any]:
@@ -49,7 +45,7 @@ def _refused_text(request: Request[Any, Any, Any]) -> Response[Any]:
     """Text PostgreSQL's ``text`` cannot hold (U+0000) that no check before the query caught:
     the request is at fault, so 400 in the endpoint's own error shape (RFC 7644 §3.12,
     RFC 6749 §5.2)."""
-    detail = "text may not contain U+0000 (NUL)"
+    detail = REFUSED_TEXT
     path = request.url.path
     if path.startswith("/scim/"):
         return scim_error(400, detail, scim_type="invalidValue")
@@ -64,22 +60,11 @@ def _refused_text(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 def database_fault(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    request_id = current_request_id()
-    if is_refused_text(exc):
-        logger.warning("text the database refuses on %s %s", request.method, request.url.path)
+    fault = database_failure(exc, request.method, request.url.path)
+    status, detail = fault or (500, f"internal error; request id {current_request_id()}")
+    if status == 400:
         return _refused_text(request)
-    if is_unavailable(exc):
-        logger.warning(
-            "database unavailable on %s %s",
-            request.method,
-            request.url.path,
-            extra={"error": type(exc).__name__},
-        )
-        return _respond(request, 503, _UNAVAILABLE)
-    logger.error(
-        "unhandled database error on %s %s", request.method, request.url.path, exc_info=exc
-    )
-    return _respond(request, 500, f"internal error; request id {request_id}")
+    return _respond(request, status, detail)
 
 
 FAULT_HANDLERS: ExceptionHandlersMap = dict.fromkeys(DRIVER_ERROR_TYPES, database_fault)

@@ -2,34 +2,35 @@
 database-fault handling, added to an app in one line (``plugins=[OpsPlugin(settings)]``);
 its bucket store also limits console sign-in (``sign_in_limiter``, for the sign-in service).
 
-It sets Litestar's logging to JSON lines; at start-up (the app's lifespan) it puts
+It sets Litestar's logging to JSON lines and adds the metrics and rate-limit middleware to
+every route. ``front`` builds the application that is served (``server.ops.front``):
 ``EdgeMiddleware`` around the whole app (Litestar's own middleware only runs for matched
-routes; the edge must also see unmatched ones), with the app's lane routes
-(``server.ops.lane``) bound to it, and, only when a practice's traffic is to be recorded,
-``TrafficRecorder`` (``server.ops.recording``) around the edge. The rate-limit store
-closes at shutdown.
+routes; the edge must also see unmatched ones) with the app's fast routes
+(``server.ops.dispatch``), and, only when a practice's traffic is to be recorded,
+``TrafficRecorder`` (``server.ops.recording``) around the edge from each start-up. The
+rate-limit store closes at shutdown.
 """
 
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from litestar.middleware.base import DefineMiddleware
 from litestar.plugins import InitPlugin
 
 from server.ops.buckets import BucketStore, FailoverBuckets, MemoryBuckets
+from server.ops.dispatch import RouteDispatch
 from server.ops.edge import EdgeMiddleware
 from server.ops.faults import FAULT_HANDLERS
-from server.ops.lane import Lane, LaneRoute
+from server.ops.front import Front
 from server.ops.leases import LeasedBuckets
 from server.ops.logs import install_request_ids, logging_config
 from server.ops.metrics import metrics_config, metrics_controller
 from server.ops.proxies import TrustedProxies
 from server.ops.ratelimit import RateLimitMiddleware, RateLimits, SignInBuckets, SignInLimits
-from server.ops.recording import TrafficRecorder, recorder_for
 from server.persistence.rate_buckets import PostgresBuckets
 
 if TYPE_CHECKING:
@@ -37,8 +38,8 @@ if TYPE_CHECKING:
 
     from litestar import Litestar
     from litestar.config.app import AppConfig
-    from litestar.types import ASGIApp
 
+    from server.ops.dispatch import Failure, FastRoute
     from server.settings import Settings
 
 __all__ = ["BucketStores", "OpsPlugin", "bucket_stores", "rate_limits", "sign_in_limits"]
@@ -97,12 +98,12 @@ def bucket_stores(settings: Settings) -> BucketStores | None:
 
 
 class OpsPlugin(InitPlugin):
-    __slots__ = ("_lane", "_settings", "_stores")
+    __slots__ = ("_front", "_settings", "_stores")
 
-    def __init__(self, settings: Settings, *, lane: list[LaneRoute] | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._stores = bucket_stores(settings)
-        self._lane = Lane(lane or [])
+        self._front: Front | None = None
 
     @property
     def sign_in_limiter(self) -> SignInBuckets | None:
@@ -128,35 +129,36 @@ class OpsPlugin(InitPlugin):
         install_request_ids()
         return app_config
 
+    def front(
+        self,
+        app: Litestar,
+        routes: list[FastRoute],
+        *,
+        failure: Failure,
+        dependencies: frozenset[str],
+    ) -> Front:
+        """The application to serve: the edge around ``app``, answering ``routes`` itself.
+        Raises ``RouteRefused`` when a route carries a layer the dispatch would not run."""
+        settings = self._settings
+        edge = EdgeMiddleware(
+            app,
+            deadline_seconds=settings.request_timeout_seconds,
+            hsts=settings.public_url.startswith("https://"),
+            dispatch=RouteDispatch(app, routes, failure=failure, dependencies=dependencies),
+            proxies=TrustedProxies(proxies) if (proxies := settings.trusted_proxies) else None,
+        )
+        self._front = Front(app, edge, settings)
+        return self._front
+
     @asynccontextmanager
-    async def _lifespan(self, app: Litestar) -> AsyncIterator[None]:
-        self._lane.bind(app)
-        current = app.asgi_handler
-        if isinstance(current, TrafficRecorder):  # a second start-up: a new recording window
-            current.close()
-            current = current.app
-        if isinstance(current, EdgeMiddleware):
-            edge = current
-        else:
-            edge = EdgeMiddleware(
-                current,
-                deadline_seconds=self._settings.request_timeout_seconds,
-                hsts=self._settings.public_url.startswith("https://"),
-                lane=self._lane,
-                proxies=TrustedProxies(proxies)
-                if (proxies := self._settings.trusted_proxies)
-                else None,
-            )
-        app.asgi_handler = cast("ASGIApp", edge)
-        # The only hook of traffic recording: absent unless SCIMLAB_RECORD_PRACTICE is set.
-        recorder = recorder_for(edge, self._settings)
-        if recorder is not None:
-            app.asgi_handler = cast("ASGIApp", recorder)
+    async def _lifespan(self, _: Litestar) -> AsyncIterator[None]:
+        front = self._front
+        if front is not None:
+            front.start()
         try:
             yield
         finally:
-            if recorder is not None:
-                recorder.close()
-            edge.access.close()
+            if front is not None:
+                front.stop()
             if self._stores is not None:
                 await self._stores.close()

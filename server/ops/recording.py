@@ -6,10 +6,10 @@
 writes and ``scimlab simulate replay`` reads (docs/trace-format.md): secrets redacted, and
 personal data pseudonymised with ``SCIMLAB_RECORD_PSEUDONYMISE``.
 
-The one hook is in ``OpsPlugin``: when no practice is named this class is never built, so
+The one hook is in ``server.ops.front``: when no practice is named this class is never built, so
 the request path is untouched; once the time is up it only passes requests on. It wraps the
 edge, so it records what the identity provider received (request-id rewritten errors and
-requests the lane answered included). Lines are written as exchanges finish, on the event
+requests of fast routes included). Lines are written as exchanges finish, on the event
 loop: a few tens of microseconds each, only while a recording is on.
 """
 

@@ -13,8 +13,7 @@ from litestar import Request
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from server.auth.service import AuthError
-from server.security import parse_basic_credentials
+from server.scim.operations.conditions import authenticate
 from server.services import Services
 
 __all__ = ["authenticated_practice"]
@@ -25,15 +24,6 @@ async def authenticated_practice(
     practice_id: FromPath[UUID],
     services: NamedDependency[Services],
 ) -> UUID:
-    header = request.headers.get("authorization", "")
-    scheme, _, credential = header.partition(" ")
-    credential = credential.strip()
-    if scheme.lower() == "bearer" and credential:
-        return await services.tokens.practice_for_bearer(credential, practice_id)
-    try:
-        basic = parse_basic_credentials(header)
-    except ValueError as error:
-        raise AuthError(str(error), error="invalid_client") from None
-    if basic is not None:
-        return await services.tokens.practice_for_basic(basic[0], basic[1], practice_id)
-    raise AuthError("authentication required", error="invalid_request")
+    """The dependency of the SCIM routes outside the operations (discovery, the root
+    ``.search``): the same check as every operation's."""
+    return await authenticate(services, request.headers.get("authorization", ""), practice_id)

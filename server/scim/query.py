@@ -10,11 +10,11 @@ from scim2_models import Context, ResponseParameters, SearchRequest
 from server.domain.query import ResourceQuery
 from server.mapping.filters import USER_FILTERS, FilterSchema, parse_filter, sort_field
 from server.mapping.schema import SCIM_POLICY
-from server.scim.errors import ScimRequestError
+from server.scim.operations.exchange import ScimRequestError
 from server.scim.requests import page_window
 
 if TYPE_CHECKING:
-    from litestar import Request
+    from collections.abc import Mapping
 
 __all__ = ["ListParameters", "list_parameters", "response_parameters", "search_parameters"]
 
@@ -83,16 +83,15 @@ def _build(
     )
 
 
-def response_parameters(request: Request[Any, Any, Any]) -> ResponseParameters[Any] | None:
+def response_parameters(params: Mapping[str, str]) -> ResponseParameters[Any] | None:
     """``attributes`` / ``excludedAttributes`` of any read (RFC 7644 §3.4.2.5)."""
-    params = request.query_params
     return _response(_names(params.get("attributes")), _names(params.get("excludedAttributes")))
 
 
 def list_parameters(
-    request: Request[Any, Any, Any], max_page_size: int, schema: FilterSchema = USER_FILTERS
+    params: Mapping[str, str], max_page_size: int, schema: FilterSchema = USER_FILTERS
 ) -> ListParameters:
-    params = request.query_params
+    """A ``GET`` search's query parameters (RFC 7644 §3.4.2)."""
     query = _build(
         filter_text=params.get("filter"),
         sort_by=params.get("sortBy"),
@@ -102,7 +101,7 @@ def list_parameters(
         max_page_size=max_page_size,
         schema=schema,
     )
-    return ListParameters(query, response_parameters(request))
+    return ListParameters(query, response_parameters(params))
 
 
 def search_parameters(

@@ -1,55 +1,16 @@
-"""Reading SCIM requests defensively: media type, JSON, preconditions, paging (RFC 7644 §3)."""
+"""Reading SCIM request values defensively: entity tags and paging (RFC 7232, RFC 7644 §3)."""
 
 from __future__ import annotations
 
-import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from server.scim.errors import ScimRequestError
+from server.scim.operations.exchange import ScimRequestError
 
-if TYPE_CHECKING:
-    from litestar import Request
+__all__ = ["MAX_START_INDEX", "entity_versions", "page_window"]
 
-__all__ = ["entity_versions", "page_window", "read_json_object"]
-
-_MAX_DEPTH = 32
 # Beyond any result set, and still a 64-bit OFFSET on every database.
 MAX_START_INDEX = 2**31
-
-
-def _depth(value: Any, limit: int) -> int:
-    """Nesting depth, stopping early past ``limit`` (no recursion on hostile input)."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, level = stack.pop()
-        deepest = max(deepest, level)
-        if deepest > limit:
-            return deepest
-        if isinstance(node, dict):
-            stack.extend((child, level + 1) for child in node.values())
-        elif isinstance(node, list):
-            stack.extend((child, level + 1) for child in node)
-    return deepest
-
-
-async def read_json_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """The body as a JSON object; ``application/scim+json`` and ``application/json`` accepted."""
-    content_type = request.headers.get("content-type", "")
-    if content_type and "json" not in content_type.lower():
-        raise ScimRequestError(415, f"unsupported media type {content_type[:80]!r}")
-    raw = await request.body()
-    try:
-        payload = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise ScimRequestError(400, "the body is not valid JSON", "invalidSyntax") from None
-    if not isinstance(payload, dict):
-        raise ScimRequestError(400, "the body must be a JSON object", "invalidSyntax")
-    if _depth(payload, _MAX_DEPTH) > _MAX_DEPTH:
-        raise ScimRequestError(400, "the body is nested too deeply", "invalidSyntax")
-    return payload
-
 
 _ENTITY_TAG = re.compile(r'^(?:W/)?"([0-9]{1,18})"$')
 

@@ -1,5 +1,5 @@
-"""What the /Users and /Groups edges share: locations, preconditions, PATCH reading and
-resource responses (RFC 7644 §3.5.2, §3.14; RFC 7232)."""
+"""What the /Users and /Groups operations share: locations, PATCH reading and the answers
+that carry a resource or a page of them (RFC 7644 §3.4.2, §3.5.2)."""
 
 from __future__ import annotations
 
@@ -8,34 +8,28 @@ from typing import TYPE_CHECKING, Any
 
 from scim2_models import Context, ListResponse, PatchOp, ResponseParameters
 
-from server.domain.errors import PreconditionFailed
 from server.mapping.inbound import accepted_patch
 from server.mapping.schema import SCIM_POLICY
 from server.mapping.user_wire import list_payload
-from server.scim.errors import ScimRequestError
-from server.scim.requests import entity_versions
-from server.scim.responses import scim_response
+from server.scim.operations.exchange import ScimRequestError, json_answer
 
 if TYPE_CHECKING:
     from uuid import UUID
 
-    from litestar import Request, Response
     from scim2_models import Resource
 
     from server.mapping.inbound import Profile
+    from server.scim.operations.exchange import ScimAnswer
     from server.services import Services
 
 __all__ = [
-    "check_if_none_match",
-    "if_match",
-    "list_page",
+    "list_answer",
+    "list_body",
     "location",
-    "not_modified",
-    "payload_page",
-    "payload_response",
+    "payload_answer",
+    "payload_list_answer",
     "read_patch",
-    "resource_response",
-    "wants_minimal",
+    "resource_answer",
 ]
 
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -43,33 +37,6 @@ PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 def location(services: Services, practice_id: UUID, kind: str, resource_id: UUID) -> str:
     return f"{services.settings.scim_base_url(str(practice_id))}/{kind}/{resource_id}"
-
-
-def if_match(request: Request[Any, Any, Any]) -> frozenset[int] | None:
-    return entity_versions(request.headers.get("if-match"))
-
-
-def _none_match(request: Request[Any, Any, Any], version: int) -> bool:
-    header = request.headers.get("if-none-match")
-    if header is None:
-        return False
-    if header.strip() == "*":
-        return True
-    versions = entity_versions(header)
-    return versions is not None and version in versions
-
-
-def not_modified(request: Request[Any, Any, Any], version: int, etag: str) -> Response[Any] | None:
-    """RFC 7232 §3.2 on reads: the client's copy is current, so 304 with no body."""
-    if _none_match(request, version):
-        return scim_response(None, status=304, headers={"ETag": etag})
-    return None
-
-
-def check_if_none_match(request: Request[Any, Any, Any], version: int) -> None:
-    """RFC 7232 §3.2 on writes: a matching If-None-Match makes the write fail (412)."""
-    if _none_match(request, version):
-        raise PreconditionFailed("If-None-Match matches the current version")
 
 
 def read_patch(body: dict[str, Any], profile: Profile, model: Any) -> PatchOp[Any] | None:
@@ -92,25 +59,20 @@ def read_patch(body: dict[str, Any], profile: Profile, model: Any) -> PatchOp[An
     return result
 
 
-def wants_minimal(request: Request[Any, Any, Any]) -> bool:
-    """RFC 7240 ``Prefer: return=minimal``: the client asked for no content."""
-    return "return=minimal" in request.headers.get("prefer", "").replace(" ", "").lower()
-
-
 @cache
 def _list_response(kind: Any) -> Any:
     """``ListResponse[kind]``: parametrising a pydantic generic costs more than using it."""
     return ListResponse[kind]
 
 
-def list_page(
+def list_body(
     kind: Any,
     *,
     total: int,
     offset: int,
     resources: list[Any],
     parameters: ResponseParameters[Any] | None,
-) -> Response[Any]:
+) -> dict[str, Any]:
     """A ListResponse page (RFC 7644 §3.4.2): integer counters, 1-based startIndex."""
     listing = _list_response(kind)(
         total_results=total,
@@ -118,25 +80,42 @@ def list_page(
         items_per_page=len(resources),
         resources=resources,
     )
-    payload = listing.model_dump(scim_ctx=Context.SEARCH_RESPONSE, response_parameters=parameters)
-    return scim_response(payload)
+    body: dict[str, Any] = listing.model_dump(
+        scim_ctx=Context.SEARCH_RESPONSE, response_parameters=parameters
+    )
+    return body
 
 
-def payload_page(*, total: int, offset: int, payloads: list[dict[str, Any]]) -> Response[Any]:
+def list_answer(
+    kind: Any,
+    *,
+    total: int,
+    offset: int,
+    resources: list[Any],
+    parameters: ResponseParameters[Any] | None,
+) -> ScimAnswer:
+    page = list_body(kind, total=total, offset=offset, resources=resources, parameters=parameters)
+    return json_answer(page)
+
+
+def payload_list_answer(*, total: int, offset: int, payloads: list[dict[str, Any]]) -> ScimAnswer:
     """A ListResponse page whose resources are already response bodies."""
-    return scim_response(list_payload(total=total, start_index=offset + 1, resources=payloads))
+    return json_answer(list_payload(total=total, start_index=offset + 1, resources=payloads))
 
 
-def payload_response(
+def _headers(etag: str, created_at: str | None) -> tuple[tuple[str, str], ...]:
+    if created_at is None:
+        return (("ETag", etag),)
+    return (("ETag", etag), ("Location", created_at))
+
+
+def payload_answer(
     payload: dict[str, Any], *, etag: str, status: int = 200, created_at: str | None = None
-) -> Response[Any]:
-    headers = {"ETag": etag}
-    if created_at is not None:
-        headers["Location"] = created_at
-    return scim_response(payload, status=status, headers=headers)
+) -> ScimAnswer:
+    return json_answer(payload, status=status, headers=_headers(etag, created_at))
 
 
-def resource_response(
+def resource_answer(
     resource: Resource[Any],
     *,
     etag: str,
@@ -144,9 +123,6 @@ def resource_response(
     parameters: ResponseParameters[Any] | None,
     status: int = 200,
     created_at: str | None = None,
-) -> Response[Any]:
-    headers = {"ETag": etag}
-    if created_at is not None:
-        headers["Location"] = created_at
+) -> ScimAnswer:
     payload = resource.model_dump(scim_ctx=context, response_parameters=parameters)
-    return scim_response(payload, status=status, headers=headers)
+    return json_answer(payload, status=status, headers=_headers(etag, created_at))

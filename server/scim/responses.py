@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Response
-from scim2_models import Error
+
+from server.scim.operations.exchange import SCIM_MEDIA_TYPE
+from server.scim.operations.failures import error_body
 
 __all__ = ["SCIM_MEDIA_TYPE", "scim_error", "scim_response"]
-
-SCIM_MEDIA_TYPE = "application/scim+json"
 
 
 def scim_response(
@@ -34,5 +34,4 @@ def scim_error(
     headers: dict[str, str] | None = None,
 ) -> Response[Any]:
     """RFC 7644 §3.12: ``status`` as a string, ``scimType`` only where the RFC defines one."""
-    error = Error(status=status, scim_type=scim_type, detail=detail)
-    return scim_response(error.model_dump(), status=status, headers=headers)
+    return scim_response(error_body(status, detail, scim_type), status=status, headers=headers)

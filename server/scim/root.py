@@ -17,11 +17,12 @@ from scim2_models import Group, SCIMException, User
 
 from server.domain.query import Constant
 from server.mapping.filters import GROUP_FILTERS, USER_FILTERS
-from server.scim.groups import group_resource
+from server.scim.adapter import to_response
 from server.scim.guard import authenticated_practice
+from server.scim.operations.exchange import read_json_object, request_from_scope
+from server.scim.operations.groups import group_resource
 from server.scim.query import ListParameters, search_parameters
-from server.scim.requests import read_json_object
-from server.scim.resources import list_page
+from server.scim.resources import list_answer
 from server.scim.user_bodies import user_resources
 from server.services import Services
 
@@ -58,7 +59,8 @@ class RootSearchController(Controller):
         practice: NamedDependency[UUID],
         services: NamedDependency[Services],
     ) -> Response[Any]:
-        users_query, groups_query = _per_type(await read_json_object(request), services)
+        body = read_json_object(request_from_scope(request.scope, await request.body()))
+        users_query, groups_query = _per_type(body, services)
         offset, limit = users_query.query.offset, users_query.query.limit
         user_total, users = await services.provisioning.search(practice, users_query.query)
         group_offset = max(offset - user_total, 0)
@@ -70,10 +72,11 @@ class RootSearchController(Controller):
             *await user_resources(services, practice, users),
             *(group_resource(services, g) for g in groups),
         ]
-        return list_page(
+        answer = list_answer(
             User[Any] | Group,
             total=user_total + group_total,
             offset=offset,
             resources=resources,
             parameters=users_query.response,
         )
+        return to_response(answer)

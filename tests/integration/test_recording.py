@@ -44,7 +44,7 @@ def test_recording_is_off_by_default_and_its_settings_come_from_the_environment(
 
 
 async def test_the_app_has_no_recorder_unless_asked(app: Litestar, client: Any) -> None:
-    assert not isinstance(app.asgi_handler, TrafficRecorder)
+    assert app.recorder is None
 
 
 def _traces(folder: Path, practice: str) -> list[Path]:
@@ -62,7 +62,8 @@ async def test_the_server_records_one_practice_and_the_trace_replays(
     recording = dataclasses.replace(
         settings, record_practice=practice.id, record_dir=str(tmp_path), record_seconds=600
     )
-    async with AsyncTestClient(app=create_app(recording), base_url=PUBLIC_URL) as recorded:
+    front = create_app(recording)
+    async with AsyncTestClient(app=front, base_url=PUBLIC_URL) as recorded:
         headers = await bearer_headers(recorded, practice)
         token = headers["Authorization"].split()[1]
         base = practice.scim_path
@@ -81,7 +82,7 @@ async def test_the_server_records_one_practice_and_the_trace_replays(
         await recorded.get(f"{base}/Users/{uid}", headers={"Authorization": "Bearer wrong-token"})
         elsewhere = await bearer_headers(recorded, other)
         await recorded.get(f"{other.scim_path}/Users", headers=elsewhere)
-        assert isinstance(recorded.app.asgi_handler, TrafficRecorder)
+        assert isinstance(front.recorder, TrafficRecorder)
     [path] = _traces(tmp_path, practice.id)
     trace = load_trace(path)
     assert trace.header["source"] == "server"

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from litestar import Litestar
 
+    from server.ops.front import Front
     from server.persistence.store import PiccoloStore
 
 PROXY = "10.0.0.5"
@@ -94,7 +95,9 @@ def access_lines() -> Iterator[io.StringIO]:
 
 
 @asynccontextmanager
-async def _app_behind(trusted: str, database_url: str) -> AsyncIterator[AsyncTestClient[Litestar]]:
+async def _app_behind(
+    trusted: str, database_url: str
+) -> AsyncIterator[tuple[AsyncTestClient[Any], Front]]:
     """The app trusting ``trusted``, with a failure throttle of 2 that barely refills."""
     limits = {**UNLIMITED, "failed_auth_burst": 2, "failed_auth_rate_limit": 0.001}
     settings = Settings(
@@ -105,8 +108,9 @@ async def _app_behind(trusted: str, database_url: str) -> AsyncIterator[AsyncTes
         trusted_proxies=(trusted,),
         **limits,
     )
-    async with AsyncTestClient(app=create_app(settings), base_url=PUBLIC_URL) as client:
-        yield client
+    front = create_app(settings)
+    async with AsyncTestClient(app=front, base_url=PUBLIC_URL) as client:
+        yield client, front
 
 
 @pytest.mark.parametrize(
@@ -160,8 +164,8 @@ async def test_forwarded_clients_are_believed_only_from_trusted_proxies(
         ]
         return await _asgi(client, PROXY, "POST", "/oauth/token", headers, bad.encode())
 
-    async with _app_behind(trusted, database_url) as client:
-        edge = client.app.asgi_handler
+    async with _app_behind(trusted, database_url) as (client, front):
+        edge = front.edge
         assert isinstance(edge, EdgeMiddleware)
         edge.access = log = AccessLog(access_lines)
 

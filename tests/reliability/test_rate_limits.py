@@ -77,8 +77,8 @@ async def test_scim_budget_is_per_practice_with_retry_after(backend: str, tmp_pa
 async def test_reads_by_id_spend_the_budget_and_refusals_are_charged(
     backend: str, tmp_path: Path
 ) -> None:
-    """Reads by id are answered outside the handler (server.scim.shortcuts), still inside
-    the rate limits."""
+    """Reads by id are answered by the edge's fast route (server.scim.fast_routes), still
+    inside the rate limits."""
     async with deployment(backend, tmp_path, **LOW) as d:
         practice = await new_practice(d.client, d.store, d.settings)
         headers = {"Authorization": f"Bearer {await fetch_token(d.client, practice)}"}

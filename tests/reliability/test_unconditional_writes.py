@@ -74,8 +74,8 @@ async def _group(http: httpx.AsyncClient, scim: str, headers: dict[str, str]) ->
 
 
 async def _patches_of_one_user(http: httpx.AsyncClient, scim: str, headers: dict[str, str]) -> None:
-    """Half go through the Users handler (a query string), half through the PATCH shortcut
-    (``server.scim.shortcuts``): both call the one ``ProvisioningService.modify``."""
+    """Half select attributes (a query string), half do not: both are the one PATCH
+    operation, calling the one ``ProvisioningService.modify``."""
     url = f"{scim}/Users/{await _user(http, scim, headers, 'contested@clinic.example')}"
     responses = await asyncio.gather(
         *(

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from server.scim.errors import ScimRequestError
-from server.scim.requests import MAX_START_INDEX, _depth, entity_versions, page_window
+from server.scim.operations.exchange import ScimRequestError, _depth
+from server.scim.requests import MAX_START_INDEX, entity_versions, page_window
 
 DEFAULT = 100
 MAXIMUM = 1000

@@ -4,6 +4,7 @@ response, whatever an identity provider (or anyone else) sends."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from server.mapping.inbound import USER_PROFILE, accepted_resource
 from server.mapping.schema import SCIM_POLICY, UserModel
 from server.mapping.user_parse import AcceptedUser, parse_user_profile, reading_model
 from server.mapping.users import profile_from_scim
-from server.scim.errors import SCIM_EXCEPTION_HANDLERS
+from server.scim.operations.failures import failure
 from simulators.core.builders import create_user
 from simulators.core.directory import Person, generated_person
 from simulators.core.mapping import user_body
@@ -37,12 +38,9 @@ def full_model_profile(body: dict[str, Any], context: Context) -> StaffProfile:
 
 
 def client_sees(exc: Exception) -> tuple[int, Any]:
-    """Status and body of the response server/scim/errors.py makes of an exception."""
-    handler: Any = next(
-        SCIM_EXCEPTION_HANDLERS[k] for k in type(exc).__mro__ if k in SCIM_EXCEPTION_HANDLERS
-    )
-    response = handler(None, exc)  # the handlers do not read the request
-    return response.status_code, response.content
+    """Status and body of the answer an operation makes of an exception."""
+    answer = failure(exc, "POST", "/Users")
+    return answer.status, json.loads(answer.body)
 
 
 def outcome(parse: Any, body: dict[str, Any], context: Context) -> tuple[Any, ...]:

@@ -1,0 +1,166 @@
+"""``/Users`` (RFC 7644 §3.3-§3.6): each operation parses with the right context, calls the
+provisioning service and writes the answer. Full bodies come from the fast writer
+(``server.mapping.user_wire``); a selection of attributes from scim2-models."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scim2_models import Context
+
+from server.domain.provisioning import parse_user_id
+from server.mapping.user_parse import parse_user_profile
+from server.mapping.user_wire import user_payload
+from server.scim.operations.conditions import (
+    check_if_none_match,
+    if_match,
+    not_modified,
+    operation,
+    selection,
+    wants_minimal,
+)
+from server.scim.operations.exchange import json_answer, read_json_object
+from server.scim.query import list_parameters, search_parameters
+from server.scim.resources import (
+    list_answer,
+    location,
+    payload_answer,
+    payload_list_answer,
+    resource_answer,
+)
+from server.scim.user_bodies import ANY_USER, user_payloads, user_resources
+from server.scim.user_patch import patch_change
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from server.domain.staff import StaffProfile, StaffUser
+    from server.scim.operations.exchange import ScimAnswer, ScimRequest
+    from server.scim.query import ListParameters
+    from server.services import Services
+
+__all__ = ["create", "delete", "patch", "read", "replace", "search", "search_by_post"]
+
+
+async def _respond(
+    services: Services,
+    practice: UUID,
+    staff: StaffUser,
+    request: ScimRequest,
+    context: Context,
+    *,
+    status: int = 200,
+    groups: list[tuple[UUID, str]] | None = None,
+) -> ScimAnswer:
+    if status == 200 and wants_minimal(request):
+        return json_answer(None, status=204, headers=(("ETag", staff.etag),))
+    parameters = selection(request)
+    created_at = location(services, practice, "Users", staff.id) if status == 201 else None
+    known = None if groups is None else {staff.id: groups}
+    if parameters is None:
+        if created_at is not None:  # a user created a moment ago is in no group yet
+            payload = user_payload(staff, location=created_at)
+        else:
+            [payload] = await user_payloads(services, practice, [staff], known)
+        return payload_answer(payload, etag=staff.etag, status=status, created_at=created_at)
+    [resource] = await user_resources(services, practice, [staff], known)
+    return resource_answer(
+        resource,
+        etag=staff.etag,
+        context=context,
+        parameters=parameters,
+        status=status,
+        created_at=created_at,
+    )
+
+
+async def _listing(services: Services, practice: UUID, parameters: ListParameters) -> ScimAnswer:
+    query = parameters.query
+    total, users = await services.provisioning.search(practice, query)
+    if parameters.response is None:
+        payloads = await user_payloads(services, practice, users)
+        return payload_list_answer(total=total, offset=query.offset, payloads=payloads)
+    return list_answer(
+        ANY_USER,
+        total=total,
+        offset=query.offset,
+        resources=await user_resources(services, practice, users),
+        parameters=parameters.response,
+    )
+
+
+@operation
+async def read(services: Services, practice: UUID, request: ScimRequest) -> ScimAnswer:
+    """``GET /Users/{id}`` (RFC 7644 §3.4.1): the user with its groups."""
+    user_id = parse_user_id(request.path_params["user_id"])
+    staff, groups = await services.provisioning.get_with_groups(practice, user_id)
+    unchanged = not_modified(request, staff.version, staff.etag)
+    if unchanged is not None:
+        return unchanged
+    return await _respond(
+        services, practice, staff, request, Context.RESOURCE_QUERY_RESPONSE, groups=groups
+    )
+
+
+@operation
+async def search(services: Services, practice: UUID, request: ScimRequest) -> ScimAnswer:
+    """``GET /Users`` (RFC 7644 §3.4.2): a page of users, filtered, sorted and paged."""
+    parameters = list_parameters(request.query_params(), services.settings.max_page_size)
+    return await _listing(services, practice, parameters)
+
+
+@operation
+async def search_by_post(services: Services, practice: UUID, request: ScimRequest) -> ScimAnswer:
+    """``POST /Users/.search`` (RFC 7644 §3.4.3)."""
+    body = read_json_object(request)
+    parameters = search_parameters(body, services.settings.max_page_size)
+    return await _listing(services, practice, parameters)
+
+
+@operation
+async def create(services: Services, practice: UUID, request: ScimRequest) -> ScimAnswer:
+    """``POST /Users`` (RFC 7644 §3.3)."""
+    profile = parse_user_profile(read_json_object(request), Context.RESOURCE_CREATION_REQUEST)
+    staff = await services.provisioning.create(practice, profile)
+    return await _respond(
+        services, practice, staff, request, Context.RESOURCE_CREATION_RESPONSE, status=201
+    )
+
+
+@operation
+async def replace(services: Services, practice: UUID, request: ScimRequest) -> ScimAnswer:
+    """``PUT /Users/{id}`` (RFC 7644 §3.5.1)."""
+    body = read_json_object(request)
+    profile = parse_user_profile(body, Context.RESOURCE_REPLACEMENT_REQUEST)
+    target = parse_user_id(request.path_params["user_id"])
+
+    def change(current: StaffUser) -> StaffProfile:
+        check_if_none_match(request, current.version)
+        return profile
+
+    staff, groups = await services.provisioning.modify(
+        practice, target, change, expected_versions=if_match(request)
+    )
+    context = Context.RESOURCE_REPLACEMENT_RESPONSE
+    return await _respond(services, practice, staff, request, context, groups=groups)
+
+
+@operation
+async def patch(services: Services, practice: UUID, request: ScimRequest) -> ScimAnswer:
+    """``PATCH /Users/{id}`` (RFC 7644 §3.5.2)."""
+    body = read_json_object(request)
+    change = patch_change(body, lambda current: check_if_none_match(request, current.version))
+    target = parse_user_id(request.path_params["user_id"])
+    staff, groups = await services.provisioning.modify(
+        practice, target, change, expected_versions=if_match(request)
+    )
+    context = Context.RESOURCE_PATCH_RESPONSE
+    return await _respond(services, practice, staff, request, context, groups=groups)
+
+
+@operation
+async def delete(services: Services, practice: UUID, request: ScimRequest) -> ScimAnswer:
+    """``DELETE /Users/{id}`` (RFC 7644 §3.6)."""
+    target = parse_user_id(request.path_params["user_id"])
+    await services.provisioning.delete(practice, target, expected_versions=if_match(request))
+    return json_answer(None, status=204)
