@@ -49,6 +49,14 @@ def test_domain_and_mapping_are_framework_free(path: Path) -> None:
     assert not (_imports(path) & {"litestar", "granian", "piccolo", "httpx", "click"})
 
 
+@pytest.mark.parametrize(
+    "path", _modules(SERVER / "scim" / "operations"), ids=lambda p: str(p.relative_to(ROOT))
+)
+def test_scim_operations_are_framework_free(path: Path) -> None:
+    """One implementation of each SCIM operation, whatever carries the request to it."""
+    assert not (_imports(path) & {"litestar", "granian", "piccolo", "httpx", "click"})
+
+
 def test_modules_stay_small() -> None:
     oversized = {
         str(p.relative_to(ROOT)): n

@@ -51,7 +51,8 @@ class RouteRefused(RuntimeError):
 @dataclass(frozen=True, slots=True)
 class FastRoute:
     """A Litestar route (``template`` as written on its handler, with ``{name:type}``
-    parameters) that the dispatch answers with ``endpoint`` for ``method``."""
+    parameters) that the dispatch answers with ``endpoint`` for ``method``. The endpoint
+    answers its own failures, inside the route's middleware, which so see their status."""
 
     method: str
     template: str
@@ -149,10 +150,8 @@ class RouteDispatch:
             ]
             template = templates.get(route.template) or _Template(route.template, path_format)
             templates[route.template] = template
-            # A failure inside is answered within the middleware, so they see its status.
-            inner = self._guarded(route.endpoint, failure)
-            outer = self._guarded(_stack(inner, handler), failure)
-            template.stacks[route.method] = (outer, handler)
+            stack = self._guarded(_stack(route.endpoint, handler), failure)
+            template.stacks[route.method] = (stack, handler)
         if refused:
             msg = "the edge's fast routes would not run: " + "; ".join(refused)
             raise RouteRefused(msg)

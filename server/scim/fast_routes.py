@@ -40,10 +40,14 @@ async def _send(answer: ScimAnswer, send: Any) -> None:
 
 def _endpoint(operation: Operation) -> Any:
     async def endpoint(scope: Any, receive: Any, send: Any) -> None:
-        # Litestar reads the body, bounded by the route's request_max_body_size.
         body = b""
         if scope["method"] in BODY_METHODS:
-            body = await Request[Any, Any, Any](scope, receive).body()
+            # Litestar reads it, bounded by the route's request_max_body_size.
+            try:
+                body = await Request[Any, Any, Any](scope, receive).body()
+            except Exception as error:  # answered here, inside the route's middleware
+                await send_failure(error, scope, send)
+                return
         services = scope["litestar_app"].state.services
         await _send(await operation(services, request_from_scope(scope, body)), send)
 

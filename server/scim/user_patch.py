@@ -1,5 +1,5 @@
-"""What a ``PATCH /Users/{id}`` body does to a user (RFC 7644 §3.5.2), shared by the handler
-and its shortcut so both change a user alike."""
+"""What a ``PATCH /Users/{id}`` body does to a user (RFC 7644 §3.5.2), for the PATCH
+operation (``server.scim.operations.users``)."""
 
 from __future__ import annotations
 

@@ -126,6 +126,24 @@ async def test_every_request_of_a_fast_route_takes_it_and_answers_as_the_handler
     )
 
 
+async def test_a_body_over_the_limit_is_refused_alike_both_ways(
+    client: AsyncTestClient[Any],
+    practice: PracticeFixture,
+    headers: dict[str, str],
+    settings: Settings,
+    handled: list[str],
+) -> None:
+    big = {"schemas": [USER_SCHEMA], "userName": "x" * settings.max_body_bytes}
+    fast = await client.post(f"{practice.scim_path}/Users", json=big, headers=headers)
+    assert (fast.status_code, handled) == (413, [])
+    compact = f"/scim/v2/{uuid.UUID(practice.id).hex}/Users"
+    routed = await client.post(compact, json=big, headers=headers)
+    assert routed.status_code == 413
+    assert len(handled) == 1
+    ids = fast.headers["x-request-id"], routed.headers["x-request-id"]
+    assert fast.text.replace(ids[0], "ID") == routed.text.replace(ids[1], "ID")
+
+
 async def test_a_bad_host_header_is_refused_as_the_router_refuses_it(
     client: AsyncTestClient[Any], practice: PracticeFixture, headers: dict[str, str]
 ) -> None:
