@@ -29,7 +29,14 @@ if TYPE_CHECKING:
 
     from server.domain.staff import StaffUser
 
-__all__ = ["LIST_RESPONSE_SCHEMA", "USER_SCHEMA", "list_payload", "scim_datetime", "user_payload"]
+__all__ = [
+    "LIST_RESPONSE_SCHEMA",
+    "USER_SCHEMA",
+    "list_payload",
+    "scim_datetime",
+    "selected",
+    "user_payload",
+]
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 LIST_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
@@ -146,6 +153,70 @@ def user_payload(staff: StaffUser, *, location: str, groups: Groups = ()) -> dic
     for step in USER_ATTRIBUTES.derived(_writer):
         step(payload, staff, location, groups)
     return payload
+
+
+# Returned whatever the selection (RFC 7643 §7 ``returned: always``).
+_ALWAYS = frozenset({"schemas", "id"})
+
+
+def _paths(names: Sequence[str]) -> dict[str, set[str] | None]:
+    """Top-level name -> the named sub-attributes (None: the whole attribute), lower case; a
+    name in another schema's URN (an extension this body never carries) names nothing."""
+    paths: dict[str, set[str] | None] = {}
+    prefix = USER_SCHEMA.lower() + ":"
+    for name in names:
+        lowered = name.lower().removeprefix(prefix)
+        if lowered.startswith("urn:"):
+            continue
+        top, _, sub = lowered.partition(".")
+        if not sub:
+            paths[top] = None
+        elif (subs := paths.setdefault(top, set())) is not None:
+            subs.add(sub)
+    return paths
+
+
+def _pruned(value: Any, subs: set[str], *, named_stay: bool) -> Any:
+    """A complex value, or each element of a multi-valued one, keeping the sub-attributes
+    named in ``subs`` (``named_stay``) or the others; None when nothing is left."""
+    if isinstance(value, list):
+        pruned = (_pruned(item, subs, named_stay=named_stay) for item in value)
+        return [element for element in pruned if element] or None
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if (k.lower() in subs) is named_stay} or None
+    return value
+
+
+def selected(
+    payload: dict[str, Any],
+    *,
+    attributes: Sequence[str] | None = None,
+    excluded: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """A User body with only the ``attributes`` asked for, or without the ``excluded`` ones
+    (RFC 7644 §3.9; names case-insensitive, with or without the core schema URN), as
+    scim2-models selects them; ``schemas`` and ``id`` always stay."""
+    if not attributes and not excluded:
+        return payload
+    paths = _paths(attributes or excluded or ())
+    result: dict[str, Any] = {}
+    for key, value in payload.items():
+        lowered = key.lower()
+        named = lowered in paths
+        subs = paths.get(lowered)
+        if lowered in _ALWAYS:
+            kept = value
+        elif attributes:
+            if not named:
+                continue
+            kept = value if subs is None else _pruned(value, subs, named_stay=True)
+        elif named and subs is None:
+            continue
+        else:
+            kept = _pruned(value, subs, named_stay=False) if subs else value
+        if kept is not None:
+            result[key] = kept
+    return result
 
 
 def list_payload(
