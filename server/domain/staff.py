@@ -68,6 +68,15 @@ class StaffProfile:
     external_id: str | None = None
     extra: tuple[tuple[str, Any], ...] = ()
 
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> StaffProfile:
+        """A profile from each kept attribute's field and value (``user_name`` required)."""
+        if values.keys() <= _NAMED:
+            return cls(**values)
+        named = {k: v for k, v in values.items() if k in _NAMED}
+        extra = sorted((k, v) for k, v in values.items() if k not in _NAMED and v is not None)
+        return cls(**named, extra=tuple(extra))
+
     def value(self, field: str) -> Any:
         """The value of a kept attribute's field, None when absent."""
         if field in _NAMED:

@@ -9,6 +9,7 @@ only those, so nothing else can leak back.
 
 from __future__ import annotations
 
+import functools
 import re
 import typing
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["item_class", "model_field", "profile_from_scim", "scim_from_staff"]
 
 
+@functools.cache
 def model_field(scim_name: str) -> str:
     """The scim2-models field name of an attribute name (``phoneNumbers`` -> ``phone_numbers``)."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", scim_name).lower()
@@ -89,8 +91,7 @@ def _kept(attribute: UserAttribute, raw: Any) -> Any:
 
 def profile_from_scim(user: User[Any]) -> StaffProfile:
     """Inbound: the kept attributes of a validated SCIM User; everything else is ignored."""
-    values = {a.field: _kept(a, _raw(user, a)) for a in USER_ATTRIBUTES.attributes}
-    return StaffProfile(user_name=values.pop("user_name")).with_values(values)
+    return StaffProfile.of({a.field: _kept(a, _raw(user, a)) for a in USER_ATTRIBUTES.attributes})
 
 
 def _writers(attributes: tuple[UserAttribute, ...]) -> tuple[Any, ...]:

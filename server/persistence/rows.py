@@ -147,23 +147,18 @@ def staff_columns() -> tuple[str, ...]:
     return USER_ATTRIBUTES.derived(_staff_columns)
 
 
-def _profile_reader(
-    attributes: tuple[UserAttribute, ...],
-) -> tuple[tuple[tuple[str, str, bool], ...], bool]:
-    """(field, column, is boolean) per kept attribute, and whether any is an extra one."""
-    named = StaffProfile.__dataclass_fields__
-    reads = tuple((a.field, a.column, a.kind is ValueKind.BOOLEAN) for a in attributes)
-    return reads, any(a.field not in named for a in attributes)
+def _profile_reader(attributes: tuple[UserAttribute, ...]) -> tuple[tuple[str, str, bool], ...]:
+    """(field, column, is boolean) per kept attribute."""
+    return tuple((a.field, a.column, a.kind is ValueKind.BOOLEAN) for a in attributes)
 
 
 def _profile_from_row(row: ColumnRow) -> StaffProfile:
-    reads, has_extra = USER_ATTRIBUTES.derived(_profile_reader)
-    values: dict[str, Any] = {
-        field: bool(row[column]) if boolean else row[column] for field, column, boolean in reads
-    }
-    if has_extra:
-        return StaffProfile(user_name=values.pop("user_name")).with_values(values)
-    return StaffProfile(**values)
+    return StaffProfile.of(
+        {
+            field: bool(row[column]) if boolean else row[column]
+            for field, column, boolean in USER_ATTRIBUTES.derived(_profile_reader)
+        }
+    )
 
 
 def staff_from_row(row: ColumnRow, practice_id: UUID | None = None) -> StaffUser:
