@@ -112,7 +112,6 @@ KNOWN_PRIVATE_USES = {
     ("server/persistence/held_transaction.py", "._parent"),
     ("server/persistence/held_transaction.py", "._rolled_back"),
     ("server/persistence/migrate.py", "._meta"),
-    ("server/persistence/repositories.py", "._meta"),
     ("server/persistence/rows.py", "._meta"),
     ("server/persistence/sqlite_pool.py", "PooledSQLiteEngine._run_in_existing_connection"),
     ("server/persistence/sqlite_pool.py", "PooledSQLiteEngine._run_in_new_connection"),

@@ -22,6 +22,7 @@ from server.domain.errors import (
 from server.domain.sso import link_for
 from server.domain.staff import AccessLevel, StaffProfile, StaffUser
 from server.domain.text import check_storable
+from server.domain.user_attributes import USER_ATTRIBUTES, Carrier, ValueKind
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
@@ -50,14 +51,12 @@ def _checked(profile: StaffProfile) -> StaffProfile:
     if len(user_name) > MAX_USER_NAME:
         raise InvalidValue(f"userName is longer than {MAX_USER_NAME} characters")
     check_storable("userName", user_name)
-    for label, value, limit in (
-        ("name.givenName", profile.given_name, 256),
-        ("name.familyName", profile.family_name, 256),
-        ("phoneNumbers", profile.cell_phone, 64),
-        ("emails", profile.email, 256),
-        ("externalId", profile.external_id, 256),
-    ):
-        if value is not None and len(value) > limit:
+    for attribute in USER_ATTRIBUTES.attributes:
+        if attribute.kind is ValueKind.BOOLEAN or attribute.required:
+            continue
+        value, limit = profile.value(attribute.field), attribute.max_length
+        label = attribute.path if attribute.carrier is Carrier.SUB else attribute.scim
+        if value is not None and limit is not None and len(value) > limit:
             raise InvalidValue(f"{label} is longer than {limit} characters")
         check_storable(label, value)
     return replace(profile, user_name=user_name)

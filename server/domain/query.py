@@ -7,11 +7,13 @@ it into SQL; ``matches`` evaluates it in Python, which is how the tests check th
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from server.domain.text import text_key
+from server.domain.user_attributes import USER_ATTRIBUTES, UserAttribute, ValueKind
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -54,20 +56,40 @@ class Operator(StrEnum):
     PR = "pr"
 
 
-FIELD_KINDS: dict[str, FieldKind] = {
+# Fields that are not User attributes the platform keeps: ids, instants, and groups'.
+_OTHER_KINDS: dict[str, FieldKind] = {
     "id": FieldKind.EXACT,
-    "user_name": FieldKind.TEXT,
-    "given_name": FieldKind.TEXT,
-    "family_name": FieldKind.TEXT,
-    "email": FieldKind.TEXT,
-    "cell_phone": FieldKind.TEXT,
-    "external_id": FieldKind.EXACT,
-    "active": FieldKind.BOOLEAN,
     "display_name": FieldKind.TEXT,
     "member": FieldKind.EXACT,
     "created_at": FieldKind.INSTANT,
     "updated_at": FieldKind.INSTANT,
 }
+
+
+def _kinds(attributes: tuple[UserAttribute, ...]) -> dict[str, FieldKind]:
+    kinds = dict(_OTHER_KINDS)
+    for attribute in attributes:
+        if attribute.kind is ValueKind.BOOLEAN:
+            kinds[attribute.field] = FieldKind.BOOLEAN
+        else:
+            kinds[attribute.field] = FieldKind.EXACT if attribute.case_exact else FieldKind.TEXT
+    return kinds
+
+
+class _FieldKinds(Mapping[str, FieldKind]):
+    """Each queryable field's kind: the kept User attributes' from their table."""
+
+    def __getitem__(self, field: str) -> FieldKind:
+        return USER_ATTRIBUTES.derived(_kinds)[field]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(USER_ATTRIBUTES.derived(_kinds))
+
+    def __len__(self) -> int:
+        return len(USER_ATTRIBUTES.derived(_kinds))
+
+
+FIELD_KINDS: Mapping[str, FieldKind] = _FieldKinds()
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +139,7 @@ def field_value(user: StaffUser, field: str) -> str | bool | datetime | None:
     if field in {"created_at", "updated_at"}:
         value: datetime = getattr(user, field)
         return value
-    result: str | bool | None = getattr(user.profile, field)
+    result: str | bool | None = user.profile.value(field)
     return result
 
 

@@ -6,11 +6,12 @@ only when a practice administrator assigns it; provisioning never raises access.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import datetime
     from uuid import UUID
 
@@ -52,7 +53,10 @@ PROVISIONED_FIELDS = ("given_name", "family_name", "user_name", "cell_phone")
 class StaffProfile:
     """The accepted attributes of a staff account: all that SCIM may write.
 
-    Everything else an identity provider sends is ignored.
+    Everything else an identity provider sends is ignored. Which attributes are kept is
+    ``server.domain.user_attributes``; the fields named here are the ones the platform
+    itself reads (the console, sign-in). A kept attribute without a field of its own is in
+    ``extra`` as sorted (field, value) pairs, without None values.
     """
 
     user_name: str
@@ -62,6 +66,37 @@ class StaffProfile:
     email: str | None = None
     active: bool = True
     external_id: str | None = None
+    extra: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> StaffProfile:
+        """A profile from each kept attribute's field and value (``user_name`` required)."""
+        if values.keys() <= _NAMED:
+            return cls(**values)
+        named = {k: v for k, v in values.items() if k in _NAMED}
+        extra = sorted((k, v) for k, v in values.items() if k not in _NAMED and v is not None)
+        return cls(**named, extra=tuple(extra))
+
+    def value(self, field: str) -> Any:
+        """The value of a kept attribute's field, None when absent."""
+        if field in _NAMED:
+            return getattr(self, field)
+        for name, value in self.extra:
+            if name == field:
+                return value
+        return None
+
+    def with_values(self, values: Mapping[str, Any]) -> StaffProfile:
+        """This profile with some fields set (named ones and extra ones alike)."""
+        named = {k: v for k, v in values.items() if k in _NAMED}
+        others = {k: v for k, v in values.items() if k not in _NAMED}
+        if others:
+            merged = {**dict(self.extra), **others}
+            named["extra"] = tuple(sorted((k, v) for k, v in merged.items() if v is not None))
+        return replace(self, **named) if named else self
+
+
+_NAMED = frozenset(f.name for f in fields(StaffProfile)) - {"extra"}
 
 
 @dataclass(frozen=True, slots=True)

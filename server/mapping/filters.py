@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,7 +45,7 @@ from server.domain.query import (
     Predicate,
 )
 from server.domain.text import text_key, unstorable
-from server.mapping.schema import GroupModel, UserModel
+from server.mapping.filter_schemas import GROUP_FILTERS, USER_FILTERS, FilterSchema
 
 __all__ = [
     "GROUP_FILTERS",
@@ -60,60 +59,6 @@ __all__ = [
 
 MAX_FILTER_LENGTH = 4096
 MAX_FILTER_TERMS = 64
-
-
-@dataclass(frozen=True, slots=True)
-class FilterSchema:
-    """How one resource type's attribute paths (lower case, sub-attribute after a dot) map to
-    stored fields, and which sub-attributes have one fixed value wherever they exist."""
-
-    model: Any
-    core_urn: str
-    fields: dict[str, str]
-    fixed: dict[str, tuple[str, object]] = field(default_factory=dict)
-
-
-_USER_FIELDS = {
-    "id": "id",
-    "username": "user_name",
-    "externalid": "external_id",
-    "active": "active",
-    "name.givenname": "given_name",
-    "name.familyname": "family_name",
-    "emails": "email",
-    "emails.value": "email",
-    "phonenumbers": "cell_phone",
-    "phonenumbers.value": "cell_phone",
-    "meta.created": "created_at",
-    "meta.lastmodified": "updated_at",
-}
-# The platform keeps one work email (always primary) and one mobile number.
-USER_FILTERS = FilterSchema(
-    model=UserModel,
-    core_urn="urn:ietf:params:scim:schemas:core:2.0:user",
-    fields=_USER_FIELDS,
-    fixed={
-        "emails.type": ("email", "work"),
-        "emails.primary": ("email", True),
-        "phonenumbers.type": ("cell_phone", "mobile"),
-        "meta.resourcetype": ("id", "User"),
-    },
-)
-
-GROUP_FILTERS = FilterSchema(
-    model=GroupModel,
-    core_urn="urn:ietf:params:scim:schemas:core:2.0:group",
-    fields={
-        "id": "id",
-        "displayname": "display_name",
-        "externalid": "external_id",
-        "members": "member",
-        "members.value": "member",
-        "meta.created": "created_at",
-        "meta.lastmodified": "updated_at",
-    },
-    fixed={"members.type": ("member", "User"), "meta.resourcetype": ("id", "Group")},
-)
 
 
 # scim2-models caches bound classes in a WeakValueDictionary and reads an entry back after

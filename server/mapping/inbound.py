@@ -11,9 +11,14 @@ dropped; a path that does not parse stays, so scim2-models answers ``invalidPath
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scim2_models import InvalidPathException, Path, SCIMException
+
+from server.domain.user_attributes import USER_ATTRIBUTES, Carrier, UserAttribute
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = [
     "GROUP_PROFILE",
@@ -32,11 +37,15 @@ _READ_ONLY = frozenset({"id", "meta", "schemas", "groups"})
 
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """The accepted attributes of one resource type: top-level name -> allowed sub-attributes
-    (``None`` for a simple attribute)."""
+    """The accepted attributes of one resource type: ``source()`` gives each lower-case
+    top-level name -> its allowed sub-attributes (``None`` for a simple attribute)."""
 
     core_urn: str
-    attributes: dict[str, frozenset[str] | None]
+    source: Callable[[], dict[str, frozenset[str] | None]]
+
+    @property
+    def attributes(self) -> dict[str, frozenset[str] | None]:
+        return self.source()
 
     def canonical(self, key: str) -> str | None:
         """The accepted top-level name a body key stands for, or None."""
@@ -52,25 +61,34 @@ class Profile:
 
 _VALUE_SUBS = frozenset({"value", "type", "primary", "display"})
 
+
+def _user_attributes(attributes: tuple[UserAttribute, ...]) -> dict[str, frozenset[str] | None]:
+    kept: dict[str, frozenset[str] | None] = {}
+    for attribute in attributes:
+        root = attribute.scim.lower()
+        if attribute.carrier is Carrier.SUB:
+            assert attribute.sub is not None
+            kept[root] = (kept.get(root) or frozenset()) | {attribute.sub.lower()}
+        elif attribute.carrier is Carrier.TYPED:
+            kept[root] = _VALUE_SUBS
+        else:
+            kept[root] = None
+    return kept
+
+
 USER_PROFILE = Profile(
     core_urn="urn:ietf:params:scim:schemas:core:2.0:User",
-    attributes={
-        "username": None,
-        "externalid": None,
-        "active": None,
-        "name": frozenset({"givenname", "familyname"}),
-        "emails": _VALUE_SUBS,
-        "phonenumbers": _VALUE_SUBS,
-    },
+    source=lambda: USER_ATTRIBUTES.derived(_user_attributes),
 )
 
+_GROUP_ATTRIBUTES: dict[str, frozenset[str] | None] = {
+    "displayname": None,
+    "externalid": None,
+    "members": frozenset({"value", "type", "display"}),
+}
 GROUP_PROFILE = Profile(
     core_urn="urn:ietf:params:scim:schemas:core:2.0:Group",
-    attributes={
-        "displayname": None,
-        "externalid": None,
-        "members": frozenset({"value", "type", "display"}),
-    },
+    source=lambda: _GROUP_ATTRIBUTES,
 )
 
 

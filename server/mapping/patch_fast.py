@@ -12,11 +12,12 @@ full path keeps deciding those. tests/unit/test_patch_fast.py checks that equiva
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from scim2_models import SCIMException
 
+from server.domain.user_attributes import USER_ATTRIBUTES, Carrier, UserAttribute, ValueKind
 from server.mapping.emails import normalized_email
 from server.mapping.inbound import USER_PROFILE, keeps_path
 
@@ -42,40 +43,68 @@ _BOOLEANS: dict[Any, bool] = {
 }
 
 
-def _as_text(value: str) -> str | None:
+_UNSURE = object()  # a value the full path may read differently: it decides
+
+
+def _as_boolean(value: Any) -> Any:
+    return _BOOLEANS[value] if isinstance(value, bool | str) and value in _BOOLEANS else _UNSURE
+
+
+def _as_text(value: Any) -> Any:
     """A string as profile_from_scim keeps it: blank means absent."""
+    if not isinstance(value, str):
+        return _UNSURE
     return value if value.strip() else None
 
 
-def _as_user_name(value: str) -> str | None:
-    """profile_from_scim strips userName; None (fall back) for a blank one."""
-    return value.strip() or None
+def _as_key(value: Any) -> Any:
+    """A required attribute (userName) is stripped; a blank one (which the full path reads
+    as blank, for the service to refuse) falls back."""
+    if not isinstance(value, str):
+        return _UNSURE
+    return value.strip() or _UNSURE
 
 
-def _as_email(value: str) -> str | None:
-    """The address as scim2-models keeps it (domain lower-cased), None if it refuses it."""
+def _as_email(value: Any) -> Any:
+    """The address as scim2-models keeps it (domain lower-cased); one it refuses falls back."""
+    if not isinstance(value, str):
+        return _UNSURE
     try:
         return normalized_email(value)
     except ValueError:
-        return None
+        return _UNSURE
 
 
-# Each accepted path (as Entra spells it) -> (profile field, how its string value is kept).
-_TEXT_PATHS: dict[str, tuple[str, Callable[[str], str | None]]] = {
-    "userName": ("user_name", _as_user_name),
-    "externalId": ("external_id", _as_text),
-    "name.givenName": ("given_name", _as_text),
-    "name.familyName": ("family_name", _as_text),
-    'emails[type eq "work"].value': ("email", _as_email),
-    'phoneNumbers[type eq "mobile"].value': ("cell_phone", _as_text),
-}
-# Where the reader's None is no value but "not certain": a blank userName (which the full path
-# reads as blank, for the service to refuse) and an address scim2-models refuses fall back.
-_REQUIRED_TEXT = frozenset({"user_name", "email"})
-# The keys a path-less value may carry: filters are not attribute keys there.
-_PATHLESS_KEYS = frozenset(
-    {"active", "userName", "externalId", "name.givenName", "name.familyName"}
-)
+def _stripped(value: Any) -> Any:
+    """How profile_from_scim reads a stored required attribute back: stripped."""
+    return value.strip() if isinstance(value, str) else _UNSURE
+
+
+def _reader(attribute: UserAttribute) -> Callable[[Any], Any]:
+    if attribute.kind is ValueKind.BOOLEAN:
+        return _as_boolean
+    if attribute.required:
+        return _as_key
+    return _as_email if attribute.kind is ValueKind.EMAIL else _as_text
+
+
+@dataclass(frozen=True, slots=True)
+class _Paths:
+    """Each settable kept attribute's path (as Entra spells it) -> (field, how its value is
+    kept); the keys a path-less value may carry (filters are not attribute keys there)."""
+
+    by_path: dict[str, tuple[str, Callable[[Any], Any]]]
+    pathless: frozenset[str]
+    readers: tuple[tuple[str, Callable[[Any], Any]], ...]
+
+
+def _paths(attributes: tuple[UserAttribute, ...]) -> _Paths:
+    settable = [a for a in attributes if a.mutability in {"readWrite", "writeOnly"}]
+    return _Paths(
+        by_path={a.path: (a.field, _reader(a)) for a in settable},
+        pathless=frozenset(a.path for a in settable if a.carrier is not Carrier.TYPED),
+        readers=tuple((a.field, _reader(a)) for a in attributes if a.kind is not ValueKind.BOOLEAN),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,32 +120,27 @@ class ProfileChanges:
         it writes."""
         if not _round_trips(profile):
             return None
-        return replace(profile, **dict(self.fields)) if self.fields else profile
+        return profile.with_values(dict(self.fields)) if self.fields else profile
 
 
 def _round_trips(profile: StaffProfile) -> bool:
-    """Whether scim_from_staff + profile_from_scim gives this profile back unchanged."""
-    texts = (profile.given_name, profile.family_name, profile.cell_phone, profile.external_id)
-    return (
-        profile.user_name == profile.user_name.strip()
-        and all(text is None or text.strip() for text in texts)
-        and (profile.email is None or _as_email(profile.email) == profile.email)
-    )
+    """Whether scim_from_staff + profile_from_scim gives this profile back unchanged: each
+    stored text is read back as itself (absent stays absent)."""
+    for field, read in USER_ATTRIBUTES.derived(_paths).readers:
+        value = profile.value(field)
+        if value is not None and read(value) != value:
+            return False
+    return True
 
 
 def _setting(path: str, value: Any) -> tuple[str, Any] | None:
     """The (field, value) one accepted path and value set, or None when not certain."""
-    if path == "active":
-        if isinstance(value, bool | str) and value in _BOOLEANS:
-            return ("active", _BOOLEANS[value])
+    found = USER_ATTRIBUTES.derived(_paths).by_path.get(path)
+    if found is None:
         return None
-    if path not in _TEXT_PATHS or not isinstance(value, str):
-        return None
-    field, read = _TEXT_PATHS[path]
+    field, read = found
     kept = read(value)
-    if kept is None and field in _REQUIRED_TEXT:
-        return None
-    return (field, kept)
+    return None if kept is _UNSURE else (field, kept)
 
 
 def _is_ignored_path(path: str) -> bool:
@@ -146,7 +170,8 @@ def _operation_settings(operation: Any) -> list[tuple[str, Any]] | None:
     for key, item in value.items():
         if USER_PROFILE.canonical(key) is None:
             continue  # accepted_patch drops a key the platform does not keep, unread
-        setting = _setting(key, item) if key in _PATHLESS_KEYS else None
+        pathless = USER_ATTRIBUTES.derived(_paths).pathless
+        setting = _setting(key, item) if key in pathless else None
         if setting is None:
             return None
         settings.append(setting)

@@ -1,26 +1,42 @@
 """The full SCIM User representation (RFC 7643 §4.1, §3.1 ``meta``) of a staff account, as a
 plain dict, for responses that select no attributes.
 
-Why not scim2-models here: building a ``User`` and dumping it costs about a millisecond of
-CPU (email validation, then a per-attribute serializer), most of a read by id. The output
-of :func:`user_payload` is the output of ``scim_from_staff(...).model_dump(scim_ctx=...)``,
-key order included: ``tests/unit/test_user_wire.py`` checks the two against each other for
-generated accounts. scim2-models still parses every request and serves every response
+Why not scim2-models here: building a ``User`` and dumping it costs about as much CPU as the
+rest of a read by id (email validation, then a per-attribute serializer). The writer is
+generated from the table of kept attributes (``server.domain.user_attributes``), in the
+order of scim2-models' ``User`` fields, so its output is
+``scim_from_staff(...).model_dump(scim_ctx=...)``, key order included:
+``tests/unit/test_user_wire.py`` checks the two against each other for generated accounts and
+every kept attribute. scim2-models still parses every request and serves every response
 that names ``attributes`` or ``excludedAttributes``.
 """
 
 from __future__ import annotations
 
 from datetime import UTC
-from typing import TYPE_CHECKING, Any
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from scim2_models import User
+
+from server.domain.staff import StaffProfile
+from server.domain.user_attributes import USER_ATTRIBUTES, Carrier, UserAttribute
+from server.mapping.users import item_class, model_field
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from datetime import datetime
 
     from server.domain.staff import StaffUser
 
-__all__ = ["LIST_RESPONSE_SCHEMA", "USER_SCHEMA", "list_payload", "scim_datetime", "user_payload"]
+__all__ = [
+    "LIST_RESPONSE_SCHEMA",
+    "USER_SCHEMA",
+    "list_payload",
+    "scim_datetime",
+    "selected",
+    "user_payload",
+]
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 LIST_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
@@ -36,14 +52,62 @@ def scim_datetime(value: datetime) -> str:
     return value.replace(tzinfo=None).isoformat() + "Z"
 
 
-def user_payload(
-    staff: StaffUser, *, location: str, groups: Sequence[tuple[str, str, str]] = ()
-) -> dict[str, Any]:
-    """The User as a response body; ``groups`` as (id, displayName, location)."""
-    profile = staff.profile
-    payload: dict[str, Any] = {"schemas": [USER_SCHEMA], "id": str(staff.id)}
-    if profile.external_id is not None:
-        payload["externalId"] = profile.external_id
+if TYPE_CHECKING:
+    Groups: TypeAlias = Sequence[tuple[str, str, str]]
+    #: One step of the writer: sets its attribute of the body (body, account, location, groups).
+    Step: TypeAlias = Callable[[dict[str, Any], StaffUser, str, Groups], None]
+
+
+def _getter(field: str) -> Callable[[StaffProfile], Any]:
+    if field in StaffProfile.__dataclass_fields__:
+        return attrgetter(field)
+    return lambda profile: profile.value(field)
+
+
+def _simple(key: str, field: str) -> Step:
+    get = _getter(field)
+
+    def step(payload: dict[str, Any], staff: StaffUser, *_: Any) -> None:
+        value = get(staff.profile)
+        if value is not None:
+            payload[key] = value
+
+    return step
+
+
+def _complex(key: str, group: list[UserAttribute]) -> Step:
+    order = list(item_class(key).model_fields)
+    ranked = sorted(group, key=lambda a: order.index(model_field(a.sub or "")))
+    subs = [(a.sub, _getter(a.field)) for a in ranked]
+
+    def step(payload: dict[str, Any], staff: StaffUser, *_: Any) -> None:
+        value = {}
+        for sub, get in subs:
+            found = get(staff.profile)
+            if found is not None:
+                value[sub] = found
+        if value:
+            payload[key] = value
+
+    return step
+
+
+def _typed(key: str, attribute: UserAttribute) -> Step:
+    get = _getter(attribute.field)
+    kind, primary = attribute.element_type, attribute.primary
+
+    def step(payload: dict[str, Any], staff: StaffUser, *_: Any) -> None:
+        value = get(staff.profile)
+        if value:
+            element = {"value": value, "type": kind}
+            if primary:
+                element["primary"] = True
+            payload[key] = [element]
+
+    return step
+
+
+def _write_meta(payload: dict[str, Any], staff: StaffUser, location: str, _: Any) -> None:
     payload["meta"] = {
         "resourceType": "User",
         "created": scim_datetime(staff.created_at),
@@ -51,25 +115,108 @@ def user_payload(
         "location": location,
         "version": staff.etag,
     }
-    payload["userName"] = profile.user_name
-    name: dict[str, str] = {}
-    if profile.family_name is not None:
-        name["familyName"] = profile.family_name
-    if profile.given_name is not None:
-        name["givenName"] = profile.given_name
-    if name:
-        payload["name"] = name
-    payload["active"] = profile.active
-    if profile.email:
-        payload["emails"] = [{"value": profile.email, "type": "work", "primary": True}]
-    if profile.cell_phone:
-        payload["phoneNumbers"] = [{"value": profile.cell_phone, "type": "mobile"}]
+
+
+def _write_groups(payload: dict[str, Any], _: StaffUser, __: str, groups: Groups) -> None:
     if groups:
         payload["groups"] = [
             {"value": gid, "$ref": ref, "display": display, "type": "direct"}
             for gid, display, ref in groups
         ]
+
+
+def _writer(attributes: tuple[UserAttribute, ...]) -> tuple[Step, ...]:
+    """The steps writing a User body, in the order of scim2-models' ``User`` fields."""
+    order = list(User.model_fields)
+    by_top: dict[str, list[UserAttribute]] = {}
+    for attribute in attributes:
+        by_top.setdefault(attribute.scim, []).append(attribute)
+    steps: list[tuple[int, Step]] = [
+        (order.index("meta"), _write_meta),
+        (order.index("groups"), _write_groups),
+    ]
+    for key, group in by_top.items():
+        carrier = group[0].carrier
+        if carrier is Carrier.SIMPLE:
+            step = _simple(key, group[0].field)
+        elif carrier is Carrier.SUB:
+            step = _complex(key, group)
+        else:
+            step = _typed(key, group[0])
+        steps.append((order.index(model_field(key)), step))
+    return tuple(step for _, step in sorted(steps, key=lambda ranked: ranked[0]))
+
+
+def user_payload(staff: StaffUser, *, location: str, groups: Groups = ()) -> dict[str, Any]:
+    """The User as a response body; ``groups`` as (id, displayName, location)."""
+    payload: dict[str, Any] = {"schemas": [USER_SCHEMA], "id": str(staff.id)}
+    for step in USER_ATTRIBUTES.derived(_writer):
+        step(payload, staff, location, groups)
     return payload
+
+
+# Returned whatever the selection (RFC 7643 §7 ``returned: always``).
+_ALWAYS = frozenset({"schemas", "id"})
+
+
+def _paths(names: Sequence[str]) -> dict[str, set[str] | None]:
+    """Top-level name -> the named sub-attributes (None: the whole attribute), lower case; a
+    name in another schema's URN (an extension this body never carries) names nothing."""
+    paths: dict[str, set[str] | None] = {}
+    prefix = USER_SCHEMA.lower() + ":"
+    for name in names:
+        lowered = name.lower().removeprefix(prefix)
+        if lowered.startswith("urn:"):
+            continue
+        top, _, sub = lowered.partition(".")
+        if not sub:
+            paths[top] = None
+        elif (subs := paths.setdefault(top, set())) is not None:
+            subs.add(sub)
+    return paths
+
+
+def _pruned(value: Any, subs: set[str], *, named_stay: bool) -> Any:
+    """A complex value, or each element of a multi-valued one, keeping the sub-attributes
+    named in ``subs`` (``named_stay``) or the others; None when nothing is left."""
+    if isinstance(value, list):
+        pruned = (_pruned(item, subs, named_stay=named_stay) for item in value)
+        return [element for element in pruned if element] or None
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if (k.lower() in subs) is named_stay} or None
+    return value
+
+
+def selected(
+    payload: dict[str, Any],
+    *,
+    attributes: Sequence[str] | None = None,
+    excluded: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """A User body with only the ``attributes`` asked for, or without the ``excluded`` ones
+    (RFC 7644 §3.9; names case-insensitive, with or without the core schema URN), as
+    scim2-models selects them; ``schemas`` and ``id`` always stay."""
+    if not attributes and not excluded:
+        return payload
+    paths = _paths(attributes or excluded or ())
+    result: dict[str, Any] = {}
+    for key, value in payload.items():
+        lowered = key.lower()
+        named = lowered in paths
+        subs = paths.get(lowered)
+        if lowered in _ALWAYS:
+            kept = value
+        elif attributes:
+            if not named:
+                continue
+            kept = value if subs is None else _pruned(value, subs, named_stay=True)
+        elif named and subs is None:
+            continue
+        else:
+            kept = _pruned(value, subs, named_stay=False) if subs else value
+        if kept is not None:
+            result[key] = kept
+    return result
 
 
 def list_payload(

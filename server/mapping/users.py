@@ -1,36 +1,46 @@
 """SCIM User <-> staff profile, both directions, pure.
 
-The platform keeps a fixed set of attributes (RFC 7643 §4.1 names): ``userName``,
-``name.givenName``, ``name.familyName``, the mobile ``phoneNumbers`` value, the primary
-(else work) ``emails`` value, ``active`` and ``externalId``. Inbound mapping reads only
-those, so anything else a client sends is dropped without error; outbound mapping writes
+The platform keeps the attributes of ``server.domain.user_attributes`` (by default
+``userName``, ``name.givenName``, ``name.familyName``, the mobile ``phoneNumbers`` value, the
+primary (else work) ``emails`` value, ``active`` and ``externalId``). Inbound mapping reads
+only those, so anything else a client sends is dropped without error; outbound mapping writes
 only those, so nothing else can leak back.
 """
 
 from __future__ import annotations
 
+import functools
+import re
+import typing
 from typing import TYPE_CHECKING, Any
 
-from scim2_models import Email, GroupMembership, Meta, Name, PhoneNumber, User
+from scim2_models import GroupMembership, Meta, User
 
 from server.domain.staff import StaffProfile
+from server.domain.user_attributes import USER_ATTRIBUTES, Carrier, UserAttribute, ValueKind
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from server.domain.staff import StaffUser
 
-__all__ = ["ACCEPTED_ATTRIBUTES", "profile_from_scim", "scim_from_staff"]
+__all__ = ["item_class", "model_field", "profile_from_scim", "scim_from_staff"]
 
-ACCEPTED_ATTRIBUTES = (
-    "userName",
-    "name.givenName",
-    "name.familyName",
-    'phoneNumbers[type eq "mobile"].value',
-    "emails[primary eq true].value",
-    "active",
-    "externalId",
-)
+
+@functools.cache
+def model_field(scim_name: str) -> str:
+    """The scim2-models field name of an attribute name (``phoneNumbers`` -> ``phone_numbers``)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", scim_name).lower()
+
+
+def item_class(scim_name: str) -> Any:
+    """The scim2-models class of a complex attribute (or of its elements): ``Name``, ``Email``."""
+    hint = typing.get_type_hints(User)[model_field(scim_name)]
+    while True:
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if not args:
+            return hint
+        hint = args[0]
 
 
 def _text(value: Any) -> str | None:
@@ -40,39 +50,62 @@ def _text(value: Any) -> str | None:
     return text if text.strip() else None
 
 
-def _pick(items: Sequence[Any] | None, *, wanted_type: str) -> str | None:
-    """The primary value, else the first of ``wanted_type``, else nothing (RFC 7643 §2.4)."""
+def _kind(item: Any) -> str:
+    return str(getattr(item.type, "value", item.type) or "").lower()
+
+
+def _pick(items: Sequence[Any] | None, *, wanted_type: str, primary_first: bool) -> Any:
+    """The primary value (when ``primary_first``), else the first of ``wanted_type``, else
+    nothing (RFC 7643 §2.4)."""
     if not items:
         return None
+    if primary_first:
+        for item in items:
+            if item.primary and _text(item.value):
+                return item.value
     for item in items:
-        if item.primary and _text(item.value):
-            return _text(item.value)
-    for item in items:
-        kind = str(getattr(item.type, "value", item.type) or "").lower()
-        if kind == wanted_type and _text(item.value):
-            return _text(item.value)
+        if _kind(item) == wanted_type and _text(item.value):
+            return item.value
     return None
 
 
-def _mobile(items: Sequence[PhoneNumber] | None) -> str | None:
-    for item in items or ():
-        kind = str(getattr(item.type, "value", item.type) or "").lower()
-        if kind == "mobile" and _text(item.value):
-            return _text(item.value)
-    return None
+def _raw(user: Any, attribute: UserAttribute) -> Any:
+    """The attribute's value in a validated User, as scim2-models holds it."""
+    top = getattr(user, model_field(attribute.scim), None)
+    if attribute.carrier is Carrier.SUB:
+        assert attribute.sub is not None
+        return None if top is None else getattr(top, model_field(attribute.sub), None)
+    if attribute.carrier is Carrier.TYPED:
+        assert attribute.element_type is not None
+        return _pick(top, wanted_type=attribute.element_type, primary_first=attribute.primary)
+    return top
+
+
+def _kept(attribute: UserAttribute, raw: Any) -> Any:
+    if attribute.kind is ValueKind.BOOLEAN:
+        return True if raw is None else bool(raw)
+    if attribute.required:
+        return (raw or "").strip()
+    return _text(raw)
 
 
 def profile_from_scim(user: User[Any]) -> StaffProfile:
-    """Inbound: the accepted attributes of a validated SCIM User; everything else is ignored."""
-    name = user.name
-    return StaffProfile(
-        user_name=(user.user_name or "").strip(),
-        given_name=_text(name.given_name) if name else None,
-        family_name=_text(name.family_name) if name else None,
-        cell_phone=_mobile(user.phone_numbers),
-        email=_pick(user.emails, wanted_type="work"),
-        active=True if user.active is None else bool(user.active),
-        external_id=_text(user.external_id),
+    """Inbound: the kept attributes of a validated SCIM User; everything else is ignored."""
+    return StaffProfile.of({a.field: _kept(a, _raw(user, a)) for a in USER_ATTRIBUTES.attributes})
+
+
+def _writers(attributes: tuple[UserAttribute, ...]) -> tuple[Any, ...]:
+    """Per top-level attribute: (field name, [(attribute, sub field)], item class)."""
+    by_top: dict[str, list[UserAttribute]] = {}
+    for attribute in attributes:
+        by_top.setdefault(attribute.scim, []).append(attribute)
+    return tuple(
+        (
+            model_field(scim),
+            group,
+            None if group[0].carrier is Carrier.SIMPLE else item_class(scim),
+        )
+        for scim, group in by_top.items()
     )
 
 
@@ -83,23 +116,25 @@ def scim_from_staff(
     groups: Sequence[tuple[str, str, str]] = (),
     model: type[User[Any]] = User,
 ) -> User[Any]:
-    """Outbound: the staff account as a SCIM User carrying only the accepted attributes, plus
+    """Outbound: the staff account as a SCIM User carrying only the kept attributes, plus
     its (read-only) groups as (id, displayName, location). ``model`` may be a User with
     extensions (a PATCH applies to the model the server reads with)."""
     profile = staff.profile
-    name = None
-    if profile.given_name is not None or profile.family_name is not None:
-        name = Name(given_name=profile.given_name, family_name=profile.family_name)
+    values: dict[str, Any] = {}
+    for name, group, item_class in USER_ATTRIBUTES.derived(_writers):
+        first = group[0]
+        if first.carrier is Carrier.SIMPLE:
+            values[name] = profile.value(first.field)
+        elif first.carrier is Carrier.SUB:
+            subs = {model_field(a.sub or ""): profile.value(a.field) for a in group}
+            if any(v is not None for v in subs.values()):
+                values[name] = item_class(**subs)
+        elif value := profile.value(first.field):
+            extra = {"primary": True} if first.primary else {}
+            values[name] = [item_class(value=value, type=first.element_type, **extra)]
     return model(
         id=str(staff.id),
-        external_id=profile.external_id,
-        user_name=profile.user_name,
-        name=name,
-        active=profile.active,
-        emails=[Email(value=profile.email, type="work", primary=True)] if profile.email else None,
-        phone_numbers=(
-            [PhoneNumber(value=profile.cell_phone, type="mobile")] if profile.cell_phone else None
-        ),
+        **values,
         groups=[
             GroupMembership(value=gid, display=name, ref=ref, type="direct")
             for gid, name, ref in groups

@@ -49,6 +49,17 @@ def _update_statement(columns: tuple[str, ...]) -> Statement:
     )
 
 
+@functools.cache
+def _insert_statement(columns: tuple[str, ...], rows: int = 1) -> Statement:
+    """A SCIM create: one fixed INSERT naming every column ``staff_to_row`` writes (from the
+    table of kept attributes) and those set only at creation, run on the driver."""
+    row = f"({', '.join('{}' for _ in columns)})"
+    return Statement.of(
+        f"INSERT INTO staff_user ({', '.join(columns)}) "  # noqa: S608 - column names from staff_to_row
+        f"VALUES {', '.join(row for _ in range(rows))}"
+    )
+
+
 class PiccoloStaffRepository:
     def __init__(self, tables: BoundTables, direct: DirectSql) -> None:
         self._table = tables.staff_user
@@ -56,12 +67,6 @@ class PiccoloStaffRepository:
         # On SQLite, reads by id of one event-loop turn share one statement.
         self._by_ids: TurnBatch[StaffKey, Sequence[ColumnRow]] = TurnBatch(
             functools.partial(staff_with_groups, direct)
-        )
-        # A SCIM create is one fixed INSERT naming every column, run on the driver.
-        self._columns = [c._meta.db_column_name for c in self._table._meta.columns]
-        self._insert = Statement.of(
-            f"INSERT INTO staff_user ({', '.join(self._columns)}) "  # noqa: S608 - column names from the table definition
-            f"VALUES ({', '.join('{}' for _ in self._columns)})"
         )
 
     async def add(
@@ -80,7 +85,7 @@ class PiccoloStaffRepository:
             "api_key_hash": api_key_hash,
         }
         try:
-            await self._direct.fetch(self._insert, *(values[name] for name in self._columns))
+            await self._direct.fetch(_insert_statement(tuple(values)), *values.values())
         except Exception as error:
             if is_unique_violation(error):
                 raise _taken(user, error) from None
@@ -88,20 +93,21 @@ class PiccoloStaffRepository:
 
     async def add_many(self, users: list[StaffUser], *, batch: int = 500) -> None:
         """Bulk insert for seeding (load tests, benchmarks): one statement per batch."""
-        table = self._table
+        arg = self._direct.argument
         for start in range(0, len(users), batch):
             rows = [
-                table(
+                {
                     **staff_to_row(u),
-                    id=u.id,
-                    practice_id=u.practice_id,
-                    created_at=u.created_at,
-                    password_hash=None,
-                    api_key_hash=None,
-                )
+                    "id": arg(u.id),
+                    "practice_id": arg(u.practice_id),
+                    "created_at": u.created_at,
+                    "password_hash": None,
+                    "api_key_hash": None,
+                }
                 for u in users[start : start + batch]
             ]
-            await table.insert(*rows).run()
+            statement = _insert_statement(tuple(rows[0]), len(rows))
+            await self._direct.fetch(statement, *(v for row in rows for v in row.values()))
 
     async def get(self, practice_id: UUID, user_id: UUID) -> StaffUser | None:
         # A read by id is the hottest query: one fixed statement, not a query built per call.

@@ -6,9 +6,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from piccolo.columns import Boolean, Column, Text, Varchar
+
 from server.domain.practices import AccessToken, AuditEntry, Practice, ScimConfig, TokenKind
 from server.domain.staff import AccessLevel, StaffProfile, StaffUser
 from server.domain.text import text_key
+from server.domain.user_attributes import USER_ATTRIBUTES, UserAttribute, ValueKind
 
 if TYPE_CHECKING:
     from server.persistence.direct import ColumnRow
@@ -22,9 +25,11 @@ __all__ = [
     "scim_config_from_row",
     "scim_config_to_row",
     "sql_uuid",
+    "staff_columns",
     "staff_from_row",
     "staff_to_row",
     "token_from_row",
+    "undeclared_columns",
 ]
 
 
@@ -115,6 +120,46 @@ def audit_from_row(row: ColumnRow) -> AuditEntry:
 
 _ACCESS_LEVELS = {level.value: level for level in AccessLevel}
 
+# The account's columns that are not kept User attributes ("password_hash" is read only as
+# present or not).
+_ACCOUNT_COLUMNS = (
+    "id",
+    "practice_id",
+    "access_level",
+    "is_practice_admin",
+    "scim_provisioned",
+    "scim_deleted",
+    "sso_issuer",
+    "sso_subject",
+    "password_hash",
+    "version",
+    "created_at",
+    "updated_at",
+)
+
+
+def _staff_columns(attributes: tuple[UserAttribute, ...]) -> tuple[str, ...]:
+    return (*_ACCOUNT_COLUMNS, *(a.column for a in attributes))
+
+
+def staff_columns() -> tuple[str, ...]:
+    """Every column ``staff_from_row`` reads, from the table of kept attributes."""
+    return USER_ATTRIBUTES.derived(_staff_columns)
+
+
+def _profile_reader(attributes: tuple[UserAttribute, ...]) -> tuple[tuple[str, str, bool], ...]:
+    """(field, column, is boolean) per kept attribute."""
+    return tuple((a.field, a.column, a.kind is ValueKind.BOOLEAN) for a in attributes)
+
+
+def _profile_from_row(row: ColumnRow) -> StaffProfile:
+    return StaffProfile.of(
+        {
+            field: bool(row[column]) if boolean else row[column]
+            for field, column, boolean in USER_ATTRIBUTES.derived(_profile_reader)
+        }
+    )
+
 
 def staff_from_row(row: ColumnRow, practice_id: UUID | None = None) -> StaffUser:
     """``practice_id``: the practice the row was read for (its WHERE clause), when known,
@@ -122,15 +167,7 @@ def staff_from_row(row: ColumnRow, practice_id: UUID | None = None) -> StaffUser
     return StaffUser(
         id=as_uuid(row["id"]),
         practice_id=as_uuid(row["practice_id"]) if practice_id is None else practice_id,
-        profile=StaffProfile(
-            user_name=row["user_name"],
-            given_name=row["given_name"],
-            family_name=row["family_name"],
-            cell_phone=row["cell_phone"],
-            email=row["email"],
-            active=bool(row["active"]),
-            external_id=row["external_id"],
-        ),
+        profile=_profile_from_row(row),
         access_level=_ACCESS_LEVELS[row["access_level"]],
         is_practice_admin=bool(row["is_practice_admin"]),
         scim_provisioned=bool(row["scim_provisioned"]),
@@ -144,29 +181,51 @@ def staff_from_row(row: ColumnRow, practice_id: UUID | None = None) -> StaffUser
     )
 
 
+def _profile_writes(
+    attributes: tuple[UserAttribute, ...],
+) -> tuple[tuple[str, str, str | None, bool], ...]:
+    """(field, column, key column, key released on delete) per kept attribute."""
+    return tuple((a.field, a.column, a.key_column, a.released_on_delete) for a in attributes)
+
+
+def undeclared_columns(table: Any) -> dict[str, Column]:
+    """Columns of kept User attributes that the piccolo ``table`` does not declare: an
+    attribute added to the table of kept attributes, whose migration added the column. A
+    test checks that every attribute kept by default is declared."""
+    declared = {column._meta.db_column_name for column in table._meta.columns}
+    columns: dict[str, Column] = {}
+    for attribute in USER_ATTRIBUTES.attributes:
+        if attribute.column not in declared:
+            columns[attribute.column] = (
+                Boolean(default=True)
+                if attribute.kind is ValueKind.BOOLEAN
+                else Varchar(length=attribute.max_length or 256, null=True, default=None)
+            )
+        if attribute.key_column is not None and attribute.key_column not in declared:
+            columns[attribute.key_column] = Text(null=True, default=None)
+    return columns
+
+
 def staff_to_row(user: StaffUser) -> dict[str, Any]:
     """Every column a write may change. ``password_hash`` and ``api_key_hash`` are set only
-    at creation, so a profile update can never touch them."""
+    at creation, so a profile update can never touch them. A case-insensitive attribute's
+    ``*_key`` column holds its ``text_key`` (userName's is unique per practice in that form,
+    RFC 7643 §4.1.1, and released once SCIM deletes the account)."""
     profile = user.profile
-    return {
-        "user_name": profile.user_name,
-        # userName is unique per practice in this form (RFC 7643 §4.1.1, caseExact false).
-        "user_name_key": None if user.scim_deleted else text_key(profile.user_name),
-        "given_name": profile.given_name,
-        "family_name": profile.family_name,
-        "cell_phone": profile.cell_phone,
-        "email": profile.email,
-        "given_name_key": _folded(profile.given_name),
-        "family_name_key": _folded(profile.family_name),
-        "email_key": _folded(profile.email),
-        "active": profile.active,
-        "external_id": profile.external_id,
-        "access_level": user.access_level.value,
-        "is_practice_admin": user.is_practice_admin,
-        "scim_provisioned": user.scim_provisioned,
-        "scim_deleted": user.scim_deleted,
-        "sso_issuer": user.sso_issuer,
-        "sso_subject": user.sso_subject,
-        "version": user.version,
-        "updated_at": user.updated_at,
-    }
+    row: dict[str, Any] = {}
+    for field, column, key_column, released in USER_ATTRIBUTES.derived(_profile_writes):
+        value = profile.value(field)
+        row[column] = value
+        if key_column is not None:
+            row[key_column] = None if released and user.scim_deleted else _folded(value)
+    row.update(
+        access_level=user.access_level.value,
+        is_practice_admin=user.is_practice_admin,
+        scim_provisioned=user.scim_provisioned,
+        scim_deleted=user.scim_deleted,
+        sso_issuer=user.sso_issuer,
+        sso_subject=user.sso_subject,
+        version=user.version,
+        updated_at=user.updated_at,
+    )
+    return row

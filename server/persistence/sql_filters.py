@@ -1,5 +1,6 @@
 """Staff predicates as SQL, for SQLite and PostgreSQL alike. Values are always bound
-parameters; column names come only from the fixed table below."""
+parameters; column names come only from the table of kept attributes and the fixed
+table below."""
 
 from __future__ import annotations
 
@@ -20,22 +21,30 @@ from server.domain.query import (
     Predicate,
 )
 from server.domain.text import text_key
+from server.domain.user_attributes import USER_ATTRIBUTES, UserAttribute
 
 __all__ = ["order_by", "where"]
 
-_COLUMNS = {
+# Queryable columns that are not kept User attributes (the group's, and every resource's).
+_OTHER_COLUMNS = {
     "id": "id",
-    "user_name": "user_name",
-    "given_name": "given_name",
-    "family_name": "family_name",
-    "email": "email",
-    "cell_phone": "cell_phone",
-    "external_id": "external_id",
-    "active": "active",
     "created_at": "created_at",
     "updated_at": "updated_at",
     "display_name": "display_name",
 }
+_OTHER_FOLDED = {"display_name": "display_name_key"}
+
+
+def _columns(attributes: tuple[UserAttribute, ...]) -> tuple[dict[str, str], dict[str, str]]:
+    """field -> column, and field -> its case-folded form, from the table of kept attributes."""
+    columns = {**_OTHER_COLUMNS, **{a.field: a.column for a in attributes}}
+    folded = dict(_OTHER_FOLDED)
+    for attribute in attributes:
+        # Without a text_key copy (phone numbers: digits and symbols), ASCII lower() is enough.
+        folded[attribute.field] = attribute.key_column or f"lower({attribute.column})"
+    return columns, folded
+
+
 _ORDERING = {
     Operator.EQ: "=",
     Operator.NE: "<>",
@@ -70,12 +79,14 @@ def _parameter(value: object, *, sqlite: bool) -> object:
     return value
 
 
+def _column(field: str) -> str:
+    return USER_ATTRIBUTES.derived(_columns)[0][field]
+
+
 def _folded_column(field: str) -> str:
     """The ``text_key`` copy of a case-insensitive column (``user_name_key`` carries the
     per-practice unique index, so userName equality is an index lookup)."""
-    if field == "cell_phone":
-        return "lower(cell_phone)"  # digits and symbols: nothing to fold beyond ASCII
-    return f"{_COLUMNS[field]}_key"
+    return USER_ATTRIBUTES.derived(_columns)[1][field]
 
 
 def _membership(test: FieldTest, *, sqlite: bool) -> QueryString:
@@ -93,7 +104,7 @@ def _membership(test: FieldTest, *, sqlite: bool) -> QueryString:
 def _field_test(test: FieldTest, *, sqlite: bool) -> QueryString:
     if test.field == "member":
         return _membership(test, sqlite=sqlite)
-    column = _COLUMNS[test.field]
+    column = _column(test.field)
     kind = FIELD_KINDS[test.field]
     # Text columns may hold '' (absent); uuid and other typed columns only NULL.
     textual = kind in {FieldKind.TEXT, FieldKind.EXACT} and test.field != "id"
@@ -141,7 +152,7 @@ def order_by(field: str | None, *, descending: bool) -> str:
     direction = "DESC" if descending else "ASC"
     keys = []
     if field is not None:
-        column = _COLUMNS[field]
+        column = _column(field)
         expression = _folded_column(field) if FIELD_KINDS[field] is FieldKind.TEXT else column
         # NULLs sort last either way, on both databases.
         keys.append(f"({column} IS NULL) ASC, {expression} {direction}")

@@ -11,10 +11,12 @@ practice, as every query does.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import TYPE_CHECKING
 
 from server.persistence.direct import ColumnRow, DirectSql, Statement
+from server.persistence.rows import staff_columns
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -36,41 +38,26 @@ BY_ID_WITH_GROUPS = Statement.of(
 )
 
 
-# What ``staff_from_row`` and ``groups_in_order`` read; the password hash only as present.
-_STAFF = (
-    "id",
-    "practice_id",
-    "user_name",
-    "given_name",
-    "family_name",
-    "cell_phone",
-    "email",
-    "active",
-    "external_id",
-    "access_level",
-    "is_practice_admin",
-    "scim_provisioned",
-    "scim_deleted",
-    "sso_issuer",
-    "sso_subject",
-    "password_hash",
-    "version",
-    "created_at",
-    "updated_at",
-)
-_NAMES = (*_STAFF, "member_of_id", "member_of_name", "member_of_key")
-_SELECTED = ", ".join(
-    "u.password_hash IS NOT NULL" if name == "password_hash" else f"u.{name}" for name in _STAFF
-)
-_BY_KEYS = Statement.of(
-    "WITH k(practice_id, id) AS ("  # noqa: S608 - fixed column names, keys bound
-    "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each({})) "
-    f"SELECT json_group_array(json_array({_SELECTED}, "
-    "g.id, g.display_name, g.display_name_key)) AS found "
-    "FROM k JOIN staff_user u ON u.practice_id = k.practice_id AND u.id = k.id "
-    "LEFT JOIN group_member m ON m.practice_id = u.practice_id AND m.staff_id = u.id "
-    "LEFT JOIN scim_group g ON g.id = m.group_id"
-)
+def _by_keys(columns: tuple[str, ...]) -> Statement:
+    """The batch read of ``columns`` (what ``staff_from_row`` reads, from the table of kept
+    attributes, so a kept attribute cannot be missing here); the password hash only as
+    present."""
+    selected = ", ".join(
+        "u.password_hash IS NOT NULL" if name == "password_hash" else f"u.{name}"
+        for name in columns
+    )
+    return Statement.of(
+        "WITH k(practice_id, id) AS ("  # noqa: S608 - column names from the attribute table, keys bound
+        "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each({})) "
+        f"SELECT json_group_array(json_array({selected}, "
+        "g.id, g.display_name, g.display_name_key)) AS found "
+        "FROM k JOIN staff_user u ON u.practice_id = k.practice_id AND u.id = k.id "
+        "LEFT JOIN group_member m ON m.practice_id = u.practice_id AND m.staff_id = u.id "
+        "LEFT JOIN scim_group g ON g.id = m.group_id"
+    )
+
+
+_by_keys_cached = functools.cache(_by_keys)
 
 
 async def staff_with_groups(
@@ -87,10 +74,12 @@ async def staff_with_groups(
     by_text = {
         (str(practice_id), str(user_id)): (practice_id, user_id) for practice_id, user_id in keys
     }
-    rows = await direct.fetch(_BY_KEYS, json.dumps(list(by_text)))
+    columns = staff_columns()
+    names = (*columns, "member_of_id", "member_of_name", "member_of_key")
+    rows = await direct.fetch(_by_keys_cached(columns), json.dumps(list(by_text)))
     found: dict[StaffKey, list[ColumnRow]] = {}
     for values in json.loads(rows[0]["found"]):
-        row = dict(zip(_NAMES, values, strict=True))
+        row = dict(zip(names, values, strict=True))
         row["password_hash"] = True if row["password_hash"] else None
         key = by_text[(row["practice_id"], row["id"])]
         found.setdefault(key, []).append(row)

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from piccolo.columns import UUID, Boolean, Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
+from server.persistence.rows import undeclared_columns
+
 if TYPE_CHECKING:
     from piccolo.engine.base import Engine
 
@@ -276,8 +278,8 @@ class BoundTables:
     outbox_message: type[OutboxMessageTable]
 
 
-def _bind(table: type[_T], engine: Engine[Any]) -> type[_T]:
-    return type(table.__name__, (table,), {}, tablename=table._meta.tablename, db=engine)
+def _bind(table: type[_T], engine: Engine[Any], columns: dict[str, Any] | None = None) -> type[_T]:
+    return type(table.__name__, (table,), columns or {}, tablename=table._meta.tablename, db=engine)
 
 
 def bind_tables(engine: Engine[Any]) -> BoundTables:
@@ -285,7 +287,7 @@ def bind_tables(engine: Engine[Any]) -> BoundTables:
         practice=_bind(PracticeTable, engine),
         scim_config=_bind(ScimConfigTable, engine),
         access_token=_bind(AccessTokenTable, engine),
-        staff_user=_bind(StaffUserTable, engine),
+        staff_user=_bind(StaffUserTable, engine, undeclared_columns(StaffUserTable)),
         audit_event=_bind(AuditEventTable, engine),
         group=_bind(GroupTable, engine),
         group_member=_bind(GroupMemberTable, engine),

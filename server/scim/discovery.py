@@ -32,6 +32,7 @@ from scim2_models import (
 )
 
 from server.domain.errors import NotFound
+from server.domain.user_attributes import USER_ATTRIBUTES, Carrier, UserAttribute
 from server.scim.guard import authenticated_practice
 from server.scim.query import DEFAULT_PAGE_SIZE
 from server.scim.responses import scim_response
@@ -39,26 +40,32 @@ from server.services import Services
 
 __all__ = ["DiscoveryController", "kept_schemas", "service_provider_config"]
 
-# The one value a kept sub-attribute can take: only the work email and the mobile number stay.
-_CANONICAL = {("emails", "type"): ["work"], ("phoneNumbers", "type"): ["mobile"]}
+Kept = dict[str, set[str] | None]
+_GROUP_KEPT: Kept = {"displayName": None, "members": {"value", "$ref", "type"}}
 
-# Top-level attribute -> kept sub-attributes (None: simple attribute).
-_KEPT: dict[Any, dict[str, set[str] | None]] = {
-    User: {
-        "userName": None,
-        "name": {"givenName", "familyName"},
-        "active": None,
-        "emails": {"value", "type", "primary"},
-        "phoneNumbers": {"value", "type"},
-        "groups": {"value", "$ref", "display", "type"},
-    },
-    Group: {"displayName": None, "members": {"value", "$ref", "type"}},
-}
+
+def _user_kept(attributes: tuple[UserAttribute, ...]) -> tuple[Kept, dict[Any, list[str]]]:
+    """Top-level attribute -> kept sub-attributes (None: simple attribute), from the table of
+    kept attributes; and the one value a kept sub-attribute can take (only one element of a
+    multi-valued attribute is kept: the work email, the mobile number)."""
+    kept: Kept = {"groups": {"value", "$ref", "display", "type"}}
+    canonical: dict[Any, list[str]] = {}
+    for attribute in attributes:
+        if attribute.carrier is Carrier.SIMPLE:
+            kept[attribute.scim] = None
+        elif attribute.carrier is Carrier.SUB:
+            kept[attribute.scim] = (kept.get(attribute.scim) or set()) | {attribute.sub or ""}
+        else:
+            kept[attribute.scim] = (
+                {"value", "type", "primary"} if attribute.primary else {"value", "type"}
+            )
+            canonical[(attribute.scim, "type")] = [attribute.element_type or ""]
+    return kept, canonical
 
 
 def _kept(resource: Any) -> Schema:
     schema = resource.to_schema()
-    kept = _KEPT[resource]
+    kept, canonical = USER_ATTRIBUTES.derived(_user_kept) if resource is User else (_GROUP_KEPT, {})
     attributes = []
     for attribute in schema.attributes or []:
         if attribute.name not in kept:
@@ -66,8 +73,8 @@ def _kept(resource: Any) -> Schema:
         subs = kept[attribute.name]
         if subs is not None and attribute.sub_attributes:
             wanted = [
-                sub.model_copy(update={"canonical_values": _CANONICAL[key]})
-                if (key := (attribute.name, sub.name)) in _CANONICAL
+                sub.model_copy(update={"canonical_values": canonical[key]})
+                if (key := (attribute.name, sub.name)) in canonical
                 else sub
                 for sub in attribute.sub_attributes
                 if sub.name in subs

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from scim2_models import Email
 
 from server.domain.staff import StaffProfile, StaffUser
+from server.domain.user_attributes import USER_ATTRIBUTES, Carrier, UserAttribute, ValueKind
 from server.mapping.inbound import USER_PROFILE
 from server.mapping.patch_fast import PATCH_SCHEMA, fast_patch
 from server.mapping.schema import SCIM_POLICY, UserModel
@@ -58,32 +59,34 @@ odd_text = st.sampled_from(["", " ", " padded ", "\t", "lone \ud800"])
 optional_text = st.none() | text.filter(str.strip)
 stored_email = st.none() | st.emails().map(lambda e: Email(value=e).value)
 odd_email = st.sampled_from(["A@Example.COM", "not an email", " a@b.org", ""])
-stored_profiles = st.builds(
-    StaffProfile,
-    user_name=st.text(min_size=1, max_size=20).filter(lambda n: n == n.strip()),
-    given_name=optional_text,
-    family_name=optional_text,
-    cell_phone=optional_text,
-    email=stored_email,
-    active=st.booleans(),
-    external_id=optional_text,
-)
+
+
+def _stored(attribute: UserAttribute) -> st.SearchStrategy[Any]:
+    """A value as SCIM stores it (from the table of kept attributes)."""
+    if attribute.kind is ValueKind.BOOLEAN:
+        return st.booleans()
+    if attribute.required:
+        return st.text(min_size=1, max_size=20).filter(lambda n: n == n.strip())
+    return stored_email if attribute.kind is ValueKind.EMAIL else optional_text
 
 
 @st.composite
 def profiles(draw: st.DrawFn) -> StaffProfile:
     """Mostly an account as SCIM writes it, now and then one field written some other way."""
-    profile = draw(stored_profiles)
+    kept = USER_ATTRIBUTES.attributes
+    values = {a.field: draw(_stored(a)) for a in kept}
+    profile = StaffProfile(user_name=values.pop("user_name")).with_values(values)
     if draw(st.sampled_from([False] * 4 + [True])):
-        field = draw(st.sampled_from(["user_name", "given_name", "family_name", "cell_phone"]))
-        field = draw(st.sampled_from([field, "external_id", "email"]))
-        odd: dict[str, Any] = {field: draw(odd_email if field == "email" else odd_text)}
-        profile = replace(profile, **odd)
+        odd_one = draw(st.sampled_from([a for a in kept if a.kind is not ValueKind.BOOLEAN]))
+        odd = odd_email if odd_one.kind is ValueKind.EMAIL else odd_text
+        profile = profile.with_values({odd_one.field: draw(odd)})
     return profile
 
 
-TAKEN_PATHS = ["active", "userName", "externalId", "name.givenName", "name.familyName"]
-TAKEN_PATHS += [EMAIL_PATH, PHONE_PATH]
+def taken_paths_now() -> list[str]:
+    return [a.path for a in USER_ATTRIBUTES.attributes]
+
+
 NEAR_MISS_PATHS = [
     "Active",
     "ACTIVE",
@@ -133,25 +136,38 @@ scalars = (
     | st.floats(allow_nan=False, allow_infinity=False)
 )
 odd_values = scalars | st.lists(scalars, max_size=2) | st.dictionaries(text, scalars, max_size=2)
-# What each taken path is usually sent with (Entra's string booleans included).
+# What each kind of attribute is usually sent with (Entra's string booleans included).
 FITTING = {
-    "active": st.booleans() | st.sampled_from(["True", "False", "true", "false"]),
-    "userName": st.emails() | text,
-    EMAIL_PATH: st.emails() | st.sampled_from(["alice@Contoso.COM", "a.b+c@example.org"]),
+    ValueKind.BOOLEAN: st.booleans() | st.sampled_from(["True", "False", "true", "false"]),
+    ValueKind.EMAIL: st.emails() | st.sampled_from(["alice@Contoso.COM", "a.b+c@example.org"]),
 }
 
 
 def fitting_values(path: str | None) -> st.SearchStrategy[Any]:
     """A value of the kind the attribute takes."""
-    return FITTING.get(path or "", text | odd_text)
+    for attribute in USER_ATTRIBUTES.attributes:
+        if attribute.path == path:
+            if attribute.required:
+                return st.emails() | text
+            return FITTING.get(attribute.kind, text | odd_text)
+    return text | odd_text
 
 
 # Hypothesis leans towards boundary integers; a sampled flag keeps the near misses rare.
 rarely = st.sampled_from([False] * 9 + [True])
 taken_ops = st.sampled_from(["Add", "Replace", "add", "replace"])
 odd_ops = st.sampled_from(["Remove", "remove", "ADD", "rePlace", "delete", "", 1, None])
-taken_paths = st.sampled_from(TAKEN_PATHS)
-PATHLESS_KEYS = ["active", "userName", "externalId", "name.givenName", "name.familyName"]
+
+
+@st.composite
+def taken_paths(draw: st.DrawFn) -> str:
+    return draw(st.sampled_from(taken_paths_now()))
+
+
+def pathless_keys() -> list[str]:
+    return [a.path for a in USER_ATTRIBUTES.attributes if a.carrier is not Carrier.TYPED]
+
+
 ODD_PATHLESS_KEYS = [
     "Active",
     "USERNAME",
@@ -177,7 +193,7 @@ name_values = st.fixed_dictionaries(
 def pathless_values(draw: st.DrawFn) -> dict[str, Any]:
     """Okta's {"active": false}, Entra's folded replace, and keys neither sends."""
     value: dict[str, Any] = {}
-    for key in draw(st.lists(st.sampled_from(PATHLESS_KEYS), max_size=3, unique=True)):
+    for key in draw(st.lists(st.sampled_from(pathless_keys()), max_size=3, unique=True)):
         value[key] = draw(fitting_values(key))
     if draw(rarely):
         for key in draw(st.lists(st.sampled_from(ODD_PATHLESS_KEYS), max_size=2, unique=True)):
@@ -191,7 +207,7 @@ def operations(draw: st.DrawFn) -> Any:
     operation: dict[str, Any] = {"op": draw(odd_ops if draw(rarely) else taken_ops)}
     if draw(st.sampled_from([True, True, True, False])):
         path = draw(
-            st.sampled_from(NEAR_MISS_PATHS) | text | st.none() if draw(rarely) else taken_paths
+            st.sampled_from(NEAR_MISS_PATHS) | text | st.none() if draw(rarely) else taken_paths()
         )
         operation["path"] = path
         if not draw(rarely):
@@ -251,6 +267,17 @@ FULL = StaffProfile(
     external_id="e-1",
 )
 EMPTY = StaffProfile(user_name="bo@example.org")
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.data())
+def test_a_kept_attribute_added_to_the_table_patches_alike(data: st.DataObject) -> None:
+    """``title`` kept (RFC 7643 §4.1.1): its paths and path-less key take the fast path,
+    leaving what the full path leaves."""
+    with USER_ATTRIBUTES.extended(UserAttribute("title", "title")):
+        test_the_fast_path_leaves_the_profile_the_full_path_leaves.hypothesis.inner_test(
+            data.draw(profiles()), data.draw(bodies())
+        )
 
 
 @pytest.mark.parametrize("profile", [FULL, EMPTY], ids=["full", "empty"])

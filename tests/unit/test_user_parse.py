@@ -16,7 +16,7 @@ from scim2_models import Context, ScimPolicy, User
 from server.domain.staff import StaffProfile
 from server.mapping.inbound import USER_PROFILE, accepted_resource
 from server.mapping.schema import SCIM_POLICY, UserModel
-from server.mapping.user_parse import AcceptedUser, parse_user_profile, reading_model
+from server.mapping.user_parse import accepted_user_model, parse_user_profile, reading_model
 from server.mapping.users import profile_from_scim
 from server.scim.operations.failures import failure
 from simulators.core.builders import create_user
@@ -334,24 +334,26 @@ def test_refusals_are_the_full_models(body: dict[str, Any], refusal: str | None)
 def test_the_narrow_model_declares_users_fields_as_user_does_in_users_order() -> None:
     full = UserModel.model_fields
     order = list(full)
-    assert sorted(AcceptedUser.model_fields, key=order.index) == list(AcceptedUser.model_fields)
-    for name, field in AcceptedUser.model_fields.items():
+    assert sorted(accepted_user_model().model_fields, key=order.index) == list(
+        accepted_user_model().model_fields
+    )
+    for name, field in accepted_user_model().model_fields.items():
         assert repr(field.annotation) == repr(full[name].annotation), name
         assert field.metadata == full[name].metadata, name
         assert (field.validation_alias, field.default) == (
             full[name].validation_alias,
             full[name].default,
         ), name
-    assert AcceptedUser.__schema__ == User.__schema__
+    assert accepted_user_model().__schema__ == User.__schema__
     # A key naming one of its fields names the same one in the full model.
-    narrow_names = AcceptedUser.__scim_info__.field_by_name
+    narrow_names = accepted_user_model().__scim_info__.field_by_name
     assert narrow_names.items() <= UserModel.__scim_info__.field_by_name.items()
 
 
 def test_policies_and_contexts_not_shown_equivalent_use_the_full_model() -> None:
     creation = Context.RESOURCE_CREATION_REQUEST
-    assert reading_model(SCIM_POLICY, creation) is AcceptedUser
-    assert reading_model(SCIM_POLICY, Context.RESOURCE_REPLACEMENT_REQUEST) is AcceptedUser
+    assert reading_model(SCIM_POLICY, creation) is accepted_user_model()
+    assert reading_model(SCIM_POLICY, Context.RESOURCE_REPLACEMENT_REQUEST) is accepted_user_model()
     assert reading_model(ScimPolicy(), creation) is UserModel  # unknown=forbid
     custom_key = ScimPolicy(unknown=ScimPolicy.Unknown.ignore, comparison_key=lambda _b, v: v)
     assert reading_model(custom_key, creation) is UserModel

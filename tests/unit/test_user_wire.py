@@ -12,11 +12,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scim2_models import Context, Email, ListResponse, User
+from scim2_models import Context, ListResponse, ResponseParameters, User
 
-from server.domain.staff import AccessLevel, StaffProfile, StaffUser
-from server.mapping.user_wire import list_payload, scim_datetime, user_payload
+from server.domain.staff import AccessLevel, StaffUser
+from server.domain.user_attributes import USER_ATTRIBUTES, UserAttribute
+from server.mapping.user_wire import list_payload, scim_datetime, selected, user_payload
 from server.mapping.users import scim_from_staff
+from tests.strategies import profiles, text
 
 CONTEXTS = [
     Context.RESOURCE_QUERY_RESPONSE,
@@ -25,10 +27,6 @@ CONTEXTS = [
     Context.RESOURCE_REPLACEMENT_RESPONSE,
     Context.RESOURCE_PATCH_RESPONSE,
 ]
-text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
-optional_text = st.none() | text
-# Stored emails went through the same validation (SCIM requests, the staff API).
-stored_email = st.none() | st.emails().map(lambda e: Email(value=e).value)
 moments = st.datetimes(
     min_value=datetime(2000, 1, 1),
     max_value=datetime(2100, 1, 1),
@@ -44,15 +42,7 @@ def accounts(draw: st.DrawFn) -> StaffUser:
     return StaffUser(
         id=draw(st.uuids()),
         practice_id=UUID(int=1),
-        profile=StaffProfile(
-            user_name=draw(st.text(min_size=1, max_size=20)),
-            given_name=draw(optional_text),
-            family_name=draw(optional_text),
-            cell_phone=draw(optional_text),
-            email=draw(stored_email),
-            active=draw(st.booleans()),
-            external_id=draw(optional_text),
-        ),
+        profile=draw(profiles()),
         access_level=draw(st.sampled_from(list(AccessLevel))),
         is_practice_admin=False,
         scim_provisioned=True,
@@ -77,6 +67,73 @@ def test_the_plain_representation_is_what_scim2_models_writes(
     )
     actual = user_payload(staff, location=location, groups=memberships)
     assert json.dumps(actual) == json.dumps(expected)  # same keys, values and order
+
+
+# Attribute names a selection may use: every kept attribute's, attributes the platform never
+# keeps (``title`` unless a test keeps it, ``nickName``), sub-attributes of each, ``meta``'s
+# and ``groups``'.
+_NAMES = sorted(
+    {a.scim for a in USER_ATTRIBUTES.attributes}
+    | {
+        f"{a.scim}.{a.sub or 'value'}"
+        for a in USER_ATTRIBUTES.attributes
+        if a.sub or a.element_type
+    }
+    | {"title", "nickName", "name.middleName", "emails.type", "emails.primary", "emails.display"}
+    | {"phoneNumbers.type", "phoneNumbers.primary", "meta", "meta.created", "meta.version"}
+    | {"meta.resourceType", "groups", "groups.value", "groups.$ref", "groups.display", "id"}
+    | {"schemas", "externalId", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"}
+)
+CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
+
+
+@st.composite
+def spellings(draw: st.DrawFn) -> str:
+    """An attribute name in any case, with or without the core schema URN."""
+    name = draw(st.sampled_from(_NAMES))
+    if not name.startswith("urn:") and draw(st.booleans()):
+        name = f"{CORE}:{name}"
+    return "".join(c.upper() if draw(st.booleans()) else c for c in name)
+
+
+selections = st.lists(spellings(), min_size=1, max_size=4)
+
+
+def _compared(
+    staff: StaffUser, memberships: list[tuple[str, str, str]], names: list[str], *, excluding: bool
+) -> None:
+    location = f"https://s/Users/{staff.id}"
+    which = {"excluded_attributes" if excluding else "attributes": names}
+    parameters = ResponseParameters[User](**which)
+    expected = scim_from_staff(staff, location=location, groups=memberships).model_dump(
+        scim_ctx=Context.RESOURCE_QUERY_RESPONSE, response_parameters=parameters
+    )
+    body = user_payload(staff, location=location, groups=memberships)
+    actual = selected(body, **({"excluded": names} if excluding else {"attributes": names}))
+    assert json.dumps(actual) == json.dumps(expected)
+
+
+@settings(max_examples=400, deadline=None)
+@given(accounts(), groups, selections, st.booleans())
+def test_selections_are_what_scim2_models_selects(
+    staff: StaffUser, memberships: list[tuple[str, str, str]], names: list[str], excluding: bool
+) -> None:
+    _compared(staff, memberships, names, excluding=excluding)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_a_kept_attribute_added_to_the_table_is_written_and_selected_alike(
+    data: st.DataObject,
+) -> None:
+    """``title`` kept (RFC 7643 §4.1.1): the generated writer and scim2-models agree."""
+    with USER_ATTRIBUTES.extended(UserAttribute("title", "title")):
+        staff = data.draw(accounts())
+        memberships = data.draw(groups)
+        test_the_plain_representation_is_what_scim2_models_writes.hypothesis.inner_test(
+            staff, memberships, data.draw(st.sampled_from(CONTEXTS))
+        )
+        _compared(staff, memberships, data.draw(selections), excluding=data.draw(st.booleans()))
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,203 @@
+"""One table of kept User attributes (``server.domain.user_attributes``): adding a row is all
+a new kept attribute needs.
+
+The test keeps ``title`` (RFC 7643 §4.1.1, case-insensitive text) for its own length: one row
+in the table and its columns in the test's own database (what a migration would add), and
+nothing else. It then round-trips through every operation: POST, GET, list, filter, sort,
+PATCH with and without a path, PUT, ``.search`` and reads by id gathered in one turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import asyncpg
+import pytest
+from litestar.testing import AsyncTestClient
+
+from server.app import create_app
+from server.domain.user_attributes import USER_ATTRIBUTES, UserAttribute
+from server.persistence.direct import Statement
+from server.persistence.rows import staff_columns, undeclared_columns
+from server.persistence.store import open_store
+from server.persistence.tables import StaffUserTable
+from server.settings import Settings
+from tests.conftest import (
+    POSTGRES_URL,
+    PUBLIC_URL,
+    TEST_SECRET_KEY,
+    UNLIMITED,
+    bearer_headers,
+    new_practice,
+    with_database,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from pathlib import Path
+
+USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+SEARCH = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+TITLE = UserAttribute("title", "title")
+
+
+@pytest.fixture
+async def fresh_database(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A database of this test alone: the columns it adds reach no other test."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'title.db'}"
+        return
+    name = f"scimlab_title_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(POSTGRES_URL, timeout=10)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield with_database(POSTGRES_URL, name)
+    admin = await asyncpg.connect(POSTGRES_URL, timeout=10)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def scim(fresh_database: str) -> AsyncIterator[tuple[AsyncTestClient[Any], str, Any]]:
+    """A server keeping ``title``: (client, the practice's SCIM base path, headers)."""
+    # The schema first, as ``scimlab migrate`` would leave it with the attribute's migration:
+    # its column and its text_key copy.
+    migrated = await open_store(fresh_database, secret_keys=[TEST_SECRET_KEY])
+    try:
+        for column, kind in ((TITLE.column, "VARCHAR(256)"), (TITLE.key_column, "TEXT")):
+            await migrated.direct.fetch(
+                Statement.of(f"ALTER TABLE staff_user ADD COLUMN {column} {kind}")
+            )
+    finally:
+        await migrated.close()
+    settings = Settings(
+        database_url=fresh_database, public_url=PUBLIC_URL, secret_key=TEST_SECRET_KEY, **UNLIMITED
+    )
+    with USER_ATTRIBUTES.extended(TITLE):
+        store = await open_store(fresh_database, secret_keys=[TEST_SECRET_KEY])
+        try:
+            async with AsyncTestClient(app=create_app(settings), base_url=PUBLIC_URL) as client:
+                practice = await new_practice(client, store, settings)
+                headers = {
+                    **await bearer_headers(client, practice),
+                    "Content-Type": "application/scim+json",
+                }
+                yield client, f"{practice.scim_path}/Users", headers
+        finally:
+            await store.close()
+
+
+def _titles(body: dict[str, Any]) -> list[Any]:
+    return [resource.get("title") for resource in body["Resources"]]
+
+
+async def test_a_kept_attribute_added_to_the_table_round_trips(
+    scim: tuple[AsyncTestClient[Any], str, dict[str, str]],
+) -> None:
+    client, users, headers = scim
+    created = await client.post(
+        users,
+        json={"schemas": [USER], "userName": "ada@example.org", "title": "Head Nurse"},
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["title"] == "Head Nurse"
+    user = f"{users}/{created.json()['id']}"
+    other = await client.post(
+        users, json={"schemas": [USER], "userName": "bo@example.org"}, headers=headers
+    )
+    assert other.status_code == 201, other.text
+    assert "title" not in other.json()
+
+    read = await client.get(user, headers=headers)
+    assert read.json()["title"] == "Head Nurse"
+    # Selected attributes go through scim2-models: the same value.
+    selected = await client.get(user, params={"attributes": "title"}, headers=headers)
+    assert selected.json()["title"] == "Head Nurse"
+    # Reads by id of one event-loop turn (one batch statement on SQLite).
+    both = await asyncio.gather(
+        client.get(user, headers=headers),
+        client.get(f"{users}/{other.json()['id']}", headers=headers),
+    )
+    assert [r.json().get("title") for r in both] == ["Head Nurse", None]
+
+    listed = await client.get(users, params={"sortBy": "title"}, headers=headers)
+    assert _titles(listed.json()) == ["Head Nurse", None]  # absent values sort last
+    for expression in ('title eq "head nurse"', 'title sw "HEAD"', "title pr"):
+        found = await client.get(users, params={"filter": expression}, headers=headers)
+        assert _titles(found.json()) == ["Head Nurse"], expression
+    missing = await client.get(users, params={"filter": 'title eq "Porter"'}, headers=headers)
+    assert missing.json()["totalResults"] == 0
+
+    patched = await client.patch(
+        user,
+        json={
+            "schemas": [PATCH],
+            "Operations": [{"op": "replace", "path": "title", "value": "Matron"}],
+        },
+        headers=headers,
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["title"] == "Matron"
+    pathless = await client.patch(
+        user,
+        json={"schemas": [PATCH], "Operations": [{"op": "replace", "value": {"title": "Sister"}}]},
+        headers=headers,
+    )
+    assert pathless.json()["title"] == "Sister"
+    # A body the fast PATCH path leaves to scim2-models (two attributes, one removed).
+    removed = await client.patch(
+        user,
+        json={
+            "schemas": [PATCH],
+            "Operations": [
+                {"op": "remove", "path": "title"},
+                {"op": "add", "path": "title", "value": "Ward Sister"},
+            ],
+        },
+        headers=headers,
+    )
+    assert removed.json()["title"] == "Ward Sister"
+    assert (await client.get(user, headers=headers)).json()["title"] == "Ward Sister"
+
+    replaced = await client.put(
+        user,
+        json={"schemas": [USER], "userName": "ada@example.org", "title": "Charge Nurse"},
+        headers=headers,
+    )
+    assert replaced.status_code == 200, replaced.text
+    assert replaced.json()["title"] == "Charge Nurse"
+
+    searched = await client.post(
+        f"{users}/.search",
+        json={"schemas": [SEARCH], "filter": 'title co "charge"', "attributes": ["title"]},
+        headers=headers,
+    )
+    assert searched.status_code == 200, searched.text
+    assert _titles(searched.json()) == ["Charge Nurse"]
+
+    cleared = await client.put(
+        user, json={"schemas": [USER], "userName": "ada@example.org"}, headers=headers
+    )
+    assert "title" not in cleared.json()
+    gone = await client.get(users, params={"filter": "title pr"}, headers=headers)
+    assert gone.json()["totalResults"] == 0
+    assert UUID(created.json()["id"])
+
+
+def test_the_schema_declares_every_kept_attribute() -> None:
+    """The piccolo schema (what migrations are written against) has a column for each
+    attribute kept by default, and its text_key copy; the other columns are the account's."""
+    declared = {column._meta.db_column_name for column in StaffUserTable._meta.columns}
+    kept = {a.column for a in USER_ATTRIBUTES.attributes}
+    keys = {a.key_column for a in USER_ATTRIBUTES.attributes if a.key_column}
+    assert undeclared_columns(StaffUserTable) == {}
+    assert declared - kept - keys == {*staff_columns(), "api_key_hash"} - kept
