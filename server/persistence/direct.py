@@ -8,9 +8,9 @@ filter's ``QueryString`` itself (``fetch_query``), and runs it:
 * inside a transaction, on the transaction's connection (it sees its writes);
 * on SQLite, a read through the engine's one reader (``PooledSQLiteEngine.read``: rows as
   ``sqlite3.Row`` without column converters, which :mod:`server.persistence.rows` reads),
-  a write on the event loop's writer (:mod:`server.persistence.sqlite_writer`);
+  a write on the event loop's writer (:mod:`server.persistence.sqlite.writer`);
 * on PostgreSQL, on an asyncpg connection it keeps between statements, taken in turn
-  (:mod:`server.persistence.held`); asyncpg prepares and caches each statement.
+  (:mod:`server.persistence.postgres.held`); asyncpg prepares and caches each statement.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from piccolo.engine.postgres import PostgresEngine
 
 from server.persistence.engine import HELD_CONNECTIONS
-from server.persistence.held import HeldConnections
-from server.persistence.held_transaction import HeldTransaction
-from server.persistence.sqlite_inline import InlineReader, is_read
-from server.persistence.sqlite_pool import PooledSQLiteEngine
+from server.persistence.postgres.held import HeldConnections
+from server.persistence.postgres.transaction import HeldTransaction
+from server.persistence.sqlite.engine import PooledSQLiteEngine
+from server.persistence.sqlite.reader import InlineReader, is_read
 
 if TYPE_CHECKING:
     from collections.abc import Hashable, Sequence

@@ -9,29 +9,32 @@ from typing import TYPE_CHECKING, Any
 
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
-from server.persistence.deployment import PiccoloDeploymentSettings
 from server.persistence.direct import DirectSql
 from server.persistence.engine import close_engine, create_engine, start_engine
-from server.persistence.groups import PiccoloGroupRepository
-from server.persistence.mfa import PiccoloMfaRepository
 from server.persistence.migrate import apply_migrations
-from server.persistence.practices import (
+from server.persistence.repositories.deployment import PiccoloDeploymentSettings
+from server.persistence.repositories.groups import PiccoloGroupRepository
+from server.persistence.repositories.mfa import PiccoloMfaRepository
+from server.persistence.repositories.practices import (
     PiccoloAuditRepository,
     PiccoloPracticeRepository,
     PiccoloScimConfigRepository,
     PiccoloTokenRepository,
     no_address,
 )
-from server.persistence.repositories import PiccoloStaffRepository
-from server.persistence.saml import PiccoloSamlRepository
-from server.persistence.signin import (
+from server.persistence.repositories.saml import PiccoloSamlRepository
+from server.persistence.repositories.signin import (
     PiccoloCredentialRepository,
     PiccoloFlowRepository,
     PiccoloSsoConfigRepository,
 )
-from server.persistence.staff_extras import PiccoloLocationRepository, PiccoloSessionRepository
+from server.persistence.repositories.staff import PiccoloStaffRepository
+from server.persistence.repositories.staff_extras import (
+    PiccoloLocationRepository,
+    PiccoloSessionRepository,
+)
+from server.persistence.repositories.team import PiccoloOutboxRepository, PiccoloProviderRepository
 from server.persistence.tables import bind_tables
-from server.persistence.team import PiccoloOutboxRepository, PiccoloProviderRepository
 from server.security import SecretBox
 
 if TYPE_CHECKING:

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 import pytest
 from prometheus_client import REGISTRY
 
-from server.persistence.sqlite_inline import InlineReader, is_read
-from server.persistence.sqlite_pool import PooledSQLiteEngine
+from server.persistence.sqlite.engine import PooledSQLiteEngine
+from server.persistence.sqlite.reader import InlineReader, is_read
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

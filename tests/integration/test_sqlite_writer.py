@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from piccolo.querystring import QueryString
 
-from server.persistence.sqlite_pool import PooledSQLiteEngine
+from server.persistence.sqlite.engine import PooledSQLiteEngine
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -4,9 +4,9 @@ on the event loop's thread.
 piccolo opens a new aiosqlite connection (and so a thread) for every query and transaction;
 this engine keeps a few per event loop and lends them out instead. Every piccolo query comes
 in through the public ``run_querystring``: in a transaction, on its connection; otherwise a
-write on the event loop's writer (:mod:`server.persistence.sqlite_writer`) and a read on a
+write on the event loop's writer (:mod:`server.persistence.sqlite.writer`) and a read on a
 pooled connection, which gives piccolo its column converters. ``read`` is the hot reads' way
-in (``DirectSql``): the thread's read-only connection (:mod:`server.persistence.sqlite_inline`),
+in (``DirectSql``): the thread's read-only connection (:mod:`server.persistence.sqlite.reader`),
 or a pooled one when that gives up (counted on ``/metrics``). WAL lets readers proceed while
 one writer commits.
 """
@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 from piccolo.engine.sqlite import SQLiteEngine, dict_factory
 
-from server.persistence.sqlite_inline import InlineReader, is_read
-from server.persistence.sqlite_writer import InlineWriter
+from server.persistence.sqlite.reader import InlineReader, is_read
+from server.persistence.sqlite.writer import InlineWriter
 
 if TYPE_CHECKING:
     from piccolo.querystring import QueryString
@@ -127,7 +127,7 @@ class PooledSQLiteEngine(SQLiteEngine):
 
     async def get_connection(self) -> Any:
         """A transaction's connection: the event loop's own writer when it is free of
-        other processes' writes (see :mod:`server.persistence.sqlite_writer`)."""
+        other processes' writes (see :mod:`server.persistence.sqlite.writer`)."""
         writer = self._writer()
         if writer is None:
             return await self._pooled_connection()

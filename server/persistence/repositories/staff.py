@@ -13,8 +13,8 @@ from server.persistence.direct import ColumnRow, DirectSql, Statement
 from server.persistence.errors import is_unique_violation, violated_column
 from server.persistence.rows import as_uuid, groups_in_order, staff_from_row, staff_to_row
 from server.persistence.sql_filters import order_by, where
+from server.persistence.sqlite.turn_batch import TurnBatch
 from server.persistence.staff_batch import BY_ID_WITH_GROUPS, StaffKey, staff_with_groups
-from server.persistence.turn_batch import TurnBatch
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence

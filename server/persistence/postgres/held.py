@@ -7,7 +7,7 @@ connections from the engine's pool once and keeps up to ``size``, handed out in 
 semaphore: asyncpg's own queue lets newcomers overtake waiters). A connection goes back to
 the pool when a statement on it fails or is cancelled: the pool closes a broken one. A
 transaction borrows an idle one (``lend``) and gives it back once it ended cleanly
-(``take_back``; :mod:`server.persistence.held_transaction`).
+(``take_back``; :mod:`server.persistence.postgres.transaction`).
 """
 
 from __future__ import annotations

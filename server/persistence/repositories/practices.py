@@ -14,7 +14,7 @@ from server.persistence.rows import (
     scim_config_to_row,
     token_from_row,
 )
-from server.persistence.snapshot_memo import SnapshotMemo
+from server.persistence.sqlite.snapshot_memo import SnapshotMemo
 
 if TYPE_CHECKING:
     from collections.abc import Callable
