@@ -128,7 +128,9 @@ class InlineReader:
             finally:
                 cursor.close()
         except sqlite3.OperationalError:
-            return None  # interrupted all the same: no stamp, so the caller asks the database
+            # Interrupted all the same: no stamp, so the caller asks the database.
+            count_fallback("sqlite_data_version", "unanswered")
+            return None
         return connection, version
 
     def close(self) -> None:
