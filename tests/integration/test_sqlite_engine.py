@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 from prometheus_client import REGISTRY
 
+from server.persistence.direct import DirectSql, Statement
 from server.persistence.sqlite.engine import PooledSQLiteEngine
 from server.persistence.sqlite.reader import InlineReader, is_read
 
@@ -203,3 +204,21 @@ async def test_fast_paths_that_give_up_are_counted(engine: PooledSQLiteEngine) -
     assert _fallbacks("sqlite_writer", "locked") == before + 1
     found = await engine.read("SELECT name FROM item WHERE name = 'late'", [])
     assert found == [{"name": "late"}]
+
+
+async def test_the_hot_statements_share_the_engines_one_reader(
+    engine: PooledSQLiteEngine,
+) -> None:
+    """One inline reader per engine: ``DirectSql``'s reads and its "nothing committed
+    since" stamp use the engine's read-only connection, and piccolo's own reads do not."""
+    direct = DirectSql(engine)
+    seen = _inline_reads(engine)
+    await engine.run_statement("INSERT INTO item VALUES (1, 'one')")
+    assert [dict(r) for r in await direct.fetch(Statement.of("SELECT name FROM item"))] == [
+        {"name": "one"}
+    ]
+    stamp = direct.unchanged_since()
+    assert stamp is not None
+    assert stamp[0] is engine.inline._connection()  # type: ignore[index]
+    assert await engine.run_statement("SELECT id FROM item") == [{"id": 1}]
+    assert [s for s in seen if s.startswith("SELECT")] == ["SELECT name FROM item"]
