@@ -16,7 +16,7 @@ from litestar.openapi.config import OpenAPIConfig
 from server.auth.controller import TokenController
 from server.console import console_router
 from server.health import healthz, readyz
-from server.ops.context import current_request_id
+from server.ops.context import current_client_address, current_request_id
 from server.ops.front import Front
 from server.ops.heap import settle_heap
 from server.ops.plugin import OpsPlugin
@@ -82,6 +82,7 @@ def create_app(
             migrate=migrate,
             database_timeout=settings.database_timeout_seconds,
             secret_keys=settings.secret_keys,
+            client_address=current_client_address,
         )
         if not settings.secret_keys:
             logger.warning("SCIMLAB_SECRET_KEY is not set: TOTP secrets are kept unencrypted")

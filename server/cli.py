@@ -19,8 +19,8 @@ import click
 
 from server.cli_common import announce, database_url_option, json_option, require_existing
 from server.cli_practices import audit, practice, scim
-from server.persistence.deployment import PUBLIC_URL
 from server.persistence.rekey import RekeyReport, rekey
+from server.persistence.repositories.deployment import PUBLIC_URL
 from server.persistence.store import open_store
 from server.settings import Settings, SettingsError, describe_database
 

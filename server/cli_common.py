@@ -22,7 +22,7 @@ import click
 
 from server.domain.clock import iso_utc
 from server.domain.errors import DomainError
-from server.persistence.deployment import PUBLIC_URL
+from server.persistence.repositories.deployment import PUBLIC_URL
 from server.persistence.store import open_store
 from server.services import Services
 from server.settings import (

@@ -4,12 +4,13 @@ of the same practice that SCIM can see."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
 from server.domain.clock import utcnow
 from server.domain.errors import InvalidValue, NotFound, PreconditionFailed
+from server.domain.records import GroupProfile, GroupRecord
 from server.domain.text import check_storable
 
 if TYPE_CHECKING:
@@ -22,27 +23,6 @@ if TYPE_CHECKING:
 __all__ = ["GroupProfile", "GroupRecord", "GroupService", "parse_group_id"]
 
 MAX_DISPLAY_NAME = 256
-
-
-@dataclass(frozen=True, slots=True)
-class GroupProfile:
-    display_name: str
-    external_id: str | None = None
-    member_ids: tuple[UUID, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class GroupRecord:
-    id: UUID
-    practice_id: UUID
-    profile: GroupProfile
-    version: int
-    created_at: datetime
-    updated_at: datetime
-
-    @property
-    def etag(self) -> str:
-        return f'W/"{self.version}"'
 
 
 def parse_group_id(raw: str) -> UUID:

@@ -10,10 +10,9 @@ if TYPE_CHECKING:
     from datetime import datetime
     from uuid import UUID
 
-    from server.domain.groups import GroupRecord
     from server.domain.practices import AccessToken, AuditEntry, Practice, ScimConfig
     from server.domain.query import ResourceQuery
-    from server.domain.recovery import OutboxMessage
+    from server.domain.records import GroupRecord, Location, OutboxMessage, Provider
     from server.domain.signin_ports import (
         CredentialRepository,
         FlowRepository,
@@ -22,8 +21,6 @@ if TYPE_CHECKING:
         SsoConfigRepository,
     )
     from server.domain.staff import StaffUser
-    from server.domain.staff_admin import Location
-    from server.domain.team import Provider
 
 __all__ = [
     "AuditRepository",

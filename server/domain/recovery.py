@@ -8,7 +8,6 @@ made in the platform keep the usual reset: a one-time link by email (here, the o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -16,6 +15,7 @@ from urllib.parse import quote
 
 from server.domain.clock import utcnow
 from server.domain.errors import InvalidValue
+from server.domain.records import OutboxMessage
 from server.domain.signin import (
     FlowKind,
     SignInFlow,
@@ -44,15 +44,6 @@ class ResetOutcome(StrEnum):
     LINK_SENT = "link_sent"
     #: The account signs in through the practice's identity provider; nothing was done.
     USE_ORGANISATION = "use_organisation"
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxMessage:
-    practice_id: UUID
-    recipient: str
-    subject: str
-    body: str
-    created_at: datetime
 
 
 class PasswordResetService:

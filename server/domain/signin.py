@@ -15,7 +15,6 @@ import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING, Protocol
 
@@ -23,6 +22,7 @@ from server.domain.clock import utcnow
 from server.domain.errors import DomainError
 from server.domain.mfa import MfaState, accepted_step, new_totp_secret, provisioning_uri
 from server.domain.practices import AuditEntry
+from server.domain.records import FlowKind, SignInFlow
 from server.domain.text import storable, unstorable
 from server.security import hash_password, hash_secret, verify_password
 
@@ -51,23 +51,6 @@ MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 CODE_FLOW_TTL = timedelta(minutes=5)
 WRONG = "The username or password is not correct."
-
-
-class FlowKind(StrEnum):
-    CODE = "code"  # password accepted, authenticator code pending
-    SSO = "sso"  # redirected to the identity provider
-    RESET = "reset"  # password reset link sent
-
-
-@dataclass(frozen=True, slots=True)
-class SignInFlow:
-    kind: FlowKind
-    practice_id: UUID
-    staff_id: UUID | None
-    nonce: str | None
-    code_verifier: str | None
-    created_at: datetime
-    expires_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,7 @@ if TYPE_CHECKING:
     from uuid import UUID
 
     from server.domain.mfa import Attempt, MfaState
-    from server.domain.signin import FlowKind, SignInFlow
-    from server.domain.sso import SsoConfig
+    from server.domain.records import FlowKind, SignInFlow, SsoConfig
     from server.domain.staff import StaffUser
 
 __all__ = [

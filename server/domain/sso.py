@@ -20,15 +20,14 @@ ids are compared exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from server.domain.clock import utcnow
 from server.domain.errors import InvalidValue
 from server.domain.practices import AuditEntry
-from server.domain.saml import SamlIdp, checked_url, saml_idp
-from server.domain.text import check_storable, text_key
+from server.domain.records import LinkRule, SsoConfig, SsoProtocol
+from server.domain.saml import checked_url, saml_idp
+from server.domain.text import check_storable
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -51,79 +50,6 @@ __all__ = [
 
 #: Entra's SAML claim for the user's object id (the OIDC ``oid``).
 OBJECT_IDENTIFIER = "http://schemas.microsoft.com/identity/claims/objectidentifier"
-
-
-class SsoProtocol(StrEnum):
-    OIDC = "oidc"
-    SAML = "saml"
-
-
-class LinkRule(StrEnum):
-    """Which ID token claim (or SAML assertion value) identifies a person, and which SCIM
-    attribute carries it."""
-
-    ENTRA_OID = "oid:externalId"
-    ENTRA_UPN = "preferred_username:userName"
-    OKTA_SUB = "sub:externalId"
-    GOOGLE_EMAIL = "email:userName"
-    SAML_NAMEID = "nameid:userName"
-    SAML_OBJECTID = "objectidentifier:externalId"
-
-    @property
-    def protocol(self) -> SsoProtocol:
-        saml = self in (LinkRule.SAML_NAMEID, LinkRule.SAML_OBJECTID)
-        return SsoProtocol.SAML if saml else SsoProtocol.OIDC
-
-    @property
-    def claim(self) -> str:
-        return self.value.partition(":")[0]
-
-    @property
-    def attribute(self) -> str:
-        return self.value.partition(":")[2]
-
-    @property
-    def label(self) -> str:
-        return _LABELS[self]
-
-    def normalise(self, value: str) -> str:
-        value = value.strip()
-        if self is LinkRule.OKTA_SUB:
-            return value
-        return text_key(value)
-
-
-_LABELS = {
-    LinkRule.ENTRA_OID: "Microsoft Entra ID: oid claim = SCIM externalId (externalId <- objectId)",
-    LinkRule.ENTRA_UPN: "Microsoft Entra ID: preferred_username claim = SCIM userName (UPN)",
-    LinkRule.OKTA_SUB: "Okta: sub claim (00u…) = SCIM externalId",
-    LinkRule.GOOGLE_EMAIL: "Google Workspace: email claim = SCIM userName (primary email)",
-    LinkRule.SAML_NAMEID: "NameID = SCIM userName (Entra ID UPN, Okta username, Google "
-    "primary email)",
-    LinkRule.SAML_OBJECTID: "Microsoft Entra ID: objectidentifier claim = SCIM externalId "
-    "(externalId <- objectId)",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class SsoConfig:
-    """``issuer`` is the OIDC issuer or the SAML IdP's entity id: the link's namespace."""
-
-    practice_id: UUID
-    issuer: str
-    client_id: str
-    client_secret: str
-    link_rule: LinkRule
-    metadata_url: str | None
-    created_at: datetime
-    updated_at: datetime
-    protocol: SsoProtocol = SsoProtocol.OIDC
-    saml: SamlIdp | None = None
-
-    @property
-    def discovery_url(self) -> str:
-        """OpenID Connect Discovery 1.0 §4, unless the practice named another document."""
-        return self.metadata_url or f"{self.issuer.rstrip('/')}/.well-known/openid-configuration"
 
 
 def link_for(config: SsoConfig | None, profile: StaffProfile) -> tuple[str | None, str | None]:

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 from server.domain.clock import utcnow
 from server.domain.errors import InvalidValue, NotFound, ReadOnlyField
 from server.domain.practices import AuditEntry
+from server.domain.records import Location
 from server.domain.staff import PROVISIONED_FIELDS, AccessLevel, StaffUser
 from server.domain.text import check_storable
 
@@ -33,14 +34,6 @@ EDITABLE = frozenset(
         "location_ids",
     }
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Location:
-    id: UUID
-    practice_id: UUID
-    name: str
-    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

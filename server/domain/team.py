@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 from server.domain.clock import utcnow
 from server.domain.errors import InvalidValue, NotFound, UniquenessConflict
 from server.domain.practices import AuditEntry
+from server.domain.records import Provider
 from server.domain.staff import AccessLevel, StaffProfile, StaffUser
 
 if TYPE_CHECKING:
@@ -36,16 +37,6 @@ SPECIALTIES = (
     "Physician Assistant",
     "Other",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Provider:
-    id: UUID
-    practice_id: UUID
-    staff_id: UUID
-    npi: str
-    specialty: str
-    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

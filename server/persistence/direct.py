@@ -1,39 +1,31 @@
-"""Fixed statements on the hot path, run without building a piccolo query for each call.
+"""Fixed statements on the hot path, run on the driver without building a piccolo query.
 
 Every SCIM request makes a few small queries (a read by id: the token, then the account with
-its groups). Through ``Table.raw(...).run()`` each paid for piccolo's query-string
-compilation, its result processing and (on SQLite) a type converter per column, together more
-than the query itself. ``DirectSql`` keeps each fixed statement in both dialects, compiled
-once (``fetch``), or compiles a filter's ``QueryString`` itself (``fetch_query``), and runs it
-straight on the driver:
+its groups); piccolo's query compilation and result processing cost more than the query.
+``DirectSql`` keeps each fixed statement in both dialects (``Statement``), or compiles a
+filter's ``QueryString`` itself (``fetch_query``), and runs it:
 
-* inside a transaction, on the transaction's connection (so it sees that transaction's
-  writes);
-* on SQLite, a read first on a read-only connection on the calling thread that never waits
-  (:class:`server.persistence.sqlite_inline.InlineReader`, here without column converters:
-  rows hold text and integers, which :mod:`server.persistence.rows` reads as well as typed
-  values; and as ``sqlite3.Row``, read by column name), then on a pooled connection; a
-  write on the event loop's writer (:mod:`server.persistence.sqlite_writer`);
-* on PostgreSQL, on an asyncpg connection it keeps between statements (which prepares and
-  caches the statement; :mod:`server.persistence.held`), taken in turn: asyncpg's queue lets
-  a newcomer take a connection just handed to a waiter and sends the waiter to the back, so
-  under load a few requests waited many turns (read p99 three times p50).
+* inside a transaction, on the transaction's connection (it sees its writes);
+* on SQLite, a read through the engine's one reader (``PooledSQLiteEngine.read``: rows as
+  ``sqlite3.Row`` without column converters, which :mod:`server.persistence.rows` reads),
+  a write on the event loop's writer (:mod:`server.persistence.sqlite.writer`);
+* on PostgreSQL, on an asyncpg connection it keeps between statements, taken in turn
+  (:mod:`server.persistence.postgres.held`); asyncpg prepares and caches each statement.
 """
 
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from piccolo.engine.postgres import PostgresEngine
 
 from server.persistence.engine import HELD_CONNECTIONS
-from server.persistence.held import HeldConnections
-from server.persistence.held_transaction import HeldTransaction
-from server.persistence.sqlite_inline import InlineReader, is_read
-from server.persistence.sqlite_pool import PooledSQLiteEngine
+from server.persistence.postgres.held import HeldConnections
+from server.persistence.postgres.transaction import HeldTransaction
+from server.persistence.sqlite.engine import PooledSQLiteEngine
+from server.persistence.sqlite.reader import InlineReader, is_read
 
 if TYPE_CHECKING:
     from collections.abc import Hashable, Sequence
@@ -77,11 +69,8 @@ class DirectSql:
         self.sqlite = isinstance(engine, PooledSQLiteEngine)
         self._inline: InlineReader | None = None
         self._held = HeldConnections(HELD_CONNECTIONS)
-        if self.sqlite:
-            assert isinstance(engine, PooledSQLiteEngine)
-            self._inline = InlineReader(
-                {**engine.connection_kwargs, "detect_types": 0}, row_factory=sqlite3.Row
-            )
+        if isinstance(engine, PooledSQLiteEngine):
+            self._inline = engine.inline
 
     def unchanged_since(self) -> Hashable | None:
         """A stamp equal to a later one only if nothing was committed in between (SQLite, out
@@ -128,11 +117,7 @@ class DirectSql:
         assert isinstance(engine, PooledSQLiteEngine)
         assert self._inline is not None
         if is_read(query):
-            found = self._inline.read(query, args)
-            if found is not None:
-                return found
-            pooled: Sequence[ColumnRow] = await engine.run_pooled(query, args)
-            return pooled
+            return await engine.read(query, args)  # type: ignore[no-any-return]
         written: Sequence[ColumnRow] = await engine.run_statement(query, args)
         return written
 
@@ -144,5 +129,3 @@ class DirectSql:
     async def close(self) -> None:
         """Before the engine closes (its pool waits for the connections held here)."""
         await self._held.release_all()
-        if self._inline is not None:
-            self._inline.close()

@@ -8,14 +8,14 @@ from urllib.parse import urlsplit
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
-from server.persistence.sqlite_pool import PooledSQLiteEngine
+from server.persistence.sqlite.engine import PooledSQLiteEngine
 from server.settings import sqlite_file, sqlite_path
 
 if TYPE_CHECKING:
     from piccolo.engine.base import Engine
 
 #: Connections for piccolo's queries and transactions, and beyond them the ones
-#: ``DirectSql`` keeps for the hot statements (``server.persistence.held``).
+#: ``DirectSql`` keeps for the hot statements (``server.persistence.postgres.held``).
 POOL_SIZE = 10
 HELD_CONNECTIONS = 5
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import asyncpg
 
@@ -27,9 +27,24 @@ from server.persistence.engine import keep_session
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from server.ops.buckets import Draw
+__all__ = ["Draw", "PostgresBuckets"]
 
-__all__ = ["PostgresBuckets"]
+
+class Draw(Protocol):
+    """One charge against one bucket, as the rate limiter (``server.ops.buckets.Draw``)
+    makes it: described here so that persistence needs nothing of ``server.ops``."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def rate(self) -> float: ...
+    @property
+    def burst(self) -> float: ...
+    @property
+    def cost(self) -> float: ...
+    @property
+    def need(self) -> float: ...
+
 
 TABLE = "scimlab_rate_bucket"
 

@@ -9,32 +9,36 @@ from typing import TYPE_CHECKING, Any
 
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
-from server.persistence.deployment import PiccoloDeploymentSettings
 from server.persistence.direct import DirectSql
 from server.persistence.engine import close_engine, create_engine, start_engine
-from server.persistence.groups import PiccoloGroupRepository
-from server.persistence.mfa import PiccoloMfaRepository
 from server.persistence.migrate import apply_migrations
-from server.persistence.practices import (
+from server.persistence.repositories.deployment import PiccoloDeploymentSettings
+from server.persistence.repositories.groups import PiccoloGroupRepository
+from server.persistence.repositories.mfa import PiccoloMfaRepository
+from server.persistence.repositories.practices import (
     PiccoloAuditRepository,
     PiccoloPracticeRepository,
     PiccoloScimConfigRepository,
     PiccoloTokenRepository,
+    no_address,
 )
-from server.persistence.repositories import PiccoloStaffRepository
-from server.persistence.saml import PiccoloSamlRepository
-from server.persistence.signin import (
+from server.persistence.repositories.saml import PiccoloSamlRepository
+from server.persistence.repositories.signin import (
     PiccoloCredentialRepository,
     PiccoloFlowRepository,
     PiccoloSsoConfigRepository,
 )
-from server.persistence.staff_extras import PiccoloLocationRepository, PiccoloSessionRepository
+from server.persistence.repositories.staff import PiccoloStaffRepository
+from server.persistence.repositories.staff_extras import (
+    PiccoloLocationRepository,
+    PiccoloSessionRepository,
+)
+from server.persistence.repositories.team import PiccoloOutboxRepository, PiccoloProviderRepository
 from server.persistence.tables import bind_tables
-from server.persistence.team import PiccoloOutboxRepository, PiccoloProviderRepository
 from server.security import SecretBox
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Sequence
+    from collections.abc import AsyncIterator, Callable, Sequence
 
     from piccolo.engine.base import Engine
 
@@ -42,7 +46,12 @@ __all__ = ["PiccoloStore", "open_store"]
 
 
 class PiccoloStore:
-    def __init__(self, engine: Engine[Any], box: SecretBox | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine[Any],
+        box: SecretBox | None = None,
+        client_address: Callable[[], str | None] = no_address,
+    ) -> None:
         self.engine = engine
         tables = bind_tables(engine)
         self._tables = tables
@@ -51,7 +60,7 @@ class PiccoloStore:
         self.scim_configs = PiccoloScimConfigRepository(tables)
         self.tokens = PiccoloTokenRepository(tables, direct)
         self.staff = PiccoloStaffRepository(tables, direct)
-        self.audit = PiccoloAuditRepository(tables)
+        self.audit = PiccoloAuditRepository(tables, client_address)
         self.groups = PiccoloGroupRepository(tables, direct)
         self.locations = PiccoloLocationRepository(tables)
         self.sessions = PiccoloSessionRepository(tables)
@@ -92,9 +101,11 @@ async def open_store(
     migrate: bool = True,
     database_timeout: float | None = None,
     secret_keys: Sequence[str] = (),
+    client_address: Callable[[], str | None] = no_address,
 ) -> PiccoloStore:
     """``database_timeout`` bounds every database wait (``create_engine``'s ``timeout``);
-    ``secret_keys`` (``Settings.secret_keys``) encrypt the secrets kept for reading back."""
+    ``secret_keys`` (``Settings.secret_keys``) encrypt the secrets kept for reading back;
+    ``client_address`` gives the address of the request being handled, for the audit log."""
     # piccolo's engines check the server version synchronously when built; keep that
     # blocking call off the event loop.
     engine = await asyncio.to_thread(
@@ -103,4 +114,4 @@ async def open_store(
     await start_engine(engine)
     if migrate:
         await apply_migrations(engine)
-    return PiccoloStore(engine, SecretBox(secret_keys))
+    return PiccoloStore(engine, SecretBox(secret_keys), client_address)

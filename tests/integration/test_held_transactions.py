@@ -1,5 +1,5 @@
 """PostgreSQL transactions run on the connections ``DirectSql`` holds
-(``server.persistence.held_transaction``): a clean end leaves the connection held, with no
+(``server.persistence.postgres.transaction``): a clean end leaves the connection held, with no
 transaction open; anything else hands it to the pool, which resets or closes it."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from server.persistence.direct import Statement
-from server.persistence.held import HeldConnections
+from server.persistence.postgres.held import HeldConnections
 from server.persistence.store import open_store
 
 if TYPE_CHECKING:

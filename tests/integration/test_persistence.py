@@ -99,7 +99,7 @@ async def test_migrations_are_idempotent(store: PiccoloStore) -> None:
 
 async def _staff_indexes(store: PiccoloStore) -> dict[str, tuple[bool, tuple[str, ...]]]:
     """name -> (unique, columns) of every index on ``staff_user``."""
-    run = store.engine._run_in_new_connection
+    run = store.engine.run_ddl
     if store.direct.sqlite:
         found = {}
         for index in await run("PRAGMA index_list('staff_user')"):

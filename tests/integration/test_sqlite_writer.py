@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from piccolo.querystring import QueryString
 
-from server.persistence.sqlite_pool import PooledSQLiteEngine
+from server.persistence.sqlite.engine import PooledSQLiteEngine
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -23,14 +23,12 @@ if TYPE_CHECKING:
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[PooledSQLiteEngine]:
     engine = PooledSQLiteEngine(path=str(tmp_path / "writer.db"), timeout=10)
-    await engine._run_in_new_connection("PRAGMA journal_mode = WAL")
-    await engine._run_in_new_connection(
-        "CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)"
-    )
-    await engine._run_in_new_connection(
+    await engine.run_statement("PRAGMA journal_mode = WAL")
+    await engine.run_statement("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)")
+    await engine.run_statement(
         "CREATE TABLE child (id INTEGER PRIMARY KEY, parent INTEGER REFERENCES counter (id))"
     )
-    await engine._run_in_new_connection("INSERT INTO counter VALUES (1, 0)")
+    await engine.run_statement("INSERT INTO counter VALUES (1, 0)")
     yield engine
     await engine.close_connection_pool()
 
@@ -169,7 +167,7 @@ async def test_a_write_beside_the_tasks_own_transaction_fails_instead_of_hanging
 ) -> None:
     async def write_beside() -> None:
         async with engine.transaction():
-            await engine._run_in_new_connection("UPDATE counter SET n = 1 WHERE id = 1")
+            await engine.run_statement("UPDATE counter SET n = 1 WHERE id = 1")
 
     with pytest.raises(RuntimeError, match="outside the transaction"):
         await asyncio.wait_for(write_beside(), timeout=5)
@@ -218,7 +216,7 @@ async def test_a_group_that_cannot_commit_keeps_none_of_its_writes(
     engine: PooledSQLiteEngine,
 ) -> None:
     # A deferred constraint is checked at COMMIT: the whole group fails, and nothing stays.
-    await engine._run_in_new_connection(
+    await engine.run_statement(
         "CREATE TABLE late (id INTEGER PRIMARY KEY, parent INTEGER "
         "REFERENCES counter (id) DEFERRABLE INITIALLY DEFERRED)"
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.persistence.snapshot_memo import SnapshotMemo
+from server.persistence.sqlite.snapshot_memo import SnapshotMemo
 
 
 def test_an_entry_is_answered_under_its_own_stamp_only() -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from server.persistence.turn_batch import TurnBatch
+from server.persistence.sqlite.turn_batch import TurnBatch
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

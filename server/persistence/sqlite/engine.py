@@ -1,17 +1,14 @@
-"""A SQLite engine that keeps its connections open.
+"""piccolo's SQLite engine with connections kept open, and the one reader and one writer
+on the event loop's thread.
 
-piccolo's SQLite engine opens a new aiosqlite connection (and so a new thread) for every
-query outside a transaction, and for every transaction; that dominated the cost of a SCIM
-read. This engine keeps a few connections per event loop and lends them out: queries borrow
-one for their duration, transactions for theirs. WAL mode lets readers proceed while a
-writer commits; writers still serialise on SQLite's own lock (with a busy timeout).
-
-A round trip to an aiosqlite thread costs more than a point read itself (a queue, a thread
-wake-up and a wake-up of the event loop, each fighting for the GIL), so a query takes one
-trip, not four, and reads outside transactions first run on the event loop's own read-only
-connection (:mod:`server.persistence.sqlite_inline`). That connection never waits: a read
-that would block on a lock, or outgrows a small budget of SQLite steps, is abandoned and run
-on a pooled connection instead.
+piccolo opens a new aiosqlite connection (and so a thread) for every query and transaction;
+this engine keeps a few per event loop and lends them out instead. Every piccolo query comes
+in through the public ``run_querystring``: in a transaction, on its connection; otherwise a
+write on the event loop's writer (:mod:`server.persistence.sqlite.writer`) and a read on a
+pooled connection, which gives piccolo its column converters. ``read`` is the hot reads' way
+in (``DirectSql``): the thread's read-only connection (:mod:`server.persistence.sqlite.reader`),
+or a pooled one when that gives up (counted on ``/metrics``). WAL lets readers proceed while
+one writer commits.
 """
 
 from __future__ import annotations
@@ -23,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 from piccolo.engine.sqlite import SQLiteEngine, dict_factory
 
-from server.persistence.sqlite_inline import InlineReader, is_read
-from server.persistence.sqlite_writer import InlineWriter
+from server.persistence.sqlite.reader import InlineReader, is_read
+from server.persistence.sqlite.writer import InlineWriter
 
 if TYPE_CHECKING:
-    from piccolo.table import Table
+    from piccolo.querystring import QueryString
 
 __all__ = ["PooledSQLiteEngine"]
 
@@ -91,7 +88,11 @@ class PooledSQLiteEngine(SQLiteEngine):
         self._pool_size = pool_size
         self._pools: dict[asyncio.AbstractEventLoop, _Pool] = {}
         self._writers: dict[asyncio.AbstractEventLoop, InlineWriter] = {}
-        self._inline = InlineReader(self.connection_kwargs)
+        # The one inline reader: rows as ``sqlite3.Row`` and without piccolo's column
+        # converters, for the statements ``DirectSql`` runs (``read``).
+        self.inline = InlineReader(
+            {**self.connection_kwargs, "detect_types": 0}, row_factory=sqlite3.Row
+        )
 
     def _pool(self) -> _Pool:
         loop = asyncio.get_running_loop()
@@ -108,7 +109,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         return connection
 
     def _writer(self) -> InlineWriter | None:
-        if not self._inline.enabled:  # a private in-memory database: pooled connections only
+        if not self.inline.enabled:  # a private in-memory database: pooled connections only
             return None
         loop = asyncio.get_running_loop()
         writer = self._writers.get(loop)
@@ -126,29 +127,43 @@ class PooledSQLiteEngine(SQLiteEngine):
 
     async def get_connection(self) -> Any:
         """A transaction's connection: the event loop's own writer when it is free of
-        other processes' writes (see :mod:`server.persistence.sqlite_writer`)."""
+        other processes' writes (see :mod:`server.persistence.sqlite.writer`)."""
         writer = self._writer()
         if writer is None:
             return await self._pooled_connection()
         return await writer.lease()
 
-    async def _run_in_new_connection(
-        self,
-        query: str,
-        args: list[Any] | None = None,
-        query_type: str = "generic",
-        table: type[Table] | None = None,
-    ) -> Any:
-        return await self.run_statement(query, args or [])
+    async def run_querystring(self, querystring: QueryString, in_pool: bool = False) -> Any:
+        """Every piccolo query comes through here (``Engine``'s public entry point): compiled
+        with piccolo's own ``compile_string``, then run in the current transaction or as one
+        statement (``run_statement``)."""
+        query, args = querystring.compile_string(engine_type=self.engine_type)
+        return await self._run(query, args)
 
-    async def run_statement(self, query: str, args: list[Any]) -> Any:
-        """One statement outside any transaction: a read inline, a write on the event loop's
-        writer, either on a pooled connection when those are busy or locked."""
-        if is_read(query):
-            found = self._inline.read(query, args)
-            if found is not None:
-                return found
-        else:
+    async def run_ddl(self, ddl: str, in_pool: bool = False) -> Any:
+        return await self._run(ddl, [])
+
+    async def _run(self, query: str, args: list[Any]) -> Any:
+        transaction = self.current_transaction.get()
+        if transaction is not None:
+            return await transaction.connection.execute_fetchall(query, args)
+        return await self.run_statement(query, args)
+
+    async def read(self, query: str, args: list[Any]) -> Any:
+        """One read outside any transaction, as ``sqlite3.Row`` rows without column
+        converters: inline on this thread's read-only connection, else (it would wait for a
+        lock, or outgrew its budget: counted in ``/metrics``) on a pooled connection."""
+        found = self.inline.read(query, args)
+        if found is not None:
+            return found
+        return await self.run_pooled(query, args)
+
+    async def run_statement(self, query: str, args: list[Any] | None = None) -> Any:
+        """One piccolo statement outside any transaction: a write on the event loop's writer
+        (a pooled connection when another process holds the lock), a read on a pooled
+        connection, whose rows carry piccolo's converted values."""
+        args = args or []
+        if not is_read(query):
             writer = self._writer()
             if writer is not None:
                 written = await writer.run(query, args)
@@ -178,16 +193,6 @@ class PooledSQLiteEngine(SQLiteEngine):
         finally:
             await pool.release(connection, broken=broken)
 
-    async def _run_in_existing_connection(
-        self,
-        connection: Any,
-        query: str,
-        args: list[Any] | None = None,
-        query_type: str = "generic",
-        table: type[Table] | None = None,
-    ) -> Any:
-        return await connection.execute_fetchall(query, args or [])
-
     async def close_connection_pool(self) -> None:
         writer = self._writers.pop(asyncio.get_running_loop(), None)
         if writer is not None:
@@ -195,4 +200,4 @@ class PooledSQLiteEngine(SQLiteEngine):
         pool = self._pools.pop(asyncio.get_running_loop(), None)
         if pool is not None:
             await pool.close()
-        self._inline.close()
+        self.inline.close()

@@ -69,7 +69,7 @@ class PiccoloGroupRepository:
         self._direct = direct
         self._table = tables.group
         self._members = tables.group_member
-        self._sqlite = tables.group._meta.db.engine_type == "sqlite"
+        self._sqlite = direct.sqlite
 
     def _id(self, value: UUID) -> UUID | str:
         return sql_uuid(self._table, value)

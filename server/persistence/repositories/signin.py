@@ -1,5 +1,5 @@
 """piccolo repositories for signing in: SSO configuration, credentials and links, and sign-in
-flows (the TOTP and lockout state: ``server.persistence.mfa``). Every query names its
+flows (the TOTP and lockout state: ``server.persistence.repositories.mfa``). Every query names its
 practice or a token hash."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from server.domain.signin import FlowKind, SignInFlow
 from server.domain.sso import LinkRule, SsoConfig
 from server.domain.text import text_key
 from server.persistence.direct import DirectSql, Statement
+from server.persistence.repositories.saml import saml_columns, saml_from_row
 from server.persistence.rows import as_utc, as_uuid, staff_from_row
-from server.persistence.saml import saml_columns, saml_from_row
 
 if TYPE_CHECKING:
     from datetime import datetime

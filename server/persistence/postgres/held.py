@@ -1,15 +1,13 @@
 """PostgreSQL connections that ``DirectSql`` keeps between its statements.
 
-asyncpg's pool spends about as much CPU handing a connection out and taking it back as a
-short statement costs: a proxy, a timeout and a shielded task on every release (measured
-here: 102 to 137 µs of CPU per statement through ``pool.acquire()``, 48 µs on a connection
-already held). ``DirectSql``'s statements run outside transactions, one at a time on a
-connection, with nothing to reset after them; so it takes connections from the engine's
-pool once and keeps them, up to ``size``, handing them out in turn (a FIFO semaphore:
-asyncpg's own queue let newcomers overtake waiters). A connection goes back to the pool
-when a statement on it fails or is cancelled: the pool closes a broken one, and the next
-statement takes another. A transaction borrows an idle one (``lend``) and gives it back once
-it ended cleanly (``take_back``; :mod:`server.persistence.held_transaction`).
+A trip through asyncpg's pool (a proxy, a timeout and a shielded task on every release)
+costs about as much CPU as a short statement. ``DirectSql``'s statements run outside
+transactions, one at a time on a connection, with nothing to reset after them, so it takes
+connections from the engine's pool once and keeps up to ``size``, handed out in turn (a FIFO
+semaphore: asyncpg's own queue lets newcomers overtake waiters). A connection goes back to
+the pool when a statement on it fails or is cancelled: the pool closes a broken one. A
+transaction borrows an idle one (``lend``) and gives it back once it ended cleanly
+(``take_back``; :mod:`server.persistence.postgres.transaction`).
 """
 
 from __future__ import annotations

@@ -1,31 +1,23 @@
 """SQLite writes on the event loop's own connection, one transaction at a time.
 
 A statement on a pooled aiosqlite connection costs a trip to its thread and back, and a
-transaction makes four (BEGIN, read, write, COMMIT), each fighting the event loop for the
-GIL; under load that, not SQLite, was most of a SCIM create or PATCH. In WAL mode with
-``synchronous = NORMAL`` a commit does not wait for the disk, so a short write costs tens
-of microseconds and can run right on the event loop.
+transaction makes four (BEGIN, read, write, COMMIT). In WAL mode with ``synchronous =
+NORMAL`` a commit does not wait for the disk, so a short write can run right on the event
+loop, on ``InlineWriter``'s connection.
 
-``InlineWriter`` is that connection. Transactions in this process take turns on it
-(an ``asyncio.Lock``, so waiting never blocks the loop), which also serialises writers
-before they reach SQLite's lock. Single writes (INSERT, UPDATE, DELETE outside a
-transaction: a SCIM create, a one-statement PATCH) share commits: the first opens a
-transaction and commits it one loop turn later, and the writes that reach the writer in
-between join it, each answering only once the COMMIT is done. A commit writes every page
-the transaction changed, twice a syscall each, and concurrent creates in one practice
-change mostly the same pages (the table's last leaf, the practice's index leaves). At 50
-connections, SCIM creates per second rose 21% and 39% in two A/B runs (median of the
-ratios of four alternating rounds each); PATCH and PUT, which run in transactions, did not
-move. A transaction ends the open group at once rather than wait a loop turn for it, and a
-group still open after 5 ms (a loop held up by tasks that never wait) is committed by the
-next writer that finds it.
+Transactions in this process take turns on it (an ``asyncio.Lock``, so waiting never blocks
+the loop). Single writes (INSERT, UPDATE, DELETE outside a transaction) share commits: the
+first opens a transaction and commits it one loop turn later, and the writes that reach the
+writer in between join it, each answering only once the COMMIT is done; concurrent writes
+change mostly the same pages, so one commit writes them once. A transaction ends the open
+group at once rather than wait a loop turn, and a group still open after 5 ms is committed
+by the next writer that finds it.
 
 The connection never waits for SQLite's lock itself (busy timeout 0): when another process
-holds the write lock, the lease hands the whole transaction to a pooled connection, which
-waits in its own thread. SQLite's automatic checkpoint (every
-1,000 pages of log) does wait for the disk, on the event loop: measured here, about one
-commit in 400 took 1 to 10 ms. A checkpoint from a pooled connection's thread instead was
-refused as busy while this connection kept writing, and the log grew without bound.
+holds the write lock, the statement or the whole transaction moves to a pooled connection,
+which waits in its own thread, and the move is counted on ``/metrics``. SQLite's automatic
+checkpoint runs here too: from a pooled thread it was refused as busy while this connection
+kept writing, and the log grew without bound.
 """
 
 from __future__ import annotations
@@ -145,8 +137,7 @@ class InlineWriter:
     def _commit_open_group(self) -> None:
         """A transaction (or a statement that cannot join a group) ends the open group now
         instead of waiting for its loop turn: under load a turn is long, and transactions
-        queued one turn each behind groups (in a 50-practice fleet, PATCH p99 went from
-        about 0.4-1.1 s to 0.9-2.8 s)."""
+        would queue one turn each behind groups."""
         if self._group is not None:
             self._commit(self._group)
 

@@ -13,8 +13,8 @@ from server.persistence.direct import ColumnRow, DirectSql, Statement
 from server.persistence.errors import is_unique_violation, violated_column
 from server.persistence.rows import as_uuid, groups_in_order, staff_from_row, staff_to_row
 from server.persistence.sql_filters import order_by, where
+from server.persistence.sqlite.turn_batch import TurnBatch
 from server.persistence.staff_batch import BY_ID_WITH_GROUPS, StaffKey, staff_with_groups
-from server.persistence.turn_batch import TurnBatch
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
@@ -41,7 +41,7 @@ _BY_ID_WITH_GROUPS_LOCKED = Statement(
 @functools.cache
 def _update_statement(columns: tuple[str, ...]) -> Statement:
     """Every written column of an account, guarded by the version that was read (built once,
-    not as a piccolo query per call: building that was 13% of a PATCH's CPU)."""
+    not as a piccolo query per call)."""
     assignments = ", ".join(f"{column} = {{}}" for column in columns)
     return Statement.of(
         f"UPDATE staff_user SET {assignments} "  # noqa: S608 - column names from staff_to_row
@@ -158,7 +158,7 @@ class PiccoloStaffRepository:
                 "{} AND ({})", condition, where(query.predicate, sqlite=self._direct.sqlite)
             )
         # Both statements run on the driver (DirectSql): a lookup by userName is most of
-        # an identity provider's traffic, and piccolo's run() was a third of its cost.
+        # an identity provider's traffic.
         ordering = order_by(query.sort_field, descending=query.descending)
         page = QueryString(
             f"SELECT * FROM staff_user WHERE {{}} ORDER BY {ordering} LIMIT {{}} OFFSET {{}}",  # noqa: S608 - ordering is built from a fixed column table

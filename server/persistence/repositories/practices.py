@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from server.ops.context import current_client_address
 from server.persistence.direct import DirectSql, Statement
 from server.persistence.rows import (
     as_utc,
@@ -15,9 +14,10 @@ from server.persistence.rows import (
     scim_config_to_row,
     token_from_row,
 )
-from server.persistence.snapshot_memo import SnapshotMemo
+from server.persistence.sqlite.snapshot_memo import SnapshotMemo
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime
     from uuid import UUID
 
@@ -167,9 +167,19 @@ class PiccoloTokenRepository:
         return [token_from_row(row) for row in rows]
 
 
+def no_address() -> str | None:
+    """The client address outside any request (the CLI, tests): none."""
+    return None
+
+
 class PiccoloAuditRepository:
-    def __init__(self, tables: BoundTables) -> None:
+    def __init__(
+        self, tables: BoundTables, client_address: Callable[[], str | None] = no_address
+    ) -> None:
+        """``client_address``: the address of the request being handled (the app passes the
+        edge's ``server.ops.context.current_client_address``)."""
         self._table = tables.audit_event
+        self._client_address = client_address
 
     async def record(self, entry: AuditEntry) -> None:
         """Recorded with the client address of the request being handled, so no service has
@@ -179,7 +189,7 @@ class PiccoloAuditRepository:
             actor=entry.actor,
             action=entry.action,
             detail=entry.detail,
-            address=current_client_address(),
+            address=self._client_address(),
             created_at=entry.created_at,
         )
         await self._table.insert(row).run()

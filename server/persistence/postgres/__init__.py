@@ -1,0 +1,1 @@
+"""PostgreSQL: connections held between the hot statements, and transactions on them."""
