@@ -31,7 +31,7 @@ from loadtests.bench.targets import (
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from loadtests.bench.runner import BenchConfig
+    from loadtests.bench.config import BenchConfig
     from loadtests.bench.servers import RunningServer
 
 __all__ = ["BASELINES", "operations_stage", "pool_rounds", "ratio_of_rounds", "turn_order"]

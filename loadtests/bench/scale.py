@@ -25,7 +25,7 @@ from loadtests.stats import percentile
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from loadtests.bench.runner import BenchConfig
+    from loadtests.bench.config import BenchConfig
     from loadtests.bench.servers import RunningServer
     from loadtests.bench.targets import Target
 
