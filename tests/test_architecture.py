@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import ast
 import functools
+import io
+import re
 import subprocess
 import sys
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -367,3 +370,43 @@ def test_the_import_graph_sees_what_it_must() -> None:
     made_up = {**runtime, "server.domain.clock": {"server.domain.errors"},
                "server.domain.errors": {"server.domain.clock"}}  # fmt: skip
     assert _circles(made_up, "server.domain") == [["server.domain.clock", "server.domain.errors"]]
+
+
+# --- words ------------------------------------------------------------------------------------
+#: Benchmark figures in a comment or docstring: microseconds, requests a second, speed ratios.
+#: They belong in BENCHMARKS.md and docs/performance.md, where they are dated and reproducible.
+FIGURES = re.compile(r"\d+(\.\d+)? ?µs\b|\d[\d,]*(\.\d+)? ?req/s\b|\b\d+(\.\d+)?x\b")
+#: Folders and modules being rewritten under issue 23, checked once their rewrite lands.
+FIGURES_NOT_YET_CHECKED = (
+    "server/scim/", "server/mapping/", "server/persistence/", "server/ops/lane.py",
+    "server/ops/plugin.py",
+)  # fmt: skip
+
+
+def _comments_and_docstrings(path: Path) -> list[tuple[int, str]]:
+    source = path.read_text()
+    found = [
+        (token.start[0], token.string)
+        for token in tokenize.generate_tokens(io.StringIO(source).readline)
+        if token.type == tokenize.COMMENT
+    ]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            docstring = ast.get_docstring(node, clean=False)
+            if docstring is not None:
+                found.append((node.body[0].lineno, docstring))
+    return found
+
+
+def test_no_benchmark_figures_in_comments() -> None:
+    """Comments and docstrings say what and why; figures (µs, req/s, ``3x``) go to
+    BENCHMARKS.md, which says when and how they were measured."""
+    figures = [
+        f"{path.relative_to(ROOT)}:{line}: {match.group()}"
+        for package in PACKAGES
+        for path in _modules(package)
+        if not str(path.relative_to(ROOT)).startswith(FIGURES_NOT_YET_CHECKED)
+        for line, text in _comments_and_docstrings(path)
+        for match in FIGURES.finditer(text)
+    ]
+    assert figures == []
