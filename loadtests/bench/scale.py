@@ -1,10 +1,10 @@
 """The practice-size stage of ``scimlab bench``: ``filter=userName eq`` latency and the
 server's peak memory as a practice grows, on each database.
 
-Every size of one database is served at once (a server and a database of its own each), and
-the lookups run in rounds that take turns between the sizes (``operations.turn_order``). A
-stall of the machine then falls on one round of one size, not on all of a size's lookups
-(otherwise one stall can make a size's p99 look several times worse than it is). The p99 ratio to the smallest
+Every size of one database is served at once (a server and a database of its own each), and the
+lookups run in rounds that take turns between the sizes (``operations.turn_order``). A stall of
+the machine then falls on one round of one size, not on all of a size's lookups (otherwise one
+stall can make a size's p99 look several times worse than it is). The p99 ratio to the smallest
 size is the median of the per-round ratios; the figures pool the rounds.
 """
 
