@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, urlsplit
 from conformance import actions, scim
 from conformance.platform import platform
 from conformance.sso import OWN_SSO, REDIRECTS, SignIn, Sso, cookies_set
-from simulators.idp import SAML_ENTRA, IdpPerson, SamlIdentityProvider
+from simulators.idp import SAML_ENTRA, IdpPerson, SimulatedSamlIdp
 
 if TYPE_CHECKING:
     from conformance.platform import Platform
@@ -41,11 +41,9 @@ _FIELD = re.compile(r'name="(SAMLResponse|RelayState)" value="([^"]*)"')
 class SamlSso(Sso):
     """The practice's SSO pointed at the suite's simulated Entra ID (SAML), for one check."""
 
-    def __init__(
-        self, s: Session, admin: Platform, provider: SamlIdentityProvider, acs_url: str
-    ) -> None:
-        super().__init__(s, admin, provider)
-        self.idp = provider
+    def __init__(self, s: Session, admin: Platform, idp: SimulatedSamlIdp, acs_url: str) -> None:
+        super().__init__(s, admin, idp)
+        self.idp = idp
         self.acs_url = acs_url
         self.sp_entity_id = ""
 
@@ -97,8 +95,8 @@ async def saml_sso(s: Session, *, idp_initiated: bool | None = None) -> SamlSso:
     if shown.status_code == 200:
         s.not_applicable(OWN_SSO)
     s.expect(shown.status_code == 404, "reading the SSO configuration: not 200 or 404", shown)
-    provider = SamlIdentityProvider(SAML_ENTRA, tenant=TENANT)
-    provider.base_url = "https://login.microsoftonline.com"
+    idp = SimulatedSamlIdp(SAML_ENTRA, tenant=TENANT)
+    idp.base_url = "https://login.microsoftonline.com"
 
     async def remove() -> None:
         response = await admin.api("DELETE", "/sso")
@@ -109,7 +107,7 @@ async def saml_sso(s: Session, *, idp_initiated: bool | None = None) -> SamlSso:
     body: dict[str, Any] = {
         "protocol": "saml",
         "link_rule": SAML_RULE,
-        "metadata_xml": provider.metadata(),
+        "metadata_xml": idp.metadata(),
     }
     if idp_initiated is not None:
         body["idp_initiated"] = idp_initiated
@@ -119,7 +117,7 @@ async def saml_sso(s: Session, *, idp_initiated: bool | None = None) -> SamlSso:
     config = config if isinstance(config, dict) else {}
     entity = str(config.get("sp_entity_id") or f"{admin.url}/sso/{practice}/saml/metadata")
     acs = str(config.get("acs_url") or f"{admin.url}/sso/{practice}/saml/acs")
-    provider.register_sp(entity, acs)
-    harness = SamlSso(s, admin, provider, acs)
+    idp.register_sp(entity, acs)
+    harness = SamlSso(s, admin, idp, acs)
     harness.sp_entity_id = entity
     return harness

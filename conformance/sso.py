@@ -6,11 +6,11 @@ For a check that needs SSO, the suite serves a simulated Okta (``simulators.idp`
 the platform (``PUT /api/v1/practices/{id}/sso``) with Okta's link rule ``sub:externalId``:
 the ID token's ``sub`` is the ``00u…`` user id Okta's SCIM client sends as ``externalId``
 (``shared/idp-behaviors.md`` §2.9). People are provisioned over SCIM with that id. A sign-in
-is ``GET /sso/{id}/start``, the provider's authorize endpoint (answered in-process, the
+is ``GET /sso/{id}/start``, the IdP's authorize endpoint (answered in-process, the
 person consenting), then ``GET`` of the callback with the cookies ``start`` set; every
 request to the platform is recorded as evidence.
 
-The platform must reach the provider's discovery, token and key endpoints on loopback, so
+The platform must reach the IdP's discovery, token and key endpoints on loopback, so
 these checks run against a platform on the same machine; when it cannot, they are "not
 applicable". A practice that already has SSO configured is left alone: its client secret is
 write-only, so the suite could not put it back. What the suite configures it removes
@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from conformance import actions, scim
 from conformance.platform import platform
-from simulators.idp import OKTA, IdpPerson, OpenIdProvider, Reply, serve
+from simulators.idp import OKTA, IdpPerson, Reply, SimulatedOidcIdp, serve
 
 if TYPE_CHECKING:
     import httpx
@@ -55,7 +55,7 @@ _CSRF = re.compile(r'name="csrf_token"\s+value="([^"]+)"')
 _EXPIRED = re.compile(r"max-age\s*=\s*0\b|expires\s*=\s*thu,\s*01 jan 1970", re.IGNORECASE)
 
 
-class _Provider(OpenIdProvider):
+class _Idp(SimulatedOidcIdp):
     """The simulated Okta, counting discovery requests (to tell whether the platform
     reached it at all)."""
 
@@ -95,17 +95,17 @@ class Sso:
     """The practice's SSO pointed at the suite's simulated Okta, for one check
     (``conformance.saml.SamlSso``: a simulated SAML IdP)."""
 
-    def __init__(self, s: Session, admin: Platform, provider: _People) -> None:
+    def __init__(self, s: Session, admin: Platform, idp: _People) -> None:
         self._s = s
         self.admin = admin
-        self._provider = provider
+        self._idp = idp
 
     # --- people --------------------------------------------------------------------------
     def person(self, label: str, *, email: str | None = None) -> IdpPerson:
         """Someone the identity provider knows (not provisioned yet)."""
         key = self._s.unique(label)
         person = IdpPerson(key, f"{key}@example.org", "Sam", "Osei", email=email)
-        return self._provider.add_person(person)
+        return self._idp.add_person(person)
 
     async def provision(self, person: IdpPerson) -> dict[str, Any]:
         """Create the person over SCIM as Okta does (``externalId`` = Okta user id)."""
@@ -134,17 +134,17 @@ class Sso:
 
     async def sign_in(self, person: IdpPerson) -> SignIn:
         """Start at the platform, consent at the identity provider as ``person``, come back."""
-        s, provider = self._s, self._provider
-        assert isinstance(provider, _Provider)
+        s, idp = self._s, self._idp
+        assert isinstance(idp, _Idp)
         start = await self.browse("GET", f"/sso/{self.admin.practice_id}/start")
         location = start.headers.get("location", "")
-        authorize = provider.base_url + provider.prefix + OKTA.authorize_path
+        authorize = idp.base_url + idp.prefix + OKTA.authorize_path
         if start.status_code not in REDIRECTS or not location.startswith(authorize):
-            if provider.discoveries == 0:
-                s.not_applicable(UNREACHABLE.format(url=provider.discovery_url))
+            if idp.discoveries == 0:
+                s.not_applicable(UNREACHABLE.format(url=idp.discovery_url))
             s.fail("starting an SSO sign-in did not lead to the identity provider", start)
         query = dict(parse_qsl(urlsplit(location).query))
-        reply = provider.authorize({**query, "login_hint": person.key})
+        reply = idp.authorize({**query, "login_hint": person.key})
         back = reply.headers.get("Location", "")
         if reply.status != 302 or not back:
             why = reply.json or reply.html
@@ -196,9 +196,9 @@ async def sso(s: Session) -> Sso:
     if shown.status_code == 200:
         s.not_applicable(OWN_SSO)
     s.expect(shown.status_code == 404, "reading the SSO configuration: not 200 or 404", shown)
-    provider = _Provider(tenant=f"conform-{s.run_tag}")
+    idp = _Idp(tenant=f"conform-{s.run_tag}")
     running = contextlib.ExitStack()
-    running.enter_context(serve(provider))
+    running.enter_context(serve(idp))
 
     async def stop() -> None:
         running.close()
@@ -213,15 +213,15 @@ async def sso(s: Session) -> Sso:
     client_id, secret = f"scimlab-conform-{s.run_tag}", secrets.token_urlsafe(24)
     s.redactor.add(secret)
     body = {
-        "issuer": provider.issuer,
+        "issuer": idp.issuer,
         "client_id": client_id,
         "client_secret": secret,
         "link_rule": LINK_RULE,
-        "metadata_url": provider.discovery_url,
+        "metadata_url": idp.discovery_url,
     }
     saved = await admin.api("PUT", "/sso", body)
     config = s.expect_status(saved, 200, doing="configuring SSO with a simulated Okta")
     default = f"{admin.url}/sso/{admin.practice_id}/callback"
     redirect_uri = config.get("redirect_uri", default) if isinstance(config, dict) else default
-    provider.register_client(client_id, secret, [str(redirect_uri)])
-    return Sso(s, admin, provider)
+    idp.register_client(client_id, secret, [str(redirect_uri)])
+    return Sso(s, admin, idp)

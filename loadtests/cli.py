@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
+from loadtests.bench.config import BenchConfig
 from loadtests.bench.fleet_rate import FleetLoad
-from loadtests.bench.runner import BenchConfig, main
+from loadtests.bench.runner import main
 
 __all__ = ["bench"]
 

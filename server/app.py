@@ -15,6 +15,7 @@ from litestar.openapi.config import OpenAPIConfig
 
 from server.auth.controller import TokenController
 from server.console import console_router
+from server.console.saml_signin import SamlController
 from server.health import healthz, readyz
 from server.ops.context import current_client_address, current_request_id
 from server.ops.front import Front
@@ -32,7 +33,6 @@ from server.scim.users import UsersController
 from server.services import Services
 from server.settings import Settings
 from server.sso.api import SsoConfigController
-from server.sso.saml_controller import SamlController
 from server.staff.controller import StaffController
 
 if TYPE_CHECKING:

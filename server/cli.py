@@ -91,7 +91,7 @@ def serve(host: str, port: int, workers: int, database_url: str, public_url: str
         port=port,
         workers=workers,
         interface=Interfaces.ASGI,
-        # uvloop: measured 418 against 505-605 µs of server CPU per SCIM read by id.
+        # uvloop: less server CPU per request than asyncio's own loop (BENCHMARKS.md).
         loop=Loops.uvloop,
         factory=True,
         log_access=False,

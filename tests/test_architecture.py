@@ -7,8 +7,12 @@ layers import no web framework; the linters and the type checker pass.
 from __future__ import annotations
 
 import ast
+import functools
+import io
+import re
 import subprocess
 import sys
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -214,6 +218,20 @@ def test_only_public_apis_of_libraries() -> None:
 
 
 # --- the import graph -------------------------------------------------------------------------
+# Nodes are our modules; an edge is an import at module level or inside a function, with
+# ``from a import b`` read as an import of the module ``a.b`` where there is one (a package's
+# ``__init__`` that Python loads on the way is not an edge). Imports under ``if TYPE_CHECKING:``
+# run only in the type checker: they count only in the packages listed in TYPE_CHECKER_CLEAN.
+
+#: Packages with no circle even counting the type checker's imports (``server.domain``: records
+#: live apart from the services in ``server.domain.records``, so ports and services import them
+#: without a circle).
+TYPE_CHECKER_CLEAN = ["simulators", "loadtests", "conformance", "server.domain"]
+#: Packages that depend one way only: the first may import the second, never the reverse.
+ONE_WAY = [("server.console", "server.sso"), ("server.ops", "server.persistence")]
+#: Packages checked for circles by name (a circle anywhere in our code fails the first one).
+CIRCLE_FREE = ["server", "simulators", "loadtests", "conformance", "server.domain",
+               "simulators.core", "loadtests.bench"]  # fmt: skip
 
 
 def _module_name(path: Path) -> str:
@@ -221,73 +239,168 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _import_graph(package: Path) -> dict[str, set[str]]:
-    """module -> the modules of ``package``'s top-level package it imports, counting every
-    import: at module level, inside functions and under ``TYPE_CHECKING`` alike."""
-    paths = _modules(package.parent / package.name.split(".")[0])
-    known = {_module_name(p) for p in paths}
-    graph: dict[str, set[str]] = {}
-    for path in paths:
-        edges: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                edges |= {a.name for a in node.names if a.name in known}
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                for alias in node.names:
-                    child = f"{node.module}.{alias.name}"
-                    edges.add(child if child in known else node.module)
-        graph[_module_name(path)] = {e for e in edges if e in known}
-    return graph
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
-def _circles(graph: dict[str, set[str]], within: str) -> list[list[str]]:
-    """The strongly connected groups of more than one module under ``within`` (Tarjan)."""
-    nodes = sorted(m for m in graph if m == within or m.startswith(within + "."))
+def _imported_modules(path: Path, modules: set[str], *, type_checker: bool) -> set[str]:
+    """The modules of ours that ``path`` imports, at any depth of its code."""
+    module = _module_name(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and _is_type_checking(child.test) and not type_checker:
+                for other in child.orelse:
+                    visit(other)
+                continue
+            if isinstance(child, ast.Import):
+                found.update(alias.name for alias in child.names)
+            elif isinstance(child, ast.ImportFrom):
+                base = child.module or ""
+                if child.level:
+                    parts = package.split(".")
+                    base = ".".join([*parts[: len(parts) - child.level + 1], *filter(None, [base])])
+                for alias in child.names:
+                    found.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base)
+            visit(child)
+
+    visit(ast.parse(path.read_text(), filename=str(path)))
+    return (found & modules) - {module}
+
+
+@functools.cache
+def _import_graph(*, type_checker: bool) -> dict[str, set[str]]:
+    paths = {
+        _module_name(p): p
+        for package in PACKAGES
+        for p in _modules(package)
+        if "piccolo_migrations" not in str(p)
+    }
+    return {
+        name: _imported_modules(path, set(paths), type_checker=type_checker)
+        for name, path in paths.items()
+    }
+
+
+def _inside(module: str, package: str) -> bool:
+    return module == package or module.startswith(f"{package}.")
+
+
+def _circles(graph: dict[str, set[str]], package: str) -> list[list[str]]:
+    """The strongly connected components of more than one module inside ``package``."""
+    nodes = sorted(m for m in graph if _inside(m, package))
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
     found: list[list[str]] = []
 
-    def visit(node: str) -> None:
+    def connect(node: str) -> None:
         index[node] = low[node] = len(index)
         stack.append(node)
-        for other in sorted(graph[node]):
-            if other not in nodes:
+        for target in sorted(graph[node]):
+            if not _inside(target, package):
                 continue
-            if other not in index:
-                visit(other)
-                low[node] = min(low[node], low[other])
-            elif other in stack:
-                low[node] = min(low[node], index[other])
+            if target not in index:
+                connect(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
         if low[node] == index[node]:
-            group = []
-            while True:
-                member = stack.pop()
-                group.append(member)
-                if member == node:
-                    break
-            if len(group) > 1:
-                found.append(sorted(group))
+            component = []
+            while (member := stack.pop()) != node:
+                component.append(member)
+            if component:
+                found.append(sorted([*component, node]))
 
     for node in nodes:
         if node not in index:
-            visit(node)
+            connect(node)
     return found
 
 
-def test_the_domain_layer_has_no_import_circle() -> None:
-    """Records live apart from the services (``server.domain.records``), so the ports and
-    the services import them without going round in a circle."""
-    assert _circles(_import_graph(SERVER), "server.domain") == []
+def _edges(graph: dict[str, set[str]], source: str, target: str) -> list[str]:
+    return sorted(
+        f"{a} -> {b}"
+        for a, targets in graph.items()
+        if _inside(a, source)
+        for b in targets
+        if _inside(b, target)
+    )
 
 
-def test_persistence_does_not_import_ops() -> None:
-    """``ops`` (the serving edge) uses persistence; persistence knows nothing of ``ops``: what
-    it needs from a request (the client address for the audit log) is handed to the store."""
-    graph = _import_graph(SERVER)
-    reaching_ops = {
-        module: sorted(e for e in edges if e.startswith("server.ops"))
-        for module, edges in graph.items()
-        if module.startswith("server.persistence")
-    }
-    assert {m: e for m, e in reaching_ops.items() if e} == {}
+@pytest.mark.parametrize("package", CIRCLE_FREE)
+def test_no_import_circles(package: str) -> None:
+    """No module imports itself back through others when the code runs (top-level and
+    function-level imports; TYPE_CHECKING imports are left out, see TYPE_CHECKER_CLEAN)."""
+    assert _circles(_import_graph(type_checker=False), package) == []
+
+
+@pytest.mark.parametrize("package", TYPE_CHECKER_CLEAN)
+def test_no_import_circles_even_for_the_type_checker(package: str) -> None:
+    assert _circles(_import_graph(type_checker=True), package) == []
+
+
+@pytest.mark.parametrize(("user", "used"), ONE_WAY, ids=lambda name: name)
+def test_packages_depend_one_way(user: str, used: str) -> None:
+    """``user`` may import ``used``; nothing in ``used`` imports ``user`` (run-time imports)."""
+    assert _edges(_import_graph(type_checker=False), used, user) == []
+
+
+def test_the_import_graph_sees_what_it_must() -> None:
+    """The checks above can fail: the graph finds a known edge, a TYPE_CHECKING one only when
+    asked, and a circle when one is made up."""
+    runtime, typed = _import_graph(type_checker=False), _import_graph(type_checker=True)
+    assert "server.sso.service" in runtime["server.console.sso_signin"]
+    assert "simulators.core.expectations" in runtime["simulators.core.runner"]
+    assert "loadtests.bench.config" not in runtime["loadtests.bench.operations"]
+    assert "loadtests.bench.config" in typed["loadtests.bench.operations"]
+    assert "server.console.sso_settings -> server.sso.saml_setup" in _edges(
+        runtime, "server.console", "server.sso"
+    )
+    made_up = {**runtime, "server.domain.clock": {"server.domain.errors"},
+               "server.domain.errors": {"server.domain.clock"}}  # fmt: skip
+    assert _circles(made_up, "server.domain") == [["server.domain.clock", "server.domain.errors"]]
+
+
+# --- words ------------------------------------------------------------------------------------
+#: Benchmark figures in a comment or docstring: microseconds, requests a second, speed ratios.
+#: They belong in BENCHMARKS.md and docs/performance.md, where they are dated and reproducible.
+FIGURES = re.compile(r"\d+(\.\d+)? ?µs\b|\d[\d,]*(\.\d+)? ?req/s\b|\b\d+(\.\d+)?x\b")
+#: Folders and modules being rewritten under issue 23, checked once their rewrite lands.
+FIGURES_NOT_YET_CHECKED = (
+    "server/scim/", "server/mapping/", "server/persistence/", "server/ops/lane.py",
+    "server/ops/plugin.py",
+)  # fmt: skip
+
+
+def _comments_and_docstrings(path: Path) -> list[tuple[int, str]]:
+    source = path.read_text()
+    found = [
+        (token.start[0], token.string)
+        for token in tokenize.generate_tokens(io.StringIO(source).readline)
+        if token.type == tokenize.COMMENT
+    ]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            docstring = ast.get_docstring(node, clean=False)
+            if docstring is not None:
+                found.append((node.body[0].lineno, docstring))
+    return found
+
+
+def test_no_benchmark_figures_in_comments() -> None:
+    """Comments and docstrings say what and why; figures (µs, req/s, ``3x``) go to
+    BENCHMARKS.md, which says when and how they were measured."""
+    figures = [
+        f"{path.relative_to(ROOT)}:{line}: {match.group()}"
+        for package in PACKAGES
+        for path in _modules(package)
+        if not str(path.relative_to(ROOT)).startswith(FIGURES_NOT_YET_CHECKED)
+        for line, text in _comments_and_docstrings(path)
+        for match in FIGURES.finditer(text)
+    ]
+    assert figures == []

@@ -1,10 +1,11 @@
 """The fleet stage of ``scimlab bench``: many practices at once, each held at a fixed rate.
 
-Issue 7's target is "50 practices each held at Entra's 25 req/s floor at once with no
-errors". This stage seeds the practices on a fresh database, starts ``scimlab serve`` (one
-worker) with the server's *default* rate limits, since the point is that production settings
-sustain the rate, and drives every practice open-loop at the rate with Entra-shaped traffic
-(``fleet_traffic``) through the paced generator (``paced``), each with its own OAuth token.
+The target (issue 7): 50 practices at once, each held at Entra's floor of 25 requests a second,
+with no errors. This stage seeds the practices on a fresh database, starts ``scimlab serve``
+(one worker) with the server's *default* rate limits, since the point is that production
+settings sustain the rate, and drives every practice open-loop at the rate with Entra-shaped
+traffic (``fleet_traffic``) through the paced generator (``paced``), each with its own OAuth
+token.
 
 A practice's achieved rate is its successful answers over the scheduled window, or over the
 time to its last answer if the server ran past the window. The fleet *held* when every

@@ -1,9 +1,8 @@
 """The operations stage of ``scimlab bench``: every target serves at once, and each operation
 runs in rounds that take turns between them.
 
-This machine's speed drifts: runs of the same server code moved bare Litestar reads from
-16,256 to 24,806 req/s, so a target measured minutes after another may as well have run on
-another machine. Here each operation's budget (requests and seconds) is split over
+A shared machine's speed drifts, so a target measured minutes after another may as well
+have run on another machine. Here each operation's budget (requests and seconds) is split over
 ``rounds``; in every round each target takes its turn, the order rotating from round to
 round, so every pair of targets is measured side by side. A target's figures pool its
 rounds; a ratio between two targets is the median of their per-round ratios.
@@ -31,7 +30,7 @@ from loadtests.bench.targets import (
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from loadtests.bench.runner import BenchConfig
+    from loadtests.bench.config import BenchConfig
     from loadtests.bench.servers import RunningServer
 
 __all__ = ["BASELINES", "operations_stage", "pool_rounds", "ratio_of_rounds", "turn_order"]

@@ -66,9 +66,9 @@ def scim2_server_app() -> Any:
         load_default_service_provider_config,
     )
 
-    provider = ScimProvider.from_discovery(
+    scim_service = ScimProvider.from_discovery(
         load_default_schemas().values(),
         load_default_resource_types().values(),
         config=load_default_service_provider_config(),
     )
-    return ASGIApplication(AsyncInMemoryStorage(), provider)
+    return ASGIApplication(AsyncInMemoryStorage(), scim_service)

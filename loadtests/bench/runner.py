@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from loadtests.bench.fleet_rate import FleetLoad, fleet_lines, fleet_rate
+from loadtests.bench.fleet_rate import fleet_lines, fleet_rate
 from loadtests.bench.initial_sync import entra_initial_sync
 from loadtests.bench.load import errors_text, say
 from loadtests.bench.operations import operations_stage
@@ -26,25 +25,9 @@ from loadtests.bench.targets import OPERATIONS
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["BenchConfig", "run_bench"]
+    from loadtests.bench.config import BenchConfig
 
-
-@dataclass(frozen=True)
-class BenchConfig:
-    users: int = 10_000
-    connections: int = 50
-    #: Per target and operation, over all rounds (likewise the time cap).
-    requests: int = 20_000
-    seconds: float = 10.0
-    #: The operations and size stages alternate their targets this many times.
-    rounds: int = 3
-    sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000)
-    size_requests: int = 2_000
-    sync_users: int = 10_000
-    backends: tuple[str, ...] = ("sqlite", "postgresql")
-    postgres_url: str = "postgresql://postgres@127.0.0.1:5432/test"
-    #: Practices held at a fixed rate at once (issue 7); no practices, no fleet stage.
-    fleet: FleetLoad = field(default_factory=FleetLoad)
+__all__ = ["run_bench"]
 
 
 def utc_stamp(moment: datetime | None = None) -> str:

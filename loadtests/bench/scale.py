@@ -1,11 +1,10 @@
 """The practice-size stage of ``scimlab bench``: ``filter=userName eq`` latency and the
 server's peak memory as a practice grows, on each database.
 
-Every size of one database is served at once (a server and a database of its own each), and
-the lookups run in rounds that take turns between the sizes (``operations.turn_order``). A
-stall of the machine then falls on one round of one size, not on all of a size's lookups: in
-one full run the 1M-user p99 on SQLite came out 5.7 times the 1k-user p99, and 1.1 times it
-when the same two sizes were measured again minutes later. The p99 ratio to the smallest
+Every size of one database is served at once (a server and a database of its own each), and the
+lookups run in rounds that take turns between the sizes (``operations.turn_order``). A stall of
+the machine then falls on one round of one size, not on all of a size's lookups (otherwise one
+stall can make a size's p99 look several times worse than it is). The p99 ratio to the smallest
 size is the median of the per-round ratios; the figures pool the rounds.
 """
 
@@ -25,7 +24,7 @@ from loadtests.stats import percentile
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from loadtests.bench.runner import BenchConfig
+    from loadtests.bench.config import BenchConfig
     from loadtests.bench.servers import RunningServer
     from loadtests.bench.targets import Target
 

@@ -21,8 +21,8 @@ from server.console.render import STATIC_DIR, page, redirect
 from server.console.scim_settings import ScimSettingsController
 from server.console.signin import SignInController
 from server.console.sso_settings import SsoSettingsController
+from server.console.sso_signin import SsoController
 from server.console.staff import StaffPagesController
-from server.sso.controller import SsoController
 
 if TYPE_CHECKING:
     from server.settings import Settings

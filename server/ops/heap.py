@@ -1,10 +1,10 @@
 """The garbage collector's settings for a served worker.
 
 CPython's full (generation 2) collection traverses every tracked object, and a worker holds
-about 110,000 of them from startup alone: modules, classes, compiled schemas. Under load, the
-objects of requests in flight keep surviving young collections, so full collections came about
-twice a second on PostgreSQL, each stopping the event loop for about 95 ms with nothing to
-free; every request in flight waited (read p99 115 ms against a p50 of 17 ms, 50 clients).
+many from startup alone: modules, classes, compiled schemas. Under load, the objects of
+requests in flight keep surviving young collections, so full collections come often, each
+stopping the event loop with nothing to free while every request in flight waits (it shows
+as a p99 far above the p50).
 
 ``settle_heap`` runs once a worker is ready: it collects, then freezes what startup left
 (``gc.freeze``: those objects are never traversed again, so a full collection only looks at

@@ -7,7 +7,7 @@ unauthenticated (401) gives both back and is charged to the failure buckets of i
 address (and of the client id, for HTTP Basic) instead, so nobody can use up a practice's
 budget without its credentials. (On SCIM the address's failure bucket is per practice, so a
 tenant whose identity provider keeps failing cannot lock out other tenants that share the
-provider's egress addresses.)
+IdP's egress addresses.)
 
 Token endpoint: every request with a client id takes a token from that client's bucket (a
 client id belongs to one practice, so this is the practice's budget too). A refused request

@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALGORITHMS",
+    "IdpMetadata",
     "OidcClient",
-    "ProviderMetadata",
     "TokenRejected",
     "authorize_url",
     "pkce_pair",
@@ -53,7 +53,7 @@ class TokenRejected(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class ProviderMetadata:
+class IdpMetadata:
     issuer: str
     authorization_endpoint: str
     token_endpoint: str
@@ -68,7 +68,7 @@ def pkce_pair() -> tuple[str, str]:
 
 
 def authorize_url(
-    meta: ProviderMetadata,
+    meta: IdpMetadata,
     *,
     client_id: str,
     redirect_uri: str,
@@ -143,7 +143,7 @@ def verify_id_token(
 
 
 class OidcClient:
-    """Fetches provider metadata and keys (cached), exchanges codes, checks ID tokens."""
+    """Fetches the IdP's metadata and keys (cached), exchanges codes, checks ID tokens."""
 
     def __init__(
         self,
@@ -155,7 +155,7 @@ class OidcClient:
         self._transport = transport
         self._clock = clock
         self._ttl = cache_seconds
-        self._metadata: dict[str, tuple[float, ProviderMetadata]] = {}
+        self._metadata: dict[str, tuple[float, IdpMetadata]] = {}
         self._keys: dict[str, tuple[float, KeySet]] = {}
 
     def _client(self) -> httpx.AsyncClient:
@@ -172,7 +172,7 @@ class OidcClient:
             raise TokenRejected("idp_unreachable", f"{url[:200]} answered {response.status_code}")
         return body
 
-    async def metadata(self, config: SsoConfig) -> ProviderMetadata:
+    async def metadata(self, config: SsoConfig) -> IdpMetadata:
         cached = self._metadata.get(config.discovery_url)
         if cached and cached[0] > self._clock():
             return cached[1]
@@ -180,7 +180,7 @@ class OidcClient:
         if doc.get("issuer") != config.issuer:  # OpenID Connect Discovery 1.0 §4.3
             raise TokenRejected("foreign_idp", "the discovery document names another issuer")
         try:
-            meta = ProviderMetadata(
+            meta = IdpMetadata(
                 issuer=str(doc["issuer"]),
                 authorization_endpoint=str(doc["authorization_endpoint"]),
                 token_endpoint=str(doc["token_endpoint"]),
@@ -205,7 +205,7 @@ class OidcClient:
     async def exchange_code(
         self,
         config: SsoConfig,
-        meta: ProviderMetadata,
+        meta: IdpMetadata,
         *,
         code: str,
         redirect_uri: str,
@@ -239,7 +239,7 @@ class OidcClient:
         return id_token
 
     async def validate(
-        self, config: SsoConfig, meta: ProviderMetadata, id_token: str, *, nonce: str
+        self, config: SsoConfig, meta: IdpMetadata, id_token: str, *, nonce: str
     ) -> dict[str, Any]:
         now = int(self._clock())
         keys = await self._key_set(meta.jwks_uri, refresh=False)

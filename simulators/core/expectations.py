@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from simulators.core import state_checks
 from simulators.core.clock import parse_duration
+from simulators.core.sentences import looked_for
 from simulators.core.verdicts import ExpectationResult, result, show
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from simulators.core.recorder import Exchange
-    from simulators.core.runner import Run
+    from simulators.core.run_view import RunView
     from simulators.core.scenario import Expectation
 
 __all__ = ["ExpectationResult", "evaluate", "no_server_errors"]
@@ -26,7 +27,7 @@ __all__ = ["ExpectationResult", "evaluate", "no_server_errors"]
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 
 
-def _select(run: Run, a: dict[str, Any]) -> list[Exchange]:
+def _select(run: RunView, a: dict[str, Any]) -> list[Exchange]:
     subject = a.get("subject") or (f"user:{a['person']}" if "person" in a else None)
     found = run.recorder.select(
         label=a.get("label"),
@@ -70,40 +71,7 @@ def _check_body(x: Exchange, a: dict[str, Any]) -> str | None:
     return None
 
 
-def _looked_for(a: dict[str, Any]) -> str:
-    """The exchanges an expectation selects, in words: "the user.deactivate requests for
-    user0 in step due"."""
-    what = f"{a['label']} requests" if a.get("label") else "requests"
-    if a.get("method"):
-        what = f"{str(a['method']).upper()} {what}"
-    if a.get("person"):
-        what += f" for {a['person']}"
-    elif a.get("subject"):
-        what += f" for {a['subject']}"
-    if a.get("path"):
-        what += f" to {a['path']}"
-    if a.get("step"):
-        what += f" in step {a['step']}"
-    return f"the {what}"
-
-
-def _statuses(codes: list[int]) -> str:
-    return " or ".join(str(c) for c in codes)
-
-
-def responses_sentence(a: dict[str, Any]) -> str:
-    """What a ``responses`` expectation asks, as a sentence (its default name)."""
-    parts = [_looked_for(a)]
-    if "status" in a:
-        parts.append(f"answered {_statuses(a['status'])}")
-    if "count" in a:
-        parts.append(f"({a['count']} of them)")
-    elif a.get("max_count") == 0:
-        parts.append("(none of them)")
-    return " ".join(parts)
-
-
-def _seen_instead(run: Run, a: dict[str, Any]) -> str:
+def _seen_instead(run: RunView, a: dict[str, Any]) -> str:
     """What the same step (or the whole run) sent instead, when nothing matched."""
     scope = run.recorder.select(step=a.get("step")) if a.get("step") else run.recorder.exchanges
     labels: dict[str, int] = {}
@@ -134,7 +102,7 @@ def _retried_throttles(found: list[Exchange]) -> set[int]:
     }
 
 
-async def _responses(e: Expectation, run: Run) -> ExpectationResult:
+async def _responses(e: Expectation, run: RunView) -> ExpectationResult:
     a, found = e.args, _select(run, e.args)
     problems = []
     low = 0 if a.get("max_count") == 0 else a.get("min_count", 1)
@@ -158,19 +126,19 @@ async def _responses(e: Expectation, run: Run) -> ExpectationResult:
     if "any_status" in a and not any(x.status in a["any_status"] for x in found):
         problems.append(f"no matching exchange answered {a['any_status']}")
     if problems and not found:
-        problems.append(f"looked for {_looked_for(a)}; {_seen_instead(run, a)}")
+        problems.append(f"looked for {looked_for(a)}; {_seen_instead(run, a)}")
     return result(e, problems, _matched(found))
 
 
-async def _no_requests(e: Expectation, run: Run) -> ExpectationResult:
+async def _no_requests(e: Expectation, run: RunView) -> ExpectationResult:
     found = _select(run, e.args)
     problems = [f"unexpected: {show(x)}" for x in found]
     if problems:
-        problems.insert(0, f"looked for no {_looked_for(e.args).removeprefix('the ')}")
+        problems.insert(0, f"looked for no {looked_for(e.args).removeprefix('the ')}")
     return result(e, problems, _matched(found))
 
 
-async def _quarantine(e: Expectation, run: Run) -> ExpectationResult:
+async def _quarantine(e: Expectation, run: RunView) -> ExpectationResult:
     a, log = e.args, run.sync.quarantines
     problems = []
     if "entered" in a and bool(log) != a["entered"]:
@@ -194,7 +162,7 @@ async def _quarantine(e: Expectation, run: Run) -> ExpectationResult:
     return result(e, problems, f"{len(log)} quarantine(s)")
 
 
-async def _waits(e: Expectation, run: Run) -> ExpectationResult:
+async def _waits(e: Expectation, run: RunView) -> ExpectationResult:
     floor = parse_duration(e.args.get("min", 0))
     long_enough = [w for w in run.sync.engine.waits if w >= floor]
     need = int(e.args.get("count", 1))
@@ -203,7 +171,7 @@ async def _waits(e: Expectation, run: Run) -> ExpectationResult:
     return result(e, [] if len(long_enough) >= need else [problem])
 
 
-async def _failures(e: Expectation, run: Run) -> ExpectationResult:
+async def _failures(e: Expectation, run: RunView) -> ExpectationResult:
     a, sync = e.args, run.sync
     if a.get("none"):
         outstanding = list(sync.escrow) + list(sync.tasks)
@@ -223,7 +191,7 @@ async def _failures(e: Expectation, run: Run) -> ExpectationResult:
     return result(e, problems, failure.detail)
 
 
-async def _connection(e: Expectation, run: Run) -> ExpectationResult:
+async def _connection(e: Expectation, run: RunView) -> ExpectationResult:
     if not run.connections:
         return result(e, ["no connection test was run"])
     report, problems = run.connections[-1], []
@@ -234,7 +202,7 @@ async def _connection(e: Expectation, run: Run) -> ExpectationResult:
     return result(e, problems)
 
 
-async def _pages(e: Expectation, run: Run) -> ExpectationResult:
+async def _pages(e: Expectation, run: RunView) -> ExpectationResult:
     pages = _select(run, {"label": e.args.get("label", "import.page")})
     problems, seen, totals = [], [], set()
     for x in pages:
@@ -260,7 +228,7 @@ async def _pages(e: Expectation, run: Run) -> ExpectationResult:
     return result(e, problems, f"{len(pages)} pages, {len(seen)} users")
 
 
-async def _timeouts(e: Expectation, run: Run) -> ExpectationResult:
+async def _timeouts(e: Expectation, run: RunView) -> ExpectationResult:
     found = [x for x in _select(run, e.args) if x.error and "timed out" in x.error]
     problems = []
     if len(found) != int(e.args.get("count", 1)):
@@ -271,7 +239,7 @@ async def _timeouts(e: Expectation, run: Run) -> ExpectationResult:
     return result(e, problems)
 
 
-_HANDLERS: dict[str, Callable[[Expectation, Run], Awaitable[ExpectationResult]]] = {
+_HANDLERS: dict[str, Callable[[Expectation, RunView], Awaitable[ExpectationResult]]] = {
     "responses": _responses,
     "no_requests": _no_requests,
     "users_in_sync": state_checks.users_in_sync,
@@ -288,75 +256,7 @@ _HANDLERS: dict[str, Callable[[Expectation, Run], Awaitable[ExpectationResult]]]
 }
 
 
-def _user_sentence(a: dict[str, Any]) -> str:
-    who = f"the server's account for {a.get('person', '?')}"
-    if not a.get("present", True):
-        return f"{who} is gone (GET answers 404)"
-    parts = []
-    if "active" in a:
-        parts.append("is active" if a["active"] else "is inactive")
-    if "attributes" in a:
-        parts.append("has " + ", ".join(f"{k} = {v!r}" for k, v in a["attributes"].items()))
-    if not parts:
-        parts.append("matches the directory")
-    return f"{who} " + " and ".join(parts)
-
-
-def _lookup_sentence(a: dict[str, Any]) -> str:
-    attribute, count = a.get("attribute", "userName"), a.get("count", 1)
-    value = repr(a["value"]) if "value" in a else f"{a.get('person', '?')}'s userName"
-    case = " in upper case" if a.get("upper") else ""
-    state = "" if "active" not in a else (" (active)" if a["active"] else " (inactive)")
-    return f"a filter {attribute} eq {value}{case} finds {count} user(s){state}"
-
-
-def _failures_sentence(a: dict[str, Any]) -> str:
-    if a.get("none"):
-        return "no failure is left outstanding"
-    who = f"user {a['person']}" if "person" in a else f"group {a.get('group', '?')}"
-    status = f" with {a['status']}" if "status" in a else ""
-    return f"the write of {who} failed{status} and was kept for retry ({a.get('policy', 'any')})"
-
-
-_SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
-    "responses": responses_sentence,
-    "no_requests": lambda a: f"no {_looked_for(a).removeprefix('the ')} were sent",
-    "users_in_sync": lambda a: (
-        f"the server's accounts of {', '.join(a['people'])} match the directory"
-        if a.get("people")
-        else "every account on the server matches the directory"
-    ),
-    "user": _user_sentence,
-    "lookup": _lookup_sentence,
-    "groups_in_sync": lambda a: (
-        f"the server's groups {', '.join(a['groups'])} match the directory"
-        if a.get("groups")
-        else "every group on the server matches the directory"
-    ),
-    "group": lambda a: (
-        f"group {a.get('group', '?')} has the members "
-        + (", ".join(a["members"]) if "members" in a else "the directory gives it")
-    ),
-    "quarantine": lambda a: (
-        "the job was quarantined" if a.get("entered", True) else "the job was not quarantined"
-    ),
-    "waits": lambda a: f"the client waited at least {a.get('min', 0)} {a.get('count', 1)} time(s)",
-    "failures": _failures_sentence,
-    "connection": lambda a: (
-        "the connection test passed" if a.get("ok", True) else "the connection test failed"
-    ),
-    "pages": lambda a: f"the paged import ({a.get('label', 'import.page')}) saw every user once",
-    "timeouts": lambda a: f"{a.get('count', 1)} request(s) timed out",
-}
-
-
-def default_name(kind: str, args: dict[str, Any]) -> str | None:
-    """A sentence for an expectation without a ``name``: what it checks, in words."""
-    sentence = _SENTENCES.get(kind)
-    return None if sentence is None else sentence(args)
-
-
-async def evaluate(e: Expectation, run: Run) -> ExpectationResult:
+async def evaluate(e: Expectation, run: RunView) -> ExpectationResult:
     missing = [k for k in e.requires if k not in run.target.compare]
     if missing:
         detail = f"the target does not keep {', '.join(missing)}"
@@ -367,7 +267,7 @@ async def evaluate(e: Expectation, run: Run) -> ExpectationResult:
         return result(e, [f"could not be checked: {type(error).__name__}: {error}"])
 
 
-def no_server_errors(run: Run) -> ExpectationResult:
+def no_server_errors(run: RunView) -> ExpectationResult:
     """A run passes only with no 5xx from the server (idp-behaviors §6 preamble)."""
     bad = [x for x in run.recorder.exchanges if not x.injected and (x.status or 0) >= 500]
     # By object, not by arrival: with objects in flight together the transcript's order (and

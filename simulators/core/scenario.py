@@ -43,6 +43,8 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from simulators.core.sentences import default_name
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -217,8 +219,6 @@ def _step(raw: dict[str, Any], index: int, where: str) -> Step:
 
 
 def _sentence(kind: str, args: dict[str, Any]) -> str | None:
-    from simulators.core.expectations import default_name  # noqa: PLC0415 - avoids a cycle
-
     return default_name(kind, args)
 
 

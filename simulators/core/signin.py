@@ -7,7 +7,7 @@ The IdP keeps vouching for the person after the directory disables them (a sessi
 IdP outlives the disable), so a refusal after ``disable`` is the platform's, not the IdP's.
 The link rule follows the dialect's login (``SsoLogin``): SAML NameID = userName; OIDC
 ``oid`` (Entra) or ``sub`` (Okta) = externalId. OpenID Connect needs the platform to reach
-the simulated provider on 127.0.0.1; SAML does not (the IdP answers in-process).
+the simulated IdP on 127.0.0.1; SAML does not (the IdP answers in-process).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from simulators.idp import (
     DIALECTS,
     SAML_DIALECTS,
     IdpPerson,
-    OpenIdProvider,
-    SamlIdentityProvider,
+    SimulatedOidcIdp,
+    SimulatedSamlIdp,
     person_from,
     serve,
 )
@@ -57,8 +57,8 @@ class PlatformSignIn:
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.practice = parts.path.rstrip("/").rsplit("/", 1)[-1]
         self.configured: str | None = None
-        self._oidc: OpenIdProvider | None = None
-        self._saml: SamlIdentityProvider | None = None
+        self._oidc: SimulatedOidcIdp | None = None
+        self._saml: SimulatedSamlIdp | None = None
         self._running = contextlib.ExitStack()
 
     @property
@@ -70,26 +70,24 @@ class PlatformSignIn:
         if self.configured == f"{login.protocol}:{idp}":
             return
         if login.protocol == "saml":
-            self._saml = SamlIdentityProvider(SAML_DIALECTS[idp], tenant=f"x01-{self.practice}")
+            self._saml = SimulatedSamlIdp(SAML_DIALECTS[idp], tenant=f"x01-{self.practice}")
             body: dict[str, Any] = {
                 "protocol": "saml",
                 "link_rule": "nameid:userName",
                 "metadata_xml": self._saml.metadata(),
             }
         else:
-            self._oidc = provider = OpenIdProvider(DIALECTS[idp], tenant=f"x01-{idp}")
-            self._running.enter_context(serve(provider))
+            self._oidc = oidc = SimulatedOidcIdp(DIALECTS[idp], tenant=f"x01-{idp}")
+            self._running.enter_context(serve(oidc))
             client_id, secret = f"x01-{secrets.token_hex(4)}", secrets.token_urlsafe(16)
-            provider.register_client(
-                client_id, secret, [f"{self.origin}/sso/{self.practice}/callback"]
-            )
+            oidc.register_client(client_id, secret, [f"{self.origin}/sso/{self.practice}/callback"])
             body = {
                 "protocol": "oidc",
-                "issuer": provider.issuer,
+                "issuer": oidc.issuer,
                 "client_id": client_id,
                 "client_secret": secret,
                 "link_rule": OIDC_RULES[idp],
-                "metadata_url": provider.discovery_url,
+                "metadata_url": oidc.discovery_url,
             }
         saved = await self.client.put(self._sso_api, json=body, headers=self.headers)
         if saved.status_code != 200:

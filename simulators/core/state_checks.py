@@ -12,14 +12,14 @@ from simulators.core.workers import bounded
 
 if TYPE_CHECKING:
     from simulators.core.directory import Person
-    from simulators.core.runner import Run
+    from simulators.core.run_view import RunView
     from simulators.core.scenario import Expectation
     from simulators.core.verdicts import ExpectationResult
 
 __all__ = ["group", "groups_in_sync", "lookup", "user", "users_in_sync"]
 
 
-def _expected_user(run: Run, person: Person) -> tuple[bool, dict[str, Any]] | None:
+def _expected_user(run: RunView, person: Person) -> tuple[bool, dict[str, Any]] | None:
     """(present?, expected values) as the IdP intends, or None when nothing is expected."""
     dialect = run.sync.base_dialect
     link = run.sync.objects.users.get(person.key)
@@ -36,14 +36,14 @@ def _expected_user(run: Run, person: Person) -> tuple[bool, dict[str, Any]] | No
     return True, values
 
 
-def _limit(run: Run) -> int:
+def _limit(run: RunView) -> int:
     """Reads in flight while checking: the run's own concurrency (1 keeps a run sequential
     end to end). Problems come back in directory order whatever order the reads finish in."""
     return run.sync.base_dialect.concurrency
 
 
 async def _get(
-    run: Run, path: str, subject: str | None = None
+    run: RunView, path: str, subject: str | None = None
 ) -> tuple[int | None, dict[str, Any]]:
     request = builders.ScimRequest(
         "GET", path, "verify.get", subject=subject, ok=frozenset({200, 404})
@@ -52,7 +52,7 @@ async def _get(
     return outcome.status, outcome.body if isinstance(outcome.body, dict) else {}
 
 
-async def _check_person(run: Run, person: Person, keys: frozenset[str]) -> list[str]:
+async def _check_person(run: RunView, person: Person, keys: frozenset[str]) -> list[str]:
     expected = _expected_user(run, person)
     link = run.sync.objects.users.get(person.key)
     if expected is None or link is None:
@@ -72,7 +72,7 @@ async def _check_person(run: Run, person: Person, keys: frozenset[str]) -> list[
     return [f"{person.key}.{k}: expected {w!r}, server has {g!r}" for k, (w, g) in wrong.items()]
 
 
-async def users_in_sync(e: Expectation, run: Run) -> ExpectationResult:
+async def users_in_sync(e: Expectation, run: RunView) -> ExpectationResult:
     keys = e.args.get("people") or list(run.directory.people)
     found = await bounded(
         keys,
@@ -82,7 +82,7 @@ async def users_in_sync(e: Expectation, run: Run) -> ExpectationResult:
     return result(e, [p for each in found for p in each], f"{len(keys)} people checked")
 
 
-async def user(e: Expectation, run: Run) -> ExpectationResult:
+async def user(e: Expectation, run: RunView) -> ExpectationResult:
     a = e.args
     person = run.directory.person(a["person"])
     link = run.sync.objects.users.get(person.key)
@@ -115,7 +115,7 @@ async def user(e: Expectation, run: Run) -> ExpectationResult:
     return result(e, problems)
 
 
-async def lookup(e: Expectation, run: Run) -> ExpectationResult:
+async def lookup(e: Expectation, run: RunView) -> ExpectationResult:
     a = e.args
     value = a.get("value") or run.directory.person(a["person"]).user_name
     value = value.upper() if a.get("upper") else value
@@ -140,7 +140,7 @@ async def lookup(e: Expectation, run: Run) -> ExpectationResult:
     return result(e, problems)
 
 
-async def _check_group(run: Run, key: str, members: list[str] | None) -> list[str]:
+async def _check_group(run: RunView, key: str, members: list[str] | None) -> list[str]:
     group, link = run.directory.group(key), run.sync.objects.groups.get(key)
     if group.deleted:
         gone = link is None
@@ -161,12 +161,12 @@ async def _check_group(run: Run, key: str, members: list[str] | None) -> list[st
     return problems
 
 
-async def groups_in_sync(e: Expectation, run: Run) -> ExpectationResult:
+async def groups_in_sync(e: Expectation, run: RunView) -> ExpectationResult:
     keys = e.args.get("groups") or list(run.directory.groups)
     found = await bounded(keys, _limit(run), lambda key: _check_group(run, key, None))
     return result(e, [p for each in found for p in each])
 
 
-async def group(e: Expectation, run: Run) -> ExpectationResult:
+async def group(e: Expectation, run: RunView) -> ExpectationResult:
     members = e.args.get("members")
     return result(e, await _check_group(run, e.args["group"], members))

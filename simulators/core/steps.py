@@ -12,7 +12,7 @@ from simulators.core.directory import Directory, Person
 from simulators.core.mapping import CORE_USER, desired_values
 
 if TYPE_CHECKING:
-    from simulators.core.runner import Run
+    from simulators.core.run_view import RunView
     from simulators.core.scenario import Step
 
 __all__ = [
@@ -74,7 +74,7 @@ def directory_step(  # noqa: PLR0912 - a flat dispatch table
     return True
 
 
-async def seed(run: Run, a: dict[str, Any], *, many: bool) -> None:
+async def seed(run: RunView, a: dict[str, Any], *, many: bool) -> None:
     rows = []
     if many:
         prefix = str(a.get("prefix", "seed"))
@@ -110,7 +110,7 @@ async def seed(run: Run, a: dict[str, Any], *, many: bool) -> None:
         run.seeded.append(str(outcome.body.get("id")) if isinstance(outcome.body, dict) else "")
 
 
-def server_id(run: Run, kind: str, key: str) -> str:
+def server_id(run: RunView, kind: str, key: str) -> str:
     table = run.sync.objects.users if kind == "user" else run.sync.objects.groups
     link = table.get(key)
     if link is None:
@@ -118,7 +118,7 @@ def server_id(run: Run, kind: str, key: str) -> str:
     return link.server_id
 
 
-async def send(run: Run, a: dict[str, Any]) -> None:
+async def send(run: RunView, a: dict[str, Any]) -> None:
     dialect, builder = run.sync.dialect, a["builder"]
     person = run.directory.person(a["person"]) if "person" in a else None
     label = str(a.get("label", f"send.{builder}"))
@@ -144,7 +144,7 @@ async def send(run: Run, a: dict[str, Any]) -> None:
         run.sync.record_failure(subject, outcome, outcome.describe())
 
 
-async def import_users(run: Run, size: int) -> None:
+async def import_users(run: RunView, size: int) -> None:
     start = 1
     for _ in range(1000):
         outcome = await run.sync.engine.send(builders.list_users(start, size))
@@ -158,7 +158,7 @@ async def import_users(run: Run, size: int) -> None:
             return
 
 
-async def sso_login(run: Run, a: dict[str, Any]) -> None:
+async def sso_login(run: RunView, a: dict[str, Any]) -> None:
     person, dialect = run.directory.person(a["person"]), run.sync.dialect
     logins = [s for s in dialect.sso_logins if s.protocol == a.get("protocol", s.protocol)]
     if not logins:
@@ -182,7 +182,7 @@ async def sso_login(run: Run, a: dict[str, Any]) -> None:
         await run.sync.engine.send(request)
 
 
-def _refs(run: Run, value: Any) -> Any:
+def _refs(run: RunView, value: Any) -> Any:
     """``{ref:NAME}`` replaced by the id an earlier ``request`` step saved as NAME."""
     if isinstance(value, str):
         return _REF.sub(lambda m: _saved(run, m.group(1)), value)
@@ -193,13 +193,13 @@ def _refs(run: Run, value: Any) -> Any:
     return value
 
 
-def _saved(run: Run, name: str) -> str:
+def _saved(run: RunView, name: str) -> str:
     if name not in run.refs:
         raise ValueError(f"{{ref:{name}}}: no earlier request saved an id as {name!r}")
     return run.refs[name]
 
 
-async def sso_sign_in(run: Run, a: dict[str, Any]) -> None:
+async def sso_sign_in(run: RunView, a: dict[str, Any]) -> None:
     """A real sign-in at the platform through each of the dialect's SSO logins (X-01)."""
     person, dialect = run.directory.person(a["person"]), run.sync.dialect
     if run.platform is None:
@@ -216,7 +216,7 @@ async def sso_sign_in(run: Run, a: dict[str, Any]) -> None:
         )
 
 
-async def raw_request(run: Run, a: dict[str, Any]) -> None:
+async def raw_request(run: RunView, a: dict[str, Any]) -> None:
     """One request as written: ``{user:KEY}``/``{group:KEY}`` are provisioned objects' ids,
     ``{ref:NAME}`` an id saved by an earlier request's ``save_id``; the body is ``body`` (a
     table) or ``json`` (JSON text, which can say ``null``)."""

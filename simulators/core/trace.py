@@ -14,7 +14,7 @@ import json
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 from urllib.parse import parse_qsl
 
 from simulators.core.recorder import Redactor
@@ -23,14 +23,13 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from pathlib import Path
 
-    from simulators.core.pseudonym import Pseudonymiser
-
 __all__ = [
     "FORMAT",
     "VERSION",
     "Trace",
     "TraceError",
     "TraceExchange",
+    "TraceRewriter",
     "TraceWriter",
     "decode_body",
     "load_trace",
@@ -50,6 +49,14 @@ HOP_BY_HOP = frozenset(
         "content-length",
     }
 )
+
+
+class TraceRewriter(Protocol):
+    """Rewrites a SCIM exchange in place before it is written (``pseudonym.Pseudonymiser``);
+    a protocol here because that module reads this one's exchanges."""
+
+    def apply(self, x: TraceExchange) -> None:
+        """Change ``x`` in place."""
 
 
 class TraceError(ValueError):
@@ -154,7 +161,7 @@ class TraceWriter:
         *,
         source: str,
         base: str,
-        pseudonymiser: Pseudonymiser | None = None,
+        pseudonymiser: TraceRewriter | None = None,
         redactor: Redactor | None = None,
     ) -> None:
         self.stream = stream

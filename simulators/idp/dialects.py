@@ -60,7 +60,7 @@ def _okta_claims(person: IdpPerson, client_id: str, tenant: str) -> Claims:
         "jti": "ID." + secrets.token_urlsafe(16),
         "amr": ["pwd"],
         "idp": "00o" + hashlib.sha256(tenant.encode()).hexdigest()[:17],
-        "auth_time": None,  # filled with iat by the provider
+        "auth_time": None,  # filled with iat by the IdP
         "email": person.primary_email,
         "email_verified": True,
         "name": person.name,

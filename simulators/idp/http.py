@@ -1,7 +1,7 @@
-"""Serving an ``OpenIdProvider`` or a ``SamlIdentityProvider`` on loopback with the standard
+"""Serving a ``SimulatedOidcIdp`` or a ``SimulatedSamlIdp`` on loopback with the standard
 library (a thread per request).
 
-with serve(provider) as running:
+with serve(idp) as running:
     running.base_url   # http://127.0.0.1:<port>
 """
 
@@ -14,20 +14,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
-from simulators.idp.provider import OpenIdProvider, Reply
-from simulators.idp.saml import SamlIdentityProvider
+from simulators.idp.oidc import Reply, SimulatedOidcIdp
+from simulators.idp.saml import SimulatedSamlIdp
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 __all__ = ["serve"]
 
-Provider = TypeVar("Provider", OpenIdProvider, SamlIdentityProvider)
+Idp = TypeVar("Idp", SimulatedOidcIdp, SimulatedSamlIdp)
 
 MAX_BODY = 64 * 1024
 
 
-def _handler(provider: OpenIdProvider | SamlIdentityProvider) -> type[BaseHTTPRequestHandler]:
+def _handler(idp: SimulatedOidcIdp | SimulatedSamlIdp) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def _send(self, reply: Reply) -> None:
             if reply.json is not None:
@@ -50,20 +50,20 @@ def _handler(provider: OpenIdProvider | SamlIdentityProvider) -> type[BaseHTTPRe
         def _dispatch(self, method: str) -> None:
             url = urlsplit(self.path)
             query = dict(parse_qsl(url.query))
-            if isinstance(provider, SamlIdentityProvider):
-                self._send(provider.dispatch(method, url.path, query))
+            if isinstance(idp, SimulatedSamlIdp):
+                self._send(idp.dispatch(method, url.path, query))
                 return
-            endpoint = provider.route(method, url.path)
+            endpoint = idp.route(method, url.path)
             if endpoint == "discovery" and method == "GET":
-                self._send(provider.discovery())
+                self._send(idp.discovery())
             elif endpoint == "jwks" and method == "GET":
-                self._send(provider.jwks())
+                self._send(idp.jwks())
             elif endpoint == "authorize" and method == "GET":
-                self._send(provider.authorize(query))
+                self._send(idp.authorize(query))
             elif endpoint == "token" and method == "POST":
                 length = min(int(self.headers.get("Content-Length") or 0), MAX_BODY)
                 form = dict(parse_qsl(self.rfile.read(length).decode("utf-8", "replace")))
-                self._send(provider.token(form, self.headers.get("Authorization")))
+                self._send(idp.token(form, self.headers.get("Authorization")))
             else:
                 self._send(Reply(404, json={"error": "not_found"}))
 
@@ -80,17 +80,17 @@ def _handler(provider: OpenIdProvider | SamlIdentityProvider) -> type[BaseHTTPRe
 
 
 @contextmanager
-def serve(provider: Provider, *, port: int = 0) -> Iterator[Provider]:
-    """Serve on 127.0.0.1 (a free port unless given); ``provider.base_url`` is set."""
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(provider))
+def serve(idp: Idp, *, port: int = 0) -> Iterator[Idp]:
+    """Serve on 127.0.0.1 (a free port unless given); ``idp.base_url`` is set."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(idp))
     server.daemon_threads = True
-    provider.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    idp.base_url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="idp-sim", daemon=True
     )
     thread.start()
     try:
-        yield provider
+        yield idp
     finally:
         server.shutdown()
         server.server_close()

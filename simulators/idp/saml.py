@@ -2,11 +2,11 @@
 AuthnRequest in, HTTP-POST response out as an auto-submitting form) and IdP-initiated sign-in.
 
 Responses are signed for real, by pysaml2's ``xmlsec1`` backend, with a key made when the
-provider is (test-only: it lives in a temporary directory removed with the provider).
+IdP is (test-only: it lives in a temporary directory removed with the IdP).
 ``evil`` makes every response one of the attacks in ``Attack``, for the service provider's
 tests and the conformance suite:
 
-    idp = SamlIdentityProvider(SAML_ENTRA, tenant="<tenant id>", people=[IdpPerson(...)])
+    idp = SimulatedSamlIdp(SAML_ENTRA, tenant="<tenant id>", people=[IdpPerson(...)])
     idp.register_sp(sp_entity_id, acs_url)
     idp.sign_in_as("dana")
     idp.evil = Attack.UNSIGNED         # every response from now on is unsigned
@@ -36,7 +36,7 @@ from cryptography.x509.oid import NameOID
 from saml2.sigver import CryptoBackendXmlSec1, pre_signature_part
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
-from simulators.idp.provider import Reply
+from simulators.idp.oidc import Reply
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -44,9 +44,11 @@ if TYPE_CHECKING:
     from simulators.idp.people import IdpPerson
     from simulators.idp.saml_dialects import SamlDialect
 
-__all__ = ["Attack", "SamlIdentityProvider", "SamlKey"]
+__all__ = ["Attack", "SamlKey", "SimulatedSamlIdp"]
 
 XMLSEC = "/usr/bin/xmlsec1"
+
+
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 ASSERTION_NODE = f"{SAML}:Assertion"
@@ -131,7 +133,7 @@ def _new_id() -> str:
     return "_" + secrets.token_hex(16)
 
 
-class SamlIdentityProvider:
+class SimulatedSamlIdp:
     def __init__(
         self,
         dialect: SamlDialect,
@@ -145,7 +147,7 @@ class SamlIdentityProvider:
         self.base_url = "http://127.0.0.1"
         self.people = {p.key: p for p in people}
         #: SP entity id -> ACS URL (what the administrator registered)
-        self.service_providers: dict[str, str] = {}
+        self.sps: dict[str, str] = {}
         self.signed_in: str | None = None
         self.evil: Attack | None = None
         #: the person an attack claims to be (wrapping, modification); default: the signer
@@ -176,7 +178,7 @@ class SamlIdentityProvider:
         return person
 
     def register_sp(self, entity_id: str, acs_url: str) -> None:
-        self.service_providers[entity_id] = acs_url
+        self.sps[entity_id] = acs_url
 
     def sign_in_as(self, key: str | None) -> None:
         self.signed_in = key
@@ -212,7 +214,7 @@ class SamlIdentityProvider:
     def portal(self, query: Mapping[str, str]) -> Reply:
         person = self.people.get(self.signed_in or "")
         sp = query.get("sp", "")
-        if person is None or sp not in self.service_providers:
+        if person is None or sp not in self.sps:
             return Reply(400, html="<h1>Nobody is signed in, or the app is not registered</h1>")
         acs, response = self.idp_initiated(person, sp)
         return Reply(200, html=self.post_form(acs, response, None))
@@ -245,7 +247,7 @@ class SamlIdentityProvider:
         except (ValueError, zlib.error, SafeTree.ParseError):
             return Reply(400, html="<h1>AADSTS750054: SAMLRequest is missing or invalid</h1>")
         issuer = request.findtext(f"{{{SAML}}}Issuer") or ""
-        acs = self.service_providers.get(issuer.strip())
+        acs = self.sps.get(issuer.strip())
         if acs is None or request.get("AssertionConsumerServiceURL", acs) != acs:
             return Reply(400, html="<h1>The application is not registered at this IdP</h1>")
         person = self.people.get(self.signed_in or "")
@@ -258,7 +260,7 @@ class SamlIdentityProvider:
 
     def idp_initiated(self, person: IdpPerson, sp_entity_id: str) -> tuple[str, str]:
         """(ACS URL, SAMLResponse): the tile a person clicks in the IdP's portal."""
-        acs = self.service_providers[sp_entity_id]
+        acs = self.sps[sp_entity_id]
         return acs, self.response(person, sp_entity_id, acs, in_response_to=None)
 
     @staticmethod
@@ -303,7 +305,7 @@ class SamlIdentityProvider:
         elif attack is Attack.NOT_YET_VALID:
             issued = now + 3600
         elif attack is Attack.OTHER_SP:
-            other = [(e, a) for e, a in self.service_providers.items() if e != sp_entity_id]
+            other = [(e, a) for e, a in self.sps.items() if e != sp_entity_id]
             audience, recipient = other[0] if other else ("https://other.example/sp", acs_url)
             destination = recipient
         assertion_id, response_id = _new_id(), _new_id()

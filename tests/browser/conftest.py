@@ -21,7 +21,7 @@ from playwright.async_api import async_playwright
 from server.persistence.store import open_store
 from server.services import Services
 from server.settings import Settings
-from simulators.idp import DIALECTS, SAML_DIALECTS, OpenIdProvider, SamlIdentityProvider, serve
+from simulators.idp import DIALECTS, SAML_DIALECTS, SimulatedOidcIdp, SimulatedSamlIdp, serve
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator
@@ -136,15 +136,15 @@ async def page(context: BrowserContext) -> Page:
 
 
 @pytest.fixture
-def idp() -> Iterator[Callable[..., OpenIdProvider]]:
+def start_idp() -> Iterator[Callable[..., SimulatedOidcIdp]]:
     running: list[Any] = []
 
-    def start(dialect: str, *, tenant: str = "contoso") -> OpenIdProvider:
-        provider = OpenIdProvider(DIALECTS[dialect], tenant=tenant)
-        context = serve(provider)
+    def start(dialect: str, *, tenant: str = "contoso") -> SimulatedOidcIdp:
+        idp = SimulatedOidcIdp(DIALECTS[dialect], tenant=tenant)
+        context = serve(idp)
         context.__enter__()
         running.append(context)
-        return provider
+        return idp
 
     yield start
     for context in running:
@@ -152,15 +152,15 @@ def idp() -> Iterator[Callable[..., OpenIdProvider]]:
 
 
 @pytest.fixture
-def saml_idp() -> Iterator[Callable[..., SamlIdentityProvider]]:
+def start_saml_idp() -> Iterator[Callable[..., SimulatedSamlIdp]]:
     running: list[Any] = []
 
-    def start(dialect: str, *, tenant: str = "contoso") -> SamlIdentityProvider:
-        provider = SamlIdentityProvider(SAML_DIALECTS[dialect], tenant=tenant)
-        context = serve(provider)
+    def start(dialect: str, *, tenant: str = "contoso") -> SimulatedSamlIdp:
+        idp = SimulatedSamlIdp(SAML_DIALECTS[dialect], tenant=tenant)
+        context = serve(idp)
         context.__enter__()
         running.append(context)
-        return provider
+        return idp
 
     yield start
     for context in running:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from playwright.async_api import Page
 
     from server.domain.sso import LinkRule
-    from simulators.idp import IdpPerson, OpenIdProvider
+    from simulators.idp import IdpPerson, SimulatedOidcIdp
     from tests.browser.conftest import LiveServer
 
 
@@ -78,7 +78,7 @@ async def sign_in(page: Page, live: LiveServer, practice: ConsolePractice) -> st
 
 
 async def provision(
-    live: LiveServer, practice: ConsolePractice, provider: OpenIdProvider, person: IdpPerson
+    live: LiveServer, practice: ConsolePractice, idp: SimulatedOidcIdp, person: IdpPerson
 ) -> str:
     """What the IdP does over SCIM: a token, then POST /Users with its own attribute shape."""
     async with httpx.AsyncClient(base_url=live.base_url, timeout=10) as http:
@@ -95,7 +95,7 @@ async def provision(
             "Content-Type": "application/scim+json",
         }
         created = await http.post(
-            f"/scim/v2/{practice.id}/Users", json=scim_body(provider, person), headers=headers
+            f"/scim/v2/{practice.id}/Users", json=scim_body(idp, person), headers=headers
         )
         assert created.status_code == 201, created.text
         return str(created.json()["id"])
@@ -129,20 +129,18 @@ async def deactivate(live: LiveServer, practice: ConsolePractice, staff_id: str)
 async def configure_sso(
     live: LiveServer,
     practice: ConsolePractice,
-    provider: OpenIdProvider,
+    idp: SimulatedOidcIdp,
     *,
     rule: LinkRule | None = None,
 ) -> dict[str, Any]:
     client_id = f"app-{uuid.uuid4().hex[:8]}"
-    provider.register_client(
-        client_id, "idp-secret", [live.services.sso.redirect_uri(practice.uuid)]
-    )
+    idp.register_client(client_id, "idp-secret", [live.services.sso.redirect_uri(practice.uuid)])
     values = {
-        "issuer": provider.issuer,
+        "issuer": idp.issuer,
         "client_id": client_id,
         "client_secret": "idp-secret",
-        "link_rule": (rule or RULES[provider.dialect.name]).value,
-        "metadata_url": provider.discovery_url,
+        "link_rule": (rule or RULES[idp.dialect.name]).value,
+        "metadata_url": idp.discovery_url,
     }
     await live.services.sso_configs.configure(practice.uuid, actor="test", **values)
     return values

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from playwright.async_api import Page
 
-    from simulators.idp import OpenIdProvider
+    from simulators.idp import SimulatedOidcIdp
     from tests.browser.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -180,12 +180,12 @@ async def test_dialogs_by_keyboard_trap_focus_and_close_on_escape(
 
 
 async def test_staff_assignment_and_add_provider_from_a_scim_user(
-    page: Page, live: LiveServer, idp: Callable[..., OpenIdProvider]
+    page: Page, live: LiveServer, start_idp: Callable[..., SimulatedOidcIdp]
 ) -> None:
     practice = await new_practice(live, scim=True)
-    provider = idp("okta")
+    idp = start_idp("okta")
     person = IdpPerson("alice", "alice.ng@contoso.org", "Alice", "Ng")
-    await provision(live, practice, provider, person)
+    await provision(live, practice, idp, person)
     await sign_in(page, live, practice)
 
     await page.get_by_role("link", name="Location & Staff Management").click()
@@ -226,13 +226,13 @@ async def test_staff_assignment_and_add_provider_from_a_scim_user(
 
 
 async def test_every_page_fits_1280_and_390_px(
-    page: Page, live: LiveServer, idp: Callable[..., OpenIdProvider]
+    page: Page, live: LiveServer, start_idp: Callable[..., SimulatedOidcIdp]
 ) -> None:
     practice = await new_practice(live, scim=True)
-    provider = idp("google")
-    await configure_sso(live, practice, provider)
+    idp = start_idp("google")
+    await configure_sso(live, practice, idp)
     person = IdpPerson("hana", "hana.sato@contoso.org", "Hana", "Sato")
-    staff_id = await provision(live, practice, provider, person)
+    staff_id = await provision(live, practice, idp, person)
     await page.goto(f"{live.base_url}/console/{practice.id}/forgot-password")
     anonymous = ["/console/sign-in", f"/console/{practice.id}/sign-in"]
     await sign_in(page, live, practice)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from playwright.async_api import BrowserContext, Page
 
-    from simulators.idp import SamlIdentityProvider
+    from simulators.idp import SimulatedSamlIdp
     from tests.browser.conftest import LiveServer
     from tests.console.helpers import ConsolePractice
 
@@ -29,23 +29,21 @@ pytestmark = pytest.mark.browser
 TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
 
-def _register(live: LiveServer, practice: ConsolePractice, provider: SamlIdentityProvider) -> str:
+def _register(live: LiveServer, practice: ConsolePractice, idp: SimulatedSamlIdp) -> str:
     """The administrator's step at the IdP: the practice's entity id and reply URL."""
     entity = live.services.saml.entity_id(practice.uuid)
-    provider.register_sp(entity, live.services.saml.acs_url(practice.uuid))
+    idp.register_sp(entity, live.services.saml.acs_url(practice.uuid))
     return entity
 
 
-async def _configure(
-    live: LiveServer, practice: ConsolePractice, provider: SamlIdentityProvider
-) -> None:
-    _register(live, practice, provider)
-    given = SamlInput(link_rule=LinkRule.SAML_NAMEID.value, metadata_url=provider.metadata_url)
+async def _configure(live: LiveServer, practice: ConsolePractice, idp: SimulatedSamlIdp) -> None:
+    _register(live, practice, idp)
+    given = SamlInput(link_rule=LinkRule.SAML_NAMEID.value, metadata_url=idp.metadata_url)
     await configure_saml(live.services.sso_configs, practice.uuid, given, actor="test")
 
 
 async def _configure_in_the_console(
-    page: Page, live: LiveServer, provider: SamlIdentityProvider, practice: ConsolePractice
+    page: Page, live: LiveServer, idp: SimulatedSamlIdp, practice: ConsolePractice
 ) -> None:
     """Settings → Single Sign-On: copy the SP values to the IdP, paste its metadata URL."""
     await sign_in(page, live, practice)
@@ -53,54 +51,54 @@ async def _configure_in_the_console(
     entity = await page.locator("#sp-metadata").input_value()
     acs = await page.locator("#acs-url").input_value()
     assert entity == f"{live.base_url}/sso/{practice.id}/saml/metadata"
-    provider.register_sp(entity, acs)
+    idp.register_sp(entity, acs)
     await page.get_by_label("Which assertion value identifies a person").select_option(
         LinkRule.SAML_NAMEID.value
     )
-    await page.get_by_label("IdP metadata URL").fill(provider.metadata_url)
+    await page.get_by_label("IdP metadata URL").fill(idp.metadata_url)
     await expect(page.get_by_label("Allow sign-in started from")).not_to_be_checked()
     await page.get_by_role("button", name="Use SAML 2.0").click()
     await expect(page.get_by_role("status")).to_contain_text("Single sign-on is saved")
     await expect(page.locator("#sso-protocol")).to_contain_text("SAML 2.0")
-    await expect(page.get_by_label("IdP entity ID")).to_have_value(provider.entity_id)
+    await expect(page.get_by_label("IdP entity ID")).to_have_value(idp.entity_id)
     await shot(page, "settings-sso-saml-saved")
     await page.get_by_role("button", name="Sign out").click()
 
 
 @pytest.mark.parametrize("dialect", ["entra", "okta", "google"])
 async def test_a_freshly_provisioned_user_signs_in_through_the_saml_idp(
-    page: Page, live: LiveServer, saml_idp: Callable[..., SamlIdentityProvider], dialect: str
+    page: Page, live: LiveServer, start_saml_idp: Callable[..., SimulatedSamlIdp], dialect: str
 ) -> None:
     practice = await new_practice(live, scim=True)
-    provider = saml_idp(dialect, tenant=TENANT if dialect == "entra" else "contoso")
+    idp = start_saml_idp(dialect, tenant=TENANT if dialect == "entra" else "contoso")
     if dialect == "entra":
-        await _configure_in_the_console(page, live, provider, practice)
+        await _configure_in_the_console(page, live, idp, practice)
     else:
-        await _configure(live, practice, provider)
-    person = provider.add_person(
+        await _configure(live, practice, idp)
+    person = idp.add_person(
         IdpPerson(f"kofi-{dialect}", f"kofi.{dialect}@contoso.org", "Kofi", "Mensah")
     )
-    await provision(live, practice, provider, person)  # type: ignore[arg-type]
-    provider.sign_in_as(person.key)
+    await provision(live, practice, idp, person)  # type: ignore[arg-type]
+    idp.sign_in_as(person.key)
 
     await page.goto(f"{live.base_url}/console/{practice.id}/sign-in")
     await page.get_by_role("link", name="Sign in with your organisation").click()
     await page.wait_for_url("**/console/account")  # the IdP's form posted itself to the ACS
     await expect(page.get_by_label("Username")).to_have_value(person.user_name)
-    await expect(page.locator("#sign-in-method")).to_contain_text(provider.entity_id)
+    await expect(page.locator("#sign-in-method")).to_contain_text(idp.entity_id)
     await shot(page, f"account-after-saml-{dialect}")
-    assert provider.requests_seen == 1
+    assert idp.requests_seen == 1
 
 
 async def test_a_deactivated_user_is_refused_with_a_page_that_says_why(
-    context: BrowserContext, live: LiveServer, saml_idp: Callable[..., SamlIdentityProvider]
+    context: BrowserContext, live: LiveServer, start_saml_idp: Callable[..., SimulatedSamlIdp]
 ) -> None:
     practice = await new_practice(live, scim=True)
-    provider = saml_idp("okta")
-    await _configure(live, practice, provider)
-    person = provider.add_person(IdpPerson("ama", "ama.owusu@contoso.org", "Ama", "Owusu"))
-    staff_id = await provision(live, practice, provider, person)  # type: ignore[arg-type]
-    provider.sign_in_as(person.key)
+    idp = start_saml_idp("okta")
+    await _configure(live, practice, idp)
+    person = idp.add_person(IdpPerson("ama", "ama.owusu@contoso.org", "Ama", "Owusu"))
+    staff_id = await provision(live, practice, idp, person)  # type: ignore[arg-type]
+    idp.sign_in_as(person.key)
     page = await context.new_page()
     await page.goto(f"{live.base_url}/console/{practice.id}/sign-in")
     await page.get_by_role("link", name="Sign in with your organisation").click()
@@ -118,17 +116,17 @@ async def test_a_deactivated_user_is_refused_with_a_page_that_says_why(
 
 
 async def test_idp_initiated_sign_in_is_refused_while_off(
-    page: Page, live: LiveServer, saml_idp: Callable[..., SamlIdentityProvider]
+    page: Page, live: LiveServer, start_saml_idp: Callable[..., SimulatedSamlIdp]
 ) -> None:
     practice = await new_practice(live, scim=True)
-    provider = saml_idp("entra", tenant=TENANT)
-    await _configure(live, practice, provider)
-    person = provider.add_person(IdpPerson("esi", "esi.boateng@contoso.org", "Esi", "Boateng"))
-    await provision(live, practice, provider, person)  # type: ignore[arg-type]
-    provider.sign_in_as(person.key)
+    idp = start_saml_idp("entra", tenant=TENANT)
+    await _configure(live, practice, idp)
+    person = idp.add_person(IdpPerson("esi", "esi.boateng@contoso.org", "Esi", "Boateng"))
+    await provision(live, practice, idp, person)  # type: ignore[arg-type]
+    idp.sign_in_as(person.key)
     entity = live.services.saml.entity_id(practice.uuid)
 
-    await page.goto(f"{provider.portal_url}?sp={entity}")  # the app tile in My Apps
+    await page.goto(f"{idp.portal_url}?sp={entity}")  # the app tile in My Apps
     await expect(page.get_by_role("heading", name="Sign-in refused")).to_be_visible()
     await expect(page.get_by_role("alert")).to_contain_text("app portal is turned off")
     await shot(page, "saml-refused-idp-initiated")

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from playwright.async_api import BrowserContext, Page
 
-    from simulators.idp import OpenIdProvider
+    from simulators.idp import SimulatedOidcIdp
     from tests.browser.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -35,15 +35,15 @@ TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
 
 async def _configure_in_the_console(
-    page: Page, live: LiveServer, provider: OpenIdProvider, practice_id: str, client_id: str
+    page: Page, live: LiveServer, idp: SimulatedOidcIdp, practice_id: str, client_id: str
 ) -> None:
     """Settings → Single Sign-On, filled in as an administrator would."""
     await page.get_by_role("link", name="Single Sign-On").click()
     await page.get_by_label("How a person is recognised").select_option(
-        RULES[provider.dialect.name].value
+        RULES[idp.dialect.name].value
     )
-    await page.get_by_label("Issuer").fill(provider.issuer)
-    await page.get_by_label("Discovery document URL (optional)").fill(provider.discovery_url)
+    await page.get_by_label("Issuer").fill(idp.issuer)
+    await page.get_by_label("Discovery document URL (optional)").fill(idp.discovery_url)
     await page.get_by_label("Client ID").fill(client_id)
     await page.get_by_label("Client secret").fill("idp-secret")
     await page.get_by_role("button", name="Save").click()
@@ -56,23 +56,23 @@ async def _configure_in_the_console(
 
 @pytest.mark.parametrize("dialect", ["entra", "okta", "google"])
 async def test_a_freshly_provisioned_user_signs_in_through_the_idp(
-    page: Page, live: LiveServer, idp: Callable[..., OpenIdProvider], dialect: str
+    page: Page, live: LiveServer, start_idp: Callable[..., SimulatedOidcIdp], dialect: str
 ) -> None:
     practice = await new_practice(live, scim=True)
-    provider = idp(dialect, tenant=TENANT if dialect == "entra" else "contoso")
+    idp = start_idp(dialect, tenant=TENANT if dialect == "entra" else "contoso")
     if dialect == "entra":
-        provider.register_client(
+        idp.register_client(
             "entra-app", "idp-secret", [f"{live.base_url}/sso/{practice.id}/callback"]
         )
         await sign_in(page, live, practice)
-        await _configure_in_the_console(page, live, provider, practice.id, "entra-app")
+        await _configure_in_the_console(page, live, idp, practice.id, "entra-app")
     else:
-        await configure_sso(live, practice, provider)
-    person = provider.add_person(
+        await configure_sso(live, practice, idp)
+    person = idp.add_person(
         IdpPerson(f"emeka-{dialect}", f"emeka.{dialect}@contoso.org", "Emeka", "Okafor")
     )
-    await provision(live, practice, provider, person)
-    provider.sign_in_as(person.key)
+    await provision(live, practice, idp, person)
+    idp.sign_in_as(person.key)
 
     await page.goto(f"{live.base_url}/console/{practice.id}/sign-in")
     await page.get_by_role("link", name="Sign in with your organisation").click()
@@ -80,7 +80,7 @@ async def test_a_freshly_provisioned_user_signs_in_through_the_idp(
     await expect(page.get_by_role("heading", name="Account Setup")).to_be_visible()
     await expect(page.get_by_label("Username")).to_have_value(person.user_name)
     await expect(page.get_by_label("Username")).to_be_disabled()
-    await expect(page.locator("#sign-in-method")).to_contain_text(provider.issuer)
+    await expect(page.locator("#sign-in-method")).to_contain_text(idp.issuer)
     await expect(page.get_by_role("link", name="Settings")).to_have_count(0)
     await shot(page, f"account-after-sso-{dialect}")
     forbidden = await page.goto(f"{live.base_url}/console/settings/scim")
@@ -89,14 +89,14 @@ async def test_a_freshly_provisioned_user_signs_in_through_the_idp(
 
 
 async def test_a_deactivated_user_is_refused(
-    context: BrowserContext, live: LiveServer, idp: Callable[..., OpenIdProvider]
+    context: BrowserContext, live: LiveServer, start_idp: Callable[..., SimulatedOidcIdp]
 ) -> None:
     practice = await new_practice(live, scim=True)
-    provider = idp("entra", tenant=TENANT)
-    await configure_sso(live, practice, provider)
-    person = provider.add_person(IdpPerson("farah", "farah.haddad@contoso.org", "Farah", "Haddad"))
-    staff_id = await provision(live, practice, provider, person)
-    provider.sign_in_as(person.key)
+    idp = start_idp("entra", tenant=TENANT)
+    await configure_sso(live, practice, idp)
+    person = idp.add_person(IdpPerson("farah", "farah.haddad@contoso.org", "Farah", "Haddad"))
+    staff_id = await provision(live, practice, idp, person)
+    idp.sign_in_as(person.key)
     page = await context.new_page()
     await page.goto(f"{live.base_url}/console/{practice.id}/sign-in")
     await page.get_by_role("link", name="Sign in with your organisation").click()
@@ -114,13 +114,13 @@ async def test_a_deactivated_user_is_refused(
 
 
 async def test_forgot_password_sends_an_sso_user_to_the_organisation(
-    page: Page, live: LiveServer, idp: Callable[..., OpenIdProvider]
+    page: Page, live: LiveServer, start_idp: Callable[..., SimulatedOidcIdp]
 ) -> None:
     practice = await new_practice(live, scim=True)
-    provider = idp("google")
-    await configure_sso(live, practice, provider)
+    idp = start_idp("google")
+    await configure_sso(live, practice, idp)
     person = IdpPerson("hana", "hana.sato@contoso.org", "Hana", "Sato")
-    await provision(live, practice, provider, person)
+    await provision(live, practice, idp, person)
 
     await page.goto(f"{live.base_url}/console/{practice.id}/sign-in")
     await page.get_by_role("link", name="Forgot password?").click()
@@ -137,7 +137,7 @@ async def test_forgot_password_sends_an_sso_user_to_the_organisation(
 
 
 async def test_main_flow_on_postgresql(
-    page: Page, live_postgres: LiveServer, idp: Callable[..., OpenIdProvider]
+    page: Page, live_postgres: LiveServer, start_idp: Callable[..., SimulatedOidcIdp]
 ) -> None:
     live = live_postgres
     practice = await new_practice(live)
@@ -152,11 +152,11 @@ async def test_main_flow_on_postgresql(
     practice.client_secret = secret
     await page.get_by_role("button", name="Sign out").click()
 
-    provider = idp("okta")
-    await configure_sso(live, practice, provider)
-    person = provider.add_person(IdpPerson("jun", "jun.park@contoso.org", "Jun", "Park"))
-    await provision(live, practice, provider, person)
-    provider.sign_in_as(person.key)
+    idp = start_idp("okta")
+    await configure_sso(live, practice, idp)
+    person = idp.add_person(IdpPerson("jun", "jun.park@contoso.org", "Jun", "Park"))
+    await provision(live, practice, idp, person)
+    idp.sign_in_as(person.key)
     await page.goto(f"{live.base_url}/console/{practice.id}/sign-in")
     await page.get_by_role("link", name="Sign in with your organisation").click()
     await page.wait_for_url("**/console/account")

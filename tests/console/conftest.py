@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 from server.app import create_app
 from server.services import Services
 from server.settings import Settings
-from simulators.idp import DIALECTS, SAML_DIALECTS, OpenIdProvider, SamlIdentityProvider, serve
+from simulators.idp import DIALECTS, SAML_DIALECTS, SimulatedOidcIdp, SimulatedSamlIdp, serve
 from tests.conftest import SIGN_IN_UNLIMITED, TEST_SECRET_KEY
 from tests.console.helpers import SECURE_URL, ConsolePractice, new_console_practice
 
@@ -59,16 +59,16 @@ async def console_practice(services: Services) -> ConsolePractice:
 
 
 @pytest.fixture
-def idp() -> Iterator[Callable[..., OpenIdProvider]]:
+def start_idp() -> Iterator[Callable[..., SimulatedOidcIdp]]:
     """``idp("entra", tenant=...)``: a simulated OpenID provider served on loopback."""
     running: list[Any] = []
 
-    def start(dialect: str, *, tenant: str = "contoso") -> OpenIdProvider:
-        provider = OpenIdProvider(DIALECTS[dialect], tenant=tenant)
-        context = serve(provider)
+    def start(dialect: str, *, tenant: str = "contoso") -> SimulatedOidcIdp:
+        idp = SimulatedOidcIdp(DIALECTS[dialect], tenant=tenant)
+        context = serve(idp)
         context.__enter__()
         running.append(context)
-        return provider
+        return idp
 
     yield start
     for context in running:
@@ -76,16 +76,16 @@ def idp() -> Iterator[Callable[..., OpenIdProvider]]:
 
 
 @pytest.fixture
-def saml_idp() -> Iterator[Callable[..., SamlIdentityProvider]]:
+def start_saml_idp() -> Iterator[Callable[..., SimulatedSamlIdp]]:
     """``saml_idp("okta", tenant=...)``: a simulated SAML identity provider on loopback."""
     running: list[Any] = []
 
-    def start(dialect: str, *, tenant: str = "contoso") -> SamlIdentityProvider:
-        provider = SamlIdentityProvider(SAML_DIALECTS[dialect], tenant=tenant)
-        context = serve(provider)
+    def start(dialect: str, *, tenant: str = "contoso") -> SimulatedSamlIdp:
+        idp = SimulatedSamlIdp(SAML_DIALECTS[dialect], tenant=tenant)
+        context = serve(idp)
         context.__enter__()
         running.append(context)
-        return provider
+        return idp
 
     yield start
     for context in running:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from litestar.testing import AsyncTestClient
 
     from server.services import Services
-    from simulators.idp import IdpPerson, OpenIdProvider
+    from simulators.idp import IdpPerson, SimulatedOidcIdp
 
 SECURE_URL = "https://scimlab.test"
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -104,13 +104,13 @@ async def scim_headers(web: AsyncTestClient[Any], practice: ConsolePractice) -> 
     }
 
 
-def scim_body(provider: OpenIdProvider, person: IdpPerson) -> dict[str, Any]:
+def scim_body(idp: SimulatedOidcIdp, person: IdpPerson) -> dict[str, Any]:
     """What each IdP sends when it creates the person (idp-behaviors §1.3, §2.3, §3.4)."""
     external_id = {
         "entra": person.object_id,  # mapping externalId <- objectId (§1.9)
         "okta": person.okta_id,  # Okta's create example (§2.9)
         "google": None,
-    }[provider.dialect.name]
+    }[idp.dialect.name]
     body: dict[str, Any] = {
         "schemas": [USER_SCHEMA],
         "userName": person.user_name,
@@ -126,12 +126,12 @@ def scim_body(provider: OpenIdProvider, person: IdpPerson) -> dict[str, Any]:
 async def provision(
     web: AsyncTestClient[Any],
     practice: ConsolePractice,
-    provider: OpenIdProvider,
+    idp: SimulatedOidcIdp,
     person: IdpPerson,
 ) -> str:
     response = await web.post(
         f"/scim/v2/{practice.id}/Users",
-        json=scim_body(provider, person),
+        json=scim_body(idp, person),
         headers=await scim_headers(web, practice),
     )
     assert response.status_code == 201, response.text
@@ -148,7 +148,7 @@ RULES = {
 async def configure_sso(
     services: Services,
     practice: ConsolePractice,
-    provider: OpenIdProvider,
+    idp: SimulatedOidcIdp,
     *,
     rule: LinkRule | None = None,
     client_id: str | None = None,
@@ -156,14 +156,14 @@ async def configure_sso(
     """Register the practice as a client of the IdP and configure SSO; returns the client id."""
     client_id = client_id or f"app-{uuid.uuid4().hex[:8]}"
     redirect = services.sso.redirect_uri(practice.uuid)
-    provider.register_client(client_id, "idp-client-secret", [redirect])
+    idp.register_client(client_id, "idp-client-secret", [redirect])
     await services.sso_configs.configure(
         practice.uuid,
-        issuer=provider.issuer,
+        issuer=idp.issuer,
         client_id=client_id,
         client_secret="idp-client-secret",
-        link_rule=(rule or RULES[provider.dialect.name]).value,
-        metadata_url=provider.discovery_url,
+        link_rule=(rule or RULES[idp.dialect.name]).value,
+        metadata_url=idp.discovery_url,
         actor="test",
     )
     return client_id

@@ -17,17 +17,17 @@ if TYPE_CHECKING:
     from litestar.testing import AsyncTestClient
 
     from server.services import Services
-    from simulators.idp import IdpPerson, SamlIdentityProvider
+    from simulators.idp import IdpPerson, SimulatedSamlIdp
     from tests.console.helpers import ConsolePractice
 
 _FIELD = re.compile(r'name="(SAMLResponse|RelayState)" value="([^"]*)"')
 
 
-def saml_scim_body(provider: SamlIdentityProvider, person: IdpPerson) -> dict[str, Any]:
+def saml_scim_body(idp: SimulatedSamlIdp, person: IdpPerson) -> dict[str, Any]:
     """What each IdP sends over SCIM when it creates the person (idp-behaviors §1.3, §2.3,
     §3.4): Entra's externalId <- objectId mapping, Okta's 00u id, Google none."""
     external_id = {"entra": person.object_id, "okta": person.okta_id, "google": None}[
-        provider.dialect.name
+        idp.dialect.name
     ]
     body: dict[str, Any] = {
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
@@ -44,17 +44,15 @@ def saml_scim_body(provider: SamlIdentityProvider, person: IdpPerson) -> dict[st
 async def configure_saml_sso(
     services: Services,
     practice: ConsolePractice,
-    provider: SamlIdentityProvider,
+    idp: SimulatedSamlIdp,
     *,
     rule: LinkRule = LinkRule.SAML_NAMEID,
     idp_initiated: bool = False,
 ) -> None:
     """Register the practice's SP at the IdP and choose SAML with the IdP's metadata URL."""
-    provider.register_sp(
-        services.saml.entity_id(practice.uuid), services.saml.acs_url(practice.uuid)
-    )
+    idp.register_sp(services.saml.entity_id(practice.uuid), services.saml.acs_url(practice.uuid))
     given = SamlInput(
-        link_rule=rule.value, metadata_url=provider.metadata_url, idp_initiated=idp_initiated
+        link_rule=rule.value, metadata_url=idp.metadata_url, idp_initiated=idp_initiated
     )
     await configure_saml(services.sso_configs, practice.uuid, given, actor="test")
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from litestar.testing import AsyncTestClient
 
     from server.services import Services
-    from simulators.idp import OpenIdProvider
+    from simulators.idp import SimulatedOidcIdp
 
 TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
 FULLWIDTH_ADMIN = "\uff41\uff44\uff4d\uff49\uff4e"
@@ -51,15 +51,15 @@ async def _sign_in_as_look_alike(
     web: AsyncTestClient[Any],
     practice: ConsolePractice,
     services: Services,
-    provider: OpenIdProvider,
+    idp: SimulatedOidcIdp,
     provisioned: str,
     claimed: str,
 ) -> int:
     """Provision ``provisioned``, let the IdP claim ``claimed`` (its UPN), answer the callback."""
-    await configure_sso(services, practice, provider, rule=LinkRule.ENTRA_UPN)
-    person = provider.add_person(IdpPerson("p", f"{claimed}@contoso.org", "Pat", "Lee"))
-    await provision(web, practice, provider, IdpPerson("p", f"{provisioned}@contoso.org"))
-    provider.sign_in_as(person.key)
+    await configure_sso(services, practice, idp, rule=LinkRule.ENTRA_UPN)
+    person = idp.add_person(IdpPerson("p", f"{claimed}@contoso.org", "Pat", "Lee"))
+    await provision(web, practice, idp, IdpPerson("p", f"{provisioned}@contoso.org"))
+    idp.sign_in_as(person.key)
     return (await sso_sign_in(web, practice)).status_code
 
 
@@ -68,13 +68,13 @@ async def test_sso_links_a_look_alike_upn(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    idp: Callable[..., OpenIdProvider],
+    start_idp: Callable[..., SimulatedOidcIdp],
     provisioned: str,
     claimed: str,
 ) -> None:
-    provider = idp("entra", tenant=TENANT)
+    idp = start_idp("entra", tenant=TENANT)
     status = await _sign_in_as_look_alike(
-        web, console_practice, services, provider, provisioned, claimed
+        web, console_practice, services, idp, provisioned, claimed
     )
     assert status == 303
 
@@ -84,13 +84,13 @@ async def test_sso_does_not_link_a_different_upn(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    idp: Callable[..., OpenIdProvider],
+    start_idp: Callable[..., SimulatedOidcIdp],
     provisioned: str,
     claimed: str,
 ) -> None:
-    provider = idp("entra", tenant=TENANT)
+    idp = start_idp("entra", tenant=TENANT)
     status = await _sign_in_as_look_alike(
-        web, console_practice, services, provider, provisioned, claimed
+        web, console_practice, services, idp, provisioned, claimed
     )
     assert status == 403
     assert "scimlab_session" not in web.cookies

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from litestar.testing import AsyncTestClient
 
     from server.services import Services
-    from simulators.idp import OpenIdProvider
+    from simulators.idp import SimulatedOidcIdp
 
 SCIM = "/console/settings/scim"
 
@@ -97,11 +97,11 @@ async def test_staff_assignment_keeps_provisioned_fields_read_only(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    idp: Callable[..., OpenIdProvider],
+    start_idp: Callable[..., SimulatedOidcIdp],
 ) -> None:
-    provider = idp("okta")
+    idp = start_idp("okta")
     person = IdpPerson("alice", "alice.ng@contoso.org", "Alice", "Ng")
-    staff_id = await provision(web, console_practice, provider, person)
+    staff_id = await provision(web, console_practice, idp, person)
     await sign_in_admin(web, console_practice)
     await post_form(web, "/console/staff", "/console/locations", {"name": "Main Street"})
     [location] = await services.staff_admin.list_locations(console_practice.uuid)
@@ -133,11 +133,11 @@ async def test_add_provider_from_a_scim_user(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    idp: Callable[..., OpenIdProvider],
+    start_idp: Callable[..., SimulatedOidcIdp],
 ) -> None:
-    provider = idp("entra")
+    idp = start_idp("entra")
     person = IdpPerson("dana", "dana.lee@contoso.org", "Dana", "Lee")
-    staff_id = await provision(web, console_practice, provider, person)
+    staff_id = await provision(web, console_practice, idp, person)
     await sign_in_admin(web, console_practice)
     new = await web.get("/console/providers/new")
     assert "Choose from a list of existing users" in new.text
@@ -175,11 +175,11 @@ async def test_account_setup_shows_a_provisioned_profile_read_only(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    idp: Callable[..., OpenIdProvider],
+    start_idp: Callable[..., SimulatedOidcIdp],
 ) -> None:
-    provider = idp("google")
+    idp = start_idp("google")
     person = IdpPerson("farah", "farah@contoso.org", "Farah", "Haddad")
-    staff_id = await provision(web, console_practice, provider, person)
+    staff_id = await provision(web, console_practice, idp, person)
     user = await services.store.staff.get(console_practice.uuid, UUID(staff_id))
     assert user is not None
     session = await services.sign_in.open_session(user, method="test")

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from litestar.testing import AsyncTestClient
 
     from server.services import Services
-    from simulators.idp import OpenIdProvider
+    from simulators.idp import SimulatedOidcIdp
 
 
 async def _forgot(web: AsyncTestClient[Any], practice: ConsolePractice, user_name: str) -> str:
@@ -36,12 +36,12 @@ async def test_an_sso_linked_user_is_sent_to_the_organisation_and_nothing_is_cre
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    idp: Callable[..., OpenIdProvider],
+    start_idp: Callable[..., SimulatedOidcIdp],
 ) -> None:
-    provider = idp("google")
-    await configure_sso(services, console_practice, provider)
-    person = provider.add_person(IdpPerson("hana", "hana.sato@contoso.org", "Hana", "Sato"))
-    await provision(web, console_practice, provider, person)
+    idp = start_idp("google")
+    await configure_sso(services, console_practice, idp)
+    person = idp.add_person(IdpPerson("hana", "hana.sato@contoso.org", "Hana", "Sato"))
+    await provision(web, console_practice, idp, person)
 
     page = await _forgot(web, console_practice, "HANA.SATO@contoso.org")
     assert 'id="use-organisation"' in page
@@ -58,11 +58,11 @@ async def test_a_scim_user_without_sso_yet_gets_no_password_either(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    idp: Callable[..., OpenIdProvider],
+    start_idp: Callable[..., SimulatedOidcIdp],
 ) -> None:
-    provider = idp("okta")
+    idp = start_idp("okta")
     person = IdpPerson("bo", "bo.silva@contoso.org", "Bo", "Silva")
-    await provision(web, console_practice, provider, person)
+    await provision(web, console_practice, idp, person)
     assert 'id="use-organisation"' in await _forgot(web, console_practice, person.user_name)
     assert await _password_hash(services, console_practice, person.user_name) is None
     audit = await services.practices.audit_log(console_practice.uuid)

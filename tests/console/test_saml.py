@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from litestar.testing import AsyncTestClient
 
     from server.services import Services
-    from simulators.idp import SamlIdentityProvider
+    from simulators.idp import SimulatedSamlIdp
 
 TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
@@ -47,12 +47,12 @@ async def _audit(services: Services, practice: ConsolePractice, action: str) -> 
 async def _provision(
     web: AsyncTestClient[Any],
     practice: ConsolePractice,
-    provider: SamlIdentityProvider,
+    idp: SimulatedSamlIdp,
     person: IdpPerson,
 ) -> str:
     response = await web.post(
         f"/scim/v2/{practice.id}/Users",
-        json=saml_scim_body(provider, person),
+        json=saml_scim_body(idp, person),
         headers=await scim_headers(web, practice),
     )
     assert response.status_code == 201, response.text
@@ -98,19 +98,19 @@ async def test_a_freshly_provisioned_user_signs_in_through_each_saml_idp(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    saml_idp: Callable[..., SamlIdentityProvider],
+    start_saml_idp: Callable[..., SimulatedSamlIdp],
     dialect: str,
 ) -> None:
-    provider = saml_idp(dialect, tenant=TENANT if dialect == "entra" else "contoso")
-    await configure_saml_sso(services, console_practice, provider)
-    person = provider.add_person(_person(f"kofi-{dialect}"))
-    staff_id = await _provision(web, console_practice, provider, person)
+    idp = start_saml_idp(dialect, tenant=TENANT if dialect == "entra" else "contoso")
+    await configure_saml_sso(services, console_practice, idp)
+    person = idp.add_person(_person(f"kofi-{dialect}"))
+    staff_id = await _provision(web, console_practice, idp, person)
     staff = await services.staff_admin.get_staff(console_practice.uuid, UUID(staff_id))
-    assert staff.user.sso_issuer == provider.entity_id
+    assert staff.user.sso_issuer == idp.entity_id
     assert staff.user.sso_subject == person.user_name.casefold()
     assert staff.user.has_password is False
 
-    provider.sign_in_as(person.key)
+    idp.sign_in_as(person.key)
     acs = await saml_sign_in(web, console_practice)
     assert acs.status_code == 303, acs.text
     assert acs.headers["location"] == "/console"
@@ -124,13 +124,13 @@ async def test_the_nameid_matches_the_username_whatever_the_case(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    saml_idp: Callable[..., SamlIdentityProvider],
+    start_saml_idp: Callable[..., SimulatedSamlIdp],
 ) -> None:
-    provider = saml_idp("okta")
-    await configure_saml_sso(services, console_practice, provider)
-    person = provider.add_person(IdpPerson("ama", "Ama.Owusu@Contoso.org", "Ama", "Owusu"))
-    await _provision(web, console_practice, provider, IdpPerson("ama", "AMA.OWUSU@contoso.ORG"))
-    provider.sign_in_as(person.key)
+    idp = start_saml_idp("okta")
+    await configure_saml_sso(services, console_practice, idp)
+    person = idp.add_person(IdpPerson("ama", "Ama.Owusu@Contoso.org", "Ama", "Owusu"))
+    await _provision(web, console_practice, idp, IdpPerson("ama", "AMA.OWUSU@contoso.ORG"))
+    idp.sign_in_as(person.key)
     assert (await saml_sign_in(web, console_practice)).status_code == 303
 
 
@@ -138,15 +138,15 @@ async def test_entra_objectidentifier_rule_links_by_external_id(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    saml_idp: Callable[..., SamlIdentityProvider],
+    start_saml_idp: Callable[..., SimulatedSamlIdp],
 ) -> None:
-    provider = saml_idp("entra", tenant=TENANT)
-    await configure_saml_sso(services, console_practice, provider, rule=LinkRule.SAML_OBJECTID)
-    person = provider.add_person(_person("yaw"))
-    staff_id = await _provision(web, console_practice, provider, person)
+    idp = start_saml_idp("entra", tenant=TENANT)
+    await configure_saml_sso(services, console_practice, idp, rule=LinkRule.SAML_OBJECTID)
+    person = idp.add_person(_person("yaw"))
+    staff_id = await _provision(web, console_practice, idp, person)
     staff = await services.staff_admin.get_staff(console_practice.uuid, UUID(staff_id))
     assert staff.user.sso_subject == person.object_id
-    provider.sign_in_as(person.key)
+    idp.sign_in_as(person.key)
     assert (await saml_sign_in(web, console_practice)).status_code == 303
 
 
@@ -155,14 +155,14 @@ async def test_deactivated_deleted_and_unprovisioned_people_are_refused_and_audi
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    saml_idp: Callable[..., SamlIdentityProvider],
+    start_saml_idp: Callable[..., SimulatedSamlIdp],
     how: str,
 ) -> None:
-    provider = saml_idp("google")
-    await configure_saml_sso(services, console_practice, provider)
-    person = provider.add_person(_person(f"esi-{how}"))
+    idp = start_saml_idp("google")
+    await configure_saml_sso(services, console_practice, idp)
+    person = idp.add_person(_person(f"esi-{how}"))
     if how != "never":
-        staff_id = await _provision(web, console_practice, provider, person)
+        staff_id = await _provision(web, console_practice, idp, person)
         url = f"/scim/v2/{console_practice.id}/Users/{staff_id}"
         headers = await scim_headers(web, console_practice)
         if how == "patch":
@@ -173,7 +173,7 @@ async def test_deactivated_deleted_and_unprovisioned_people_are_refused_and_audi
             assert (await web.patch(url, json=off, headers=headers)).status_code == 200
         else:
             assert (await web.delete(url, headers=headers)).status_code == 204
-    provider.sign_in_as(person.key)
+    idp.sign_in_as(person.key)
     acs = await saml_sign_in(web, console_practice)
     reason = {"patch": "deactivated", "delete": "deleted", "never": "not_provisioned"}[how]
     await _refused(web, acs, services, console_practice, reason)
@@ -187,21 +187,21 @@ async def test_idp_initiated_sign_in_is_refused_while_off_and_works_when_on(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    saml_idp: Callable[..., SamlIdentityProvider],
+    start_saml_idp: Callable[..., SimulatedSamlIdp],
 ) -> None:
-    provider = saml_idp("okta")
-    await configure_saml_sso(services, console_practice, provider)
-    person = provider.add_person(_person("abena"))
-    await _provision(web, console_practice, provider, person)
+    idp = start_saml_idp("okta")
+    await configure_saml_sso(services, console_practice, idp)
+    person = idp.add_person(_person("abena"))
+    await _provision(web, console_practice, idp, person)
     sp = services.saml.entity_id(console_practice.uuid)
 
-    _, response = provider.idp_initiated(person, sp)
+    _, response = idp.idp_initiated(person, sp)
     refused = await post_to_acs(web, console_practice, response)
     await _refused(web, refused, services, console_practice, "idp_initiated")
     assert "app portal is turned off" in refused.text
 
-    await configure_saml_sso(services, console_practice, provider, idp_initiated=True)
-    _, response = provider.idp_initiated(person, sp)
+    await configure_saml_sso(services, console_practice, idp, idp_initiated=True)
+    _, response = idp.idp_initiated(person, sp)
     accepted = await post_to_acs(web, console_practice, response, relay="/console")
     assert accepted.status_code == 303, accepted.text
     assert "scimlab_session" in web.cookies
@@ -211,13 +211,13 @@ async def test_a_replayed_assertion_is_refused(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    saml_idp: Callable[..., SamlIdentityProvider],
+    start_saml_idp: Callable[..., SimulatedSamlIdp],
 ) -> None:
-    provider = saml_idp("entra", tenant=TENANT)
-    await configure_saml_sso(services, console_practice, provider, idp_initiated=True)
-    person = provider.add_person(_person("kwame"))
-    await _provision(web, console_practice, provider, person)
-    _, response = provider.idp_initiated(person, services.saml.entity_id(console_practice.uuid))
+    idp = start_saml_idp("entra", tenant=TENANT)
+    await configure_saml_sso(services, console_practice, idp, idp_initiated=True)
+    person = idp.add_person(_person("kwame"))
+    await _provision(web, console_practice, idp, person)
+    _, response = idp.idp_initiated(person, services.saml.entity_id(console_practice.uuid))
     assert (await post_to_acs(web, console_practice, response)).status_code == 303
     web.cookies.clear()
     again = await post_to_acs(web, console_practice, response)
@@ -228,18 +228,18 @@ async def test_an_answer_to_another_request_or_none_is_refused_in_sp_initiated_s
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    saml_idp: Callable[..., SamlIdentityProvider],
+    start_saml_idp: Callable[..., SimulatedSamlIdp],
 ) -> None:
     """With a state cookie (SP-initiated) the response must answer this browser's request;
     an unsolicited one is refused even when IdP-initiated sign-in is on."""
-    provider = saml_idp("okta")
-    await configure_saml_sso(services, console_practice, provider, idp_initiated=True)
-    person = provider.add_person(_person("efua"))
-    await _provision(web, console_practice, provider, person)
+    idp = start_saml_idp("okta")
+    await configure_saml_sso(services, console_practice, idp, idp_initiated=True)
+    person = idp.add_person(_person("efua"))
+    await _provision(web, console_practice, idp, person)
     started = await web.get(f"/sso/{console_practice.id}/start")
     relay = re.search(r"RelayState=([^&]+)", started.headers["location"])
     assert relay
-    _, unsolicited = provider.idp_initiated(person, services.saml.entity_id(console_practice.uuid))
+    _, unsolicited = idp.idp_initiated(person, services.saml.entity_id(console_practice.uuid))
     refused = await post_to_acs(web, console_practice, unsolicited, relay=unquote(relay.group(1)))
     await _refused(web, refused, services, console_practice, "in_response_to")
 
@@ -270,21 +270,21 @@ async def test_each_attack_of_an_evil_idp_is_refused(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    saml_idp: Callable[..., SamlIdentityProvider],
+    start_saml_idp: Callable[..., SimulatedSamlIdp],
     attack: Attack,
 ) -> None:
     """Entra signs only the assertion: the shape that signature wrapping targets. The evil
     IdP signs Eve in and claims Dana, a provisioned user, wherever the attack can."""
-    provider = saml_idp("entra", tenant=TENANT)
+    idp = start_saml_idp("entra", tenant=TENANT)
     if attack is Attack.OTHER_SP:  # another practice's SP, registered at the same IdP
         other = (await new_console_practice(services)).uuid
-        provider.register_sp(services.saml.entity_id(other), services.saml.acs_url(other))
-    await configure_saml_sso(services, console_practice, provider)
-    eve, dana = provider.add_person(_person("eve")), provider.add_person(_person("dana"))
-    await _provision(web, console_practice, provider, dana)
-    await _provision(web, console_practice, provider, eve)
-    provider.sign_in_as(eve.key)
-    provider.victim, provider.evil = dana, attack
+        idp.register_sp(services.saml.entity_id(other), services.saml.acs_url(other))
+    await configure_saml_sso(services, console_practice, idp)
+    eve, dana = idp.add_person(_person("eve")), idp.add_person(_person("dana"))
+    await _provision(web, console_practice, idp, dana)
+    await _provision(web, console_practice, idp, eve)
+    idp.sign_in_as(eve.key)
+    idp.victim, idp.evil = dana, attack
     acs = await saml_sign_in(web, console_practice)
     await _refused(web, acs, services, console_practice, REASONS[attack])
     succeeded = await _audit(services, console_practice, "sign_in.succeeded")
@@ -295,20 +295,20 @@ async def test_the_idp_rotates_its_certificate_with_two_valid_at_once(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    saml_idp: Callable[..., SamlIdentityProvider],
+    start_saml_idp: Callable[..., SimulatedSamlIdp],
 ) -> None:
-    provider = saml_idp("google")
-    provider.start_rotation()
-    await configure_saml_sso(services, console_practice, provider)
+    idp = start_saml_idp("google")
+    idp.start_rotation()
+    await configure_saml_sso(services, console_practice, idp)
     config = await services.sso_configs.get(console_practice.uuid)
     assert config is not None
     assert config.saml is not None
     assert len(config.saml.certificates) == 2
-    person = provider.add_person(_person("adjoa"))
-    await _provision(web, console_practice, provider, person)
-    provider.sign_in_as(person.key)
+    person = idp.add_person(_person("adjoa"))
+    await _provision(web, console_practice, idp, person)
+    idp.sign_in_as(person.key)
     assert (await saml_sign_in(web, console_practice)).status_code == 303
-    provider.finish_rotation()  # now signing with the second certificate
+    idp.finish_rotation()  # now signing with the second certificate
     web.cookies.clear()
     assert (await saml_sign_in(web, console_practice)).status_code == 303
 
@@ -317,17 +317,17 @@ async def test_refusals_are_audited_not_logged_as_errors_by_pysaml2(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    saml_idp: Callable[..., SamlIdentityProvider],
+    start_saml_idp: Callable[..., SimulatedSamlIdp],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """pysaml2 logs each refused response at ERROR with xmlsec1's output; the app's logging
     set-up keeps that out (the audit log has the reason)."""
-    provider = saml_idp("okta")
-    await configure_saml_sso(services, console_practice, provider)
-    person = provider.add_person(_person("kojo"))
-    await _provision(web, console_practice, provider, person)
-    provider.sign_in_as(person.key)
-    provider.evil = Attack.MODIFIED
+    idp = start_saml_idp("okta")
+    await configure_saml_sso(services, console_practice, idp)
+    person = idp.add_person(_person("kojo"))
+    await _provision(web, console_practice, idp, person)
+    idp.sign_in_as(person.key)
+    idp.evil = Attack.MODIFIED
     with caplog.at_level(logging.DEBUG):
         acs = await saml_sign_in(web, console_practice)
     await _refused(web, acs, services, console_practice, "bad_signature")
@@ -338,23 +338,23 @@ async def test_the_authn_request_is_signed_and_names_the_acs_and_nameid_format(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    saml_idp: Callable[..., SamlIdentityProvider],
+    start_saml_idp: Callable[..., SimulatedSamlIdp],
 ) -> None:
-    provider = saml_idp("google")
-    provider.register_sp(
+    idp = start_saml_idp("google")
+    idp.register_sp(
         services.saml.entity_id(console_practice.uuid), services.saml.acs_url(console_practice.uuid)
     )
     email = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
     given = SamlInput(
         link_rule=LinkRule.SAML_NAMEID.value,
-        metadata_url=provider.metadata_url,
+        metadata_url=idp.metadata_url,
         name_id_format=email,
     )
     await configure_saml(services.sso_configs, console_practice.uuid, given, actor="test")
     started = await web.get(f"/sso/{console_practice.id}/start")
     assert started.status_code == 303
     location = started.headers["location"]
-    assert location.startswith(provider.sso_url + "&SAMLRequest=")  # Google's ?idpid= is kept
+    assert location.startswith(idp.sso_url + "&SAMLRequest=")  # Google's ?idpid= is kept
     query = dict(parse_qsl(urlsplit(location).query))
     assert query["SigAlg"].endswith("rsa-sha256")
     assert query["Signature"]
@@ -371,23 +371,23 @@ async def test_a_rotation_at_the_idp_is_picked_up_from_its_metadata_url(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    saml_idp: Callable[..., SamlIdentityProvider],
+    start_saml_idp: Callable[..., SimulatedSamlIdp],
 ) -> None:
     """The IdP replaces its certificate without the administrator: the first response signed
     by the new one sends scimlab back to the metadata URL once, and the sign-in goes on."""
-    provider = saml_idp("entra", tenant=TENANT)
-    await configure_saml_sso(services, console_practice, provider)
-    person = provider.add_person(_person("akua"))
-    await _provision(web, console_practice, provider, person)
-    provider.sign_in_as(person.key)
-    provider.start_rotation()
-    provider.finish_rotation()  # the metadata now names only the new certificate
+    idp = start_saml_idp("entra", tenant=TENANT)
+    await configure_saml_sso(services, console_practice, idp)
+    person = idp.add_person(_person("akua"))
+    await _provision(web, console_practice, idp, person)
+    idp.sign_in_as(person.key)
+    idp.start_rotation()
+    idp.finish_rotation()  # the metadata now names only the new certificate
     acs = await saml_sign_in(web, console_practice)
     assert acs.status_code == 303, acs.text
     config = await services.sso_configs.get(console_practice.uuid)
     assert config is not None
     assert config.saml is not None
-    assert config.saml.certificates == (provider.key.certificate_pem.strip(),)
+    assert config.saml.certificates == (idp.key.certificate_pem.strip(),)
     audit = await services.practices.audit_log(console_practice.uuid)
     assert any(e.actor == "sso:metadata-refresh" and e.action == "sso.configured" for e in audit)
 
@@ -396,18 +396,18 @@ async def test_without_a_metadata_url_an_unknown_certificate_stays_refused(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    saml_idp: Callable[..., SamlIdentityProvider],
+    start_saml_idp: Callable[..., SimulatedSamlIdp],
 ) -> None:
-    provider = saml_idp("okta")
-    provider.register_sp(
+    idp = start_saml_idp("okta")
+    idp.register_sp(
         services.saml.entity_id(console_practice.uuid), services.saml.acs_url(console_practice.uuid)
     )
-    given = SamlInput(link_rule=LinkRule.SAML_NAMEID.value, metadata_xml=provider.metadata())
+    given = SamlInput(link_rule=LinkRule.SAML_NAMEID.value, metadata_xml=idp.metadata())
     await configure_saml(services.sso_configs, console_practice.uuid, given, actor="test")
-    person = provider.add_person(_person("yaa"))
-    await _provision(web, console_practice, provider, person)
-    provider.sign_in_as(person.key)
-    provider.start_rotation()
-    provider.finish_rotation()
+    person = idp.add_person(_person("yaa"))
+    await _provision(web, console_practice, idp, person)
+    idp.sign_in_as(person.key)
+    idp.start_rotation()
+    idp.finish_rotation()
     acs = await saml_sign_in(web, console_practice)
     await _refused(web, acs, services, console_practice, "bad_signature")

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from litestar.testing import AsyncTestClient
 
     from server.services import Services
-    from simulators.idp import SamlIdentityProvider
+    from simulators.idp import SimulatedSamlIdp
     from tests.console.helpers import ConsolePractice
 
 
@@ -21,20 +21,20 @@ async def test_management_api_chooses_saml_from_uploaded_metadata_and_back_to_oi
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    saml_idp: Callable[..., SamlIdentityProvider],
+    start_saml_idp: Callable[..., SimulatedSamlIdp],
 ) -> None:
-    provider = saml_idp("entra")
+    idp = start_saml_idp("entra")
     url = f"/api/v1/practices/{console_practice.id}/sso"
     headers = {"Authorization": f"Bearer {console_practice.admin_api_key}"}
-    body = {"protocol": "saml", "link_rule": "nameid:userName", "metadata_xml": provider.metadata()}
+    body = {"protocol": "saml", "link_rule": "nameid:userName", "metadata_xml": idp.metadata()}
     saved = await web.put(url, json=body, headers=headers)
     assert saved.status_code == 200, saved.text
     shown = (await web.get(url, headers=headers)).json()
     assert shown["protocol"] == "saml"
-    assert shown["issuer"] == provider.entity_id
-    assert shown["saml"]["entity_id"] == provider.entity_id
-    assert shown["saml"]["sso_url"] == provider.sso_url
-    assert shown["saml"]["certificates"] == [provider.key.certificate_pem.strip()]
+    assert shown["issuer"] == idp.entity_id
+    assert shown["saml"]["entity_id"] == idp.entity_id
+    assert shown["saml"]["sso_url"] == idp.sso_url
+    assert shown["saml"]["certificates"] == [idp.key.certificate_pem.strip()]
     assert shown["saml"]["idp_initiated"] is False  # off unless asked for
     assert shown["sp_metadata_url"] == shown["sp_entity_id"]
     assert shown["sp_metadata_url"].endswith(f"/sso/{console_practice.id}/saml/metadata")
@@ -43,9 +43,9 @@ async def test_management_api_chooses_saml_from_uploaded_metadata_and_back_to_oi
     typed = {
         "protocol": "saml",
         "link_rule": "objectidentifier:externalId",
-        "entity_id": provider.entity_id,
-        "sso_url": provider.sso_url,
-        "certificates": [provider.key.certificate_b64, provider.start_rotation().certificate_pem],
+        "entity_id": idp.entity_id,
+        "sso_url": idp.sso_url,
+        "certificates": [idp.key.certificate_b64, idp.start_rotation().certificate_pem],
         "name_id_format": "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
         "idp_initiated": True,
     }
@@ -70,17 +70,17 @@ async def test_management_api_chooses_saml_from_uploaded_metadata_and_back_to_oi
 async def test_management_api_refuses_saml_input_that_does_not_fit(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
-    saml_idp: Callable[..., SamlIdentityProvider],
+    start_saml_idp: Callable[..., SimulatedSamlIdp],
 ) -> None:
-    provider = saml_idp("okta")
+    idp = start_saml_idp("okta")
     url = f"/api/v1/practices/{console_practice.id}/sso"
     headers = {"Authorization": f"Bearer {console_practice.admin_api_key}"}
-    good = {"protocol": "saml", "link_rule": "nameid:userName", "metadata_xml": provider.metadata()}
+    good = {"protocol": "saml", "link_rule": "nameid:userName", "metadata_xml": idp.metadata()}
     entity = '<!DOCTYPE m [<!ENTITY e "x">]>'
     bad = [
         {**good, "link_rule": "sub:externalId"},  # an OIDC rule
         {**good, "protocol": "ws-fed"},
-        {**good, "metadata_xml": entity + provider.metadata().split("?>", 1)[1]},
+        {**good, "metadata_xml": entity + idp.metadata().split("?>", 1)[1]},
         {**good, "metadata_xml": "<not-metadata/>"},
         {
             "protocol": "saml",
@@ -96,7 +96,7 @@ async def test_management_api_refuses_saml_input_that_does_not_fit(
             "certificates": ["AAAA"],
         },
         {**good, "name_id_format": "urn:made-up"},
-        {**good, "metadata_xml": None, "metadata_url": provider.base_url + "/nothing-here"},
+        {**good, "metadata_xml": None, "metadata_url": idp.base_url + "/nothing-here"},
     ]
     for body in bad:
         refused = await web.put(url, json=body, headers=headers)
@@ -109,9 +109,9 @@ async def test_console_page_shows_the_sp_values_and_saves_saml(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    saml_idp: Callable[..., SamlIdentityProvider],
+    start_saml_idp: Callable[..., SimulatedSamlIdp],
 ) -> None:
-    provider = saml_idp("google")
+    idp = start_saml_idp("google")
     await sign_in_admin(web, console_practice)
     page = await web.get("/console/settings/sso")
     assert page.status_code == 200
@@ -122,7 +122,7 @@ async def test_console_page_shows_the_sp_values_and_saves_saml(
         "csrf_token": csrf_of(page.text),
         "protocol": "saml",
         "saml_rule": "nameid:userName",
-        "saml_metadata_url": provider.metadata_url,
+        "saml_metadata_url": idp.metadata_url,
         "name_id_format": "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
     }
     saved = await web.post("/console/settings/sso", data=form)
@@ -132,13 +132,13 @@ async def test_console_page_shows_the_sp_values_and_saves_saml(
     config = await services.sso_configs.get(console_practice.uuid)
     assert config is not None
     assert config.saml is not None
-    assert config.saml.entity_id == provider.entity_id
+    assert config.saml.entity_id == idp.entity_id
     assert config.saml.idp_initiated is False
 
     uploaded = await web.post(
         "/console/settings/sso",
         data={**form, "saml_metadata_url": "", "idp_initiated": "on"},
-        files={"metadata_file": ("idp.xml", provider.metadata().encode(), "application/xml")},
+        files={"metadata_file": ("idp.xml", idp.metadata().encode(), "application/xml")},
     )
     assert uploaded.status_code == 200, uploaded.text
     config = await services.sso_configs.get(console_practice.uuid)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from server.persistence.store import PiccoloStore
     from server.services import Services
-    from simulators.idp import OpenIdProvider
+    from simulators.idp import SimulatedOidcIdp
 
 TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
@@ -47,20 +47,20 @@ async def test_a_freshly_provisioned_user_signs_in_with_no_linking_step(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    idp: Callable[..., OpenIdProvider],
+    start_idp: Callable[..., SimulatedOidcIdp],
     dialect: str,
 ) -> None:
-    provider = idp(dialect, tenant=TENANT if dialect == "entra" else "contoso")
-    await configure_sso(services, console_practice, provider)
-    person = provider.add_person(_person(f"emeka-{dialect}"))
-    staff_id = await provision(web, console_practice, provider, person)
+    idp = start_idp(dialect, tenant=TENANT if dialect == "entra" else "contoso")
+    await configure_sso(services, console_practice, idp)
+    person = idp.add_person(_person(f"emeka-{dialect}"))
+    staff_id = await provision(web, console_practice, idp, person)
 
     staff = await services.staff_admin.get_staff(console_practice.uuid, UUID(staff_id))
-    assert staff.user.sso_issuer == provider.issuer
+    assert staff.user.sso_issuer == idp.issuer
     assert staff.user.sso_subject is not None
     assert staff.user.has_password is False
 
-    provider.sign_in_as(person.key)
+    idp.sign_in_as(person.key)
     callback = await sso_sign_in(web, console_practice)
     assert callback.status_code == 303, callback.text
     assert callback.headers["location"] == "/console"
@@ -79,14 +79,14 @@ async def test_entra_upn_rule_matches_whatever_the_case(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    idp: Callable[..., OpenIdProvider],
+    start_idp: Callable[..., SimulatedOidcIdp],
 ) -> None:
-    provider = idp("entra", tenant=TENANT)
-    await configure_sso(services, console_practice, provider, rule=LinkRule.ENTRA_UPN)
-    person = provider.add_person(IdpPerson("farah", "Farah.Haddad@Contoso.org", "Farah", "Haddad"))
+    idp = start_idp("entra", tenant=TENANT)
+    await configure_sso(services, console_practice, idp, rule=LinkRule.ENTRA_UPN)
+    person = idp.add_person(IdpPerson("farah", "Farah.Haddad@Contoso.org", "Farah", "Haddad"))
     shouted = IdpPerson("farah", "FARAH.HADDAD@contoso.ORG", "Farah", "Haddad")
-    await provision(web, console_practice, provider, shouted)
-    provider.sign_in_as(person.key)
+    await provision(web, console_practice, idp, shouted)
+    idp.sign_in_as(person.key)
     assert (await sso_sign_in(web, console_practice)).status_code == 303
 
 
@@ -103,13 +103,13 @@ async def test_deactivated_or_deleted_users_are_refused_and_audited(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    idp: Callable[..., OpenIdProvider],
+    start_idp: Callable[..., SimulatedOidcIdp],
     how: str,
 ) -> None:
-    provider = idp("okta")
-    await configure_sso(services, console_practice, provider)
-    person = provider.add_person(_person(f"gone-{how}"))
-    staff_id = await provision(web, console_practice, provider, person)
+    idp = start_idp("okta")
+    await configure_sso(services, console_practice, idp)
+    person = idp.add_person(_person(f"gone-{how}"))
+    staff_id = await provision(web, console_practice, idp, person)
     headers = await scim_headers(web, console_practice)
     url = f"/scim/v2/{console_practice.id}/Users/{staff_id}"
     if how == "patch":
@@ -123,7 +123,7 @@ async def test_deactivated_or_deleted_users_are_refused_and_audited(
         assert (await web.put(url, json={**current, "active": False}, headers=headers)).is_success
     else:
         assert (await web.delete(url, headers=headers)).status_code == 204
-    provider.sign_in_as(person.key)
+    idp.sign_in_as(person.key)
     reason = "deleted" if how == "delete" else "deactivated"
     await _refused(web, console_practice, "removed" if how == "delete" else "deactivated")
     assert any(
@@ -135,11 +135,11 @@ async def test_an_identity_nobody_provisioned_is_refused(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    idp: Callable[..., OpenIdProvider],
+    start_idp: Callable[..., SimulatedOidcIdp],
 ) -> None:
-    provider = idp("google")
-    await configure_sso(services, console_practice, provider)
-    provider.sign_in_as(provider.add_person(_person("stranger")).key)
+    idp = start_idp("google")
+    await configure_sso(services, console_practice, idp)
+    idp.sign_in_as(idp.add_person(_person("stranger")).key)
     await _refused(web, console_practice, "has not been set up")
     details = await _audit(services, console_practice, "sso.refused")
     assert any("reason=not_provisioned" in d for d in details)
@@ -160,16 +160,16 @@ async def test_tokens_from_another_idp_or_that_do_not_fit_are_refused(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    idp: Callable[..., OpenIdProvider],
+    start_idp: Callable[..., SimulatedOidcIdp],
     overrides: dict[str, Any],
     reason: str,
 ) -> None:
-    provider = idp("entra", tenant=TENANT)
-    await configure_sso(services, console_practice, provider)
-    person = provider.add_person(_person("chen"))
-    await provision(web, console_practice, provider, person)
-    provider.sign_in_as(person.key)
-    provider.token_overrides = overrides
+    idp = start_idp("entra", tenant=TENANT)
+    await configure_sso(services, console_practice, idp)
+    person = idp.add_person(_person("chen"))
+    await provision(web, console_practice, idp, person)
+    idp.sign_in_as(person.key)
+    idp.token_overrides = overrides
     callback = await sso_sign_in(web, console_practice)
     assert callback.status_code == 403
     assert any(
@@ -181,13 +181,13 @@ async def test_state_is_bound_to_the_browser_and_used_once(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    idp: Callable[..., OpenIdProvider],
+    start_idp: Callable[..., SimulatedOidcIdp],
 ) -> None:
-    provider = idp("okta")
-    await configure_sso(services, console_practice, provider)
-    person = provider.add_person(_person("jun"))
-    await provision(web, console_practice, provider, person)
-    provider.sign_in_as(person.key)
+    idp = start_idp("okta")
+    await configure_sso(services, console_practice, idp)
+    person = idp.add_person(_person("jun"))
+    await provision(web, console_practice, idp, person)
+    idp.sign_in_as(person.key)
 
     started = await web.get(f"/sso/{console_practice.id}/start")
     async with httpx.AsyncClient() as browser:
@@ -215,13 +215,13 @@ async def test_the_pkce_verifier_must_match_what_the_idp_saw(
     console_practice: ConsolePractice,
     services: Services,
     store: PiccoloStore,
-    idp: Callable[..., OpenIdProvider],
+    start_idp: Callable[..., SimulatedOidcIdp],
 ) -> None:
-    provider = idp("google")
-    await configure_sso(services, console_practice, provider)
-    person = provider.add_person(_person("ivan"))
-    await provision(web, console_practice, provider, person)
-    provider.sign_in_as(person.key)
+    idp = start_idp("google")
+    await configure_sso(services, console_practice, idp)
+    person = idp.add_person(_person("ivan"))
+    await provision(web, console_practice, idp, person)
+    idp.sign_in_as(person.key)
     started = await web.get(f"/sso/{console_practice.id}/start")
     flows = store._tables.sign_in_flow
     await flows.update({flows.code_verifier: "x" * 64}).where(flows.kind == "sso").run()
@@ -237,13 +237,13 @@ async def test_configuring_sso_links_accounts_provisioned_before(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    idp: Callable[..., OpenIdProvider],
+    start_idp: Callable[..., SimulatedOidcIdp],
 ) -> None:
-    provider = idp("okta")
-    person = provider.add_person(_person("goran"))
-    await provision(web, console_practice, provider, person)
-    await configure_sso(services, console_practice, provider)
-    provider.sign_in_as(person.key)
+    idp = start_idp("okta")
+    person = idp.add_person(_person("goran"))
+    await provision(web, console_practice, idp, person)
+    await configure_sso(services, console_practice, idp)
+    idp.sign_in_as(person.key)
     assert (await sso_sign_in(web, console_practice)).status_code == 303
     assert any(
         "relinked=1" in d for d in await _audit(services, console_practice, "sso.configured")
@@ -279,14 +279,14 @@ async def test_management_api_removes_sso_and_the_links_it_made(
     web: AsyncTestClient[Any],
     console_practice: ConsolePractice,
     services: Services,
-    idp: Callable[..., OpenIdProvider],
+    start_idp: Callable[..., SimulatedOidcIdp],
 ) -> None:
     url = f"/api/v1/practices/{console_practice.id}/sso"
     headers = {"Authorization": f"Bearer {console_practice.admin_api_key}"}
-    provider = idp("okta")
-    await configure_sso(services, console_practice, provider)
-    person = provider.add_person(_person("hana"))
-    staff_id = await provision(web, console_practice, provider, person)
+    idp = start_idp("okta")
+    await configure_sso(services, console_practice, idp)
+    person = idp.add_person(_person("hana"))
+    staff_id = await provision(web, console_practice, idp, person)
 
     assert (await web.delete(url)).status_code == 401
     removed = await web.delete(url, headers=headers)
@@ -297,12 +297,12 @@ async def test_management_api_removes_sso_and_the_links_it_made(
     staff = await services.staff_admin.get_staff(console_practice.uuid, UUID(staff_id))
     assert (staff.user.sso_issuer, staff.user.sso_subject) == (None, None)
     assert await _audit(services, console_practice, "sso.removed") == [
-        f"issuer={provider.issuer} unlinked=1"
+        f"issuer={idp.issuer} unlinked=1"
     ]
-    provider.sign_in_as(person.key)
+    idp.sign_in_as(person.key)
     refused = await web.get(f"/sso/{console_practice.id}/start")
     assert refused.status_code == 403
     assert "not set up sign-in" in refused.text
 
-    await configure_sso(services, console_practice, provider)  # links the account again
+    await configure_sso(services, console_practice, idp)  # links the account again
     assert (await sso_sign_in(web, console_practice)).status_code == 303

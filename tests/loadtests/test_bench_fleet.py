@@ -13,13 +13,15 @@ from click.testing import CliRunner
 
 from loadtests import cli
 from loadtests.bench.fleet_rate import FleetLoad, fleet_lines, fleet_rate
-from loadtests.bench.runner import BenchConfig, write_reports
+from loadtests.bench.runner import write_reports
 from server.settings import Settings
 from tests.conftest import BACKENDS, POSTGRES_URL
 from tests.loadtests.reports import bench_results
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from loadtests.bench.config import BenchConfig
 
 pytestmark = pytest.mark.socket
 

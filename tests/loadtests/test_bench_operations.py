@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from loadtests import cli
+from loadtests.bench.config import BenchConfig
 from loadtests.bench.load import LoadResult, errors_text
 from loadtests.bench.operations import (
     BASELINES,
@@ -21,7 +22,7 @@ from loadtests.bench.operations import (
     ratio_of_rounds,
     turn_order,
 )
-from loadtests.bench.runner import BenchConfig, utc_stamp, write_reports
+from loadtests.bench.runner import utc_stamp, write_reports
 from loadtests.bench.targets import OPERATIONS
 from tests.conftest import POSTGRES_URL
 from tests.loadtests.reports import bench_results

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from loadtests.bench.config import BenchConfig
 from loadtests.bench.load import LoadResult
-from loadtests.bench.runner import BenchConfig, write_reports
+from loadtests.bench.runner import write_reports
 from loadtests.bench.scale import scale_stage, size_row
 from tests.conftest import POSTGRES_URL
 from tests.loadtests.reports import bench_results

@@ -139,7 +139,7 @@ def test_each_user_class_sends_its_idp_traffic(
 
 
 @pytest.mark.parametrize(("user_class", "retries"), [("EntraUser", True), ("GoogleUser", False)])
-def test_throttled_users_retry_as_their_identity_provider_does(
+def test_throttled_users_retry_as_their_idp_does(
     throttled: tuple[Path, dict[str, str]], user_class: str, retries: bool
 ) -> None:
     folder, env = throttled

@@ -168,7 +168,7 @@ async def test_refused_token_requests_throttled_per_client_id(tmp_path: Path) ->
         practice = await new_practice(d.client, d.store, d.settings)
         async with (
             d.client_from("198.51.100.1") as attacker,
-            d.client_from("198.51.100.2") as identity_provider,
+            d.client_from("198.51.100.2") as idp,
         ):
             wrong = _form(practice.client_id, "guess")
             guesses = [
@@ -179,7 +179,7 @@ async def test_refused_token_requests_throttled_per_client_id(tmp_path: Path) ->
             # The guesser stays throttled for that client id, even with the right secret ...
             assert_oauth_error(await attacker.post("/oauth/token", data=right), 429)
             # ... but cannot lock the identity provider out of its own client id.
-            assert (await identity_provider.post("/oauth/token", data=right)).status_code == 200
+            assert (await idp.post("/oauth/token", data=right)).status_code == 200
             await asyncio.sleep(2.1)  # a failure token refills (0.5/s)
             assert (await attacker.post("/oauth/token", data=right)).status_code == 200
 
@@ -210,9 +210,7 @@ def _scim_scope(practice: str, token: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("rate", "denied"), [(25.0, False), (50.0, False), (60.0, True)])
-async def test_defaults_sustain_an_identity_provider_at_25_per_second(
-    rate: float, denied: bool
-) -> None:
+async def test_defaults_sustain_an_idp_at_25_per_second(rate: float, denied: bool) -> None:
     """Two simulated minutes at a steady rate against the default limits (fake clock)."""
     now = [0.0]
     store = MemoryBuckets(clock=lambda: now[0])

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from simulators.core import expectations
-from simulators.core.expectations import default_name
+from simulators.core import expectations, sentences
 from simulators.core.recorder import Exchange
 from simulators.core.registry import find_scenario, make_dialect
 from simulators.core.runner import run_scenario
+from simulators.core.sentences import default_name
 from tests.simulators.conftest import scimlab_target
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def test_expectations_of_every_kind_are_named_by_what_they_check(
 
 
 def test_every_kind_of_expectation_has_a_sentence() -> None:
-    assert set(expectations._HANDLERS) == set(expectations._SENTENCES)
+    assert set(expectations._HANDLERS) == set(sentences._SENTENCES)
 
 
 def _create(seq: int, status: int, subject: str, attempt: int = 1) -> Exchange:

@@ -10,7 +10,7 @@ from server.domain.saml import SamlIdp
 from server.sso import saml
 from server.sso.saml import AssertionRejected, SpIdentity, authn_request, verify_response
 from server.sso.saml_metadata import new_sp_key, parse_idp_metadata
-from simulators.idp import SAML_ENTRA, Attack, IdpPerson, SamlIdentityProvider
+from simulators.idp import SAML_ENTRA, Attack, IdpPerson, SimulatedSamlIdp
 
 SP = "https://scimlab.test/sso/p/saml/metadata"
 ACS = "https://scimlab.test/sso/p/saml/acs"
@@ -26,9 +26,9 @@ ATTACKS = [
 
 
 @pytest.fixture(scope="module")
-def parties() -> tuple[SpIdentity, SamlIdp, SamlIdentityProvider]:
+def parties() -> tuple[SpIdentity, SamlIdp, SimulatedSamlIdp]:
     key, cert = new_sp_key("sp")
-    idp = SamlIdentityProvider(SAML_ENTRA, tenant="contoso")
+    idp = SimulatedSamlIdp(SAML_ENTRA, tenant="contoso")
     idp.add_person(IdpPerson("eve", "eve@contoso.org"))
     idp.victim = idp.add_person(IdpPerson("dana", "dana@contoso.org"))
     idp.register_sp(SP, ACS)
@@ -46,7 +46,7 @@ def unscreened(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_good_response_passes_without_the_screen_too(
-    parties: tuple[SpIdentity, SamlIdp, SamlIdentityProvider], unscreened: None
+    parties: tuple[SpIdentity, SamlIdp, SimulatedSamlIdp], unscreened: None
 ) -> None:
     sp, config, idp = parties
     request_id, _ = authn_request(sp, config, relay_state="state")
@@ -57,7 +57,7 @@ def test_a_good_response_passes_without_the_screen_too(
 
 @pytest.mark.parametrize("attack", ATTACKS)
 def test_pysaml2_alone_refuses_wrapping_and_entities(
-    parties: tuple[SpIdentity, SamlIdp, SamlIdentityProvider], unscreened: None, attack: Attack
+    parties: tuple[SpIdentity, SamlIdp, SimulatedSamlIdp], unscreened: None, attack: Attack
 ) -> None:
     sp, config, idp = parties
     request_id, _ = authn_request(sp, config, relay_state="state")

@@ -12,53 +12,53 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, OctKey, RSAKey
 
-from server.sso.oidc import ProviderMetadata, TokenRejected, authorize_url, pkce_pair
+from server.sso.oidc import IdpMetadata, TokenRejected, authorize_url, pkce_pair
 from server.sso.oidc import verify_id_token as verify
-from simulators.idp import ENTRA, GOOGLE, OKTA, IdpPerson, OpenIdProvider
+from simulators.idp import ENTRA, GOOGLE, OKTA, IdpPerson, SimulatedOidcIdp
 
 DANA = IdpPerson("dana", "dana.lee@contoso.org", "Dana", "Lee")
 NONCE = "n-0S6_WzA2Mj"
 
 
 @pytest.fixture(scope="module")
-def entra() -> OpenIdProvider:
-    return OpenIdProvider(ENTRA, tenant="11111111-2222-3333-4444-555555555555", people=[DANA])
+def entra() -> SimulatedOidcIdp:
+    return SimulatedOidcIdp(ENTRA, tenant="11111111-2222-3333-4444-555555555555", people=[DANA])
 
 
-def _keys(provider: OpenIdProvider) -> KeySet:
-    reply = provider.jwks()
+def _keys(idp: SimulatedOidcIdp) -> KeySet:
+    reply = idp.jwks()
     assert reply.json is not None
     return KeySet.import_key_set(reply.json)  # type: ignore[arg-type]
 
 
-def _check(provider: OpenIdProvider, token: str, **changes: object) -> dict[str, object]:
+def _check(idp: SimulatedOidcIdp, token: str, **changes: object) -> dict[str, object]:
     expected: dict[str, object] = {
-        "issuer": provider.issuer,
+        "issuer": idp.issuer,
         "client_id": "app",
         "nonce": NONCE,
         "now": int(time.time()),
     }
     expected.update(changes)
-    return verify(token, _keys(provider), **expected)  # type: ignore[arg-type]
+    return verify(token, _keys(idp), **expected)  # type: ignore[arg-type]
 
 
-def _reason(provider: OpenIdProvider, token: str, **changes: object) -> str:
+def _reason(idp: SimulatedOidcIdp, token: str, **changes: object) -> str:
     with pytest.raises(TokenRejected) as caught:
-        _check(provider, token, **changes)
+        _check(idp, token, **changes)
     return caught.value.reason
 
 
 @pytest.mark.parametrize("dialect", [ENTRA, OKTA, GOOGLE], ids=lambda d: d.name)
 def test_each_idp_token_is_accepted_with_its_own_claims(dialect: object) -> None:
-    provider = OpenIdProvider(dialect, tenant="contoso", people=[DANA])  # type: ignore[arg-type]
-    claims = _check(provider, provider.id_token(DANA, "app", nonce=NONCE))
-    if provider.dialect.name == "entra":
+    idp = SimulatedOidcIdp(dialect, tenant="contoso", people=[DANA])  # type: ignore[arg-type]
+    claims = _check(idp, idp.id_token(DANA, "app", nonce=NONCE))
+    if idp.dialect.name == "entra":
         assert claims["iss"] == "https://login.microsoftonline.com/contoso/v2.0"
         assert claims["oid"] == DANA.object_id
         assert claims["sub"] != DANA.object_id  # pairwise, never the oid
         assert claims["preferred_username"] == DANA.user_name
         assert claims["tid"] == "contoso"
-    elif provider.dialect.name == "okta":
+    elif idp.dialect.name == "okta":
         assert claims["sub"] == DANA.okta_id
         assert str(claims["sub"]).startswith("00u")
         assert claims["email"] == DANA.user_name
@@ -68,14 +68,16 @@ def test_each_idp_token_is_accepted_with_its_own_claims(dialect: object) -> None
         assert claims["hd"] == "contoso.org"
 
 
-def test_a_token_signed_with_another_key_of_the_same_kid_is_refused(entra: OpenIdProvider) -> None:
+def test_a_token_signed_with_another_key_of_the_same_kid_is_refused(
+    entra: SimulatedOidcIdp,
+) -> None:
     impostor = RSAKey.generate_key(2048, parameters={"kid": entra.key.kid})
     token = entra.id_token(DANA, "app", nonce=NONCE, key=impostor)
     assert _reason(entra, token) == "bad_signature"
 
 
-def test_a_token_from_another_practices_idp_is_refused(entra: OpenIdProvider) -> None:
-    other = OpenIdProvider(OKTA, tenant="elsewhere", people=[DANA])
+def test_a_token_from_another_practices_idp_is_refused(entra: SimulatedOidcIdp) -> None:
+    other = SimulatedOidcIdp(OKTA, tenant="elsewhere", people=[DANA])
     token = other.id_token(DANA, "app", nonce=NONCE)
     forged = jwt.encode(
         {"alg": "RS256", "kid": entra.key.kid},
@@ -96,7 +98,7 @@ def test_a_token_from_another_practices_idp_is_refused(entra: OpenIdProvider) ->
     ],
 )
 def test_claims_that_do_not_fit_are_refused(
-    entra: OpenIdProvider, changes: dict[str, object], reason: str
+    entra: SimulatedOidcIdp, changes: dict[str, object], reason: str
 ) -> None:
     changes = dict(changes)
     nonce = str(changes.pop("nonce", NONCE))
@@ -104,22 +106,22 @@ def test_claims_that_do_not_fit_are_refused(
     assert _reason(entra, token) == reason
 
 
-def test_a_missing_nonce_is_refused(entra: OpenIdProvider) -> None:
+def test_a_missing_nonce_is_refused(entra: SimulatedOidcIdp) -> None:
     assert _reason(entra, entra.id_token(DANA, "app", nonce=None)) == "nonce_mismatch"
 
 
-def test_several_audiences_with_azp_naming_the_client_are_accepted(entra: OpenIdProvider) -> None:
+def test_several_audiences_with_azp_naming_the_client_are_accepted(entra: SimulatedOidcIdp) -> None:
     token = entra.id_token(DANA, "app", nonce=NONCE, aud=["app", "api"], azp="app")
     assert _check(entra, token)["azp"] == "app"
 
 
-def test_expiry_allows_a_minute_of_clock_skew(entra: OpenIdProvider) -> None:
+def test_expiry_allows_a_minute_of_clock_skew(entra: SimulatedOidcIdp) -> None:
     token = entra.id_token(DANA, "app", nonce=NONCE, exp=int(time.time()) - 30)
     assert _check(entra, token)["oid"] == DANA.object_id
 
 
 @pytest.mark.parametrize("alg", ["none", "HS256"])
-def test_unsigned_or_symmetric_tokens_are_refused(entra: OpenIdProvider, alg: str) -> None:
+def test_unsigned_or_symmetric_tokens_are_refused(entra: SimulatedOidcIdp, alg: str) -> None:
     claims = jwt.decode(entra.id_token(DANA, "app", nonce=NONCE), _keys(entra)).claims
     if alg == "none":
         header = base64.urlsafe_b64encode(b'{"alg":"none"}').rstrip(b"=").decode()
@@ -136,7 +138,7 @@ def test_pkce_pair_is_s256_and_reaches_the_authorize_request() -> None:
     assert 43 <= len(verifier) <= 128
     digest = hashlib.sha256(verifier.encode()).digest()
     assert challenge == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-    meta = ProviderMetadata("iss", "https://idp.example/authorize?x=1", "t", "j")
+    meta = IdpMetadata("iss", "https://idp.example/authorize?x=1", "t", "j")
     url = authorize_url(
         meta,
         client_id="app",
@@ -152,7 +154,7 @@ def test_pkce_pair_is_s256_and_reaches_the_authorize_request() -> None:
     assert {"state", "nonce", "redirect_uri", "client_id"} <= set(query)
 
 
-def test_the_simulated_idp_enforces_pkce_and_one_time_codes(entra: OpenIdProvider) -> None:
+def test_the_simulated_idp_enforces_pkce_and_one_time_codes(entra: SimulatedOidcIdp) -> None:
     entra.register_client("app", "secret", ["https://rp/cb"])
     verifier, challenge = pkce_pair()
     params = {

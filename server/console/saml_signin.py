@@ -15,8 +15,8 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
+from server.console.sso_signin import STATE_COOKIE, refused_page, signed_in
 from server.services import Services
-from server.sso.controller import STATE_COOKIE, refused_page, signed_in
 from server.sso.service import SsoRefused
 
 __all__ = ["SamlController"]

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from simulators.idp.dialects import Dialect
     from simulators.idp.people import IdpPerson
 
-__all__ = ["Client", "OpenIdProvider", "Reply"]
+__all__ = ["Client", "Reply", "SimulatedOidcIdp"]
 
 CODE_TTL = 60
 
@@ -70,7 +70,7 @@ def _error(status: int, code: str, description: str) -> Reply:
     )
 
 
-class OpenIdProvider:
+class SimulatedOidcIdp:
     def __init__(
         self,
         dialect: Dialect,
