@@ -13,6 +13,7 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
 from litestar.openapi.config import OpenAPIConfig
 
+from server.activity.plugin import ActivityPlugin
 from server.auth.controller import TokenController
 from server.console import console_router
 from server.health import healthz, readyz
@@ -134,7 +135,7 @@ def create_app(
             title="scimlab management API", version="0.1.0", path="/api/docs"
         ),
         debug=False,
-        plugins=[ops],
+        plugins=[ops, ActivityPlugin(settings)],
     )
 
 
