@@ -10,7 +10,8 @@ the next cursor in the ``X-Next-Cursor`` header.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
+from uuid import UUID  # noqa: TC003 - runtime: Litestar reads handler signatures
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency, Provide
@@ -29,11 +30,7 @@ from server.activity.service import (
 )
 from server.practices.api_errors import API_EXCEPTION_HANDLERS
 from server.practices.controller import authenticated_admin
-
-if TYPE_CHECKING:
-    from uuid import UUID
-
-    from server.services import Services
+from server.services import Services  # noqa: TC001 - runtime, as above
 
 __all__ = ["ActivityController", "ActivityItem", "ActivityPageBody"]
 
