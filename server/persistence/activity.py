@@ -132,6 +132,16 @@ class PiccoloActivityLog:
         )
         return [_entry(row) for row in rows]
 
+    async def get(self, practice_id: UUID, entry_id: UUID) -> ActivityEntry | None:
+        table = self._table
+        row = (
+            await table.select()
+            .where((table.practice_id == practice_id) & (table.id == entry_id))
+            .first()
+            .run()
+        )
+        return None if row is None else _entry(row)
+
     async def purge(self, before: datetime) -> int:
         """Delete every practice's entries older than ``before``; how many went."""
         table = self._table
