@@ -138,7 +138,8 @@ def explain(
         field = field or ("email address" if said.lower().startswith("email") else None)
         field = field or ("group name" if said.lower().startswith("displayname") else "value")
         who = holder or ("another group" if field == "group name" else "another staff account")
-        return f"The identity provider sent a {field} already used by {who}."
+        article = "an" if field.startswith("email") else "a"
+        return f"The identity provider sent {article} {field} already used by {who}."
     if status == 412:
         return (
             "The identity provider's copy was out of date (its version did not match); "
