@@ -135,7 +135,8 @@ def create_app(
             title="scimlab management API", version="0.1.0", path="/api/docs"
         ),
         debug=False,
-        plugins=[ops, ActivityPlugin(settings)],
+        # ActivityPlugin first: its start-up hands the edge (OpsPlugin's) its observer.
+        plugins=[ActivityPlugin(settings), ops],
     )
 
 

@@ -1,4 +1,5 @@
-"""The one hook of the activity log on the request path: an ASGI layer around the edge.
+"""The one hook of the activity log on the request path: the edge's ``observe`` (it calls the
+observer with the lane's or the app's handler, inside its request id, deadline and headers).
 
 For a request under ``/scim/v2/`` it notes, without parsing anything: the time, method and
 path; the User-Agent; which credential was offered (a bearer token only as its SHA-256, the
@@ -65,19 +66,18 @@ def _credential(header: bytes) -> tuple[str | None, str | None]:
 
 
 class ActivityObserver:
-    def __init__(self, app: ASGIApp, add: Callable[[Seen], None]) -> None:
-        self.app = app
+    def __init__(self, add: Callable[[Seen], None]) -> None:
         self._add = add
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(_PREFIX):
-            await self.app(scope, receive, send)
+    async def __call__(self, app: ASGIApp, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if not scope["path"].startswith(_PREFIX):
+            await app(scope, receive, send)
             return
         method: str = scope["method"]
         at = utcnow()
         received: list[bytes] = []
         sent: list[bytes] = []
-        answer: dict[str, Any] = {"status": 0, "request_id": "", "location": None}
+        answer: dict[str, Any] = {"status": 0, "location": None}
         keep_body = method in _WRITES or scope["path"].count("/") >= 5
 
         async def keep_receive() -> Message:
@@ -90,9 +90,7 @@ class ActivityObserver:
             if message["type"] == "http.response.start":
                 answer["status"] = status = message["status"]
                 for name, value in message.get("headers") or ():
-                    if name == b"x-request-id":
-                        answer["request_id"] = value.decode("latin-1")
-                    elif name == b"location":
+                    if name == b"location":
                         answer["location"] = value.decode("latin-1")
                 answer["keep"] = keep_body or status >= 400
                 answer["size"] = 0
@@ -107,7 +105,7 @@ class ActivityObserver:
             await send(message)
 
         try:
-            await self.app(scope, keep_receive if method in _WRITES else receive, keep_send)
+            await app(scope, keep_receive if method in _WRITES else receive, keep_send)
         finally:
             if answer["status"]:
                 self._add(self._seen(scope, at, answer, received, sent))
@@ -132,7 +130,7 @@ class ActivityObserver:
             path=scope["path"],
             route=scope.get("path_template"),
             status=answer["status"],
-            request_id=answer["request_id"],
+            request_id=str((scope.get("state") or {}).get("request_id") or ""),
             user_agent=user_agent,
             bearer_hash=bearer,
             basic_client=basic,

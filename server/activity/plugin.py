@@ -1,12 +1,12 @@
 """``ActivityPlugin``: the provisioning activity log, added to an app in one line.
 
-At start-up (after the app's own lifespan has opened the store, and after ``OpsPlugin`` has
-put the edge around the app) it puts :class:`ActivityObserver` around the edge, so it sees
-every SCIM exchange as the identity provider did (the edge's request id, requests the lane
-answered, refusals included); starts the recorder's batch task; and purges entries older
-than ``SCIMLAB_ACTIVITY_RETENTION_DAYS`` at start and then every hour. At shutdown it takes
-the observer off again (so a second start-up wraps a fresh edge) and writes what is queued.
-It also adds the management API route; the console page is in the console's router.
+At start-up (after the app's own lifespan has opened the store, before ``OpsPlugin``'s) it
+puts an :class:`ActivityObserver` in ``app.state.exchange_observer``, which ``OpsPlugin``
+hands to the edge (``EdgeMiddleware.observe``): it sees every SCIM exchange inside the
+edge's request id, requests the lane answered and refusals included. It starts the
+recorder's batch task and purges entries older than ``SCIMLAB_ACTIVITY_RETENTION_DAYS`` at
+start and then every hour; at shutdown it writes what is queued. It also adds the
+management API route; the console page is in the console's router.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import contextlib
 import logging
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from litestar.plugins import InitPlugin
 
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
     from litestar import Litestar
     from litestar.config.app import AppConfig
-    from litestar.types import ASGIApp
 
     from server.settings import Settings
 
@@ -74,13 +73,11 @@ class ActivityPlugin(InitPlugin):
         await purge_expired(log, self._settings.activity_retention_days)
         recorder.start()
         purging = asyncio.get_running_loop().create_task(self._purge_every_hour(log))
-        observer = ActivityObserver(app.asgi_handler, recorder.add)
-        app.asgi_handler = cast("ASGIApp", observer)
+        app.state.exchange_observer = ActivityObserver(recorder.add)
         try:
             yield
         finally:
-            if app.asgi_handler is cast("ASGIApp", observer):
-                app.asgi_handler = cast("ASGIApp", observer.app)
+            app.state.exchange_observer = None
             purging.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await purging

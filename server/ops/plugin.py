@@ -148,6 +148,7 @@ class OpsPlugin(InitPlugin):
                 else None,
             )
         app.asgi_handler = cast("ASGIApp", edge)
+        edge.observe = getattr(app.state, "exchange_observer", None)  # server.activity's hook
         # The only hook of traffic recording: absent unless SCIMLAB_RECORD_PRACTICE is set.
         recorder = recorder_for(edge, self._settings)
         if recorder is not None:

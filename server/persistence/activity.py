@@ -225,7 +225,8 @@ class PiccoloActivityLog:
                 .limit(20)
                 .run()
             )
-            rows = [r for r in rows if r[kept._meta.name] and text_key(r[kept._meta.name]) == key]
+            name = "user_name" if column == "userName" else "email"
+            rows = [r for r in rows if r[name] and text_key(r[name]) == key]
         if not rows:
             return None
         return _display_name(rows[0]["given_name"], rows[0]["family_name"], rows[0]["user_name"])
