@@ -8,7 +8,9 @@ not recorded), which token each bearer hash is, each practice's client id, the n
 accounts the responses did not name (a DELETE answers 204; deleted accounts are kept, so
 their names still resolve), who holds a userName a refused create collided with; then one
 INSERT. When the queue is full, new exchanges are dropped and counted (``dropped``) rather
-than memory growing. ``stop`` writes what is queued (shutdown).
+than memory growing; bodies held for the batch are bounded too (``body_budget`` bytes: past
+it an exchange is kept without them, so without attribute names). ``stop`` writes what is
+queued (shutdown).
 """
 
 from __future__ import annotations
@@ -98,6 +100,7 @@ class ActivityRecorder:
         interval: float = 0.5,
         batch: int = 500,
         capacity: int = 20_000,
+        body_budget: int = 64 * 1024 * 1024,
     ) -> None:
         self._log = log
         self._interval, self._batch, self._capacity = interval, batch, capacity
@@ -105,6 +108,7 @@ class ActivityRecorder:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._flushing = asyncio.Lock()
+        self._body_budget, self._body_bytes = body_budget, 0
         self.dropped = 0
 
     def add(self, seen: Seen) -> None:
@@ -112,6 +116,11 @@ class ActivityRecorder:
         if len(self._queue) >= self._capacity:
             self.dropped += 1
             return
+        size = len(seen.request_body or b"") + len(seen.response_body or b"")
+        if self._body_bytes + size > self._body_budget:
+            seen.request_body = seen.response_body = None
+        else:
+            self._body_bytes += size
         self._queue.append(seen)
         if len(self._queue) >= self._batch:
             self._wake.set()
@@ -143,6 +152,9 @@ class ActivityRecorder:
         written = 0
         while self._queue:
             taken = [self._queue.popleft() for _ in range(min(self._batch, len(self._queue)))]
+            self._body_bytes -= sum(
+                len(t.request_body or b"") + len(t.response_body or b"") for t in taken
+            )
             try:
                 entries = await self._entries(taken)
                 await self._log.add_many(entries)
