@@ -57,11 +57,13 @@ async def _call(app: Any, method: str, path: str, token: str, body: bytes = b"")
 
 
 def _user(n: int) -> bytes:
-    return json.dumps(
-        {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": f"u{n}@x.org",
-         "name": {"givenName": "Dana", "familyName": f"Lee{n}"},
-         "phoneNumbers": [{"type": "mobile", "value": "+1 555 0100"}]}  # fmt: skip
-    ).encode()
+    user = {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": f"u{n}@x.org",
+        "name": {"givenName": "Dana", "familyName": f"Lee{n}"},
+        "phoneNumbers": [{"type": "mobile", "value": "+1 555 0100"}],
+    }
+    return json.dumps(user).encode()
 
 
 async def _lifespan(app: Any) -> tuple[asyncio.Queue[dict[str, Any]], asyncio.Task[None]]:

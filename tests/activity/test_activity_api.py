@@ -5,6 +5,7 @@ cursor paging, CSV, and nothing secret stored."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import TYPE_CHECKING, Any
 
 from tests.conftest import PracticeFixture, new_practice
@@ -170,3 +171,12 @@ async def test_another_practice_and_no_key_see_nothing(
     path = f"{practice.management_path}/activity"
     assert (await client.get(path, headers=other.admin_headers)).status_code == 404
     assert (await client.get(path)).status_code == 401
+
+
+async def test_the_openapi_document_describes_it(client: AsyncTestClient[Litestar]) -> None:
+    document = (await client.get("/api/docs/openapi.json")).json()
+    operation = document["paths"]["/api/v1/practices/{practice_id}/scim/activity"]["get"]
+    names = {p["name"] for p in operation["parameters"]}
+    assert {"staff", "outcome", "operation", "since", "until", "cursor", "limit", "format"} <= names
+    schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert "ActivityPageBody" in json.dumps(schema)
