@@ -13,6 +13,7 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
 from litestar.openapi.config import OpenAPIConfig
 
+from server.activity.plugin import ActivityPlugin
 from server.auth.controller import TokenController
 from server.console import console_router
 from server.console.saml_signin import SamlController
@@ -138,7 +139,8 @@ def create_app(
             title="scimlab management API", version="0.1.0", path="/api/docs"
         ),
         debug=False,
-        plugins=[ops],
+        # ActivityPlugin first: its start-up hands the edge (OpsPlugin's) its observer.
+        plugins=[ActivityPlugin(settings), ops],
     )
     return ops.front(app, fast_routes(), failure=send_failure, dependencies=FAST_DEPENDENCIES)
 

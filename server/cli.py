@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from server.activity.cli import activity as scim_activity
 from server.cli_common import announce, database_url_option, json_option, require_existing
 from server.cli_practices import audit, practice, scim
 from server.persistence.rekey import RekeyReport, rekey
@@ -160,6 +161,7 @@ def check_user_names(database_url: str, fix: bool, as_json: bool) -> None:
 
 main.add_command(practice)
 main.add_command(scim)
+scim.add_command(scim_activity)
 main.add_command(audit)
 
 

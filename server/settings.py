@@ -120,6 +120,8 @@ class Settings:
     record_seconds: float = 900.0
     record_dir: str = "traces"
     record_pseudonymise: bool = False
+    #: Days the SCIM activity log keeps an entry; the server purges older ones itself.
+    activity_retention_days: int = 90
     # Deployment (README "Behind a load balancer", "Secrets at rest").
     #: ``development`` or ``production``; production refuses to start without ``secret_key``.
     environment: str = "development"
@@ -133,6 +135,9 @@ class Settings:
     def __post_init__(self) -> None:
         if self.environment not in ENVIRONMENTS:
             msg = f"SCIMLAB_ENV must be development or production, not {self.environment!r}"
+            raise SettingsError(msg)
+        if self.activity_retention_days < 1:
+            msg = "SCIMLAB_ACTIVITY_RETENTION_DAYS must be a whole number of days, at least 1"
             raise SettingsError(msg)
         for proxy in self.trusted_proxies:
             try:
@@ -203,6 +208,7 @@ class Settings:
             record_dir=env.get("SCIMLAB_RECORD_DIR") or "traces",
             record_pseudonymise=env.get("SCIMLAB_RECORD_PSEUDONYMISE", "false").strip().lower()
             in {"1", "true", "yes", "on"},
+            activity_retention_days=int(env.get("SCIMLAB_ACTIVITY_RETENTION_DAYS", "90")),
         )
 
     def scim_base_url(self, practice_id: str) -> str:

@@ -14,6 +14,7 @@ from litestar.exceptions import (
 )
 from litestar.static_files import create_static_files_router
 
+from server.activity.console import ActivityPagesController
 from server.console.account import AccountController
 from server.console.auth import PRACTICE_COOKIE, CsrfRejected, NotSignedIn, csrf_guard
 from server.console.providers import ProvidersController
@@ -68,6 +69,7 @@ def console_router(settings: Settings) -> Router:
             SignInController,
             AccountController,
             ScimSettingsController,
+            ActivityPagesController,
             SsoSettingsController,
             StaffPagesController,
             ProvidersController,

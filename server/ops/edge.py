@@ -8,7 +8,9 @@ error body (the SCIM ``detail``, a ``request_id`` member elsewhere); security he
 deadline after which a request that has not started its response gets 503 instead of
 waiting on; and one access log line (no query string, no header values: those may carry
 secrets or personal data).
-Inside it, a request of a fast route (``server.ops.dispatch``) skips the router.
+Inside it, a request of a fast route (``server.ops.dispatch``) skips the router. ``observe``,
+when set, is called with the dispatch's or the app's handler in place of calling it, so one
+observer sees every exchange the way it was answered (the activity log, ``server.activity``).
 """
 
 from __future__ import annotations
@@ -96,6 +98,7 @@ class EdgeMiddleware:
         self.proxies = proxies
         self._deadlines = Deadlines(deadline_seconds)
         self.access = AccessLog()
+        self.observe: Callable[[ASGIApp, dict[str, Any], Any, Send], Awaitable[None]] | None = None
         # The headers every response gets, for paths a cache must not keep and for the rest.
         shared = [*_COMMON_HEADERS, *([(b"strict-transport-security", _HSTS)] if hsts else [])]
         self._added = (tuple(shared), (*shared, (b"cache-control", b"no-store")))
@@ -139,7 +142,10 @@ class EdgeMiddleware:
 
         taken = self.dispatch.take(scope) if self.dispatch is not None else None
         try:
-            await (taken or self.app)(scope, receive, edge_send)
+            if self.observe is None:
+                await (taken or self.app)(scope, receive, edge_send)
+            else:
+                await self.observe(taken or self.app, scope, receive, edge_send)
         except asyncio.CancelledError as error:
             if not self._deadlines.cut(deadline, error) or state["status"]:
                 raise  # not our deadline, or too late to answer

@@ -151,9 +151,10 @@ class OpsPlugin(InitPlugin):
         return self._front
 
     @asynccontextmanager
-    async def _lifespan(self, _: Litestar) -> AsyncIterator[None]:
+    async def _lifespan(self, app: Litestar) -> AsyncIterator[None]:
         front = self._front
         if front is not None:
+            front.edge.observe = getattr(app.state, "exchange_observer", None)  # server.activity
             front.start()
         try:
             yield

@@ -57,7 +57,9 @@ UNLIMITED_ENV = {
     "SCIMLAB_SIGN_IN_ACCOUNT_RATE_BURST": "1000000",
 }
 # Operational state, not data: rate-limit buckets and piccolo's migration ledger.
-UNDUMPED = {"scimlab_rate_bucket", "migration"}
+# scim_activity logs every request, refused ones too (that is its point), in the background:
+# a record of the request, not data the request changed.
+UNDUMPED = {"scimlab_rate_bucket", "migration", "scim_activity"}
 
 _SCALE = os.environ.get("SCIMLAB_RELIABILITY_SCALE", "ci")
 

@@ -1,0 +1,240 @@
+"""The SCIM activity log (``scim_activity``, migration m0107): one row per SCIM request that
+reached a practice, written in batches by :mod:`server.activity.recorder`.
+
+Every query names its practice. The few reads the recorder makes per batch (which practices
+exist, which credential a token hash belongs to, who an account is) are here too, each one
+statement for the whole batch.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from piccolo import columns
+from piccolo.table import Table
+
+from server.activity.records import ActivityEntry, ActivityQuery, Outcome
+from server.domain.text import text_key
+from server.persistence.rows import as_utc, as_uuid
+from server.persistence.store import PiccoloStore
+from server.persistence.tables import bind_tables
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Sequence
+    from datetime import datetime
+
+    from piccolo.engine.base import Engine
+
+__all__ = ["ActivityTable", "PiccoloActivityLog", "activity_log_of"]
+
+
+class ActivityTable(Table, tablename="scim_activity"):
+    id = columns.UUID(primary_key=True)
+    practice_id = columns.UUID()
+    at = columns.Timestamptz()
+    request_id = columns.Varchar(length=64)
+    method = columns.Varchar(length=8)
+    route = columns.Varchar(length=200)
+    operation = columns.Varchar(length=32)
+    status = columns.Integer()
+    credential = columns.Varchar(length=16)
+    credential_label = columns.Varchar(length=64)
+    user_agent = columns.Varchar(length=256)
+    scim_type = columns.Varchar(length=32, null=True, default=None)
+    detail = columns.Text(null=True, default=None)
+    explanation = columns.Text(null=True, default=None)
+    resource_type = columns.Varchar(length=16, null=True, default=None)
+    resource_id = columns.Varchar(length=64, null=True, default=None)
+    resource_name = columns.Varchar(length=256, null=True, default=None)
+    #: attribute names, comma-separated (names contain no commas)
+    attributes = columns.Text(default="")
+
+
+def _entry(row: dict[str, Any]) -> ActivityEntry:
+    return ActivityEntry(
+        id=as_uuid(row["id"]),
+        practice_id=as_uuid(row["practice_id"]),
+        at=as_utc(row["at"]),
+        request_id=row["request_id"],
+        method=row["method"],
+        route=row["route"],
+        operation=row["operation"],
+        status=row["status"],
+        credential=row["credential"],
+        credential_label=row["credential_label"],
+        user_agent=row["user_agent"],
+        scim_type=row["scim_type"],
+        detail=row["detail"],
+        explanation=row["explanation"],
+        resource_type=row["resource_type"],
+        resource_id=row["resource_id"],
+        resource_name=row["resource_name"],
+        attributes=tuple(name for name in (row["attributes"] or "").split(",") if name),
+    )
+
+
+def _display_name(given: str | None, family: str | None, user_name: str) -> str:
+    return " ".join(part for part in (given, family) if part) or user_name
+
+
+class PiccoloActivityLog:
+    def __init__(self, engine: Engine[Any]) -> None:
+        self._table: type[ActivityTable] = type(
+            "BoundActivity", (ActivityTable,), {}, tablename="scim_activity", db=engine
+        )
+        self._tables = bind_tables(engine)
+        self._sqlite = engine.engine_type == "sqlite"
+
+    async def add_many(self, entries: Sequence[ActivityEntry]) -> None:
+        table = self._table
+        rows = [
+            table(
+                id=e.id, practice_id=e.practice_id, at=e.at, request_id=e.request_id,
+                method=e.method, route=e.route, operation=e.operation, status=e.status,
+                credential=e.credential, credential_label=e.credential_label,
+                user_agent=e.user_agent, scim_type=e.scim_type, detail=e.detail,
+                explanation=e.explanation, resource_type=e.resource_type,
+                resource_id=e.resource_id, resource_name=e.resource_name,
+                attributes=",".join(e.attributes),
+            )
+            for e in entries
+        ]  # fmt: skip
+        if rows:
+            await table.insert(*rows).run()
+
+    async def list(self, practice_id: UUID, query: ActivityQuery) -> list[ActivityEntry]:
+        """Newest first: (time, id) descending, from ``query.after`` on."""
+        table = self._table
+        where: Any = table.practice_id == practice_id
+        if query.staff is not None:
+            where &= (table.resource_type == "User") & (table.resource_id == str(query.staff))
+        if query.outcome is Outcome.SUCCEEDED:
+            where &= table.status < 400
+        elif query.outcome is Outcome.REFUSED:
+            where &= table.status >= 400
+        if query.operation:
+            where &= table.operation == query.operation
+        if query.since is not None:
+            where &= table.at >= query.since
+        if query.until is not None:
+            where &= table.at < query.until
+        if query.after is not None:
+            at, entry_id = query.after
+            where &= (table.at < at) | ((table.at == at) & (table.id < entry_id))
+        rows = (
+            await table.select()
+            .where(where)
+            .order_by(table.at, ascending=False)
+            .order_by(table.id, ascending=False)
+            .limit(query.limit)
+            .run()
+        )
+        return [_entry(row) for row in rows]
+
+    async def get(self, practice_id: UUID, entry_id: UUID) -> ActivityEntry | None:
+        table = self._table
+        row = (
+            await table.select()
+            .where((table.practice_id == practice_id) & (table.id == entry_id))
+            .first()
+            .run()
+        )
+        return None if row is None else _entry(row)
+
+    async def purge(self, before: datetime) -> int:
+        """Delete every practice's entries older than ``before``; how many went."""
+        table = self._table
+        gone = await table.delete().where(table.at < before).returning(table.id).run()
+        return len(gone)
+
+    # --- what the recorder looks up, once per batch -----------------------------------------
+
+    async def existing_practices(self, practice_ids: Collection[UUID]) -> set[UUID]:
+        table = self._tables.practice
+        rows = await table.select(table.id).where(table.id.is_in(list(practice_ids))).run()
+        return {as_uuid(row["id"]) for row in rows}
+
+    async def tokens(self, token_hashes: Collection[str]) -> dict[str, tuple[UUID, str, str]]:
+        """token hash -> (practice, kind, hint) for the tokens among ``token_hashes``."""
+        table = self._tables.access_token
+        rows = (
+            await table.select(table.token_hash, table.practice_id, table.kind, table.hint)
+            .where(table.token_hash.is_in(list(token_hashes)))
+            .run()
+        )
+        return {r["token_hash"]: (as_uuid(r["practice_id"]), r["kind"], r["hint"]) for r in rows}
+
+    async def client_ids(self, practice_ids: Collection[UUID]) -> dict[UUID, str]:
+        table = self._tables.scim_config
+        rows = (
+            await table.select(table.practice_id, table.client_id)
+            .where(table.practice_id.is_in(list(practice_ids)))
+            .run()
+        )
+        return {as_uuid(row["practice_id"]): row["client_id"] for row in rows}
+
+    async def staff_names(self, practice_id: UUID, staff_ids: Collection[UUID]) -> dict[UUID, str]:
+        """Display names of a practice's accounts (deleted ones are kept, so they resolve)."""
+        table = self._tables.staff_user
+        rows = (
+            await table.select(table.id, table.given_name, table.family_name, table.user_name)
+            .where((table.practice_id == practice_id) & table.id.is_in(list(staff_ids)))
+            .run()
+        )
+        return {
+            as_uuid(r["id"]): _display_name(r["given_name"], r["family_name"], r["user_name"])
+            for r in rows
+        }
+
+    async def known_names(self, practice_id: UUID, ids: Collection[UUID]) -> dict[UUID, str]:
+        """The last name the log itself recorded for each resource (a deleted group's)."""
+        if not ids:
+            return {}
+        table = self._table
+        rows = (
+            await table.select(table.resource_id, table.resource_name)
+            .where(
+                (table.practice_id == practice_id)
+                & table.resource_id.is_in([str(i) for i in ids])
+                & table.resource_name.is_not_null()
+            )
+            .order_by(table.at)
+            .run()
+        )
+        return {UUID(row["resource_id"]): row["resource_name"] for row in rows}
+
+    async def holder(self, practice_id: UUID, column: str, value: str, key: str) -> str | None:
+        """Who holds a userName or email (``key``: its ``text_key``) in the practice; an
+        account SCIM deleted since (its key is cleared) is found by the value itself."""
+        table = self._tables.staff_user
+        found = table.user_name_key if column == "userName" else table.email_key
+        kept = table.user_name if column == "userName" else table.email
+        names = (table.given_name, table.family_name, table.user_name, kept)
+        rows = (
+            await table.select(*names)
+            .where((table.practice_id == practice_id) & (found == key))
+            .run()
+        )
+        if not rows:  # LIKE narrows, text_key decides (LIKE's wildcards and case rules differ)
+            alike = kept.like(value) if self._sqlite else kept.ilike(value)  # LIKE: ASCII-blind
+            close = found.is_null() & alike
+            rows = (
+                await table.select(*names)
+                .where((table.practice_id == practice_id) & close)
+                .limit(20)
+                .run()
+            )
+            name = "user_name" if column == "userName" else "email"
+            rows = [r for r in rows if r[name] and text_key(r[name]) == key]
+        if not rows:
+            return None
+        return _display_name(rows[0]["given_name"], rows[0]["family_name"], rows[0]["user_name"])
+
+
+def activity_log_of(store: object) -> PiccoloActivityLog:
+    """The activity log on the database of a ``PiccoloStore``."""
+    if not isinstance(store, PiccoloStore):
+        msg = f"the activity log needs a PiccoloStore, not {type(store).__name__}"
+        raise TypeError(msg)
+    return PiccoloActivityLog(store.engine)

@@ -1,0 +1,116 @@
+"""What the activity log costs a SCIM request, in instructions: run under callgrind, in
+process, with the recorder off, queueing only, or queueing and writing its batches.
+
+    valgrind --tool=callgrind --dump-before=getppid --callgrind-out-file=cg.MODE \
+        .venv/bin/python -m tests.activity.hot_path_cost {off|queue|full} N
+
+does warm-up reads and creates, then N reads by id and N creates, each straight into the
+app's ASGI callable (the edge, the lane, the shortcut; no HTTP client), on a fresh SQLite
+file. ``os.getppid()`` marks the measured part, so callgrind dumps it on its own (``cg.MODE.2``).
+``off`` leaves the edge without an observer (the code path of an app without the log);
+``queue`` observes and queues but never writes (the request's own cost); ``full`` also
+writes every batch inside the measured part (the request's cost plus its share of the
+background batch). Figures go to docs/performance.md, not here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import server.activity.plugin as activity_plugin
+from server.activity.recorder import ActivityRecorder
+from server.app import create_app
+from server.settings import Settings
+
+WARM_UP = 50
+UNLIMITED = {"scim_rate_limit": 1e6, "scim_rate_burst": 1_000_000}
+
+
+async def _call(app: Any, method: str, path: str, token: str, body: bytes = b"") -> int:
+    answer: dict[str, Any] = {}
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            answer["status"] = message["status"]
+
+    headers = [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {token}".encode()),
+               (b"user-agent", b"cost-probe/1")]  # fmt: skip
+    if body:
+        headers.append((b"content-type", b"application/scim+json"))
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "root_path": "", "headers": headers, "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 80), "state": {},
+    }  # fmt: skip
+    await app(scope, receive, send)
+    return int(answer["status"])
+
+
+def _user(n: int) -> bytes:
+    user = {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": f"u{n}@x.org",
+        "name": {"givenName": "Dana", "familyName": f"Lee{n}"},
+        "phoneNumbers": [{"type": "mobile", "value": "+1 555 0100"}],
+    }
+    return json.dumps(user).encode()
+
+
+async def _lifespan(app: Any) -> tuple[asyncio.Queue[dict[str, Any]], asyncio.Task[None]]:
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    task = asyncio.create_task(app({"type": "lifespan"}, inbox.get, outbox.put))
+    await inbox.put({"type": "lifespan.startup"})
+    started = await outbox.get()
+    assert started["type"] == "lifespan.startup.complete", started
+    return inbox, task
+
+
+async def main(mode: str, count: int) -> None:
+    if mode == "off":
+        activity_plugin.ActivityObserver = lambda add: None  # type: ignore[assignment,misc,return-value]
+    if mode == "queue":
+        ActivityRecorder.start = lambda self: None  # type: ignore[method-assign]
+    where = Path(tempfile.mkdtemp())
+    settings = Settings(database_url=f"sqlite:///{where / 'cost.db'}", log_level="WARNING",
+                        **UNLIMITED)  # type: ignore[arg-type]  # fmt: skip
+    app = create_app(settings)
+    inbox, task = await _lifespan(app)
+    services = app.state.services
+    made = await services.practices.create_practice("Cost Clinic", actor="probe")
+    practice = made.practice.id
+    await services.practices.enable(practice, actor="probe")
+    token = (await services.practices.create_static_token(practice, actor="probe")).token
+    users = f"/scim/v2/{practice}/Users"
+    created = await _call(app, "POST", users, token, _user(0))
+    assert created == 201
+    found = await services.store.staff.list_all(practice)
+    one = f"{users}/{next(s.id for s in found if s.scim_provisioned)}"
+    for n in range(1, WARM_UP):
+        assert await _call(app, "POST", users, token, _user(n)) == 201
+        assert await _call(app, "GET", one, token) == 200
+    recorder = app.state.activity_recorder
+    await recorder.flush()
+    os.getppid()  # --- measured from here: N reads by id and N creates ---------------------
+    for n in range(WARM_UP, WARM_UP + count):
+        assert await _call(app, "GET", one, token) == 200
+        assert await _call(app, "POST", users, token, _user(n)) == 201
+    if mode == "full":
+        await recorder.flush()
+    os.getppid()  # --- to here -------------------------------------------------------------
+    await inbox.put({"type": "lifespan.shutdown"})
+    await task
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], int(sys.argv[2])))

@@ -1,0 +1,118 @@
+"""What the recorder keeps, on both databases: attribute names and never their values, each
+credential by its masked label and never the token, secret or Basic password; a request to
+a practice that does not exist is not kept; entries past the retention are purged by the
+server itself at start-up."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import replace
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from litestar.testing import AsyncTestClient
+
+from server.activity.records import ActivityEntry, ActivityQuery
+from server.activity.service import as_dict
+from server.app import create_app
+from server.domain.clock import utcnow
+from server.persistence.activity import activity_log_of
+from tests.activity.test_activity_api import flush
+from tests.conftest import PUBLIC_URL
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+
+    from server.persistence.store import PiccoloStore
+    from server.settings import Settings
+    from tests.conftest import PracticeFixture
+
+USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+VALUES = ["+1 555 0199", "ext-7731-zz", "rae.okafor.private@example.net", "Regional Manager"]
+
+
+async def _stored(store: PiccoloStore, practice_id: str) -> list[dict[str, Any]]:
+    entries = await activity_log_of(store).list(uuid.UUID(practice_id), ActivityQuery(limit=1000))
+    return [as_dict(e) for e in entries]
+
+
+async def test_names_are_kept_values_and_secrets_never(
+    client: AsyncTestClient[Litestar], practice: PracticeFixture, store: PiccoloStore
+) -> None:
+    scim = practice.scim_path
+    made = await client.post(f"{practice.management_path}/tokens", headers=practice.admin_headers)
+    static = made.json()["token"]
+    basic = base64.b64encode(f"{practice.client_id}:{practice.client_secret}".encode()).decode()
+    body = {
+        "schemas": [USER],
+        "userName": "rae.okafor@example.org",
+        "externalId": VALUES[1],
+        "name": {"givenName": "Rae", "familyName": "Okafor"},
+        "emails": [{"type": "work", "value": VALUES[2], "primary": True}],
+        "phoneNumbers": [{"type": "mobile", "value": VALUES[0]}],
+        "title": VALUES[3],
+    }
+    created = await client.post(
+        f"{scim}/Users", json=body, headers={"Authorization": f"Bearer {static}"}
+    )
+    assert created.status_code == 201
+    user = created.json()["id"]
+    patch = {
+        "schemas": [PATCH],
+        "Operations": [
+            {"op": "replace", "path": 'phoneNumbers[type eq "mobile"].value', "value": VALUES[0]},
+            {"op": "replace", "value": {"name.familyName": "Okafor-Reyes", "title": VALUES[3]}},
+        ],
+    }
+    changed = await client.patch(
+        f"{scim}/Users/{user}", json=patch, headers={"Authorization": f"Basic {basic}"}
+    )
+    assert changed.status_code == 200
+    wrong = base64.b64encode(f"{practice.client_id}:not-the-secret".encode()).decode()
+    refused = await client.get(f"{scim}/Users", headers={"Authorization": f"Basic {wrong}"})
+    assert refused.status_code == 401
+    elsewhere = f"/scim/v2/{uuid.uuid4()}/Users"
+    assert (await client.get(elsewhere, headers={"Authorization": f"Bearer {static}"})).status_code
+    await flush(client)
+
+    rows = await _stored(store, practice.id)
+    assert [(r["operation"], r["credential"], r["status"]) for r in rows] == [
+        ("user.search", "basic", 401),
+        ("user.update", "basic", 200),
+        ("user.create", "static", 201),
+    ]
+    assert rows[2]["credential_label"] == f"Static token …{static[-4:]}"
+    assert rows[1]["credential_label"] == f"Basic, client …{practice.client_id[-4:]}"
+    assert rows[2]["attributes"] == [
+        "userName", "externalId", "name.givenName", "name.familyName", "emails", "phoneNumbers"
+    ]  # fmt: skip
+    assert rows[1]["attributes"] == ["phoneNumbers", "name.familyName"]  # title: not kept
+    text = json.dumps(rows)
+    for secret in (static, practice.client_secret, "not-the-secret", basic, wrong):
+        assert secret not in text
+    for value in VALUES:
+        assert value not in text
+    assert rows[1]["resource_name"] == "Rae Okafor-Reyes"
+
+
+async def test_the_server_purges_entries_past_the_retention(
+    settings: Settings, store: PiccoloStore, practice: PracticeFixture
+) -> None:
+    log = activity_log_of(store)
+    now = utcnow()
+    base = ActivityEntry(
+        id=uuid.uuid4(), practice_id=uuid.UUID(practice.id), at=now, request_id="r",
+        method="GET", route="/scim/v2/{practice_id}/Users", operation="user.search",
+        status=200, credential="oauth", credential_label="OAuth client", user_agent="t",
+    )  # fmt: skip
+    old = replace(base, id=uuid.uuid4(), at=now - timedelta(days=31))
+    recent = replace(base, id=uuid.uuid4(), at=now - timedelta(days=29))
+    await log.add_many([old, recent])
+    app = create_app(replace(settings, activity_retention_days=30))
+    async with AsyncTestClient(app=app, base_url=PUBLIC_URL) as started:
+        assert (await started.get("/healthz")).status_code == 200
+    kept = await log.list(uuid.UUID(practice.id), ActivityQuery(limit=10))
+    assert [e.id for e in kept] == [recent.id]
