@@ -17,6 +17,7 @@ from litestar.static_files import create_static_files_router
 from server.console.account import AccountController
 from server.console.auth import PRACTICE_COOKIE, CsrfRejected, NotSignedIn, csrf_guard
 from server.console.providers import ProvidersController
+from server.console.recording import RecordingController
 from server.console.render import STATIC_DIR, page, redirect
 from server.console.scim_settings import ScimSettingsController
 from server.console.signin import SignInController
@@ -68,6 +69,7 @@ def console_router(settings: Settings) -> Router:
             SignInController,
             AccountController,
             ScimSettingsController,
+            RecordingController,
             SsoSettingsController,
             StaffPagesController,
             ProvidersController,
