@@ -180,6 +180,8 @@ class TrafficRecorder:
                     p: w for p, value in stored.items() if (w := RecordWindow.decode(value))
                 }
         window = self._open.get(practice)
+        if window is None and not self._sinks:
+            return None  # the common case: nothing recorded anywhere
         moment = datetime.fromtimestamp(now, UTC)
         key = (practice, window.started_at) if window else None
         for old in [k for k in self._sinks if k[0] == practice and k != key]:

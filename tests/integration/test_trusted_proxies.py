@@ -21,6 +21,7 @@ from litestar.testing import AsyncTestClient
 from server.app import create_app
 from server.ops.access_log import ACCESS_LOGGER, AccessLog
 from server.ops.edge import EdgeMiddleware
+from server.ops.recording import TrafficRecorder
 from server.services import Services
 from server.settings import Settings
 from tests.conftest import PUBLIC_URL, TEST_SECRET_KEY, UNLIMITED
@@ -162,6 +163,8 @@ async def test_forwarded_clients_are_believed_only_from_trusted_proxies(
 
     async with _app_behind(trusted, database_url) as client:
         edge = client.app.asgi_handler
+        if isinstance(edge, TrafficRecorder):  # the recorder wraps the edge (idle here)
+            edge = edge.app
         assert isinstance(edge, EdgeMiddleware)
         edge.access = log = AccessLog(access_lines)
 
