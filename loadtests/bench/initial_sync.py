@@ -71,18 +71,20 @@ async def entra_initial_sync(
     concurrency: int = ENTRA.concurrency,
     *,
     simulator_tree: Path | None = None,
+    workers: int = 1,
 ) -> dict[str, Any]:
     async with fresh_database(backend, postgres_url) as url:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         [practice] = await seed_fleet(Settings(database_url=url, public_url=base), 1, 0)
         env = {"SCIMLAB_DATABASE_URL": url, "SCIMLAB_PUBLIC_URL": base, **UNLIMITED}
+        command = [*scimlab_command(port)[:-1], str(workers)]  # --workers N
         with serve(
-            "scimlab", scimlab_command(port), port=port, probe="/healthz", base_path="", env=env
+            "scimlab", command, port=port, probe="/healthz", base_path="", env=env
         ) as server:
-            command, cwd = _simulator(simulator_tree)
+            program, cwd = _simulator(simulator_tree)
             simulate = [
-                *command,
+                *program,
                 "simulate",
                 "entra",
                 "--scim-url",
@@ -122,6 +124,7 @@ async def entra_initial_sync(
         "backend": backend,
         "users": users,
         "concurrency": concurrency,
+        "server_workers": workers,
         "wall_s": round(wall, 1),
         "simulator_cpu_s": round(user + system, 1),
         "simulator_user_s": round(user, 1),
@@ -161,6 +164,7 @@ async def _main(args: argparse.Namespace) -> int:
                     args.postgres_url,
                     args.concurrency,
                     simulator_tree=tree,
+                    workers=args.workers,
                 )
             )
     for name in names:
@@ -186,6 +190,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=ENTRA.concurrency)
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--workers", type=int, default=1, help="scimlab serve --workers.")
     parser.add_argument("--runs", type=int, default=1, help="Runs of each simulator.")
     parser.add_argument(
         "--baseline", type=float, help="A wall time in seconds to print each median's ratio to."
