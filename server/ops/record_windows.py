@@ -77,6 +77,8 @@ def merged_trace(paths: Iterable[Path]) -> str:
                 if number == 0:
                     header = header or text.strip()
                     continue
+                if not text.endswith("\n"):
+                    break  # a worker is writing this line right now
                 line = json.loads(text)
                 lines.append((float(line["at"]), len(lines), line))
     if header is None:

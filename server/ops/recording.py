@@ -158,10 +158,13 @@ class TrafficRecorder:
         self._sinks: dict[tuple[str, datetime], _Sink] = {}
         self._name = f"{os.getpid()}.{next(_RECORDERS)}"
 
-    def close(self) -> None:
+    def _stop_configured(self) -> None:
         self.on = False
         if self._sink is not None:
             self._sink.close()
+
+    def close(self) -> None:
+        self._stop_configured()
         for sink in self._sinks.values():
             sink.close()
         self._sinks.clear()
@@ -210,13 +213,13 @@ class TrafficRecorder:
         if scope["type"] != "http" or not path.startswith(SCIM_PREFIX):
             await self.app(scope, receive, send)
             return
-        practice = path[len(SCIM_PREFIX) :].split("/", 1)[0]
+        practice = path[len(SCIM_PREFIX) :].split("/", 1)[0].lower()
         found: tuple[_Sink, float] | None = None
         clock = self.clock
         if self.on and practice == self.practice:
             now = clock()
             if now >= self.until:
-                self.close()
+                self._stop_configured()
             elif self._sink is not None:
                 found = (self._sink, now)
         if found is None and self.windows is not None:
