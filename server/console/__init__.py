@@ -18,6 +18,7 @@ from server.activity.console import ActivityPagesController
 from server.console.account import AccountController
 from server.console.auth import PRACTICE_COOKIE, CsrfRejected, NotSignedIn, csrf_guard
 from server.console.providers import ProvidersController
+from server.console.recording import RecordingController
 from server.console.render import STATIC_DIR, page, redirect
 from server.console.scim_settings import ScimSettingsController
 from server.console.signin import SignInController
@@ -70,6 +71,7 @@ def console_router(settings: Settings) -> Router:
             AccountController,
             ScimSettingsController,
             ActivityPagesController,
+            RecordingController,
             SsoSettingsController,
             StaffPagesController,
             ProvidersController,

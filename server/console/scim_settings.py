@@ -15,6 +15,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
 from server.console.auth import Viewer, provide_admin, provide_viewer
+from server.console.recording import recording_view
 from server.console.render import page, redirect
 from server.domain.errors import DomainError, NotFound
 from server.practices.service import ScimCredentials, StaticToken
@@ -75,6 +76,7 @@ class ScimSettingsController(Controller):
             audit=await services.practices.audit_log(practice_id, limit=50),
             notice=NOTICES.get(request.query_params.get("notice", "")),
             error=error,
+            recording=await recording_view(request, services, admin),
         )
 
     @get("/scim")

@@ -105,9 +105,14 @@ def lookup_user(
 
 
 def create_user(
-    dialect: Dialect, person: Person, *, password: str | None = None, label: str = "user.create"
+    dialect: Dialect,
+    person: Person,
+    *,
+    password: str | None = None,
+    label: str = "user.create",
+    values: dict[str, Any] | None = None,
 ) -> ScimRequest:
-    body = user_body(dialect, person, active=person.active, password=password)
+    body = user_body(dialect, person, active=person.active, password=password, values=values)
     return ScimRequest("POST", "/Users", label, body=body, ok=frozenset({201}), subject=_u(person))
 
 

@@ -139,9 +139,11 @@ def user_body(
     active: bool,
     server_id: str | None = None,
     password: str | None = None,
+    values: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The POST (or, with ``server_id``, PUT) body; ``manager`` is never in it (a 2nd pass)."""
-    v = desired_values(dialect, person)
+    """The POST (or, with ``server_id``, PUT) body; ``manager`` is never in it (a 2nd pass).
+    ``values`` are the person's desired values when the caller has them already."""
+    v = dict(values) if values is not None else desired_values(dialect, person)
     v.pop("manager", None)
     enterprise = {k: v.pop(k) for k in ENTERPRISE_KEYS if k in v}
     schemas = [CORE_USER]

@@ -87,6 +87,7 @@ class ObjectSync:
         self.dialect = dialect
         self.users: dict[str, UserLink] = {}
         self.groups: dict[str, GroupLink] = {}
+        self._values: dict[str, tuple[Person, Dialect, dict[str, Any]]] = {}
 
     def server_id(self, person_key: str) -> str | None:
         link = self.users.get(person_key)
@@ -98,10 +99,18 @@ class ObjectSync:
             raise ObjectFailed(outcome)
         return outcome
 
-    def _desired(self, person: Person) -> dict[str, Any]:
-        values = desired_values(self.dialect, person, self.server_id)
-        values.pop("manager", None)
-        return values
+    def desired(self, person: Person, dialect: Dialect | None = None) -> dict[str, Any]:
+        """What the dialect maps ``person`` to, without ``manager`` (the second pass resolves
+        it), computed once per version of the person: an edit in the directory replaces the
+        ``Person``. Shared by the lookup, the create, the update and the state checks, so the
+        result is read-only to them."""
+        dialect = dialect or self.dialect
+        cached = self._values.get(person.key)
+        if cached is None or cached[0] is not person or cached[1] is not dialect:
+            values = desired_values(dialect, person)
+            values.pop("manager", None)
+            cached = self._values[person.key] = (person, dialect, values)
+        return cached[2]
 
     # users -------------------------------------------------------------------------------
     async def sync_user(self, person: Person, *, full: bool = False) -> float | None:
@@ -143,7 +152,7 @@ class ObjectSync:
         return due
 
     async def _lookup_or_create(self, person: Person) -> UserLink | None:
-        d, desired, subject = self.dialect, self._desired(person), f"user:{person.key}"
+        d, desired, subject = self.dialect, self.desired(person), f"user:{person.key}"
         match: dict[str, Any] | None = None
         for attribute in d.match_attributes:
             value = desired.get(_MATCH_KEYS.get(attribute, attribute))
@@ -165,11 +174,12 @@ class ObjectSync:
             password = None
             if d.sends_password:  # Okta sends a random password on create (§2.3)
                 password = "Ok-" + hashlib.sha256(f"pw:{person.key}".encode()).hexdigest()[:14]
-            outcome = await self.send(builders.create_user(d, person, password=password))
+            request = builders.create_user(d, person, password=password, values=desired)
+            outcome = await self.send(request)
             body = outcome.body if isinstance(outcome.body, dict) else {}
             if not body.get("id"):
                 raise ObjectFailed(outcome, "create returned no user (empty body or no id)")
-            link = UserLink(str(body["id"]), pushed=desired, active=person.active)
+            link = UserLink(str(body["id"]), pushed=dict(desired), active=person.active)
         else:
             observed = {k: extract(match, k) for k in d.user_attributes}
             link = UserLink(
@@ -179,7 +189,7 @@ class ObjectSync:
         return link
 
     async def _update(self, person: Person, link: UserLink) -> None:
-        d, desired = self.dialect, self._desired(person)
+        d, desired = self.dialect, self.desired(person)
         changed = {k: v for k, v in desired.items() if link.pushed.get(k) != v}
         if not changed:
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from simulators.core import builders
-from simulators.core.mapping import desired_values, mismatches
+from simulators.core.mapping import mismatches
 from simulators.core.objects import Disposition, disposition
 from simulators.core.verdicts import result
 from simulators.core.workers import bounded
@@ -28,7 +28,10 @@ def _expected_user(run: RunView, person: Person) -> tuple[bool, dict[str, Any]] 
         return None
     if link.deleted or state is Disposition.ABSENT:
         return (False, {}) if link.managed else None
-    values = desired_values(dialect, person, run.sync.objects.server_id)
+    values = dict(run.sync.objects.desired(person, dialect))
+    manager = run.sync.objects.server_id(person.manager) if person.manager else None
+    if manager is not None and "manager" in dialect.user_attributes:
+        values["manager"] = manager
     if state is Disposition.KEEP or not link.managed:
         values["active"] = link.active
     else:

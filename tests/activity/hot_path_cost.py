@@ -5,7 +5,7 @@ process, with the recorder off, queueing only, or queueing and writing its batch
         .venv/bin/python -m tests.activity.hot_path_cost {off|queue|full} N
 
 does warm-up reads and creates, then N reads by id and N creates, each straight into the
-app's ASGI callable (the edge, the lane, the shortcut; no HTTP client), on a fresh SQLite
+app's ASGI callable (the edge and its fast routes; no HTTP client), on a fresh SQLite
 file. ``os.getppid()`` marks the measured part, so callgrind dumps it on its own (``cg.MODE.2``).
 ``off`` leaves the edge without an observer (the code path of an app without the log);
 ``queue`` observes and queues but never writes (the request's own cost); ``full`` also

@@ -61,7 +61,12 @@ def _free_port() -> int:
 async def _start(database_url: str, tmp: Path) -> AsyncIterator[LiveServer]:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "SCIMLAB_DATABASE_URL": database_url, "SCIMLAB_PUBLIC_URL": base}
+    env = {
+        **os.environ,
+        "SCIMLAB_DATABASE_URL": database_url,
+        "SCIMLAB_PUBLIC_URL": base,
+        "SCIMLAB_RECORD_DIR": str(tmp / f"traces-{port}"),  # recordings started in a test
+    }
     log_path = tmp / f"serve-{port}.log"
     log = log_path.open("w")
     process = await asyncio.create_subprocess_exec(

@@ -43,8 +43,17 @@ def test_recording_is_off_by_default_and_its_settings_come_from_the_environment(
     assert (settings.record_dir, settings.record_pseudonymise) == ("/tmp/t", True)  # noqa: S108
 
 
-async def test_the_app_has_no_recorder_unless_asked(app: Litestar, client: Any) -> None:
-    assert app.recorder is None
+async def test_the_app_records_nothing_unless_asked(
+    app: Litestar, client: Any, practice: PracticeFixture, tmp_path: Path
+) -> None:
+    """No practice named and no console window open: the recorder only passes requests on."""
+    recorder = app.recorder
+    assert isinstance(recorder, TrafficRecorder)
+    assert recorder.on is False
+    headers = await bearer_headers(client, practice)
+    assert (await client.get(f"{practice.scim_path}/Users", headers=headers)).status_code == 200
+    assert recorder.folder is not None
+    assert _traces(recorder.folder, practice.id) == []
 
 
 def _traces(folder: Path, practice: str) -> list[Path]:

@@ -47,3 +47,11 @@ class PiccoloDeploymentSettings:
             .on_conflict(target=table.name, action="DO UPDATE", values=[table.value])
             .run()
         )
+
+    async def starting_with(self, prefix: str) -> dict[str, str]:
+        """Every setting whose name starts with ``prefix``, by name. (LIKE may match a little
+        more, ``_`` being its any-character: the names are checked again here.)"""
+        table = self._table
+        query = table.select(table.name, table.value).where(table.name.like(prefix + "%"))
+        rows = await query.run()
+        return {str(r["name"]): str(r["value"]) for r in rows if str(r["name"]).startswith(prefix)}
