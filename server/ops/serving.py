@@ -106,7 +106,7 @@ def bound_url(host: str, port: int) -> str:
 def draining() -> bool:
     """True once this host's ``scimlab serve`` has received SIGTERM (``/readyz`` says 503)."""
     marker = os.environ.get(_DRAINING)
-    return bool(marker) and os.path.exists(marker)
+    return marker is not None and os.path.exists(marker)
 
 
 def drain_on_sigterm(
