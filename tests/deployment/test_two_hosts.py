@@ -245,6 +245,7 @@ async def _kill_phase(
     hosts[0].kill()
     down_after = balancer.wait_for("host1", "DOWN")
     output = await traffic.finish()
+    killed_to_done = time.monotonic() - killed_at
 
     exchanges = traffic.exchanges()
     cut = [e for e in exchanges if e["status"] is None or e["status"] >= 500]
@@ -271,7 +272,7 @@ async def _kill_phase(
         "locust_requests": traffic.locust_requests(),
         "locust_cut": sum(n for *_, n in locust_failures),
         "down_after_s": round(down_after, 2),
-        "killed_to_in_sync_s": round(time.monotonic() - killed_at, 1),
+        "killed_to_in_sync_s": round(killed_to_done, 1),
         "restart_s": round(restart, 1),
         "simulator": output.strip().splitlines()[-1][:200],
     }
