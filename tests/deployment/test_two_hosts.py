@@ -32,6 +32,7 @@ from loadtests.fleet import seed_fleet
 from server.settings import Settings
 from tests.deployment.cluster import (
     HAPROXY,
+    HAPROXY_CFG,
     Balancer,
     Host,
     namespaces_available,
@@ -374,3 +375,8 @@ async def _waiting_on_lock(connection: Any, request: asyncio.Task[httpx.Response
         "WHERE NOT l.granted AND a.datname = current_database()"
     )
     return bool(waiting)
+
+
+def test_the_readme_shows_the_configuration_this_test_runs() -> None:
+    readme = (HERE.parents[1] / "README.md").read_text()
+    assert f"```haproxy\n{HAPROXY_CFG.read_text()}```" in readme
