@@ -8,7 +8,8 @@ Entra-shaped traffic from the simulator and from locust going through the balanc
    request in flight when the listener closes still finishes, and no request fails.
 
 Each host runs in its own network namespace when ``ip netns`` works here, else on a loopback
-address of its own (the printed figures say which). Bounded: 60 people per practice
+address of its own (the printed figures say which; ``SCIMLAB_DEPLOYMENT_NETWORK=loopback``
+chooses the loopback addresses where namespaces would work). Bounded: 60 people per practice
 (``SCIMLAB_RELIABILITY_SCALE=full``: 400) and two locust users per phase.
 """
 
@@ -158,7 +159,9 @@ async def test_two_hosts_behind_haproxy_survive_a_kill_and_a_restart(tmp_path: P
     began = time.monotonic()
     async with fresh_database("postgresql", tmp_path) as url:
         socket_url = await _socket_url(url)
-        mode = "netns" if socket_url and namespaces_available() else "loopback"
+        mode = os.environ.get("SCIMLAB_DEPLOYMENT_NETWORK") or (
+            "netns" if socket_url and namespaces_available() else "loopback"
+        )
         balancer = Balancer(free_port(), tmp_path / "haproxy.sock", tmp_path / "haproxy.log")
         env = {
             **os.environ,
@@ -245,6 +248,7 @@ async def _kill_phase(
     killed_at = time.monotonic()
     hosts[0].kill()
     down_after = balancer.wait_for("host1", "DOWN")
+    hosts[0].launch()  # its replacement starts while the traffic goes on
     output = await traffic.finish()
     killed_to_done = time.monotonic() - killed_at
 
@@ -265,7 +269,7 @@ async def _kill_phase(
     locust_failures = traffic.locust_failures()
     assert all(method in NOT_REPLAYED for method, *_ in locust_failures), locust_failures
 
-    restart = hosts[0].start()
+    restart = hosts[0].wait_ready()
     balancer.wait_for("host1", "UP")
     return sorted(created)[0], {
         "simulator_requests": len(exchanges),
