@@ -350,6 +350,8 @@ async def _restart_phase(
         answered = await in_flight
         finished = time.monotonic() - signalled
     assert answered.status_code in {200, 204}, answered.text
+    kept = await query(database, f"SELECT given_name FROM staff_user WHERE id = '{held_user}'")  # noqa: S608
+    assert kept == [("Held",)]  # the answered write is in the database
     assert await asyncio.to_thread(host.process.wait, GRACE_SECONDS + 5) == 0  # type: ignore[union-attr]
     restart = host.start()
     balancer.wait_for(host.name, "UP")
