@@ -5,7 +5,7 @@ docs/deployment.md):
   catches what it forbids;
 - on PostgreSQL, a database at the previous migration set (every migration but the newest)
   serves the SCIM read path of this code, and the newest migration is applied while readers
-  are in flight: none of them fails, none waits on it, and they read the same afterwards.
+  are in flight: none of them fails, and they read the same afterwards.
 """
 
 from __future__ import annotations
