@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import math
 import os
 import sys
 from typing import Any
@@ -54,11 +55,35 @@ def main() -> None:
     help="Base URL handed out in credentials, Location headers and SSO redirects "
     "(environment: SCIMLAB_PUBLIC_URL; default: the address bound, http://HOST:PORT).",
 )
-def serve(host: str, port: int, workers: int, database_url: str, public_url: str | None) -> None:
+@click.option(
+    "--drain",
+    type=click.FloatRange(min=0),
+    envvar="SCIMLAB_SHUTDOWN_DRAIN_SECONDS",
+    help="Seconds /readyz answers 503 after SIGTERM before the listener closes "
+    "(environment: SCIMLAB_SHUTDOWN_DRAIN_SECONDS; default 5 in production, else 0).",
+)
+@click.option(
+    "--grace",
+    type=click.FloatRange(min=0),
+    envvar="SCIMLAB_SHUTDOWN_GRACE_SECONDS",
+    help="Seconds requests in flight get to finish once the listener has closed "
+    "(environment: SCIMLAB_SHUTDOWN_GRACE_SECONDS; default 30).",
+)
+def serve(  # noqa: PLR0917 - one parameter per option
+    host: str,
+    port: int,
+    workers: int,
+    database_url: str,
+    public_url: str | None,
+    drain: float | None,
+    grace: float | None,
+) -> None:
     """Apply migrations, then serve the app on granian.
 
     Refuses to start when the port is taken. Records its public URL in the database, so the
-    other commands print URLs with the port it serves on.
+    other commands print URLs with the port it serves on. On SIGTERM it drains: /readyz
+    answers 503 for --drain seconds, then the listener closes and requests in flight get
+    --grace seconds.
     """
     from granian import Granian  # noqa: PLC0415 - only this command needs the server
     from granian.constants import Interfaces, Loops  # noqa: PLC0415
@@ -66,6 +91,7 @@ def serve(host: str, port: int, workers: int, database_url: str, public_url: str
     from server.ops.serving import (  # noqa: PLC0415
         PortInUse,
         bound_url,
+        drain_on_sigterm,
         granian_options,
         refuse_busy_port,
     )
@@ -84,9 +110,17 @@ def serve(host: str, port: int, workers: int, database_url: str, public_url: str
     # granian's workers build their settings from the environment.
     os.environ["SCIMLAB_DATABASE_URL"] = database_url
     os.environ["SCIMLAB_PUBLIC_URL"] = url
-    Settings.from_env().refuse_unsafe()
+    for variable, value in (
+        ("SCIMLAB_SHUTDOWN_DRAIN_SECONDS", drain),
+        ("SCIMLAB_SHUTDOWN_GRACE_SECONDS", grace),
+    ):
+        if value is not None:
+            os.environ[variable] = str(value)
+    settings = Settings.from_env()
+    settings.refuse_unsafe()
     asyncio.run(_migrate(database_url, public_url=url))
-    Granian(
+    start_draining, stop_draining = drain_on_sigterm(settings.shutdown_drain_seconds, _notice)
+    server = Granian(
         "server.app:serve_app",
         address=host,
         port=port,
@@ -96,8 +130,13 @@ def serve(host: str, port: int, workers: int, database_url: str, public_url: str
         loop=Loops.uvloop,
         factory=True,
         log_access=False,
+        # granian counts whole seconds; 0 would mean "wait for ever".
+        workers_kill_timeout=max(1, math.ceil(settings.shutdown_grace_seconds)),
         **granian_options(workers),
-    ).serve()
+    )
+    server.on_startup(start_draining)
+    server.on_shutdown(stop_draining)
+    server.serve()
 
 
 def _notice(message: str) -> None:

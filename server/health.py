@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Response, get
 from litestar.di import NamedDependency
 
+from server.ops.serving import draining
 from server.services import Services
 
 __all__ = ["healthz", "readyz"]
@@ -21,7 +22,10 @@ async def healthz() -> dict[str, str]:
 
 @get("/readyz", include_in_schema=False)
 async def readyz(services: NamedDependency[Services]) -> Response[Any]:
-    """The database answers within the configured timeout."""
+    """The database answers within the configured timeout, and the host is not shutting down
+    (503 from SIGTERM on, while it still serves: a load balancer stops sending first)."""
+    if draining():
+        return Response({"status": "draining"}, status_code=503)
     try:
         await asyncio.wait_for(
             services.store.ping(), timeout=services.settings.database_timeout_seconds

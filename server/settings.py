@@ -131,6 +131,11 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     #: When set, ``GET /metrics`` needs ``Authorization: Bearer <metrics_token>``.
     metrics_token: str = field(default="", repr=False)
+    #: After SIGTERM, ``/readyz`` answers 503 this long while the listener still serves, so a
+    #: load balancer takes the host out before it stops accepting (README "Deployment").
+    shutdown_drain_seconds: float = 0.0
+    #: Then the listener closes and requests in flight get this long to finish.
+    shutdown_grace_seconds: float = 30.0
 
     def __post_init__(self) -> None:
         if self.environment not in ENVIRONMENTS:
@@ -154,6 +159,9 @@ class Settings:
                     "base64-encoded bytes; `scimlab secret-key generate` makes one)"
                 )
                 raise SettingsError(msg) from None
+        if self.shutdown_drain_seconds < 0 or self.shutdown_grace_seconds < 0:
+            msg = "SCIMLAB_SHUTDOWN_DRAIN_SECONDS and SCIMLAB_SHUTDOWN_GRACE_SECONDS are >= 0"
+            raise SettingsError(msg)
 
     @property
     def secret_keys(self) -> tuple[str, ...]:
@@ -176,6 +184,9 @@ class Settings:
         env = os.environ if environ is None else environ
         public_url = (env.get("SCIMLAB_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/")
         default_environment = "development" if _on_loopback(public_url) else "production"
+        environment = (env.get("SCIMLAB_ENV") or default_environment).strip().lower()
+        # A production host drains by default; a development server stops at once.
+        default_drain = "5" if environment == "production" else "0"
         return cls(
             database_url=env.get("SCIMLAB_DATABASE_URL") or DEFAULT_DATABASE_URL,
             public_url=public_url,
@@ -199,10 +210,14 @@ class Settings:
             sign_in_account_rate_limit=float(env.get("SCIMLAB_SIGN_IN_ACCOUNT_RATE_LIMIT", "0.05")),
             sign_in_account_rate_burst=int(env.get("SCIMLAB_SIGN_IN_ACCOUNT_RATE_BURST", "10")),
             log_level=env.get("SCIMLAB_LOG_LEVEL", "INFO").strip().upper(),
-            environment=(env.get("SCIMLAB_ENV") or default_environment).strip().lower(),
+            environment=environment,
             secret_key=env.get("SCIMLAB_SECRET_KEY", ""),
             trusted_proxies=_list(env.get("SCIMLAB_TRUSTED_PROXIES", "")),
             metrics_token=env.get("SCIMLAB_METRICS_TOKEN", "").strip(),
+            shutdown_drain_seconds=float(
+                env.get("SCIMLAB_SHUTDOWN_DRAIN_SECONDS") or default_drain
+            ),
+            shutdown_grace_seconds=float(env.get("SCIMLAB_SHUTDOWN_GRACE_SECONDS") or "30"),
             record_practice=env.get("SCIMLAB_RECORD_PRACTICE", "").strip().lower(),
             record_seconds=float(env.get("SCIMLAB_RECORD_SECONDS", "900")),
             record_dir=env.get("SCIMLAB_RECORD_DIR") or "traces",

@@ -1,5 +1,5 @@
-"""What ``scimlab serve`` hands granian (JSON-lines logging, multi-process metrics) and checks
-before it: that the port is free, and the URL the bound address gives.
+"""What ``scimlab serve`` hands granian (JSON-lines logging, multi-process metrics, a drained
+shutdown) and checks before it: that the port is free, and the URL the bound address gives.
 
 Kept free of prometheus-client imports: the client reads ``PROMETHEUS_MULTIPROC_DIR`` when
 it is first imported, and granian forks its workers from the process that calls this.
@@ -10,14 +10,29 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import signal
 import socket
 import tempfile
+import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["PortInUse", "bound_url", "granian_options", "refuse_busy_port"]
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import FrameType
+
+__all__ = [
+    "PortInUse",
+    "bound_url",
+    "drain_on_sigterm",
+    "draining",
+    "granian_options",
+    "refuse_busy_port",
+]
 
 _MULTIPROC = "PROMETHEUS_MULTIPROC_DIR"
+#: The file whose existence tells every worker of a host that its shutdown has begun.
+_DRAINING = "SCIMLAB_DRAINING_FILE"
 
 
 def _granian_log_config() -> dict[str, Any]:
@@ -86,3 +101,46 @@ def bound_url(host: str, port: int) -> str:
     elif host == "::":
         host = "::1"
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def draining() -> bool:
+    """True once this host's ``scimlab serve`` has received SIGTERM (``/readyz`` says 503)."""
+    marker = os.environ.get(_DRAINING)
+    return marker is not None and os.path.exists(marker)
+
+
+def drain_on_sigterm(
+    drain_seconds: float, notice: Callable[[str], None]
+) -> tuple[Callable[[], None], Callable[[], None]]:
+    """granian start-up and shutdown hooks that put a drain before granian's own SIGTERM.
+
+    On SIGTERM the host is marked draining at once (every worker's ``/readyz`` answers 503)
+    while it keeps serving; ``drain_seconds`` later the signal goes to granian's handler,
+    which closes the listener and lets requests in flight finish (``workers_kill_timeout``).
+    A second SIGTERM skips what is left of the drain. Call before granian forks its workers:
+    they find the marker through the environment.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="scimlab-serve-"))
+    marker = folder / "draining"
+    os.environ[_DRAINING] = str(marker)
+
+    def install() -> None:
+        granian_handler = signal.getsignal(signal.SIGTERM)
+
+        def on_sigterm(signum: int, frame: FrameType | None) -> None:
+            marker.touch()
+            signal.signal(signal.SIGTERM, granian_handler)
+            notice(f"SIGTERM: /readyz answers 503; the listener closes in {drain_seconds:g} s")
+            if drain_seconds <= 0 or not callable(granian_handler):
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+            timer = threading.Timer(drain_seconds, os.kill, (os.getpid(), signal.SIGTERM))
+            timer.daemon = True
+            timer.start()
+
+        signal.signal(signal.SIGTERM, on_sigterm)
+
+    def remove() -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    return install, remove

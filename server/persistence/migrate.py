@@ -23,8 +23,9 @@ _CONF_MODULE = "server.persistence.migrations.piccolo_conf"
 _lock = asyncio.Lock()
 
 
-async def apply_migrations(engine: Engine[Any]) -> str:
-    """Run every pending migration of the ``scimlab`` app; return piccolo's report."""
+async def apply_migrations(engine: Engine[Any], *, up_to: str = "all") -> str:
+    """Run every pending migration of the ``scimlab`` app (or those up to and including the
+    migration whose ``ID`` is ``up_to``); return piccolo's report."""
     async with _lock:
         os.environ["PICCOLO_CONF"] = _CONF_MODULE
         previous_engine = piccolo_conf.DB
@@ -33,7 +34,7 @@ async def apply_migrations(engine: Engine[Any]) -> str:
         report = io.StringIO()
         try:
             with contextlib.redirect_stdout(report):
-                result = await run_forwards(app_name="scimlab")
+                result = await run_forwards(app_name="scimlab", migration_id=up_to)
         finally:
             piccolo_conf.DB = previous_engine
         if not result.success:
