@@ -12,7 +12,7 @@ import click
 from server.activity.records import OPERATIONS
 from server.activity.service import MAX_EXPORT, FilterError, as_csv, as_dict, parse_query, read_page
 from server.cli_common import json_option, practice_id, practice_option, run, with_database
-from server.persistence.activity import activity_log_of
+from server.persistence.repositories.activity import activity_log_of
 
 if TYPE_CHECKING:
     from server.activity.service import ActivityPage

@@ -24,7 +24,7 @@ from server.activity.api import ActivityController
 from server.activity.observe import ActivityObserver
 from server.activity.recorder import ActivityRecorder
 from server.domain.clock import utcnow
-from server.persistence.activity import PiccoloActivityLog, activity_log_of
+from server.persistence.repositories.activity import PiccoloActivityLog, activity_log_of
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

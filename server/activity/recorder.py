@@ -29,7 +29,7 @@ from server.domain.text import text_key
 
 if TYPE_CHECKING:
     from server.activity.observe import Seen
-    from server.persistence.activity import PiccoloActivityLog
+    from server.persistence.repositories.activity import PiccoloActivityLog
 
 __all__ = ["ActivityRecorder"]
 

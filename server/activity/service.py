@@ -22,7 +22,7 @@ from server.activity.records import (
 from server.domain.clock import iso_utc
 
 if TYPE_CHECKING:
-    from server.persistence.activity import PiccoloActivityLog
+    from server.persistence.repositories.activity import PiccoloActivityLog
 
 __all__ = [
     "CSV_COLUMNS",

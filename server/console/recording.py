@@ -15,7 +15,7 @@ from litestar.di import NamedDependency, Provide
 from server.console.auth import Viewer, provide_admin, provide_viewer
 from server.console.render import HEADERS, redirect
 from server.domain.errors import DomainError
-from server.persistence.record_windows import window_store
+from server.persistence.repositories.record_windows import window_store
 from server.practices.recording import DURATIONS, RecordingService
 from server.services import Services
 

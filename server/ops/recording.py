@@ -7,9 +7,10 @@ in ``SCIMLAB_RECORD_DIR``:
 * the setting: ``SCIMLAB_RECORD_PRACTICE`` names a practice, recorded from start-up for
   ``SCIMLAB_RECORD_SECONDS`` (at most a day), pseudonymised with ``SCIMLAB_RECORD_PSEUDONYMISE``;
 * the console (Settings → SCIM Provisioning): an administrator opens a window of at most a
-  day (``RecordWindow``), kept in the database (``server.persistence.record_windows``) so that
-  every worker and host records it. A worker reads the windows at most every
-  ``REFRESH_SECONDS``, and only while SCIM requests arrive; a window ends by itself at its
+  day (``RecordWindow``), kept in the database
+  (``server.persistence.repositories.record_windows``) so that every worker and host records
+  it. A worker reads the windows at most every ``REFRESH_SECONDS``, and only while SCIM
+  requests arrive; a window ends by itself at its
   ``until`` (or when stopped: ``until`` becomes the time of the stop).
 
 The one hook is in ``server.ops.front``, around the edge, so it records what the identity
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import parse_qsl
 
 from server.ops.record_windows import MAX_RECORD_SECONDS, RecordWindow, stamp
-from server.persistence.record_windows import window_store
+from server.persistence.repositories.record_windows import window_store
 from simulators.core.pseudonym import Pseudonymiser
 from simulators.core.trace import HOP_BY_HOP, TraceExchange, TraceWriter, decode_body
 

@@ -1,8 +1,8 @@
 """Recording a practice's SCIM traffic from the console: open a window of a chosen length
 (at most a day), see until when it runs, stop it, and download the trace it left.
 
-The window is kept in the database (``server.persistence.record_windows``), so every worker
-and host records it (``server.ops.recording``), and it ends by itself at its ``until``.
+The window is kept in the database (``server.persistence.repositories.record_windows``), so
+every worker and host records it (``server.ops.recording``), and it ends by itself at its ``until``.
 Every action is written to the practice's audit log. The trace is what the workers of this
 host wrote for the practice's latest window, merged into one file (docs/trace-format.md),
 secrets already redacted when it was written.

@@ -18,7 +18,7 @@ from server.activity.records import ActivityEntry, ActivityQuery
 from server.activity.service import as_dict
 from server.app import create_app
 from server.domain.clock import utcnow
-from server.persistence.activity import activity_log_of
+from server.persistence.repositories.activity import activity_log_of
 from tests.activity.test_activity_api import flush
 from tests.conftest import PUBLIC_URL
 

@@ -15,7 +15,7 @@ from litestar.testing import AsyncTestClient
 
 from server.app import create_app
 from server.ops.recording import REFRESH_SECONDS, TrafficRecorder
-from server.persistence.record_windows import window_store
+from server.persistence.repositories.record_windows import window_store
 from server.practices.recording import DURATIONS, RecordingService
 from simulators.core.trace import load_trace, parse_trace
 from tests.console.helpers import (

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
-from server.persistence.deployment import PiccoloDeploymentSettings
+from server.persistence.repositories.deployment import PiccoloDeploymentSettings
 from server.settings import sqlite_path
 
 if TYPE_CHECKING:
