@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import secrets
@@ -25,6 +26,7 @@ from joserfc.errors import ExpiredTokenError, InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import Callable
 
     from server.domain.sso import SsoConfig
@@ -36,6 +38,7 @@ __all__ = [
     "TokenRejected",
     "authorize_url",
     "pkce_pair",
+    "tls",
     "verify_id_token",
 ]
 
@@ -142,6 +145,13 @@ def verify_id_token(
     return claims
 
 
+@functools.cache
+def tls() -> ssl.SSLContext:
+    """The TLS settings of every request to an IdP, made once per process: a new client
+    otherwise loads the whole CA bundle again."""
+    return httpx.create_ssl_context()
+
+
 class OidcClient:
     """Fetches the IdP's metadata and keys (cached), exchanges codes, checks ID tokens."""
 
@@ -159,7 +169,9 @@ class OidcClient:
         self._keys: dict[str, tuple[float, KeySet]] = {}
 
     def _client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=self._transport, timeout=10, follow_redirects=False)
+        return httpx.AsyncClient(
+            transport=self._transport, timeout=10, follow_redirects=False, verify=tls()
+        )
 
     async def _get_json(self, url: str) -> dict[str, Any]:
         try:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from server.domain.errors import InvalidValue
+from server.sso.oidc import tls
 from server.sso.saml_metadata import certificate_pem, parse_idp_metadata
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ class SamlInput:
 async def fetch_metadata(url: str, transport: httpx.AsyncBaseTransport | None = None) -> str:
     """The IdP's metadata document at ``url`` (``InvalidValue`` when it cannot be read)."""
     try:
-        async with httpx.AsyncClient(transport=transport, timeout=10) as http:
+        async with httpx.AsyncClient(transport=transport, timeout=10, verify=tls()) as http:
             response = await http.get(url, headers={"Accept": "application/samlmetadata+xml"})
     except httpx.HTTPError:
         raise InvalidValue("the IdP metadata URL could not be read") from None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import secrets
 import shutil
 import tempfile
@@ -47,6 +48,20 @@ if TYPE_CHECKING:
 __all__ = ["Attack", "SamlKey", "SimulatedSamlIdp"]
 
 XMLSEC = "/usr/bin/xmlsec1"
+
+
+class _XmlSec1(CryptoBackendXmlSec1):  # type: ignore[misc]
+    """pysaml2's xmlsec1 backend runs ``xmlsec1 --version`` twice around every signature;
+    the binary does not change while the simulator runs, so it is asked once."""
+
+    @property
+    def version(self) -> str:
+        return _xmlsec_version()
+
+
+@functools.cache
+def _xmlsec_version() -> str:
+    return str(CryptoBackendXmlSec1(XMLSEC).version)
 
 
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
@@ -158,7 +173,7 @@ class SimulatedSamlIdp:
         self.key = SamlKey(f"{dialect.name} SAML signing")
         #: published beside ``key`` (a rotation in progress)
         self.next_key: SamlKey | None = None
-        self._crypto = CryptoBackendXmlSec1(XMLSEC)
+        self._crypto = _XmlSec1(XMLSEC)
 
     # -- set-up -------------------------------------------------------------------------
     @property

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -103,19 +104,26 @@ def _database_processes(server: Server) -> set[int]:
     return opened
 
 
-@pytest.fixture
-def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Server, Path]]:
-    database = tmp_path / f"{uuid.uuid4().hex[:8]}.db"
-    server = Server(
-        f"sqlite:///{database}", tmp_path / "serve.log", workers=request.param,
-        extra_env=UNLIMITED_ENV,
-    )  # fmt: skip
-    server.credentials = enable_practice(server.env)  # type: ignore[attr-defined]
-    server.start()
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[int, tuple[Server, Path]]]:
+    """A server with one worker and one with two, each on a database of its own, shared by
+    the tests of this module (each starts in seconds, but the CLI that enables its practice
+    and the server's start-up are slow on a loaded machine)."""
+    started: dict[int, tuple[Server, Path]] = {}
     try:
-        yield server, database
+        for workers in (1, 2):
+            folder = tmp_path_factory.mktemp(f"outside-{workers}")
+            database = folder / f"{uuid.uuid4().hex[:8]}.db"
+            server = Server(
+                f"sqlite:///{database}", folder / "serve.log", workers=workers,
+                extra_env=UNLIMITED_ENV,
+            )  # fmt: skip
+            server.credentials = enable_practice(server.env)  # type: ignore[attr-defined]
+            started[workers] = (server.start(), database)
+        yield started
     finally:
-        server.stop()
+        for server, _ in started.values():
+            server.stop()
 
 
 class Load:
@@ -227,9 +235,18 @@ async def _disturb(server: Server, database: Path, seconds: float) -> dict[str, 
     return ran
 
 
-@pytest.mark.parametrize("served", [1, 2], indirect=True, ids=["one-worker", "two-workers"])
-async def test_outside_processes_never_crash_the_server(served: tuple[Server, Path]) -> None:
-    server, database = served
+@dataclass
+class Outcome:
+    """What one server went through: the load's answers, the outside commands that ran, and
+    whether it was alive and ready afterwards."""
+
+    load: Load
+    ran: dict[str, int]
+    alive: bool
+    ready: bool
+
+
+async def _load_and_disturb(server: Server, database: Path) -> Outcome:
     credentials = server.credentials  # type: ignore[attr-defined]
     async with httpx.AsyncClient(timeout=30) as http:
         token = await bearer(http, credentials["token_endpoint_url"], credentials)
@@ -243,9 +260,19 @@ async def test_outside_processes_never_crash_the_server(served: tuple[Server, Pa
         assert server.process is not None
         alive = server.process.poll() is None
         ready = alive and (await http.get(f"{server.base}/readyz")).status_code == 200
+    return Outcome(load, ran, alive, ready)
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-worker", "two-workers"])
+async def test_outside_processes_never_crash_the_server(
+    servers: dict[int, tuple[Server, Path]], workers: int
+) -> None:
+    server, database = servers[workers]
+    outcome = await _load_and_disturb(server, database)
+    load, ran = outcome.load, outcome.ran
     log = "\n".join(server.log_lines()[-12:])
-    assert alive, f"the server died: {ran}\n{log}"
-    assert ready, log
+    assert outcome.alive, f"the server died: {ran}\n{log}"
+    assert outcome.ready, log
     assert "Fatal Python error" not in log
     assert not load.failures, load.failures[:5]
     assert sum(load.statuses.values()) > 100, load.statuses
@@ -254,11 +281,11 @@ async def test_outside_processes_never_crash_the_server(served: tuple[Server, Pa
     print(f"\n{server.workers} worker(s), {SECONDS} s: requests {load.statuses}, outside {ran}")
 
 
-@pytest.mark.parametrize("served", [1, 2], indirect=True, ids=["one-worker", "two-workers"])
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-worker", "two-workers"])
 async def test_the_server_holds_sqlites_shared_lock_on_the_shm_file(
-    served: tuple[Server, Path],
+    servers: dict[int, tuple[Server, Path]], workers: int
 ) -> None:
-    server, database = served
+    server, database = servers[workers]
     credentials = server.credentials  # type: ignore[attr-defined]
     async with httpx.AsyncClient(timeout=30) as http:
         token = await bearer(http, credentials["token_endpoint_url"], credentials)
