@@ -15,7 +15,7 @@ from simulators.core.clock import RealClock, VirtualClock
 from simulators.core.registry import make_dialect
 from simulators.core.runner import ScimlabRotator, Target, run_scenario
 from simulators.core.scenario import isolate
-from simulators.core.transport import lean_transport
+from simulators.core.transport import NoCookies, lean_transport
 from simulators.plan import PlanError, check_platform, describe_error
 
 if TYPE_CHECKING:
@@ -87,7 +87,10 @@ async def _replace_static_tokens(
 async def play(plan: Plan, console: Console) -> Outcome:
     results: list[RunResult] = []
     transport = lean_transport(_limits(plan))
-    async with httpx.AsyncClient(timeout=httpx.Timeout(None), transport=transport) as client:
+    cookies = NoCookies()
+    async with httpx.AsyncClient(
+        timeout=httpx.Timeout(None), transport=transport, cookies=cookies
+    ) as client:
         await _reachable(client, plan.scim_url)
         rotator, had_tokens = None, False
         if plan.management_url and plan.admin_key and any(s.needs_rotator for s in plan.scenarios):

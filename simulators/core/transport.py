@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.cookiejar
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -35,7 +36,7 @@ import httpx
 if TYPE_CHECKING:
     import ssl
 
-__all__ = ["LeanTransport", "lean_transport"]
+__all__ = ["LeanTransport", "NoCookies", "lean_transport"]
 
 CLOSE_WAIT = 2.0  # seconds a closing connection may take to say goodbye
 _NO_BODY_STATUSES = frozenset({204, 304})
@@ -118,6 +119,15 @@ async def _chunked(reader: asyncio.StreamReader) -> bytes:
         parts.append(await reader.readexactly(size))
         if await reader.readexactly(2) != b"\r\n":
             raise httpx.RemoteProtocolError("chunk not followed by CRLF")
+
+
+class NoCookies(http.cookiejar.CookieJar):
+    """A cookie jar that keeps nothing (``httpx.AsyncClient(cookies=NoCookies())``): identity
+    providers send SCIM requests without cookies, and httpx would otherwise copy every
+    answer's headers into an ``email.message.Message`` to look for ``Set-Cookie``."""
+
+    def extract_cookies(self, response: object, request: object) -> None:
+        return None
 
 
 class LeanTransport(httpx.AsyncBaseTransport):

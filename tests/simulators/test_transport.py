@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from simulators.core.transport import lean_transport
+from simulators.core.transport import NoCookies, lean_transport
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -143,3 +143,20 @@ async def test_a_malformed_answer_is_a_protocol_error() -> None:
     ):
         with pytest.raises(httpx.RemoteProtocolError):
             await client.get(url)
+
+
+async def test_the_simulators_client_keeps_no_cookies() -> None:
+    seen: list[int] = []
+
+    def reply(head: bytes, body: bytes) -> bytes:
+        assert b"cookie:" not in head.lower()  # nothing set earlier is sent back
+        return b"HTTP/1.1 200 OK\r\nSet-Cookie: s=1; Path=/\r\nContent-Length: 2\r\n\r\nok"
+
+    transport = lean_transport(httpx.Limits(max_connections=1))
+    cookies = NoCookies()
+    async with (
+        _server(reply, seen) as url,
+        httpx.AsyncClient(transport=transport, cookies=cookies) as client,
+    ):
+        assert [(await client.get(url)).text for _ in range(2)] == ["ok", "ok"]
+        assert len(client.cookies) == 0
