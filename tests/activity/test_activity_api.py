@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from litestar import Litestar
     from litestar.testing import AsyncTestClient
 
+    from server.ops.front import Front
     from server.persistence.store import PiccoloStore
     from server.settings import Settings
 
@@ -31,16 +32,16 @@ def _user(user_name: str, given: str = "Dana", family: str = "Lee") -> dict[str,
     }
 
 
-async def flush(client: AsyncTestClient[Litestar]) -> None:
+async def flush(client: AsyncTestClient[Litestar], app: Front) -> None:
     """Write what the recorder has queued now, on the app's own loop (the client's portal)."""
-    recorder = client.app.state.activity_recorder
+    recorder = app.state.activity_recorder
     await asyncio.to_thread(client.blocking_portal.call, recorder.flush)
 
 
 async def _activity(
-    client: AsyncTestClient[Litestar], practice: PracticeFixture, **params: Any
+    client: AsyncTestClient[Litestar], app: Front, practice: PracticeFixture, **params: Any
 ) -> dict[str, Any]:
-    await flush(client)
+    await flush(client, app)
     response = await client.get(
         f"{practice.management_path}/activity", params=params, headers=practice.admin_headers
     )
@@ -49,7 +50,10 @@ async def _activity(
 
 
 async def test_a_lifecycle_is_recorded_request_by_request(
-    client: AsyncTestClient[Litestar], practice: PracticeFixture, token_headers: dict[str, str]
+    client: AsyncTestClient[Litestar],
+    app: Front,
+    practice: PracticeFixture,
+    token_headers: dict[str, str],
 ) -> None:
     scim = practice.scim_path
     headers = {
@@ -80,7 +84,7 @@ async def test_a_lifecycle_is_recorded_request_by_request(
     refused = await client.get(f"{scim}/Users", headers={"Authorization": "Bearer not-a-token"})
     assert refused.status_code == 401
 
-    items = (await _activity(client, practice))["items"]
+    items = (await _activity(client, app, practice))["items"]
     assert [(i["operation"], i["status"]) for i in items] == [
         ("user.search", 401),
         ("user.delete", 204),
@@ -114,7 +118,10 @@ async def test_a_lifecycle_is_recorded_request_by_request(
 
 
 async def test_filters_and_cursor_pages(
-    client: AsyncTestClient[Litestar], practice: PracticeFixture, token_headers: dict[str, str]
+    client: AsyncTestClient[Litestar],
+    app: Front,
+    practice: PracticeFixture,
+    token_headers: dict[str, str],
 ) -> None:
     scim = practice.scim_path
     ids = []
@@ -130,19 +137,19 @@ async def test_filters_and_cursor_pages(
     cursor = None
     while True:
         params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
-        page = await _activity(client, practice, **params)
+        page = await _activity(client, app, practice, **params)
         seen += [i["id"] for i in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:
             break
     assert len(seen) == len(set(seen)) == 7
-    staff = (await _activity(client, practice, staff=ids[0]))["items"]
+    staff = (await _activity(client, app, practice, staff=ids[0]))["items"]
     assert [i["operation"] for i in staff] == ["user.read", "user.create"]
-    refused = (await _activity(client, practice, outcome="refused"))["items"]
+    refused = (await _activity(client, app, practice, outcome="refused"))["items"]
     assert [i["status"] for i in refused] == [401]
-    creates = (await _activity(client, practice, operation="user.create"))["items"]
+    creates = (await _activity(client, app, practice, operation="user.create"))["items"]
     assert len(creates) == 5
-    future = (await _activity(client, practice, since="2999-01-01"))["items"]
+    future = (await _activity(client, app, practice, since="2999-01-01"))["items"]
     assert future == []
     csv = await client.get(
         f"{practice.management_path}/activity",

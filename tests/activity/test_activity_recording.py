@@ -25,6 +25,7 @@ from tests.conftest import PUBLIC_URL
 if TYPE_CHECKING:
     from litestar import Litestar
 
+    from server.ops.front import Front
     from server.persistence.store import PiccoloStore
     from server.settings import Settings
     from tests.conftest import PracticeFixture
@@ -40,7 +41,7 @@ async def _stored(store: PiccoloStore, practice_id: str) -> list[dict[str, Any]]
 
 
 async def test_names_are_kept_values_and_secrets_never(
-    client: AsyncTestClient[Litestar], practice: PracticeFixture, store: PiccoloStore
+    client: AsyncTestClient[Litestar], app: Front, practice: PracticeFixture, store: PiccoloStore
 ) -> None:
     scim = practice.scim_path
     made = await client.post(f"{practice.management_path}/tokens", headers=practice.admin_headers)
@@ -76,7 +77,7 @@ async def test_names_are_kept_values_and_secrets_never(
     assert refused.status_code == 401
     elsewhere = f"/scim/v2/{uuid.uuid4()}/Users"
     assert (await client.get(elsewhere, headers={"Authorization": f"Bearer {static}"})).status_code
-    await flush(client)
+    await flush(client, app)
 
     rows = await _stored(store, practice.id)
     assert [(r["operation"], r["credential"], r["status"]) for r in rows] == [

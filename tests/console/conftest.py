@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from litestar import Litestar
 
+    from server.ops.front import Front
     from server.persistence.store import PiccoloStore
 
 
@@ -34,8 +35,14 @@ def console_settings(database_url: str) -> Settings:
 
 
 @pytest.fixture(scope="session")
-async def console_client(console_settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=create_app(console_settings), base_url=SECURE_URL) as client:
+def console_app(console_settings: Settings) -> Front:
+    """The served application of the console tests (its ``state`` holds the services)."""
+    return create_app(console_settings)
+
+
+@pytest.fixture(scope="session")
+async def console_client(console_app: Front) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=console_app, base_url=SECURE_URL) as client:
         client.follow_redirects = False  # a test sees each 303 and its cookies
         yield client
 

@@ -13,13 +13,14 @@ from tests.console.helpers import USER_SCHEMA, scim_headers, sign_in_admin
 if TYPE_CHECKING:
     from litestar.testing import AsyncTestClient
 
+    from server.ops.front import Front
     from tests.console.helpers import ConsolePractice
 
 PAGE = "/console/settings/scim/activity"
 
 
-async def _flush(web: AsyncTestClient[Any]) -> None:
-    recorder = web.app.state.activity_recorder
+async def _flush(web: AsyncTestClient[Any], app: Front) -> None:
+    recorder = app.state.activity_recorder
     await asyncio.to_thread(web.blocking_portal.call, recorder.flush)
 
 
@@ -32,7 +33,7 @@ def _user(user_name: str, given: str, family: str) -> dict[str, Any]:
 
 
 async def test_activity_page_lists_explains_filters_and_exports(
-    web: AsyncTestClient[Any], console_practice: ConsolePractice
+    web: AsyncTestClient[Any], console_app: Front, console_practice: ConsolePractice
 ) -> None:
     headers = {**await scim_headers(web, console_practice), "User-Agent": "Okta SCIM Client 1.0.0"}
     scim = f"/scim/v2/{console_practice.id}/Users"
@@ -43,7 +44,7 @@ async def test_activity_page_lists_explains_filters_and_exports(
     for n in range(30):
         made = await web.post(scim, json=_user(f"p{n}@example.org", f"P{n}", "X"), headers=headers)
         assert made.status_code == 201
-    await _flush(web)
+    await _flush(web, console_app)
     await sign_in_admin(web, console_practice)
 
     shown = await web.get(PAGE)
