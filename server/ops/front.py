@@ -1,10 +1,10 @@
 """``Front``: the ASGI application that is served (by granian, and to test clients): the
 edge (``server.ops.edge``) around the Litestar app, with its fast routes
-(``server.ops.dispatch``), and the traffic recorder around the edge while one is on.
+(``server.ops.dispatch``), and the traffic recorder around the edge.
 
-An observer of every exchange (a recorder of SCIM traffic, an activity log) wraps the edge
-here, in ``Front``, and nowhere else: it then sees what the client received, request-id
-rewritten errors and fast routes included.
+The traffic recorder wraps the edge here, so it sees what the client received, request-id
+rewritten errors and fast routes included; the activity log observes inside the edge
+(``EdgeMiddleware.observe``), where the request id and the route are known.
 """
 
 from __future__ import annotations
@@ -46,10 +46,11 @@ class Front:
         return self.litestar.lifespan()
 
     def start(self) -> None:
-        """At start-up: a recording window opens, when the settings ask for one."""
+        """At start-up: the recorder around the edge (it passes requests on while no
+        recording window is open)."""
         self.stop()
         self.recorder = recorder_for(self.edge, self._settings)
-        self._entry = self.recorder or self.edge
+        self._entry = self.recorder
 
     def stop(self) -> None:
         if self.recorder is not None:

@@ -6,9 +6,9 @@ It sets Litestar's logging to JSON lines and adds the metrics and rate-limit mid
 every route. ``front`` builds the application that is served (``server.ops.front``):
 ``EdgeMiddleware`` around the whole app (Litestar's own middleware only runs for matched
 routes; the edge must also see unmatched ones) with the app's fast routes
-(``server.ops.dispatch``), and, only when a practice's traffic is to be recorded,
-``TrafficRecorder`` (``server.ops.recording``) around the edge from each start-up. The
-rate-limit store closes at shutdown.
+(``server.ops.dispatch``), and ``TrafficRecorder`` (``server.ops.recording``) around the
+edge from each start-up, which records a practice while the settings or a console window ask
+for it. The rate-limit store closes at shutdown.
 """
 
 from __future__ import annotations
