@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from enum import StrEnum
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from datetime import datetime
     from uuid import UUID
 
@@ -76,6 +77,13 @@ class StaffProfile:
         named = {k: v for k, v in values.items() if k in _NAMED}
         extra = sorted((k, v) for k, v in values.items() if k not in _NAMED and v is not None)
         return cls(**named, extra=tuple(extra))
+
+    @staticmethod
+    def getter(field: str) -> Callable[[StaffProfile], Any]:
+        """``value`` of one field, as a function (for code run per account)."""
+        if field in _NAMED:
+            return attrgetter(field)
+        return lambda profile: profile.value(field)
 
     def value(self, field: str) -> Any:
         """The value of a kept attribute's field, None when absent."""

@@ -14,7 +14,6 @@ that names ``attributes`` or ``excludedAttributes``.
 from __future__ import annotations
 
 from datetime import UTC
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from scim2_models import User
@@ -58,14 +57,8 @@ if TYPE_CHECKING:
     Step: TypeAlias = Callable[[dict[str, Any], StaffUser, str, Groups], None]
 
 
-def _getter(field: str) -> Callable[[StaffProfile], Any]:
-    if field in StaffProfile.__dataclass_fields__:
-        return attrgetter(field)
-    return lambda profile: profile.value(field)
-
-
 def _simple(key: str, field: str) -> Step:
-    get = _getter(field)
+    get = StaffProfile.getter(field)
 
     def step(payload: dict[str, Any], staff: StaffUser, *_: Any) -> None:
         value = get(staff.profile)
@@ -78,7 +71,7 @@ def _simple(key: str, field: str) -> Step:
 def _complex(key: str, group: list[UserAttribute]) -> Step:
     order = list(item_class(key).model_fields)
     ranked = sorted(group, key=lambda a: order.index(model_field(a.sub or "")))
-    subs = [(a.sub, _getter(a.field)) for a in ranked]
+    subs = [(a.sub, StaffProfile.getter(a.field)) for a in ranked]
 
     def step(payload: dict[str, Any], staff: StaffUser, *_: Any) -> None:
         value = {}
@@ -93,7 +86,7 @@ def _complex(key: str, group: list[UserAttribute]) -> Step:
 
 
 def _typed(key: str, attribute: UserAttribute) -> Step:
-    get = _getter(attribute.field)
+    get = StaffProfile.getter(attribute.field)
     kind, primary = attribute.element_type, attribute.primary
 
     def step(payload: dict[str, Any], staff: StaffUser, *_: Any) -> None:

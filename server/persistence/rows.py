@@ -14,6 +14,8 @@ from server.domain.text import text_key
 from server.domain.user_attributes import USER_ATTRIBUTES, UserAttribute, ValueKind
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from server.persistence.direct import ColumnRow
 
 __all__ = [
@@ -183,9 +185,12 @@ def staff_from_row(row: ColumnRow, practice_id: UUID | None = None) -> StaffUser
 
 def _profile_writes(
     attributes: tuple[UserAttribute, ...],
-) -> tuple[tuple[str, str, str | None, bool], ...]:
-    """(field, column, key column, key released on delete) per kept attribute."""
-    return tuple((a.field, a.column, a.key_column, a.released_on_delete) for a in attributes)
+) -> tuple[tuple[Callable[[StaffProfile], Any], str, str | None, bool], ...]:
+    """(field's getter, column, key column, key released on delete) per kept attribute."""
+    return tuple(
+        (StaffProfile.getter(a.field), a.column, a.key_column, a.released_on_delete)
+        for a in attributes
+    )
 
 
 def undeclared_columns(table: Any) -> dict[str, Column]:
@@ -213,8 +218,8 @@ def staff_to_row(user: StaffUser) -> dict[str, Any]:
     RFC 7643 §4.1.1, and released once SCIM deletes the account)."""
     profile = user.profile
     row: dict[str, Any] = {}
-    for field, column, key_column, released in USER_ATTRIBUTES.derived(_profile_writes):
-        value = profile.value(field)
+    for get, column, key_column, released in USER_ATTRIBUTES.derived(_profile_writes):
+        value = get(profile)
         row[column] = value
         if key_column is not None:
             row[key_column] = None if released and user.scim_deleted else _folded(value)
