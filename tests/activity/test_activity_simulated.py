@@ -6,14 +6,27 @@ after the server stopped (the recorder writes what is queued at shutdown)."""
 from __future__ import annotations
 
 import json
+import subprocess
 from collections import Counter
 from typing import TYPE_CHECKING
 
 from tests.reliability.support import free_port
-from tests.served import Served, clean_env, cli, cli_json
+from tests.served import SCIMLAB, Served, clean_env, cli_json
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+# A whole simulator run takes about 25 s on an idle 2-core machine; a loaded one needs longer
+# than the 60 s tests.served.cli allows.
+PATIENCE = 900
+
+
+def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(SCIMLAB), *args], env=env, capture_output=True, text=True, timeout=PATIENCE,
+        check=False,
+    )  # fmt: skip
+
 
 SIMULATOR = "scimlab-simulator/1 (simulating Microsoft Entra ID provisioning)"
 

@@ -74,6 +74,23 @@ def _entry(row: dict[str, Any]) -> ActivityEntry:
     )
 
 
+_COLUMN_NAMES = (
+    "id", "practice_id", "at", "request_id", "method", "route", "operation", "status",
+    "credential", "credential_label", "user_agent", "scim_type", "detail", "explanation",
+    "resource_type", "resource_id", "resource_name", "attributes",
+)  # fmt: skip
+_COLUMNS = ", ".join(_COLUMN_NAMES)
+_ROW = "(" + ", ".join("{}" for _ in _COLUMN_NAMES) + ")"
+
+
+def _values(e: ActivityEntry) -> tuple[Any, ...]:
+    return (
+        e.id, e.practice_id, e.at, e.request_id, e.method, e.route, e.operation, e.status,
+        e.credential, e.credential_label, e.user_agent, e.scim_type, e.detail, e.explanation,
+        e.resource_type, e.resource_id, e.resource_name, ",".join(e.attributes),
+    )  # fmt: skip
+
+
 def _display_name(given: str | None, family: str | None, user_name: str) -> str:
     return " ".join(part for part in (given, family) if part) or user_name
 
@@ -87,21 +104,14 @@ class PiccoloActivityLog:
         self._sqlite = engine.engine_type == "sqlite"
 
     async def add_many(self, entries: Sequence[ActivityEntry]) -> None:
-        table = self._table
-        rows = [
-            table(
-                id=e.id, practice_id=e.practice_id, at=e.at, request_id=e.request_id,
-                method=e.method, route=e.route, operation=e.operation, status=e.status,
-                credential=e.credential, credential_label=e.credential_label,
-                user_agent=e.user_agent, scim_type=e.scim_type, detail=e.detail,
-                explanation=e.explanation, resource_type=e.resource_type,
-                resource_id=e.resource_id, resource_name=e.resource_name,
-                attributes=",".join(e.attributes),
-            )
-            for e in entries
-        ]  # fmt: skip
-        if rows:
-            await table.insert(*rows).run()
+        """One multi-row INSERT. Written as SQL rather than with ``Table.insert``: building a
+        piccolo row object per entry was most of a batch's cost; the driver adapts the values
+        as for piccolo's own queries."""
+        if not entries:
+            return
+        rows = ", ".join(_ROW for _ in entries)
+        args = [value for e in entries for value in _values(e)]
+        await self._table.raw(f"INSERT INTO scim_activity ({_COLUMNS}) VALUES {rows}", *args).run()  # noqa: S608 - fixed text, values bound
 
     async def list(self, practice_id: UUID, query: ActivityQuery) -> list[ActivityEntry]:
         """Newest first: (time, id) descending, from ``query.after`` on."""
