@@ -370,11 +370,6 @@ def test_the_import_graph_sees_what_it_must() -> None:
 #: Benchmark figures in a comment or docstring: microseconds, requests a second, speed ratios.
 #: They belong in BENCHMARKS.md and docs/performance.md, where they are dated and reproducible.
 FIGURES = re.compile(r"\d+(\.\d+)? ?µs\b|\d[\d,]*(\.\d+)? ?req/s\b|\b\d+(\.\d+)?x\b")
-#: Folders and modules being rewritten under issue 23, checked once their rewrite lands.
-FIGURES_NOT_YET_CHECKED = (
-    "server/scim/", "server/mapping/", "server/persistence/", "server/ops/lane.py",
-    "server/ops/plugin.py",
-)  # fmt: skip
 
 
 def _comments_and_docstrings(path: Path) -> list[tuple[int, str]]:
@@ -399,7 +394,6 @@ def test_no_benchmark_figures_in_comments() -> None:
         f"{path.relative_to(ROOT)}:{line}: {match.group()}"
         for package in PACKAGES
         for path in _modules(package)
-        if not str(path.relative_to(ROOT)).startswith(FIGURES_NOT_YET_CHECKED)
         for line, text in _comments_and_docstrings(path)
         for match in FIGURES.finditer(text)
     ]

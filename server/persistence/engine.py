@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from piccolo.engine.base import Engine
 
 #: Connections for piccolo's queries and transactions, and beyond them the ones
-#: ``DirectSql`` keeps for the hot statements (``server.persistence.postgres.held``).
+#: ``DirectSql`` keeps for the hot statements (``server.persistence.postgres.kept_connections``).
 POOL_SIZE = 10
 HELD_CONNECTIONS = 5
 

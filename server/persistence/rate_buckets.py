@@ -133,7 +133,7 @@ class PostgresBuckets:
         self._pool: Any = None
         self._next_prune = 0.0
         self._opening = asyncio.Lock()
-        # Connections in turn (FIFO), as server.persistence.direct takes the main pool's.
+        # Connections in turn (FIFO), as server.persistence.fixed_statements takes the main pool's.
         self._turns = asyncio.Semaphore(max_size)
 
     async def _connect(self) -> Any:

@@ -16,7 +16,7 @@ from server.domain.user_attributes import USER_ATTRIBUTES, UserAttribute, ValueK
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from server.persistence.direct import ColumnRow
+    from server.persistence.fixed_statements import ColumnRow
 
 __all__ = [
     "as_utc",

@@ -15,7 +15,7 @@ import functools
 import json
 from typing import TYPE_CHECKING
 
-from server.persistence.direct import ColumnRow, DirectSql, Statement
+from server.persistence.fixed_statements import ColumnRow, DirectSql, Statement
 from server.persistence.rows import staff_columns
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""Fixed statements run straight on the driver (server.persistence.direct): the same rows
+"""Fixed statements run straight on the driver (server.persistence.fixed_statements): the same rows
 as piccolo's path, on both databases, and inside a transaction the transaction's view."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from piccolo.querystring import QueryString
 
 from server.domain.practices import Practice
 from server.domain.staff import StaffProfile
-from server.persistence.direct import Statement
+from server.persistence.fixed_statements import Statement
 from server.persistence.rows import as_uuid
 from tests.factories import scim_account
 

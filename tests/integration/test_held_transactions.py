@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 import pytest
 
-from server.persistence.direct import Statement
-from server.persistence.postgres.held import HeldConnections
+from server.persistence.fixed_statements import Statement
+from server.persistence.postgres.kept_connections import HeldConnections
 from server.persistence.store import open_store
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from litestar.testing import AsyncTestClient
 
 from server.app import create_app
 from server.domain.user_attributes import USER_ATTRIBUTES, UserAttribute
-from server.persistence.direct import Statement
+from server.persistence.fixed_statements import Statement
 from server.persistence.rows import staff_columns, undeclared_columns
 from server.persistence.store import open_store
 from server.persistence.tables import StaffUserTable

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from server.persistence.direct import DirectSql, Statement
+from server.persistence.fixed_statements import DirectSql, Statement
 from server.persistence.engine import (
     HELD_CONNECTIONS,
     POOL_SIZE,
@@ -133,7 +133,7 @@ async def test_statements_take_pooled_connections_in_the_order_they_ask(
 
     Measured: 5 to 8 overtaken on a quiet machine, 23 once with the suite's other process on
     the same two cores; without ``DirectSql``'s turns, 76 to 143. The bar sits between. With
-    the connections kept between statements (``server.persistence.postgres.held``): 2."""
+    the connections kept between statements (``server.persistence.postgres.kept_connections``): 2."""
     assert engine.pool is not None
     asking: contextvars.ContextVar[int] = contextvars.ContextVar("asking")
     recording = _RecordingPool(engine.pool, asking)

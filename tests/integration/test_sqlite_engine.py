@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 from prometheus_client import REGISTRY
 
-from server.persistence.direct import DirectSql, Statement
+from server.persistence.fixed_statements import DirectSql, Statement
 from server.persistence.sqlite.engine import PooledSQLiteEngine
 from server.persistence.sqlite.reader import InlineReader, is_read
 

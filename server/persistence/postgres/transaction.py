@@ -1,5 +1,5 @@
 """A PostgreSQL transaction on a connection ``DirectSql`` holds
-(:mod:`server.persistence.postgres.held`), so a write skips asyncpg's pool both ways.
+(:mod:`server.persistence.postgres.kept_connections`), so a write skips asyncpg's pool both ways.
 
 It is our own transaction, on asyncpg's public ``Connection.transaction()``; piccolo's
 queries join it because it is what the engine's ``current_transaction`` holds, and piccolo
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from piccolo.engine.postgres import PostgresEngine
 
-    from server.persistence.postgres.held import HeldConnections
+    from server.persistence.postgres.kept_connections import HeldConnections
 
 __all__ = ["HeldTransaction"]
 

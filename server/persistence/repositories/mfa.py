@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 from server.domain.mfa import Attempt, MfaState
-from server.persistence.direct import DirectSql, Statement
+from server.persistence.fixed_statements import DirectSql, Statement
 from server.persistence.rows import as_utc, as_uuid
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from server.persistence.direct import DirectSql, Statement
+from server.persistence.fixed_statements import DirectSql, Statement
 from server.persistence.rows import (
     as_utc,
     audit_from_row,

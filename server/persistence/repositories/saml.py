@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from uuid import UUID
 
     from server.domain.sso import SsoConfig
-    from server.persistence.direct import ColumnRow
+    from server.persistence.fixed_statements import ColumnRow
     from server.persistence.tables import BoundTables
 
 __all__ = ["PiccoloSamlRepository", "saml_columns", "saml_from_row"]

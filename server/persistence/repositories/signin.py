@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 from server.domain.signin import FlowKind, SignInFlow
 from server.domain.sso import LinkRule, SsoConfig
 from server.domain.text import text_key
-from server.persistence.direct import DirectSql, Statement
+from server.persistence.fixed_statements import DirectSql, Statement
 from server.persistence.repositories.saml import saml_columns, saml_from_row
 from server.persistence.rows import as_utc, as_uuid, staff_from_row
 

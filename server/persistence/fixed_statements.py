@@ -10,7 +10,7 @@ filter's ``QueryString`` itself (``fetch_query``), and runs it:
   ``sqlite3.Row`` without column converters, which :mod:`server.persistence.rows` reads),
   a write on the event loop's writer (:mod:`server.persistence.sqlite.writer`);
 * on PostgreSQL, on an asyncpg connection it keeps between statements, taken in turn
-  (:mod:`server.persistence.postgres.held`); asyncpg prepares and caches each statement.
+  (:mod:`server.persistence.postgres.kept_connections`); asyncpg prepares and caches each statement.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from piccolo.engine.postgres import PostgresEngine
 
 from server.persistence.engine import HELD_CONNECTIONS
-from server.persistence.postgres.held import HeldConnections
+from server.persistence.postgres.kept_connections import HeldConnections
 from server.persistence.postgres.transaction import HeldTransaction
 from server.persistence.sqlite.engine import PooledSQLiteEngine
 from server.persistence.sqlite.reader import InlineReader, is_read
