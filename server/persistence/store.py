@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
-from server.persistence.fixed_statements import DirectSql
 from server.persistence.engine import close_engine, create_engine, start_engine
+from server.persistence.fixed_statements import DirectSql
 from server.persistence.migrate import apply_migrations
 from server.persistence.repositories.deployment import PiccoloDeploymentSettings
 from server.persistence.repositories.groups import PiccoloGroupRepository

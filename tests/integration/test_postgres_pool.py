@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from server.persistence.fixed_statements import DirectSql, Statement
 from server.persistence.engine import (
     HELD_CONNECTIONS,
     POOL_SIZE,
@@ -18,6 +17,7 @@ from server.persistence.engine import (
     create_engine,
     start_engine,
 )
+from server.persistence.fixed_statements import DirectSql, Statement
 from server.persistence.rate_buckets import PostgresBuckets
 
 if TYPE_CHECKING:
@@ -126,14 +126,10 @@ async def test_statements_take_pooled_connections_in_the_order_they_ask(
 ) -> None:
     """More statements than pooled connections, asked in a closed loop as clients do: none
     takes a connection after more than a pool's worth of statements that asked after it.
-    asyncpg's own queue lets a newcomer take a connection just handed to a waiter, and sends
-    that waiter to the back again (read p99 63 ms against a p50 of 20 ms, 50 clients).
-    The order is noted where connections are handed out: the server's clock would also
-    count how the OS happened to schedule its backends.
-
-    Measured: 5 to 8 overtaken on a quiet machine, 23 once with the suite's other process on
-    the same two cores; without ``DirectSql``'s turns, 76 to 143. The bar sits between. With
-    the connections kept between statements (``server.persistence.postgres.kept_connections``): 2."""
+    asyncpg's own queue lets a newcomer take a connection just handed to a waiter and sends
+    that waiter to the back again; ``DirectSql`` hands connections out in turn. The order is
+    noted where connections are handed out: the server's clock would also count how the OS
+    happened to schedule its backends."""
     assert engine.pool is not None
     asking: contextvars.ContextVar[int] = contextvars.ContextVar("asking")
     recording = _RecordingPool(engine.pool, asking)

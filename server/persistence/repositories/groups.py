@@ -12,8 +12,8 @@ from piccolo.querystring import QueryString
 from server.domain.errors import UniquenessConflict, WriteConflict
 from server.domain.groups import GroupProfile, GroupRecord
 from server.domain.text import text_key
-from server.persistence.fixed_statements import DirectSql, Statement
 from server.persistence.errors import is_unique_violation
+from server.persistence.fixed_statements import DirectSql, Statement
 from server.persistence.rows import as_utc, as_uuid, groups_in_order, sql_uuid
 from server.persistence.sql_filters import order_by, where
 

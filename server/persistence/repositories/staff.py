@@ -9,8 +9,8 @@ from uuid import UUID
 from piccolo.querystring import QueryString
 
 from server.domain.errors import UniquenessConflict, WriteConflict
-from server.persistence.fixed_statements import ColumnRow, DirectSql, Statement
 from server.persistence.errors import is_unique_violation, violated_column
+from server.persistence.fixed_statements import ColumnRow, DirectSql, Statement
 from server.persistence.rows import as_uuid, groups_in_order, staff_from_row, staff_to_row
 from server.persistence.sql_filters import order_by, where
 from server.persistence.sqlite.turn_batch import TurnBatch
