@@ -15,6 +15,7 @@ from litestar.exceptions import (
 from litestar.static_files import create_static_files_router
 
 from server.console.account import AccountController
+from server.console.audit import AuditPageController
 from server.console.auth import PRACTICE_COOKIE, CsrfRejected, NotSignedIn, csrf_guard
 from server.console.providers import ProvidersController
 from server.console.render import STATIC_DIR, page, redirect
@@ -68,6 +69,7 @@ def console_router(settings: Settings) -> Router:
             SignInController,
             AccountController,
             ScimSettingsController,
+            AuditPageController,
             SsoSettingsController,
             StaffPagesController,
             ProvidersController,

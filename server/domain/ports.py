@@ -11,7 +11,13 @@ if TYPE_CHECKING:
     from uuid import UUID
 
     from server.domain.groups import GroupRecord
-    from server.domain.practices import AccessToken, AuditEntry, Practice, ScimConfig
+    from server.domain.practices import (
+        AccessToken,
+        AuditEntry,
+        AuditFilter,
+        Practice,
+        ScimConfig,
+    )
     from server.domain.query import ResourceQuery
     from server.domain.recovery import OutboxMessage
     from server.domain.signin_ports import (
@@ -61,6 +67,10 @@ class TokenRepository(Protocol):
     async def is_valid_for(self, token_hash: str, practice_id: UUID, now: datetime) -> bool:
         """Whether the token acts for ``practice_id``: unexpired and issued under that
         practice's current, enabled secret."""
+        ...
+
+    async def kind_and_hint(self, token_hash: str, practice_id: UUID) -> tuple[str, str] | None:
+        """The kind (``oauth``/``static``) and hint of a practice's token, for the audit log."""
         ...
 
     async def revoke_all(self, practice_id: UUID) -> int: ...
@@ -176,7 +186,14 @@ class SessionRepository(Protocol):
 
 class AuditRepository(Protocol):
     async def record(self, entry: AuditEntry) -> None: ...
-    async def list(self, practice_id: UUID, *, limit: int) -> list[AuditEntry]: ...
+    async def list(
+        self,
+        practice_id: UUID,
+        *,
+        limit: int,
+        offset: int = 0,
+        where: AuditFilter | None = None,
+    ) -> list[AuditEntry]: ...
 
 
 class ProviderRepository(Protocol):

@@ -53,6 +53,21 @@ def _as_given(value: str) -> str:
     return value
 
 
+_PROFILE_FIELDS = ("given_name", "family_name", "user_name", "cell_phone", "email")
+
+
+def _changed_fields(before: StaffView, after: StaffUser, locations: tuple[UUID, ...]) -> list[str]:
+    """The names of the fields an edit really changed, for its audit entry."""
+    changed = [
+        f for f in _PROFILE_FIELDS if getattr(before.user.profile, f) != getattr(after.profile, f)
+    ]
+    if after.access_level != before.user.access_level:
+        changed.append("access_level")
+    if set(locations) != set(before.location_ids):
+        changed.append("locations")
+    return changed
+
+
 class StaffAdminService:
     """``normalize_email`` turns an address into the form the SCIM edge stores (raising
     ``ValueError`` when it is not one), so an edit here never stores what SCIM cannot send."""
@@ -95,11 +110,7 @@ class StaffAdminService:
                     f"{', '.join(locked)} of this account are managed by the practice's "
                     "identity provider and can only be changed there"
                 )
-            profile_changes = {
-                k: edit[k]
-                for k in ("given_name", "family_name", "user_name", "cell_phone", "email")
-                if k in edit
-            }
+            profile_changes = {k: edit[k] for k in _PROFILE_FIELDS if k in edit}
             for label, value in profile_changes.items():
                 check_storable(label, value if isinstance(value, str) else None)
             if profile_changes.get("email") is not None:
@@ -126,15 +137,17 @@ class StaffAdminService:
             locations = view.location_ids
             if "location_ids" in edit:
                 locations = await self._assign(practice_id, staff_id, edit["location_ids"])
-            await self._store.audit.record(
-                AuditEntry(
-                    practice_id,
-                    actor,
-                    "staff.updated",
-                    f"id={staff_id} fields={sorted(edit)}",
-                    self._now(),
+            changed = _changed_fields(view, updated, locations)
+            if changed:  # an edit that changed nothing is no event
+                await self._store.audit.record(
+                    AuditEntry(
+                        practice_id,
+                        actor,
+                        "staff.updated",
+                        f"staff={staff_id} fields={','.join(changed)}",
+                        self._now(),
+                    )
                 )
-            )
         return StaffView(updated, locations)
 
     async def _assign(self, practice_id: UUID, staff_id: UUID, raw: Any) -> tuple[UUID, ...]:
