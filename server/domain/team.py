@@ -67,12 +67,12 @@ def npi_is_valid(npi: str) -> bool:
     return total % 10 == 0
 
 
-def _clean(value: str | None, label: str, *, required: bool = False) -> str | None:
+def _clean(value: str | None, label: str, *, field: str, required: bool = False) -> str | None:
     value = (value or "").strip()
     if required and not value:
-        raise InvalidValue(f"{label} is required")
+        raise InvalidValue(f"Enter a {label.lower()}.", field=field)
     if len(value) > 256:
-        raise InvalidValue(f"{label} is longer than 256 characters")
+        raise InvalidValue(f"{label} is longer than 256 characters.", field=field)
     return value or None
 
 
@@ -94,11 +94,12 @@ class TeamService:
             id=uuid4(),
             practice_id=practice_id,
             profile=StaffProfile(
-                user_name=_clean(profile.user_name, "Username", required=True) or "",
-                given_name=_clean(profile.given_name, "First name"),
-                family_name=_clean(profile.family_name, "Last name"),
-                cell_phone=_clean(profile.cell_phone, "Cell phone"),
-                email=_clean(profile.email, "Email"),
+                user_name=_clean(profile.user_name, "Username", field="user_name", required=True)
+                or "",
+                given_name=_clean(profile.given_name, "First name", field="given_name"),
+                family_name=_clean(profile.family_name, "Last name", field="family_name"),
+                cell_phone=_clean(profile.cell_phone, "Cell phone", field="cell_phone"),
+                email=_clean(profile.email, "Email", field="email"),
             ),
             access_level=AccessLevel.ADMIN_STAFF,
             is_practice_admin=False,

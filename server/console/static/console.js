@@ -20,6 +20,11 @@
     window.history.replaceState(null, "", canonical);
   }
 
+  // A form the server sent back: focus moves to the first field it marked, whose message is
+  // beside it (aria-describedby).
+  const invalid = document.querySelector('main form [aria-invalid="true"]');
+  if (invalid && !invalid.closest("dialog")) { invalid.focus(); }
+
   // Times in the reader's time zone; the UTC time stays in the title (shown on hover).
   const localFormat = new Intl.DateTimeFormat(undefined, {
     year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
