@@ -26,6 +26,8 @@ NOTICES = {
     "saved": "The staff member was saved.",
     "staff_added": "The staff member was added. They set a password with “Forgot password”.",
     "location_added": "The location was added.",
+    "granted": "The administrator role was given.",
+    "revoked": "The administrator role was removed.",
 }
 FORM_NEEDS_CHANGE = "The form below needs a change: see the message beside the field."
 PROFILE_FIELDS = ("given_name", "family_name", "user_name", "cell_phone", "email")
@@ -185,6 +187,7 @@ class StaffPagesController(Controller):
             locations=await services.staff_admin.list_locations(admin.practice.id),
             levels=list(AccessLevel),
             locked=PROVISIONED_FIELDS if view.user.scim_provisioned else (),
+            notice=NOTICES.get(request.query_params.get("notice", "")),
             error=error,
         )
 
@@ -211,3 +214,25 @@ class StaffPagesController(Controller):
         except DomainError as error:
             return await self._edit(request, services, admin, staff_id, error=error.detail)
         return redirect("/console/staff?notice=saved")
+
+    @post("/staff/{staff_id:uuid}/administrator")
+    async def set_administrator(
+        self,
+        request: Request[Any, Any, Any],
+        staff_id: FromPath[UUID],
+        admin: NamedDependency[Viewer],
+        services: NamedDependency[Services],
+    ) -> Response[Any]:
+        form = await request.form()
+        grant = str(form.get("role", "")) == "grant"
+        try:
+            await services.staff_admin.set_administrator(
+                admin.practice.id, staff_id, admin=grant, actor=admin.actor
+            )
+        except NotFound:
+            raise NotFoundException("There is no such staff member.") from None
+        except DomainError as error:
+            return await self._edit(request, services, admin, staff_id, error=error.detail)
+        if not grant and staff_id == admin.user.id:
+            return redirect("/console/account")  # no longer allowed on the staff pages
+        return redirect(f"/console/staff/{staff_id}?notice={'granted' if grant else 'revoked'}")

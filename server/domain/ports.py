@@ -103,6 +103,11 @@ class StaffRepository(Protocol):
         no other writer changes the account until the transaction ends."""
         ...
 
+    async def lock_administrators(self, practice_id: UUID) -> list[StaffUser]:
+        """The practice's administrators, held (only inside ``Store.transaction``) until the
+        transaction ends: role changes of one practice are made one at a time."""
+        ...
+
     async def list_scim(
         self, practice_id: UUID, query: ResourceQuery
     ) -> tuple[int, list[StaffUser]]:

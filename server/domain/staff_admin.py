@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 from server.domain.clock import utcnow
-from server.domain.errors import InvalidValue, NotFound, ReadOnlyField
+from server.domain.errors import DomainError, InvalidValue, NotFound, ReadOnlyField
 from server.domain.practices import AuditEntry
 from server.domain.staff import PROVISIONED_FIELDS, AccessLevel, StaffUser
 from server.domain.text import check_storable
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from server.domain.ports import Store
 
-__all__ = ["EDITABLE", "Location", "StaffAdminService", "StaffView"]
+__all__ = ["EDITABLE", "Location", "RoleRefused", "StaffAdminService", "StaffView"]
 
 #: What an administrator may send when editing a staff account.
 EDITABLE = frozenset(
@@ -54,6 +54,10 @@ def _as_given(value: str) -> str:
 
 
 _PROFILE_FIELDS = ("given_name", "family_name", "user_name", "cell_phone", "email")
+
+
+class RoleRefused(DomainError):
+    """A role change that would break a rule (the last administrator, say)."""
 
 
 def _changed_fields(before: StaffView, after: StaffUser, locations: tuple[UUID, ...]) -> list[str]:
@@ -181,3 +185,34 @@ class StaffAdminService:
 
     async def list_locations(self, practice_id: UUID) -> list[Location]:
         return await self._store.locations.list(practice_id)
+
+    async def set_administrator(
+        self, practice_id: UUID, staff_id: UUID, *, admin: bool, actor: str
+    ) -> StaffUser:
+        """Give or remove the practice administrator role. The practice always keeps one
+        active administrator: role changes of a practice hold its administrators' rows, so
+        two administrators removing each other at once cannot both succeed."""
+        async with self._store.transaction():
+            admins = await self._store.staff.lock_administrators(practice_id)
+            user = await self._store.staff.get(practice_id, staff_id)
+            if user is None:
+                raise NotFound(f"no staff member {staff_id}")
+            if user.is_practice_admin == admin:
+                return user
+            if admin and (user.scim_deleted or not user.profile.active):
+                raise RoleRefused("A deactivated or deleted account cannot be an administrator.")
+            others = [a for a in admins if a.id != staff_id and a.profile.active]
+            if not admin and not others:
+                raise RoleRefused(
+                    "This is the practice's last administrator. Make someone else an "
+                    "administrator first."
+                )
+            updated = replace(
+                user, is_practice_admin=admin, version=user.version + 1, updated_at=self._now()
+            )
+            await self._store.staff.update(updated, expected_version=user.version)
+            action = "role.admin_granted" if admin else "role.admin_revoked"
+            await self._store.audit.record(
+                AuditEntry(practice_id, actor, action, f"staff={staff_id}", self._now())
+            )
+        return updated
