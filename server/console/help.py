@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 
 from server.console.auth import Viewer, provide_viewer
 from server.console.render import page
@@ -85,7 +86,7 @@ class HelpController(Controller):
     async def show(
         self,
         request: Request[Any, Any, Any],
-        topic: str,
+        topic: FromPath[str],
         viewer: NamedDependency[Viewer],
         services: NamedDependency[Services],
     ) -> Response[Any]:
