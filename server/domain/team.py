@@ -168,5 +168,55 @@ class TeamService:
             await self._audit(practice_id, actor, "provider.added", f"staff={user.id} npi={npi}")
         return ProviderView(provider, user)
 
+    async def provider(self, practice_id: UUID, provider_id: UUID) -> ProviderView:
+        found = next(
+            (p for p in await self.providers(practice_id) if p.provider.id == provider_id), None
+        )
+        if found is None:
+            raise NotFound("There is no such provider.")
+        return found
+
+    async def update_provider(
+        self, practice_id: UUID, provider_id: UUID, *, npi: str, specialty: str, actor: str
+    ) -> ProviderView:
+        """Change the provider details the platform owns (never the provisioned fields)."""
+        npi = npi.strip()
+        if not npi_is_valid(npi):
+            raise InvalidValue("The NPI must be 10 digits with a valid check digit.", field="npi")
+        if specialty not in SPECIALTIES:
+            raise InvalidValue("Choose a specialty from the list.", field="specialty")
+        async with self._store.transaction():
+            view = await self.provider(practice_id, provider_id)
+            current = view.provider
+            if any(
+                p.npi == npi and p.id != provider_id
+                for p in await self._store.providers.list(practice_id)
+            ):
+                raise UniquenessConflict(f"NPI {npi} is already enrolled in this practice.")
+            updated = Provider(
+                current.id, practice_id, current.staff_id, npi, specialty, current.created_at
+            )
+            changed = [
+                f for f in ("npi", "specialty") if getattr(current, f) != getattr(updated, f)
+            ]
+            if changed:
+                await self._store.providers.update(updated)
+                await self._audit(
+                    practice_id,
+                    actor,
+                    "provider.updated",
+                    f"staff={current.staff_id} fields={','.join(changed)}",
+                )
+        return ProviderView(updated, view.user)
+
+    async def remove_provider(self, practice_id: UUID, provider_id: UUID, *, actor: str) -> None:
+        """Take the provider role away; the staff account stays as it is."""
+        async with self._store.transaction():
+            view = await self.provider(practice_id, provider_id)
+            await self._store.providers.remove(practice_id, provider_id)
+            await self._audit(
+                practice_id, actor, "provider.removed", f"staff={view.provider.staff_id}"
+            )
+
     async def _audit(self, practice_id: UUID, actor: str, action: str, detail: str) -> None:
         await self._store.audit.record(AuditEntry(practice_id, actor, action, detail, self._now()))
