@@ -16,7 +16,15 @@ from litestar.static_files import create_static_files_router
 
 from server.activity.console import ActivityPagesController
 from server.console.account import AccountController
-from server.console.auth import PRACTICE_COOKIE, CsrfRejected, NotSignedIn, csrf_guard
+from server.console.audit import AuditPageController
+from server.console.auth import (
+    PRACTICE_COOKIE,
+    CsrfRejected,
+    NotAnAdministrator,
+    NotSignedIn,
+    csrf_guard,
+)
+from server.console.help import HelpController
 from server.console.providers import ProvidersController
 from server.console.recording import RecordingController
 from server.console.render import STATIC_DIR, page, redirect
@@ -48,6 +56,8 @@ def console_router(settings: Settings) -> Router:
 
     def error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
         status = exc.status_code if exc.status_code in _TITLES else 400
+        # A signed-in person keeps the practice's navigation and Sign out on a refusal.
+        viewer = exc.viewer if isinstance(exc, NotAnAdministrator) else None
         message = exc.detail if isinstance(exc.detail, str) else _TITLES[status]
         if isinstance(exc, CsrfRejected):
             message = "This form has expired or did not come from this site. Reload the page."
@@ -61,6 +71,7 @@ def console_router(settings: Settings) -> Router:
             headers=exc.headers,
             title=_TITLES[status],
             message=message,
+            viewer=viewer,
             back=request.url.path if status == 429 else None,  # only sign-in is limited
         )
 
@@ -72,6 +83,8 @@ def console_router(settings: Settings) -> Router:
             ScimSettingsController,
             ActivityPagesController,
             RecordingController,
+            AuditPageController,
+            HelpController,
             SsoSettingsController,
             StaffPagesController,
             ProvidersController,

@@ -19,6 +19,7 @@ from server.services import Services
 __all__ = [
     "PRACTICE_COOKIE",
     "CsrfRejected",
+    "NotAnAdministrator",
     "NotSignedIn",
     "Viewer",
     "csrf_guard",
@@ -36,6 +37,14 @@ class NotSignedIn(HTTPException):
 
 class CsrfRejected(HTTPException):
     status_code = 403
+
+
+class NotAnAdministrator(PermissionDeniedException):
+    """A signed-in person on an administrators' page: the 403 page keeps their navigation."""
+
+    def __init__(self, viewer: Viewer) -> None:
+        super().__init__("Only practice administrators can open this page.")
+        self.viewer = viewer
 
 
 class Viewer:
@@ -74,7 +83,7 @@ async def provide_viewer(
 async def provide_admin(viewer: NamedDependency[Viewer]) -> Viewer:
     """Settings and staff pages are for practice administrators only (others get 403)."""
     if not viewer.is_admin:
-        raise PermissionDeniedException("Only practice administrators can open this page.")
+        raise NotAnAdministrator(viewer)
     return viewer
 
 

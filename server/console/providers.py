@@ -8,11 +8,13 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 
 from server.console.auth import Viewer, provide_admin, provide_viewer
 from server.console.render import page, redirect
-from server.console.staff import new_profile
-from server.domain.errors import DomainError
+from server.console.staff import new_profile, profile_edit
+from server.domain.errors import DomainError, NotFound
 from server.domain.staff import PROVISIONED_FIELDS, StaffProfile
 from server.domain.team import SPECIALTIES
 from server.services import Services
@@ -35,14 +37,14 @@ class ProvidersController(Controller):
         admin: NamedDependency[Viewer],
         services: NamedDependency[Services],
     ) -> Response[Any]:
-        added = request.query_params.get("notice") == "added"
+        notice = {"added": "The provider was added.", "removed": "The provider role was removed."}
         return page(
             request,
             services.settings,
             "providers.html",
             viewer=admin,
             providers=await services.team.providers(admin.practice.id),
-            notice="The provider was added." if added else None,
+            notice=notice.get(request.query_params.get("notice", "")),
         )
 
     async def _new(
@@ -106,3 +108,86 @@ class ProvidersController(Controller):
         except DomainError as error:
             return await self._new(request, services, admin, values=values, error=error.detail)
         return redirect("/console/providers?notice=added")
+
+    async def _detail(
+        self,
+        request: Request[Any, Any, Any],
+        services: Services,
+        admin: Viewer,
+        provider_id: UUID,
+        *,
+        errors: dict[str, str] | None = None,
+        values: dict[str, str] | None = None,
+    ) -> Response[Any]:
+        try:
+            view = await services.team.provider(admin.practice.id, provider_id)
+        except NotFound:
+            raise NotFoundException("There is no such provider.") from None
+        return page(
+            request,
+            services.settings,
+            "provider_detail.html",
+            status_code=400 if errors else 200,
+            viewer=admin,
+            item=view,
+            specialties=SPECIALTIES,
+            locked=PROVISIONED_FIELDS if view.user.scim_provisioned else (),
+            errors=errors or {},
+            values=values or {"npi": view.provider.npi, "specialty": view.provider.specialty},
+            notice="The provider was saved." if request.query_params.get("notice") else None,
+            error="The form needs a change: see the message beside the field." if errors else None,
+        )
+
+    @get("/{provider_id:uuid}")
+    async def detail(
+        self,
+        request: Request[Any, Any, Any],
+        provider_id: FromPath[UUID],
+        admin: NamedDependency[Viewer],
+        services: NamedDependency[Services],
+    ) -> Response[Any]:
+        return await self._detail(request, services, admin, provider_id)
+
+    @post("/{provider_id:uuid}")
+    async def save(
+        self,
+        request: Request[Any, Any, Any],
+        provider_id: FromPath[UUID],
+        admin: NamedDependency[Viewer],
+        services: NamedDependency[Services],
+    ) -> Response[Any]:
+        form = await request.form()
+        values = {k: str(form.get(k, "")) for k in ("npi", "specialty")}
+        practice_id = admin.practice.id
+        try:
+            view = await services.team.provider(practice_id, provider_id)
+            edit = profile_edit(form, provisioned=view.user.scim_provisioned)
+            async with services.store.transaction():  # both changes, or neither
+                await services.team.update_provider(
+                    practice_id, provider_id, actor=admin.actor, **values
+                )
+                if edit:
+                    await services.staff_admin.update_staff(
+                        practice_id, view.user.id, edit, actor=admin.actor
+                    )
+        except NotFound:
+            raise NotFoundException("There is no such provider.") from None
+        except DomainError as error:
+            errors = {error.field or "npi": error.detail}
+            return await self._detail(
+                request, services, admin, provider_id, errors=errors, values=values
+            )
+        return redirect(f"/console/providers/{provider_id}?notice=saved")
+
+    @post("/{provider_id:uuid}/remove")
+    async def remove(
+        self,
+        provider_id: FromPath[UUID],
+        admin: NamedDependency[Viewer],
+        services: NamedDependency[Services],
+    ) -> Response[Any]:
+        try:
+            await services.team.remove_provider(admin.practice.id, provider_id, actor=admin.actor)
+        except NotFound:
+            raise NotFoundException("There is no such provider.") from None
+        return redirect("/console/providers?notice=removed")

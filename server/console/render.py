@@ -14,9 +14,11 @@ from litestar import Response
 from litestar.datastructures import Cookie
 from litestar.enums import MediaType
 from litestar.response import Redirect
+from markupsafe import Markup
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from datetime import datetime
 
     from litestar import Request
 
@@ -57,6 +59,20 @@ _env = Environment(
     lstrip_blocks=True,
 )
 _env.filters["when"] = lambda moment: f"{moment:%Y-%m-%d %H:%M} UTC" if moment else ""
+
+
+def _local_time(moment: datetime | None) -> Markup:
+    """A time the browser shows in the reader's time zone (console.js), with UTC on hover
+    and as the text when scripts do not run."""
+    if moment is None:
+        return Markup("")
+    utc = f"{moment:%Y-%m-%d %H:%M} UTC"
+    return Markup('<time class="moment" datetime="{}" title="{}">{}</time>').format(
+        moment.isoformat(), utc, utc
+    )
+
+
+_env.filters["local_time"] = _local_time
 
 
 def session_csrf(session_token: str) -> str:

@@ -14,6 +14,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
+from server.console.audit import audit_lines
 from server.console.auth import Viewer, provide_admin, provide_viewer
 from server.console.recording import recording_view
 from server.console.render import page, redirect
@@ -54,6 +55,7 @@ class ScimSettingsController(Controller):
         new_token: StaticToken | None = None,
         error: str | None = None,
         status_code: int = 200,
+        one_time_notice: str | None = None,
     ) -> Response[Any]:
         practice_id = admin.practice.id
         config = shown
@@ -73,10 +75,11 @@ class ScimSettingsController(Controller):
             new_token=new_token,
             tokens=[(t, mask_secret(t.hint)) for t in tokens],
             activity=await services.store.credentials.recently_provisioned(practice_id, limit=10),
-            audit=await services.practices.audit_log(practice_id, limit=50),
+            audit=(await audit_lines(services, admin, limit=10, where=None))[0],
             notice=NOTICES.get(request.query_params.get("notice", "")),
             error=error,
             recording=await recording_view(request, services, admin),
+            one_time_notice=one_time_notice,
         )
 
     @get("/scim")
@@ -129,7 +132,13 @@ class ScimSettingsController(Controller):
             )
         except DomainError as error:
             return await self._page(request, services, admin, error=error.detail, status_code=400)
-        return await self._page(request, services, admin, shown=credentials)
+        return await self._page(
+            request,
+            services,
+            admin,
+            shown=credentials,
+            one_time_notice="A new client secret was generated, and the old one no longer works.",
+        )
 
     @post("/scim/delete")
     async def delete_config(
@@ -160,7 +169,13 @@ class ScimSettingsController(Controller):
             )
         except DomainError as error:
             return await self._page(request, services, admin, error=error.detail, status_code=400)
-        return await self._page(request, services, admin, new_token=token)
+        return await self._page(
+            request,
+            services,
+            admin,
+            new_token=token,
+            one_time_notice="A new static token was created.",
+        )
 
     @post("/scim/tokens/{token_id:uuid}/revoke")
     async def revoke_token(

@@ -17,7 +17,6 @@ from server.console.auth import PRACTICE_COOKIE
 from server.console.render import SESSION_COOKIE, cookie, expired, page, redirect, session_cookie
 from server.domain.errors import DomainError
 from server.domain.practices import Practice
-from server.domain.recovery import ResetOutcome
 from server.domain.signin import AccountLocked, SignInRefused, TooManyAttempts
 from server.services import Services
 
@@ -240,16 +239,11 @@ class SignInController(Controller):
     ) -> Response[Any]:
         practice = await _practice(services, practice_id)
         form = await request.form()
-        outcome = await services.password_reset.request(practice_id, str(form.get("user_name", "")))
-        sso = await services.sso_configs.get(practice_id)
+        # Whatever the outcome, the page says the same: it must not tell who the identity
+        # provider manages (the person is told by email instead).
+        await services.password_reset.request(practice_id, str(form.get("user_name", "")))
         return page(
-            request,
-            services.settings,
-            "forgot_password.html",
-            practice=practice,
-            outcome=outcome.value,
-            use_organisation=outcome is ResetOutcome.USE_ORGANISATION,
-            sso_enabled=sso is not None,
+            request, services.settings, "forgot_password.html", practice=practice, sent=True
         )
 
     @get("/{practice_id:uuid}/reset-password")

@@ -15,8 +15,9 @@ from litestar.params import FromPath
 
 from server.console.auth import Viewer, provide_admin, provide_viewer
 from server.console.render import page, redirect
-from server.domain.errors import DomainError, NotFound
+from server.domain.errors import DomainError, NotFound, UniquenessConflict
 from server.domain.staff import PROVISIONED_FIELDS, AccessLevel, StaffProfile
+from server.mapping.emails import normalized_email
 from server.services import Services
 
 __all__ = ["StaffPagesController", "new_profile", "profile_edit"]
@@ -25,7 +26,10 @@ NOTICES = {
     "saved": "The staff member was saved.",
     "staff_added": "The staff member was added. They set a password with “Forgot password”.",
     "location_added": "The location was added.",
+    "granted": "The administrator role was given.",
+    "revoked": "The administrator role was removed.",
 }
+FORM_NEEDS_CHANGE = "The form below needs a change: see the message beside the field."
 PROFILE_FIELDS = ("given_name", "family_name", "user_name", "cell_phone", "email")
 
 
@@ -81,20 +85,28 @@ class StaffPagesController(Controller):
         services: Services,
         admin: Viewer,
         *,
-        error: str | None = None,
+        staff_errors: dict[str, str] | None = None,
+        location_errors: dict[str, str] | None = None,
+        values: Mapping[str, str] | None = None,
     ) -> Response[Any]:
         practice_id = admin.practice.id
         locations = await services.staff_admin.list_locations(practice_id)
+        failed = bool(staff_errors or location_errors)
         return page(
             request,
             services.settings,
             "staff_list.html",
-            status_code=400 if error else 200,
+            status_code=400 if failed else 200,
             viewer=admin,
             staff=await services.staff_admin.list_staff(practice_id),
             location_names={loc.id: loc.name for loc in locations},
             notice=NOTICES.get(request.query_params.get("notice", "")),
-            error=error,
+            error="The form below needs a change: see the message beside the field."
+            if failed
+            else None,
+            staff_errors=staff_errors or {},
+            location_errors=location_errors or {},
+            values=values or {},
         )
 
     @post("/staff")
@@ -105,11 +117,24 @@ class StaffPagesController(Controller):
         services: NamedDependency[Services],
     ) -> Response[Any]:
         form = await request.form()
-        try:
-            await services.team.add_staff(admin.practice.id, new_profile(form), actor=admin.actor)
-        except DomainError as error:
-            return await self._list(request, services, admin, error=error.detail)
-        return redirect("/console/staff?notice=staff_added")
+        values = {key: str(form.get(key, "")) for key in PROFILE_FIELDS}
+        errors = {}
+        if values["email"].strip():
+            try:
+                normalized_email(values["email"].strip())
+            except ValueError:
+                errors["email"] = "Enter an email address like name@example.org."
+        if not errors:
+            try:
+                await services.team.add_staff(
+                    admin.practice.id, new_profile(form), actor=admin.actor
+                )
+                return redirect("/console/staff?notice=staff_added")
+            except UniquenessConflict:
+                errors["user_name"] = "This username is already taken in this practice."
+            except DomainError as error:
+                errors[error.field or "user_name"] = error.detail
+        return await self._list(request, services, admin, staff_errors=errors, values=values)
 
     @post("/locations")
     async def add_location(
@@ -119,12 +144,14 @@ class StaffPagesController(Controller):
         services: NamedDependency[Services],
     ) -> Response[Any]:
         form = await request.form()
+        name = str(form.get("name", ""))
         try:
-            await services.staff_admin.create_location(
-                admin.practice.id, str(form.get("name", "")), actor=admin.actor
-            )
+            await services.staff_admin.create_location(admin.practice.id, name, actor=admin.actor)
         except DomainError as error:
-            return await self._list(request, services, admin, error=error.detail)
+            errors = {"name": error.detail[:1].upper() + error.detail[1:] + "."}
+            return await self._list(
+                request, services, admin, location_errors=errors, values={"name": name}
+            )
         return redirect("/console/staff?notice=location_added")
 
     @get("/staff/{staff_id:uuid}")
@@ -160,6 +187,7 @@ class StaffPagesController(Controller):
             locations=await services.staff_admin.list_locations(admin.practice.id),
             levels=list(AccessLevel),
             locked=PROVISIONED_FIELDS if view.user.scim_provisioned else (),
+            notice=NOTICES.get(request.query_params.get("notice", "")),
             error=error,
         )
 
@@ -186,3 +214,25 @@ class StaffPagesController(Controller):
         except DomainError as error:
             return await self._edit(request, services, admin, staff_id, error=error.detail)
         return redirect("/console/staff?notice=saved")
+
+    @post("/staff/{staff_id:uuid}/administrator")
+    async def set_administrator(
+        self,
+        request: Request[Any, Any, Any],
+        staff_id: FromPath[UUID],
+        admin: NamedDependency[Viewer],
+        services: NamedDependency[Services],
+    ) -> Response[Any]:
+        form = await request.form()
+        grant = str(form.get("role", "")) == "grant"
+        try:
+            await services.staff_admin.set_administrator(
+                admin.practice.id, staff_id, admin=grant, actor=admin.actor
+            )
+        except NotFound:
+            raise NotFoundException("There is no such staff member.") from None
+        except DomainError as error:
+            return await self._edit(request, services, admin, staff_id, error=error.detail)
+        if not grant and staff_id == admin.user.id:
+            return redirect("/console/account")  # no longer allowed on the staff pages
+        return redirect(f"/console/staff/{staff_id}?notice={'granted' if grant else 'revoked'}")

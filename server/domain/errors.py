@@ -17,9 +17,11 @@ __all__ = [
 class DomainError(Exception):
     """Base of every error the domain raises on purpose."""
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        #: The form field the error is about, when there is one (forms show it beside it).
+        self.field = field
 
 
 class NotFound(DomainError):

@@ -10,7 +10,13 @@ if TYPE_CHECKING:
     from datetime import datetime
     from uuid import UUID
 
-    from server.domain.practices import AccessToken, AuditEntry, Practice, ScimConfig
+    from server.domain.practices import (
+        AccessToken,
+        AuditEntry,
+        AuditFilter,
+        Practice,
+        ScimConfig,
+    )
     from server.domain.query import ResourceQuery
     from server.domain.records import GroupRecord, Location, OutboxMessage, Provider
     from server.domain.signin_ports import (
@@ -60,6 +66,10 @@ class TokenRepository(Protocol):
         practice's current, enabled secret."""
         ...
 
+    async def kind_and_hint(self, token_hash: str, practice_id: UUID) -> tuple[str, str] | None:
+        """The kind (``oauth``/``static``) and hint of a practice's token, for the audit log."""
+        ...
+
     async def revoke_all(self, practice_id: UUID) -> int: ...
     async def revoke(self, practice_id: UUID, token_id: UUID) -> bool: ...
     async def list_static(self, practice_id: UUID) -> list[AccessToken]: ...
@@ -88,6 +98,11 @@ class StaffRepository(Protocol):
         """The account and its groups as (id, displayName), ordered as ``of_users`` orders
         them, in one query: a SCIM read by id. ``lock`` (only inside ``Store.transaction``):
         no other writer changes the account until the transaction ends."""
+        ...
+
+    async def lock_administrators(self, practice_id: UUID) -> list[StaffUser]:
+        """The practice's administrators, held (only inside ``Store.transaction``) until the
+        transaction ends: role changes of one practice are made one at a time."""
         ...
 
     async def list_scim(
@@ -173,11 +188,20 @@ class SessionRepository(Protocol):
 
 class AuditRepository(Protocol):
     async def record(self, entry: AuditEntry) -> None: ...
-    async def list(self, practice_id: UUID, *, limit: int) -> list[AuditEntry]: ...
+    async def list(
+        self,
+        practice_id: UUID,
+        *,
+        limit: int,
+        offset: int = 0,
+        where: AuditFilter | None = None,
+    ) -> list[AuditEntry]: ...
 
 
 class ProviderRepository(Protocol):
     async def add(self, provider: Provider) -> None: ...
+    async def update(self, provider: Provider) -> bool: ...
+    async def remove(self, practice_id: UUID, provider_id: UUID) -> bool: ...
     async def list(self, practice_id: UUID) -> list[Provider]: ...
 
 

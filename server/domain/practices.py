@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from uuid import UUID
 
-__all__ = ["AccessToken", "AuditEntry", "Practice", "ScimConfig", "TokenKind"]
+__all__ = ["AccessToken", "AuditEntry", "AuditFilter", "Practice", "ScimConfig", "TokenKind"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,3 +62,16 @@ class AuditEntry:
     detail: str
     created_at: datetime
     address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """Which audit entries to list: actions starting with one of ``action_prefixes``, actors
+    starting with ``actor_prefix``, entries about ``staff_id``, and a time range
+    (``since`` inclusive, ``until`` exclusive). Empty means no restriction."""
+
+    action_prefixes: tuple[str, ...] = ()
+    actor_prefix: str | None = None
+    staff_id: UUID | None = None
+    since: datetime | None = None
+    until: datetime | None = None

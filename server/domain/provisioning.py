@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
+from server.domain.acting import IDP_ACTOR, acting_credential
 from server.domain.clock import utcnow
 from server.domain.errors import (
     InvalidValue,
@@ -19,6 +20,7 @@ from server.domain.errors import (
     UniquenessConflict,
     WriteConflict,
 )
+from server.domain.practices import AuditEntry
 from server.domain.sso import link_for
 from server.domain.staff import AccessLevel, StaffProfile, StaffUser
 from server.domain.text import check_storable
@@ -88,7 +90,9 @@ class ProvisioningService:
             updated_at=now,
         )
         try:
-            await self._store.staff.add(user)
+            async with self._store.transaction():
+                await self._store.staff.add(user)
+                await self._audit(practice_id, "scim.user_created", f"staff={user.id}")
         except UniquenessConflict as conflict:
             raise UniquenessConflict(f"{conflict.detail} in this practice") from None
         return user
@@ -159,13 +163,14 @@ class ProvisioningService:
         updated = replace(
             current, profile=profile, version=current.version + 1, updated_at=self._now()
         )
-        if not (current.profile.active and not profile.active):
-            return await self._store.staff.update(updated, expected_version=current.version), groups
-        # Deactivation blocks sign-in at once: sessions die in the same transaction (the
-        # locked one, when there is one).
+        # The audit entry is written with the change; a deactivation also ends the account's
+        # sessions in the same transaction (the locked one, when there is one), so sign-in is
+        # blocked at once.
         async with self._store.transaction():
             written = await self._store.staff.update(updated, expected_version=current.version)
-            await self._store.sessions.revoke_for_user(practice_id, user_id)
+            if current.profile.active and not profile.active:
+                await self._store.sessions.revoke_for_user(practice_id, user_id)
+            await self._audit(practice_id, *_change_entry(current.profile, profile, user_id))
         return written, groups
 
     async def delete(
@@ -189,6 +194,46 @@ class ProvisioningService:
             await self._store.staff.update(deleted, expected_version=current.version)
             await self._store.groups.remove_member(practice_id, user_id)
             await self._store.sessions.revoke_for_user(practice_id, user_id)
+            await self._audit(practice_id, "scim.user_deleted", f"staff={user_id}")
+
+    async def _audit(self, practice_id: UUID, action: str, detail: str) -> None:
+        """An identity provider's change in the practice's audit log, by the credential the
+        request was accepted with (kept to names and hints: never a secret)."""
+        await self._store.audit.record(
+            AuditEntry(practice_id, await self._actor(practice_id), action, detail, self._now())
+        )
+
+    async def _actor(self, practice_id: UUID) -> str:
+        credential = acting_credential.get()
+        if credential is None:
+            return IDP_ACTOR
+        if credential.kind == "basic":
+            return f"idp:basic:{credential.value}"
+        found = await self._store.tokens.kind_and_hint(credential.value, practice_id)
+        if found is None:
+            return IDP_ACTOR
+        kind, hint = found
+        if kind == "static":
+            return f"idp:static:{hint}"
+        config = await self._store.scim_configs.get(practice_id)
+        return f"idp:oauth:{config.client_id}" if config else IDP_ACTOR
+
+
+_AUDITED_FIELDS = ("user_name", "given_name", "family_name", "cell_phone", "email", "external_id")
+
+
+def _change_entry(before: StaffProfile, after: StaffProfile, user_id: UUID) -> tuple[str, str]:
+    """The audit action and detail of a change: (de)activation when ``active`` flipped, and
+    the names (never the values) of the other fields that changed."""
+    fields = [f for f in _AUDITED_FIELDS if getattr(before, f) != getattr(after, f)]
+    if before.active and not after.active:
+        action = "scim.user_deactivated"
+    elif after.active and not before.active:
+        action = "scim.user_reactivated"
+    else:
+        action = "scim.user_updated"
+    detail = f"staff={user_id}"
+    return action, f"{detail} fields={','.join(fields)}" if fields else detail
 
 
 def _visible(user: StaffUser | None, user_id: UUID) -> StaffUser:

@@ -1,9 +1,11 @@
 """Forgot password, without the hole: an account the identity provider manages never gets a
 platform password from it.
 
-A SCIM-provisioned account (SSO-linked or waiting for its practice's SSO) is told to sign in
-through its organisation and the attempt is audited; nothing is created or reset. Accounts
-made in the platform keep the usual reset: a one-time link by email (here, the outbox).
+Every request gets the same answer on the page, so the page never tells which usernames the
+identity provider manages. A SCIM-provisioned account (SSO-linked or waiting for its
+practice's SSO) is told by email (here, the outbox) to sign in through its organisation, and
+the attempt is audited; nothing is created or reset. Accounts made in the platform keep the
+usual reset: a one-time link by email.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ MIN_PASSWORD = 12
 class ResetOutcome(StrEnum):
     #: A link went out, or no such account exists: the page says the same either way.
     LINK_SENT = "link_sent"
-    #: The account signs in through the practice's identity provider; nothing was done.
+    #: The account signs in through the practice's identity provider; nothing was reset, and
+    #: the person was told by email (the page says the same as for ``LINK_SENT``).
     USE_ORGANISATION = "use_organisation"
 
 
@@ -64,7 +67,12 @@ class PasswordResetService:
         user = found[0] if found else None
         if user is not None and user.scim_provisioned:
             reason = "sso_linked" if user.sso_subject else "scim_managed"
-            await self._audit(practice_id, user_name, "password_reset.refused", f"reason={reason}")
+            async with self._store.transaction():
+                if user.profile.email and user.profile.active and not user.scim_deleted:
+                    await self._store.outbox.send(await self._use_organisation(user))
+                await self._audit(
+                    practice_id, user_name, "password_reset.refused", f"reason={reason}"
+                )
             return ResetOutcome.USE_ORGANISATION
         if user is None or not user.profile.active or user.scim_deleted:
             await self._audit(practice_id, user_name, "password_reset.ignored", "reason=no_account")
@@ -94,6 +102,26 @@ class PasswordResetService:
             await self._store.outbox.send(message)
             await self._audit(practice_id, user_name, "password_reset.sent", "link emailed")
         return ResetOutcome.LINK_SENT
+
+    async def _use_organisation(self, user: StaffUser) -> OutboxMessage:
+        """The email that tells a provisioned person how they sign in: no link, no password."""
+        practice = await self._store.practices.get(user.practice_id)
+        name = practice.name if practice else "your practice"
+        sign_in = f"{self._public_url}/console/{user.practice_id}/sign-in"
+        return OutboxMessage(
+            practice_id=user.practice_id,
+            recipient=str(user.profile.email),
+            subject="How you sign in",
+            body=(
+                f"Someone asked to reset the password of {user.profile.user_name} at {name}.\n\n"
+                "Your account is managed by your organisation, so it has no password here. "
+                "Sign in with your organisation's account instead, from the sign-in page:\n"
+                f"{sign_in}\n\n"
+                "If that does not work, ask your organisation's IT support. If you did not ask "
+                "for this, you can ignore this message."
+            ),
+            created_at=self._now(),
+        )
 
     async def account_for(self, practice_id: UUID, token: str) -> StaffUser:
         """The account a reset link is for, while the link is valid."""

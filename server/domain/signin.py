@@ -50,7 +50,10 @@ __all__ = [
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 CODE_FLOW_TTL = timedelta(minutes=5)
-WRONG = "The username or password is not correct."
+WRONG = (
+    "The username or password is not correct. After five wrong attempts in a row an account "
+    "is locked for 15 minutes."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,7 +272,13 @@ class SignInService:
             return AccountLocked(until)
         await self._audit(user.practice_id, name, "sign_in.failed", f"reason={factor}")
         if factor == "code":
-            return SignInRefused("That code is not correct, or was already used. Try the next one.")
+            # The password was right: saying how close the lock is tells nothing new.
+            last = attempt.number == MAX_FAILURES - 1
+            return SignInRefused(
+                "That code is not correct, or was already used. Try the next one."
+                + (" This is your last try: one more wrong code locks the account for 15 "
+                   "minutes." if last else "")
+            )  # fmt: skip
         return SignInRefused(WRONG)
 
     async def _audit(self, practice_id: UUID, user_name: str, action: str, detail: str) -> None:

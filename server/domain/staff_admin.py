@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 from server.domain.clock import utcnow
-from server.domain.errors import InvalidValue, NotFound, ReadOnlyField
+from server.domain.errors import DomainError, InvalidValue, NotFound, ReadOnlyField
 from server.domain.practices import AuditEntry
 from server.domain.records import Location
 from server.domain.staff import PROVISIONED_FIELDS, AccessLevel, StaffUser
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from server.domain.ports import Store
 
-__all__ = ["EDITABLE", "Location", "StaffAdminService", "StaffView"]
+__all__ = ["EDITABLE", "Location", "RoleRefused", "StaffAdminService", "StaffView"]
 
 #: What an administrator may send when editing a staff account.
 EDITABLE = frozenset(
@@ -44,6 +44,25 @@ class StaffView:
 
 def _as_given(value: str) -> str:
     return value
+
+
+_PROFILE_FIELDS = ("given_name", "family_name", "user_name", "cell_phone", "email")
+
+
+class RoleRefused(DomainError):
+    """A role change that would break a rule (the last administrator, say)."""
+
+
+def _changed_fields(before: StaffView, after: StaffUser, locations: tuple[UUID, ...]) -> list[str]:
+    """The names of the fields an edit really changed, for its audit entry."""
+    changed = [
+        f for f in _PROFILE_FIELDS if getattr(before.user.profile, f) != getattr(after.profile, f)
+    ]
+    if after.access_level != before.user.access_level:
+        changed.append("access_level")
+    if set(locations) != set(before.location_ids):
+        changed.append("locations")
+    return changed
 
 
 class StaffAdminService:
@@ -88,11 +107,7 @@ class StaffAdminService:
                     f"{', '.join(locked)} of this account are managed by the practice's "
                     "identity provider and can only be changed there"
                 )
-            profile_changes = {
-                k: edit[k]
-                for k in ("given_name", "family_name", "user_name", "cell_phone", "email")
-                if k in edit
-            }
+            profile_changes = {k: edit[k] for k in _PROFILE_FIELDS if k in edit}
             for label, value in profile_changes.items():
                 check_storable(label, value if isinstance(value, str) else None)
             if profile_changes.get("email") is not None:
@@ -119,15 +134,17 @@ class StaffAdminService:
             locations = view.location_ids
             if "location_ids" in edit:
                 locations = await self._assign(practice_id, staff_id, edit["location_ids"])
-            await self._store.audit.record(
-                AuditEntry(
-                    practice_id,
-                    actor,
-                    "staff.updated",
-                    f"id={staff_id} fields={sorted(edit)}",
-                    self._now(),
+            changed = _changed_fields(view, updated, locations)
+            if changed:  # an edit that changed nothing is no event
+                await self._store.audit.record(
+                    AuditEntry(
+                        practice_id,
+                        actor,
+                        "staff.updated",
+                        f"staff={staff_id} fields={','.join(changed)}",
+                        self._now(),
+                    )
                 )
-            )
         return StaffView(updated, locations)
 
     async def _assign(self, practice_id: UUID, staff_id: UUID, raw: Any) -> tuple[UUID, ...]:
@@ -161,3 +178,34 @@ class StaffAdminService:
 
     async def list_locations(self, practice_id: UUID) -> list[Location]:
         return await self._store.locations.list(practice_id)
+
+    async def set_administrator(
+        self, practice_id: UUID, staff_id: UUID, *, admin: bool, actor: str
+    ) -> StaffUser:
+        """Give or remove the practice administrator role. The practice always keeps one
+        active administrator: role changes of a practice hold its administrators' rows, so
+        two administrators removing each other at once cannot both succeed."""
+        async with self._store.transaction():
+            admins = await self._store.staff.lock_administrators(practice_id)
+            user = await self._store.staff.get(practice_id, staff_id)
+            if user is None:
+                raise NotFound(f"no staff member {staff_id}")
+            if user.is_practice_admin == admin:
+                return user
+            if admin and (user.scim_deleted or not user.profile.active):
+                raise RoleRefused("A deactivated or deleted account cannot be an administrator.")
+            others = [a for a in admins if a.id != staff_id and a.profile.active]
+            if not admin and not others:
+                raise RoleRefused(
+                    "This is the practice's last administrator. Make someone else an "
+                    "administrator first."
+                )
+            updated = replace(
+                user, is_practice_admin=admin, version=user.version + 1, updated_at=self._now()
+            )
+            await self._store.staff.update(updated, expected_version=user.version)
+            action = "role.admin_granted" if admin else "role.admin_revoked"
+            await self._store.audit.record(
+                AuditEntry(practice_id, actor, action, f"staff={staff_id}", self._now())
+            )
+        return updated

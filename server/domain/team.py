@@ -58,12 +58,12 @@ def npi_is_valid(npi: str) -> bool:
     return total % 10 == 0
 
 
-def _clean(value: str | None, label: str, *, required: bool = False) -> str | None:
+def _clean(value: str | None, label: str, *, field: str, required: bool = False) -> str | None:
     value = (value or "").strip()
     if required and not value:
-        raise InvalidValue(f"{label} is required")
+        raise InvalidValue(f"Enter a {label.lower()}.", field=field)
     if len(value) > 256:
-        raise InvalidValue(f"{label} is longer than 256 characters")
+        raise InvalidValue(f"{label} is longer than 256 characters.", field=field)
     return value or None
 
 
@@ -85,11 +85,12 @@ class TeamService:
             id=uuid4(),
             practice_id=practice_id,
             profile=StaffProfile(
-                user_name=_clean(profile.user_name, "Username", required=True) or "",
-                given_name=_clean(profile.given_name, "First name"),
-                family_name=_clean(profile.family_name, "Last name"),
-                cell_phone=_clean(profile.cell_phone, "Cell phone"),
-                email=_clean(profile.email, "Email"),
+                user_name=_clean(profile.user_name, "Username", field="user_name", required=True)
+                or "",
+                given_name=_clean(profile.given_name, "First name", field="given_name"),
+                family_name=_clean(profile.family_name, "Last name", field="family_name"),
+                cell_phone=_clean(profile.cell_phone, "Cell phone", field="cell_phone"),
+                email=_clean(profile.email, "Email", field="email"),
             ),
             access_level=AccessLevel.ADMIN_STAFF,
             is_practice_admin=False,
@@ -157,6 +158,56 @@ class TeamService:
             await self._store.providers.add(provider)
             await self._audit(practice_id, actor, "provider.added", f"staff={user.id} npi={npi}")
         return ProviderView(provider, user)
+
+    async def provider(self, practice_id: UUID, provider_id: UUID) -> ProviderView:
+        found = next(
+            (p for p in await self.providers(practice_id) if p.provider.id == provider_id), None
+        )
+        if found is None:
+            raise NotFound("There is no such provider.")
+        return found
+
+    async def update_provider(
+        self, practice_id: UUID, provider_id: UUID, *, npi: str, specialty: str, actor: str
+    ) -> ProviderView:
+        """Change the provider details the platform owns (never the provisioned fields)."""
+        npi = npi.strip()
+        if not npi_is_valid(npi):
+            raise InvalidValue("The NPI must be 10 digits with a valid check digit.", field="npi")
+        if specialty not in SPECIALTIES:
+            raise InvalidValue("Choose a specialty from the list.", field="specialty")
+        async with self._store.transaction():
+            view = await self.provider(practice_id, provider_id)
+            current = view.provider
+            if any(
+                p.npi == npi and p.id != provider_id
+                for p in await self._store.providers.list(practice_id)
+            ):
+                raise UniquenessConflict(f"NPI {npi} is already enrolled in this practice.")
+            updated = Provider(
+                current.id, practice_id, current.staff_id, npi, specialty, current.created_at
+            )
+            changed = [
+                f for f in ("npi", "specialty") if getattr(current, f) != getattr(updated, f)
+            ]
+            if changed:
+                await self._store.providers.update(updated)
+                await self._audit(
+                    practice_id,
+                    actor,
+                    "provider.updated",
+                    f"staff={current.staff_id} fields={','.join(changed)}",
+                )
+        return ProviderView(updated, view.user)
+
+    async def remove_provider(self, practice_id: UUID, provider_id: UUID, *, actor: str) -> None:
+        """Take the provider role away; the staff account stays as it is."""
+        async with self._store.transaction():
+            view = await self.provider(practice_id, provider_id)
+            await self._store.providers.remove(practice_id, provider_id)
+            await self._audit(
+                practice_id, actor, "provider.removed", f"staff={view.provider.staff_id}"
+            )
 
     async def _audit(self, practice_id: UUID, actor: str, action: str, detail: str) -> None:
         await self._store.audit.record(AuditEntry(practice_id, actor, action, detail, self._now()))

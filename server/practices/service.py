@@ -13,7 +13,14 @@ from uuid import UUID, uuid4
 
 from server.domain.clock import utcnow
 from server.domain.errors import ConfigurationDisabled, DomainError, NotFound
-from server.domain.practices import AccessToken, AuditEntry, Practice, ScimConfig, TokenKind
+from server.domain.practices import (
+    AccessToken,
+    AuditEntry,
+    AuditFilter,
+    Practice,
+    ScimConfig,
+    TokenKind,
+)
 from server.domain.staff import AccessLevel, StaffProfile, StaffUser
 from server.security import hash_password, hash_secret, mask_secret, new_client_id, new_secret
 
@@ -212,9 +219,16 @@ class PracticeService:
         await self._require_practice(practice_id)
         return await self._store.tokens.list_static(practice_id)
 
-    async def audit_log(self, practice_id: UUID, *, limit: int = 100) -> list[AuditEntry]:
+    async def audit_log(
+        self,
+        practice_id: UUID,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        where: AuditFilter | None = None,
+    ) -> list[AuditEntry]:
         await self._require_practice(practice_id)
-        return await self._store.audit.list(practice_id, limit=limit)
+        return await self._store.audit.list(practice_id, limit=limit, offset=offset, where=where)
 
     async def _require_practice(self, practice_id: UUID) -> Practice:
         practice = await self._store.practices.get(practice_id)
@@ -258,6 +272,8 @@ class PracticeService:
 
 
 def _require_word(given: str, word: str) -> None:
+    """Refuse unless ``word`` was typed as is; the refusal is shown to the person who typed."""
     if given != word:
-        msg = f"type {word} exactly to confirm; nothing was changed"
+        hint = " in capital letters" if given.strip().upper() == word else ""
+        msg = f"Nothing was changed. To confirm, type {word}{hint} in the box and try again."
         raise ConfirmationRequired(msg)

@@ -10,6 +10,7 @@ import pytest
 from playwright.async_api import expect
 
 from simulators.idp import IdpPerson
+from tests.browser.a11y import WIDTHS, checked
 from tests.browser.flows import (
     clipboard_after_copy,
     configure_sso,
@@ -113,25 +114,38 @@ async def test_a_deactivated_user_is_refused(
     assert any(e.action == "sso.refused" and "reason=deactivated" in e.detail for e in audit)
 
 
-async def test_forgot_password_sends_an_sso_user_to_the_organisation(
+async def test_forgot_password_answers_every_username_alike(
     page: Page, live: LiveServer, start_idp: Callable[..., SimulatedOidcIdp]
 ) -> None:
+    """The page never tells who the identity provider manages; the SSO user learns how to
+    sign in by email (the outbox), and still has no password."""
     practice = await new_practice(live, scim=True)
     idp = start_idp("google")
     await configure_sso(live, practice, idp)
     person = IdpPerson("hana", "hana.sato@contoso.org", "Hana", "Sato")
     await provision(live, practice, idp, person)
 
-    await page.goto(f"{live.base_url}/console/{practice.id}/sign-in")
-    await page.get_by_role("link", name="Forgot password?").click()
-    await page.get_by_label("Username").fill(person.user_name)
-    await page.get_by_role("button", name="Continue").click()
-    await expect(page.locator("#use-organisation")).to_contain_text("no password here")
-    await expect(page.get_by_role("link", name="Sign in with your organisation")).to_be_visible()
-    await shot(page, "forgot-password-sso-user")
+    answers = []
+    for width, height in WIDTHS:
+        await page.set_viewport_size({"width": width, "height": height})
+        for name in (person.user_name, "nobody-by-this-name"):
+            await page.goto(f"{live.base_url}/console/{practice.id}/sign-in")
+            await page.get_by_role("link", name="Forgot password?").click()
+            await page.get_by_label("Username").fill(name)
+            await page.get_by_role("button", name="Continue").click()
+            await expect(page.locator("#link-sent")).to_be_visible()
+            await expect(page.locator("#use-organisation")).to_have_count(0)
+            answers.append(await page.locator("main").inner_text())
+            known = name == person.user_name
+            await checked(page, "forgot-password-sso-user" if known else "forgot-password-unknown")
+    assert len(set(answers)) == 1  # the same words for everyone
     found = await live.services.store.credentials.find_by_user_name(practice.uuid, person.user_name)
     assert found is not None
     assert found[1] is None  # still no password
+    mail = await live.services.store.outbox.list(practice.uuid, limit=10)
+    assert {m.recipient for m in mail} == {"hana.sato@contoso.org"}
+    assert all("sign in with your organisation" in m.body.lower() for m in mail)
+    assert not any("reset-password?token=" in m.body for m in mail)
     audit = await live.services.practices.audit_log(practice.uuid)
     assert any(e.action == "password_reset.refused" for e in audit)
 

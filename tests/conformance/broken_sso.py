@@ -18,8 +18,8 @@ __all__ = [
     "drops_deprovisioning_of_okta_users",
     "keeps_sessions_alive",
     "links_by_email",
-    "offers_sso_users_a_reset",
     "resets_access_on_reactivation",
+    "reveals_managed_accounts",
 ]
 
 _USER = re.compile(r"^/scim/v2/(?P<practice>[^/]+)/Users/(?P<id>[^/]+)$")
@@ -82,17 +82,19 @@ def resets_access_on_reactivation(app: ASGIApp, admin_key: str) -> ASGIApp:
     return wrap(app, request, response)
 
 
-def offers_sso_users_a_reset(app: ASGIApp) -> ASGIApp:
-    """Fault: forgot-password treats an SSO user like a password user and says a reset
-    link is on its way."""
+def reveals_managed_accounts(app: ASGIApp) -> ASGIApp:
+    """Fault: forgot-password tells an SSO user, on the page, that the organisation manages
+    the account: anyone can learn which usernames the identity provider manages."""
 
     async def response(scope: Scope, result: Exchange) -> Exchange:
         status, headers, body = result
         if scope["method"] != "POST" or not scope["path"].endswith("/forgot-password"):
             return result
-        sent = b'<div class="callout ok" id="link-sent"><p>A reset link is on its way.</p></div>'
-        notice = re.compile(rb'<div[^>]*id="use-organisation".*?</div>', re.DOTALL)
-        return status, headers, notice.sub(sent, body)
+        told = (
+            b'<div class="callout" id="use-organisation"><p>Managed by your organisation.</p></div>'
+        )
+        sent = re.compile(rb'<div[^>]*id="link-sent".*?</div>', re.DOTALL)
+        return status, headers, sent.sub(told, body)
 
     return wrap(app, response=response)
 

@@ -57,11 +57,11 @@ FAULTS: dict[str, tuple[Breaker, dict[str, str]]] = {
         lambda app, t: broken_sso.resets_access_on_reactivation(app, t.practice.admin_api_key),
         {"DA-009": "after reactivation the account has"},
     ),
-    "offers SSO users a password reset": (
-        lambda app, t: broken_sso.offers_sso_users_a_reset(app),
+    "tells who the identity provider manages": (
+        lambda app, t: broken_sso.reveals_managed_accounts(app),
         dict.fromkeys(
             ("SL-002", "SL-007"),
-            "did not tell the SSO user to sign in through their organisation",
+            "answered the SSO user differently from any other username",
         ),
     ),
     "links SSO identities by email": (

@@ -44,10 +44,12 @@ async def test_an_sso_linked_user_is_sent_to_the_organisation_and_nothing_is_cre
     await provision(web, console_practice, idp, person)
 
     page = await _forgot(web, console_practice, "HANA.SATO@contoso.org")
-    assert 'id="use-organisation"' in page
-    assert "Sign in with your organisation" in page
+    assert 'id="use-organisation"' not in page
+    assert page == await _forgot(web, console_practice, "nobody")  # the same for everyone
     assert await _password_hash(services, console_practice, person.user_name) is None
-    assert await services.store.outbox.list(console_practice.uuid, limit=10) == []
+    mail = await services.store.outbox.list(console_practice.uuid, limit=10)
+    assert [m.recipient for m in mail] == ["hana.sato@contoso.org"]  # how to sign in, no link
+    assert "token=" not in mail[0].body
     audit = await services.practices.audit_log(console_practice.uuid)
     refused = [e for e in audit if e.action == "password_reset.refused"]
     assert len(refused) == 1
@@ -63,7 +65,7 @@ async def test_a_scim_user_without_sso_yet_gets_no_password_either(
     idp = start_idp("okta")
     person = IdpPerson("bo", "bo.silva@contoso.org", "Bo", "Silva")
     await provision(web, console_practice, idp, person)
-    assert 'id="use-organisation"' in await _forgot(web, console_practice, person.user_name)
+    assert 'id="link-sent"' in await _forgot(web, console_practice, person.user_name)
     assert await _password_hash(services, console_practice, person.user_name) is None
     audit = await services.practices.audit_log(console_practice.uuid)
     assert any(e.detail == "reason=scim_managed" for e in audit)

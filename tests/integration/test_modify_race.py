@@ -1,7 +1,7 @@
 """A change made without a precondition is never lost: ``modify`` writes only the version it
 read, and a change that lost the race runs again on the newer version, with the account read
-locked. A PATCH other than a deactivation runs outside a transaction, so only that guard keeps
-both writers' changes."""
+locked. The read is outside any transaction (the write and its audit entry share a short one),
+so only that guard keeps both writers' changes."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
 
 class _PausedStaff:
-    """The store's staff repository, whose first update waits to be let go."""
+    """The store's staff repository: the first read waits to be let go before it answers, so
+    its writer is held between its read and its write (which runs in a transaction, with its
+    audit entry: a pause inside it would hold SQLite's write lock)."""
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
@@ -34,17 +36,15 @@ class _PausedStaff:
 
     async def get_with_groups(self, practice_id: UUID, user_id: UUID, *, lock: bool = False) -> Any:
         self.locks.append(lock)
-        return await self._inner.get_with_groups(practice_id, user_id, lock=lock)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    async def update(self, user: StaffUser, *, expected_version: int) -> StaffUser:
+        found = await self._inner.get_with_groups(practice_id, user_id, lock=lock)
         if not self._paused:
             self._paused = True
             self.reached.set()
             await self.let_go.wait()
-        return await self._inner.update(user, expected_version=expected_version)  # type: ignore[no-any-return]
+        return found
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
 
 
 class _Store:

@@ -20,6 +20,21 @@
     window.history.replaceState(null, "", canonical);
   }
 
+  // A form the server sent back: focus moves to the first field it marked, whose message is
+  // beside it (aria-describedby).
+  const invalid = document.querySelector('main form [aria-invalid="true"]');
+  if (invalid && !invalid.closest("dialog")) { invalid.focus(); }
+
+  // Times in the reader's time zone; the UTC time stays in the title (shown on hover).
+  const localFormat = new Intl.DateTimeFormat(undefined, {
+    year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+    timeZoneName: "short",
+  });
+  document.querySelectorAll("time.moment[datetime]").forEach(function (element) {
+    const moment = new Date(element.getAttribute("datetime"));
+    if (!Number.isNaN(moment.getTime())) { element.textContent = localFormat.format(moment); }
+  });
+
   // Dialogs: modal, focus kept inside, Escape and Cancel close, focus returns to the opener.
   document.querySelectorAll("[data-dialog]").forEach(function (opener) {
     opener.addEventListener("click", function () {
@@ -55,6 +70,7 @@
         input.value = "";
         input.dispatchEvent(new Event("input"));
       });
+      dialog.querySelectorAll(".field-error").forEach(function (error) { error.textContent = ""; });
       if (dialog.opener) { dialog.opener.focus(); }
     });
     dialog.querySelectorAll("[data-close]").forEach(function (button) {
@@ -62,16 +78,33 @@
     });
   });
 
-  // Typed confirmations: the action button works only once the exact word is typed.
+  // Typed confirmations: the action goes ahead only once the exact word is typed; anything
+  // else (a typo, the word in small letters) is explained beside the box and marked invalid.
   document.querySelectorAll("[data-confirm-word]").forEach(function (input) {
-    const button = document.getElementById(input.dataset.confirmButton);
-    const matches = function () { return input.value === input.dataset.confirmWord; };
-    const update = function () { button.disabled = !matches(); };
-    input.addEventListener("input", update);
-    input.form.addEventListener("submit", function (event) {
-      if (!matches()) { event.preventDefault(); }
+    const word = input.dataset.confirmWord;
+    const message = document.getElementById(input.id + "-error");
+    const show = function (text) {
+      message.textContent = text;
+      if (text) { input.setAttribute("aria-invalid", "true"); } else { input.removeAttribute("aria-invalid"); }
+    };
+    const explain = function () {
+      if (input.value === word) { return ""; }
+      if (input.value.trim().toUpperCase() === word) { return "Type " + word + " in capital letters."; }
+      return "Type " + word + " in capital letters to confirm.";
+    };
+    input.addEventListener("input", function () {
+      // While typing, speak up only about a word that is right but for its case.
+      const text = explain();
+      show(input.value && input.value.toUpperCase() === word ? text : "");
     });
-    update();
+    input.form.addEventListener("submit", function (event) {
+      const text = explain();
+      if (text) {
+        event.preventDefault();
+        show(text);
+        input.focus();
+      }
+    });
   });
 
   // Copy buttons copy the value of the field they name.
@@ -99,6 +132,29 @@
   window.addEventListener("pagehide", function () {
     document.querySelectorAll("[data-secret]").forEach(function (field) {
       field.value = field.dataset.mask;
+    });
+  });
+
+  // A value shown once is brought into view and focused; leaving the page before Done asks
+  // first, since the value cannot be shown again.
+  const oneTime = document.querySelector("[data-one-time]");
+  if (oneTime) {
+    const warn = function (event) { event.preventDefault(); event.returnValue = ""; };
+    window.addEventListener("beforeunload", warn);
+    document.querySelectorAll("[data-done]").forEach(function (done) {
+      done.addEventListener("click", function () { window.removeEventListener("beforeunload", warn); });
+    });
+    oneTime.scrollIntoView({ block: "start" });
+    oneTime.focus({ preventScroll: true });
+  }
+  document.querySelectorAll('#one-time-notice a[href^="#"]').forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      const target = document.querySelector(link.getAttribute("href"));
+      if (target) {
+        event.preventDefault();
+        target.scrollIntoView({ block: "start" });
+        target.focus({ preventScroll: true });
+      }
     });
   });
 

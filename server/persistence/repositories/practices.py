@@ -3,7 +3,7 @@ Every query names its practice (tokens are found by their hash, then checked aga
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from server.persistence.fixed_statements import DirectSql, Statement
 from server.persistence.rows import (
@@ -21,7 +21,13 @@ if TYPE_CHECKING:
     from datetime import datetime
     from uuid import UUID
 
-    from server.domain.practices import AccessToken, AuditEntry, Practice, ScimConfig
+    from server.domain.practices import (
+        AccessToken,
+        AuditEntry,
+        AuditFilter,
+        Practice,
+        ScimConfig,
+    )
     from server.persistence.tables import BoundTables
 
 __all__ = [
@@ -139,6 +145,15 @@ class PiccoloTokenRepository:
         self._valid.put(stamp, key, (expires,))
         return expires is None or expires > now
 
+    async def kind_and_hint(self, token_hash: str, practice_id: UUID) -> tuple[str, str] | None:
+        table = self._table
+        rows = (
+            await table.select(table.kind, table.hint)
+            .where((table.token_hash == token_hash) & (table.practice_id == practice_id))
+            .run()
+        )
+        return (rows[0]["kind"], rows[0]["hint"]) if rows else None
+
     async def revoke_all(self, practice_id: UUID) -> int:
         table = self._table
         removed = (
@@ -194,13 +209,36 @@ class PiccoloAuditRepository:
         )
         await self._table.insert(row).run()
 
-    async def list(self, practice_id: UUID, *, limit: int) -> list[AuditEntry]:
+    async def list(
+        self,
+        practice_id: UUID,
+        *,
+        limit: int,
+        offset: int = 0,
+        where: AuditFilter | None = None,
+    ) -> list[AuditEntry]:
         table = self._table
+        conditions: list[Any] = [table.practice_id == practice_id]
+        if where is not None:
+            if where.action_prefixes:
+                any_action: Any = table.action.like(f"{where.action_prefixes[0]}%")
+                for prefix in where.action_prefixes[1:]:
+                    any_action = any_action | table.action.like(f"{prefix}%")
+                conditions.append(any_action)
+            if where.actor_prefix:
+                conditions.append(table.actor.like(f"{where.actor_prefix}%"))
+            if where.staff_id is not None:  # details name a staff member by id
+                conditions.append(table.detail.like(f"%{where.staff_id}%"))
+            if where.since is not None:
+                conditions.append(table.created_at >= where.since)
+            if where.until is not None:
+                conditions.append(table.created_at < where.until)
         rows = (
             await table.select()
-            .where(table.practice_id == practice_id)
+            .where(*conditions)
             .order_by(table.created_at, ascending=False)
             .limit(limit)
+            .offset(offset)
             .run()
         )
         return [audit_from_row(row) for row in rows]

@@ -38,6 +38,16 @@ _BY_ID_WITH_GROUPS_LOCKED = Statement(
 )
 
 
+# Every administrator of a practice, held until the transaction ends (PostgreSQL; a SQLite
+# transaction already holds the write lock). A second role change waits here, then sees the
+# accounts as the first one left them: READ COMMITTED re-reads a row it waited for.
+_ADMINS_LOCKED = Statement(
+    sqlite="SELECT * FROM staff_user WHERE practice_id = ? AND is_practice_admin = 1",
+    postgres="SELECT * FROM staff_user WHERE practice_id = $1 AND is_practice_admin "
+    "ORDER BY id FOR NO KEY UPDATE",
+)
+
+
 @functools.cache
 def _update_statement(columns: tuple[str, ...]) -> Statement:
     """Every written column of an account, guarded by the version that was read (built once,
@@ -176,6 +186,13 @@ class PiccoloStaffRepository:
             QueryString("SELECT COUNT(*) AS total FROM staff_user WHERE {}", condition)
         )
         return int(counted[0]["total"]), users
+
+    async def lock_administrators(self, practice_id: UUID) -> list[StaffUser]:
+        if not self._direct.in_transaction:
+            msg = "a locked read outside a transaction"
+            raise RuntimeError(msg)
+        rows = await self._direct.fetch(_ADMINS_LOCKED, self._direct.argument(practice_id))
+        return [staff_from_row(row, practice_id) for row in rows]
 
     async def update(self, user: StaffUser, *, expected_version: int) -> StaffUser:
         row = staff_to_row(user)

@@ -38,6 +38,31 @@ class PiccoloProviderRepository:
                 raise UniquenessConflict("this staff member or NPI is already enrolled") from None
             raise
 
+    async def update(self, provider: Provider) -> bool:
+        table = self._table
+        try:
+            changed = (
+                await table.update({table.npi: provider.npi, table.specialty: provider.specialty})
+                .where((table.practice_id == provider.practice_id) & (table.id == provider.id))
+                .returning(table.id)
+                .run()
+            )
+        except Exception as error:
+            if is_unique_violation(error):
+                raise UniquenessConflict("this NPI is already enrolled") from None
+            raise
+        return bool(changed)
+
+    async def remove(self, practice_id: UUID, provider_id: UUID) -> bool:
+        table = self._table
+        removed = (
+            await table.delete()
+            .where((table.practice_id == practice_id) & (table.id == provider_id))
+            .returning(table.id)
+            .run()
+        )
+        return bool(removed)
+
     async def list(self, practice_id: UUID) -> list[Provider]:
         table = self._table
         rows = (
