@@ -101,3 +101,19 @@ async def test_x01_drives_real_saml_and_oidc_sign_ins(
         f"{practice.management_path.rsplit('/', 1)[0]}/sso", headers=practice.admin_headers
     )
     assert shown.status_code == 404
+
+
+async def test_okta_import_walks_by_cursor_where_the_server_announces_it(
+    client: AsyncTestClient[Any], practice: PracticeFixture
+) -> None:
+    """Our server announces RFC 9865 cursors, so O-09's import pages by ``cursor`` (no
+    ``startIndex``), follows ``nextCursor`` to the last page, and sees every user once."""
+    target = await scimlab_target("basic", client, practice)
+    scenario = next(s for s in builtin_scenarios() if s.name == "O-09")
+    result = await run_scenario(scenario, make_dialect("okta"), target, users=120)
+    assert result.passed, describe(result)
+    pages = result.recorder.select(label="import.page")
+    assert len(pages) == 2  # 120 users in pages of 100
+    assert all("cursor=" in p.url and "startIndex" not in p.url for p in pages)
+    assert "nextCursor" in pages[0].response_body
+    assert "nextCursor" not in pages[-1].response_body
