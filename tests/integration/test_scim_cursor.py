@@ -303,3 +303,17 @@ async def test_cursor_key_without_secret_key_is_kept_in_the_database(
     token = before.issue(practice=practice, binding=binding, position=(time_zero(), row), now=1e9)
     after = await cursor_codec(Services.build(store, settings))
     assert after.read(token, practice=practice, binding=binding, now=1e9) == (time_zero(), row)
+
+
+async def test_root_search_refuses_a_cursor(
+    client: AsyncTestClient[Any], practice: PracticeFixture, token_headers: dict[str, str]
+) -> None:
+    """The root ``.search`` spans two resource types; it refuses a cursor rather than
+    silently paging by index."""
+    response = await client.post(
+        f"{practice.scim_path}/.search",
+        json={"schemas": [SEARCH_SCHEMA], "cursor": "", "count": 2},
+        headers=token_headers,
+    )
+    assert response.status_code == 400
+    assert response.json()["scimType"] == "invalidValue"
