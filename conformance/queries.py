@@ -172,3 +172,50 @@ async def search_endpoint(s: Session) -> None:
     s.expect(scim.attr(listing, "totalResults") == 2, "/.search totalResults is not 2", response)
     extra = [r for r in scim.resources(listing) if scim.attr(r, "emails") is not None]
     s.expect(not extra, "/.search ignored attributes", response)
+
+
+_UNRESERVED = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+@check("AF-016", "cursor and count walk a list by nextCursor", rule="RFC 9865 §2; RFC 9865 §2.1")
+async def cursor_paging(s: Session) -> None:
+    """RFC 9865 §2: an empty ``cursor`` asks for the first page; every page but the last
+    carries ``nextCursor`` (RFC 3986 unreserved characters), which the next request passes
+    back with the same query; the last page has none; pages do not overlap and hold at most
+    ``count``. §2.1: an invalid cursor is 400 with scimType ``invalidCursor``. Applies when
+    the ServiceProviderConfig announces ``pagination.cursor``."""
+    config = await actions.service_provider_config(s)
+    if scim.attr(config or {}, "pagination.cursor") is not True:
+        s.not_applicable("the target's ServiceProviderConfig does not announce cursor paging")
+    prefix, ids = await actions.filter_fixture(s)
+    query = {"filter": f'userName sw "{prefix}-"', "count": "2"}
+    seen: list[str] = []
+    cursor = ""
+    for page_number in (1, 2):
+        response = await s.scim("GET", "/Users", params={**query, "cursor": cursor})
+        page = s.expect_status(response, 200, doing=f"listing cursor page {page_number}")
+        found = [str(r.get("id")) for r in scim.resources(page)]
+        s.expect(len(found) <= 2, "a cursor page holds more than count resources", response)
+        s.expect(not set(found) & set(seen), "consecutive cursor pages overlap", response)
+        seen += found
+        next_cursor = scim.attr(page, "nextCursor")
+        if page_number == 1:
+            s.expect(
+                isinstance(next_cursor, str) and next_cursor,
+                "the first of two pages has no nextCursor",
+                response,
+            )
+            s.expect(
+                set(str(next_cursor)) <= _UNRESERVED,
+                "nextCursor has characters outside RFC 3986 unreserved",
+                response,
+            )
+            cursor = str(next_cursor)
+        else:
+            s.expect(next_cursor is None, "the last page still has a nextCursor", response)
+    s.expect(set(seen) == set(ids.values()), f"the walk found {len(seen)} of 3 users", None)
+    response = await s.scim("GET", "/Users", params={**query, "cursor": "not-a-cursor"})
+    error = s.expect_status(response, 400, doing="listing with an invalid cursor")
+    scim_type = scim.attr(error, "scimType")
+    wrong = f"scimType is {scim_type!r}, not invalidCursor"
+    s.expect(scim_type == "invalidCursor", wrong, response)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AuditRepository",
+    "DeploymentSettings",
     "GroupRepository",
     "LocationRepository",
     "OutboxRepository",
@@ -210,8 +211,22 @@ class OutboxRepository(Protocol):
     async def list(self, practice_id: UUID, *, limit: int) -> list[OutboxMessage]: ...
 
 
+class DeploymentSettings(Protocol):
+    """Settings kept in the database for every host of a deployment, by name."""
+
+    async def get(self, name: str) -> str | None: ...
+
+    async def setdefault(self, name: str, value: str) -> str:
+        """The value kept under ``name``, first keeping ``value`` if there is none (the
+        first writer wins when hosts race)."""
+        ...
+
+
 class Store(Protocol):
     """Every repository, plus one transaction spanning them."""
+
+    @property
+    def deployment(self) -> DeploymentSettings: ...
 
     @property
     def practices(self) -> PracticeRepository: ...

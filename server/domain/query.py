@@ -17,6 +17,7 @@ from server.domain.user_attributes import USER_ATTRIBUTES, UserAttribute, ValueK
 
 if TYPE_CHECKING:
     from datetime import datetime
+    from uuid import UUID
 
     from server.domain.staff import StaffUser
 
@@ -131,6 +132,9 @@ class ResourceQuery:
     descending: bool = False
     offset: int = 0
     limit: int = 100
+    # Keyset paging (RFC 9865 cursors): only rows after this (created_at, id) in creation
+    # order, so a deep page is one range scan of the (practice_id, created_at, id) index.
+    after: tuple[datetime, UUID] | None = None
 
 
 def field_value(user: StaffUser, field: str) -> str | bool | datetime | None:

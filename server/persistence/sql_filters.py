@@ -23,7 +23,7 @@ from server.domain.query import (
 from server.domain.text import text_key
 from server.domain.user_attributes import USER_ATTRIBUTES, UserAttribute
 
-__all__ = ["order_by", "where"]
+__all__ = ["after_position", "order_by", "where"]
 
 # Queryable columns that are not kept User attributes (the group's, and every resource's).
 _OTHER_COLUMNS = {
@@ -158,3 +158,13 @@ def order_by(field: str | None, *, descending: bool) -> str:
         keys.append(f"({column} IS NULL) ASC, {expression} {direction}")
     keys.append("created_at ASC, id ASC")
     return ", ".join(keys)
+
+
+def after_position(after: tuple[datetime, UUID], *, sqlite: bool) -> QueryString:
+    """Rows after ``(created_at, id)`` in the default order: a row-value comparison, which
+    both databases answer from the ``(practice_id, created_at, id)`` index."""
+    created_at, row_id = after
+    bound_id: object = str(row_id) if sqlite else row_id
+    return QueryString(
+        "(created_at, id) > ({}, {})", _parameter(created_at, sqlite=sqlite), bound_id
+    )

@@ -33,6 +33,7 @@ from scim2_models import (
 
 from server.domain.errors import NotFound
 from server.domain.user_attributes import USER_ATTRIBUTES, Carrier, UserAttribute
+from server.scim.cursors import CURSOR_TIMEOUT_SECONDS
 from server.scim.guard import authenticated_practice
 from server.scim.query import DEFAULT_PAGE_SIZE
 from server.scim.responses import scim_response
@@ -129,11 +130,12 @@ def service_provider_config(services: Services, practice_id: UUID) -> ServicePro
             ),
         ],
         pagination=Pagination(
-            cursor=False,
+            cursor=True,
             index=True,
             default_pagination_method="index",
             default_page_size=min(DEFAULT_PAGE_SIZE, services.settings.max_page_size),
             max_page_size=services.settings.max_page_size,
+            cursor_timeout=CURSOR_TIMEOUT_SECONDS,
         ),
         meta=Meta(resource_type="ServiceProviderConfig", location=f"{base}/ServiceProviderConfig"),
     )

@@ -25,6 +25,9 @@ DEFAULT_PAGE_SIZE = 100
 class ListParameters:
     query: ResourceQuery
     response: ResponseParameters[Any] | None
+    # RFC 9865: the ``cursor`` given ("" for the first page), None for index paging.
+    cursor: str | None = None
+    filter_text: str | None = None
 
 
 def _names(raw: str | None) -> list[str] | None:
@@ -60,6 +63,7 @@ def _build(
     count: Any,
     max_page_size: int,
     schema: FilterSchema,
+    cursor: str | None = None,
 ) -> ResourceQuery:
     offset, limit = page_window(
         start_index,
@@ -67,6 +71,8 @@ def _build(
         default=min(DEFAULT_PAGE_SIZE, max_page_size),
         maximum=max_page_size,
     )
+    if cursor is not None:
+        _check_cursor_request(start_index, sort_by, limit)
     predicate = parse_filter(str(filter_text), schema) if filter_text else None
     field = None
     if sort_by:
@@ -81,6 +87,18 @@ def _build(
         offset=offset,
         limit=limit,
     )
+
+
+def _check_cursor_request(start_index: Any, sort_by: Any, limit: int) -> None:
+    """RFC 9865: one paging method per request, and a positive ``count``. Cursor pages come
+    in creation order (the order the keyset follows), so ``sortBy`` is refused with them."""
+    if start_index is not None and start_index != "":
+        raise ScimRequestError(400, "startIndex and cursor cannot be used together", "invalidValue")
+    if sort_by:
+        msg = "cursor pages come in creation order: sortBy cannot be used with cursor"
+        raise ScimRequestError(400, msg, "invalidValue")
+    if limit < 1:
+        raise ScimRequestError(400, "count must be at least 1 with cursor", "invalidCount")
 
 
 def response_parameters(params: Mapping[str, str]) -> ResponseParameters[Any] | None:
@@ -100,8 +118,11 @@ def list_parameters(
         count=params.get("count"),
         max_page_size=max_page_size,
         schema=schema,
+        cursor=params.get("cursor"),
     )
-    return ListParameters(query, response_parameters(params))
+    return ListParameters(
+        query, response_parameters(params), params.get("cursor"), params.get("filter")
+    )
 
 
 def search_parameters(
@@ -119,5 +140,7 @@ def search_parameters(
         count=search.count,
         max_page_size=max_page_size,
         schema=schema,
+        cursor=search.cursor,
     )
-    return ListParameters(query, _response(search.attributes, search.excluded_attributes))
+    selection = _response(search.attributes, search.excluded_attributes)
+    return ListParameters(query, selection, search.cursor, search.filter)

@@ -72,12 +72,16 @@ def list_body(
     offset: int,
     resources: list[Any],
     parameters: ResponseParameters[Any] | None,
+    next_cursor: str | None = None,
+    cursor_paged: bool = False,
 ) -> dict[str, Any]:
-    """A ListResponse page (RFC 7644 §3.4.2): integer counters, 1-based startIndex."""
+    """A ListResponse page (RFC 7644 §3.4.2): integer counters, 1-based startIndex; a cursor
+    page (RFC 9865) has ``nextCursor`` (except the last) and no ``startIndex``."""
     listing = _list_response(kind)(
         total_results=total,
-        start_index=offset + 1,
+        start_index=None if cursor_paged else offset + 1,
         items_per_page=len(resources),
+        next_cursor=next_cursor,
         resources=resources,
     )
     body: dict[str, Any] = listing.model_dump(
@@ -93,14 +97,36 @@ def list_answer(
     offset: int,
     resources: list[Any],
     parameters: ResponseParameters[Any] | None,
+    next_cursor: str | None = None,
+    cursor_paged: bool = False,
 ) -> ScimAnswer:
-    page = list_body(kind, total=total, offset=offset, resources=resources, parameters=parameters)
+    page = list_body(
+        kind,
+        total=total,
+        offset=offset,
+        resources=resources,
+        parameters=parameters,
+        next_cursor=next_cursor,
+        cursor_paged=cursor_paged,
+    )
     return json_answer(page)
 
 
-def payload_list_answer(*, total: int, offset: int, payloads: list[dict[str, Any]]) -> ScimAnswer:
+def payload_list_answer(
+    *,
+    total: int,
+    offset: int,
+    payloads: list[dict[str, Any]],
+    next_cursor: str | None = None,
+    cursor_paged: bool = False,
+) -> ScimAnswer:
     """A ListResponse page whose resources are already response bodies."""
-    return json_answer(list_payload(total=total, start_index=offset + 1, resources=payloads))
+    body = list_payload(total=total, start_index=offset + 1, resources=payloads)
+    if cursor_paged:
+        del body["startIndex"]
+        if next_cursor is not None:
+            body["nextCursor"] = next_cursor
+    return json_answer(body)
 
 
 def _headers(etag: str, created_at: str | None) -> tuple[tuple[str, str], ...]:

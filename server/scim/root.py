@@ -19,7 +19,11 @@ from server.domain.query import Constant
 from server.mapping.filters import GROUP_FILTERS, USER_FILTERS
 from server.scim.adapter import to_response
 from server.scim.guard import authenticated_practice
-from server.scim.operations.exchange import read_json_object, request_from_scope
+from server.scim.operations.exchange import (
+    ScimRequestError,
+    read_json_object,
+    request_from_scope,
+)
 from server.scim.operations.groups import group_resource
 from server.scim.query import ListParameters, search_parameters
 from server.scim.resources import list_answer
@@ -40,6 +44,10 @@ def _per_type(body: dict[str, Any], services: Services) -> tuple[ListParameters,
     users, groups = attempts
     if isinstance(users, SCIMException) and isinstance(groups, SCIMException):
         raise users
+    if body.get("cursor") is not None:
+        # RFC 9865 cursors page one resource type (/Users, /Groups), not this union.
+        msg = "cursor paging is offered on /Users and /Groups, not on the root .search"
+        raise ScimRequestError(400, msg, "invalidValue")
     if isinstance(users, SCIMException):
         assert isinstance(groups, ListParameters)
         users = replace(groups, query=replace(groups.query, predicate=Constant(value=False)))

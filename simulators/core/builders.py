@@ -36,6 +36,7 @@ __all__ = [
     "member_changes",
     "patch",
     "rename_group",
+    "service_provider_config",
     "set_active",
     "update_user",
 ]
@@ -127,8 +128,18 @@ def delete_user(
     return ScimRequest("DELETE", f"/Users/{server_id}", label, ok=ok, subject=subject)
 
 
-def list_users(start: int, count: int, *, label: str = "import.page") -> ScimRequest:
+def list_users(
+    start: int, count: int, *, cursor: str | None = None, label: str = "import.page"
+) -> ScimRequest:
+    """A page by ``startIndex`` (RFC 7644 §3.4.2.4), or by ``cursor`` (RFC 9865) when one
+    is given ("" for the first page)."""
+    if cursor is not None:
+        return ScimRequest("GET", "/Users", label, (("cursor", cursor), ("count", str(count))))
     return ScimRequest("GET", "/Users", label, (("startIndex", str(start)), ("count", str(count))))
+
+
+def service_provider_config(*, label: str = "import.config") -> ScimRequest:
+    return ScimRequest("GET", "/ServiceProviderConfig", label)
 
 
 def _u(person: Person) -> str:

@@ -9,6 +9,7 @@ reported as not applicable rather than passed or failed.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 from simulators.core import state_checks
 from simulators.core.clock import parse_duration
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["ExpectationResult", "evaluate", "no_server_errors"]
 
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
+_COUNTERS = ("totalResults", "startIndex", "itemsPerPage")
 
 
 def _select(run: RunView, a: dict[str, Any]) -> list[Exchange]:
@@ -65,7 +67,10 @@ def _check_body(x: Exchange, a: dict[str, Any]) -> str | None:
         if first.get("active") is not a["first_active"]:
             return f"{show(x)}: first resource active={first.get('active')!r}"
     if a.get("integer_counters"):
-        for key in ("totalResults", "startIndex", "itemsPerPage"):
+        # A cursor page (RFC 9865) has no startIndex.
+        cursor_page = "cursor" in parse_qs(urlsplit(x.url).query, keep_blank_values=True)
+        keys = ("totalResults", "itemsPerPage") if cursor_page else _COUNTERS
+        for key in keys:
             if type(body.get(key)) is not int:
                 return f"{show(x)}: {key} is {body.get(key)!r}, not an integer"
     return None

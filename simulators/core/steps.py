@@ -144,7 +144,27 @@ async def send(run: RunView, a: dict[str, Any]) -> None:
         run.sync.record_failure(subject, outcome, outcome.describe())
 
 
+async def _cursor_paging(run: RunView) -> bool:
+    """Whether the server announces RFC 9865 cursor paging in its ServiceProviderConfig."""
+    outcome = await run.sync.engine.send(builders.service_provider_config())
+    body = outcome.body if isinstance(outcome.body, dict) else {}
+    pagination = body.get("pagination")
+    return outcome.ok and isinstance(pagination, dict) and pagination.get("cursor") is True
+
+
 async def import_users(run: RunView, size: int) -> None:
+    """Page through every user: by cursor where the server announces it (each page one
+    range read however deep), else by ``startIndex``."""
+    if await _cursor_paging(run):
+        cursor = ""
+        for _ in range(1000):
+            outcome = await run.sync.engine.send(builders.list_users(1, size, cursor=cursor))
+            body = outcome.body if isinstance(outcome.body, dict) else {}
+            following = body.get("nextCursor")
+            if not outcome.ok or not isinstance(following, str) or not following:
+                return
+            cursor = following
+        return
     start = 1
     for _ in range(1000):
         outcome = await run.sync.engine.send(builders.list_users(start, size))

@@ -21,7 +21,13 @@ if TYPE_CHECKING:
     Send = Callable[[Message], Awaitable[None]]
     ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-__all__ = ["accepts_old_secret", "adds_title", "ignores_string_false", "leaks_peer_users"]
+__all__ = [
+    "accepts_old_secret",
+    "adds_title",
+    "ignores_cursor",
+    "ignores_string_false",
+    "leaks_peer_users",
+]
 
 Exchange = tuple[int, list[tuple[bytes, bytes]], bytes]
 
@@ -193,3 +199,21 @@ def leaks_peer_users(app: ASGIApp, own_path: str, peer_path: str, peer_token: st
         return status, headers, json.dumps(mine).encode()
 
     return wrap(app, response=response)
+
+
+def ignores_cursor(app: ASGIApp) -> ASGIApp:
+    """Fault: announces cursor paging (RFC 9865) but drops ``cursor`` from list requests, so
+    every list is index-paged and no page carries ``nextCursor``."""
+
+    def request(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
+        if not scope["path"].startswith("/scim/"):
+            return scope, body
+        query = parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True)
+        scope["query_string"] = urlencode([(k, v) for k, v in query if k != "cursor"]).encode()
+        payload = _json(body)
+        if scope["path"].endswith("/.search") and isinstance(payload, dict):
+            payload.pop("cursor", None)
+            body = json.dumps(payload).encode()
+        return scope, body
+
+    return wrap(app, request)

@@ -49,6 +49,10 @@ FAULTS: dict[str, tuple[Breaker, dict[str, str]]] = {
         ),
         {"TI-003": "another tenant"},
     ),
+    "announces cursor paging but ignores cursor": (
+        lambda app, t: broken.ignores_cursor(app),
+        {"AF-016": "the first of two pages has no nextCursor"},
+    ),
     "keeps a deactivated user's session alive": (
         lambda app, t: broken_sso.keeps_sessions_alive(app),
         {"DA-008": "open session still works"},

@@ -6,15 +6,22 @@ in with OAuth client credentials, Okta with HTTP Basic, Google with a static tok
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from simulators.core.registry import builtin_scenarios, make_dialect
-from simulators.core.runner import run_scenario
-from tests.simulators.conftest import scimlab_target
+from simulators.core.runner import Target, run_scenario
+from tests.conformance import broken
+from tests.conformance.conftest import through as through  # noqa: PLC0414 - a fixture, used by name
+from tests.simulators.conftest import BASE, credentials_for, scimlab_target
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import httpx
+    from litestar import Litestar
     from litestar.testing import AsyncTestClient
 
     from simulators.core.scenario import Scenario
@@ -101,3 +108,47 @@ async def test_x01_drives_real_saml_and_oidc_sign_ins(
         f"{practice.management_path.rsplit('/', 1)[0]}/sso", headers=practice.admin_headers
     )
     assert shown.status_code == 404
+
+
+async def test_okta_import_walks_by_cursor_where_the_server_announces_it(
+    client: AsyncTestClient[Any], practice: PracticeFixture
+) -> None:
+    """Our server announces RFC 9865 cursors, so O-09's import pages by ``cursor`` (no
+    ``startIndex``), follows ``nextCursor`` to the last page, and sees every user once."""
+    target = await scimlab_target("basic", client, practice)
+    scenario = next(s for s in builtin_scenarios() if s.name == "O-09")
+    result = await run_scenario(scenario, make_dialect("okta"), target, users=120)
+    assert result.passed, describe(result)
+    pages = result.recorder.select(label="import.page")
+    assert len(pages) == 2  # 120 users in pages of 100
+    assert all("cursor=" in p.url and "startIndex" not in p.url for p in pages)
+    assert "nextCursor" in pages[0].response_body
+    assert "nextCursor" not in pages[-1].response_body
+
+
+async def test_okta_import_pages_by_start_index_where_cursors_are_not_announced(
+    app: Litestar,
+    client: AsyncTestClient[Any],
+    practice: PracticeFixture,
+    through: Callable[[Any], httpx.AsyncClient],
+) -> None:
+    """The same import against our server with ``pagination.cursor`` hidden from its
+    ServiceProviderConfig: it pages by ``startIndex``, as before."""
+
+    async def hide_cursors(scope: Any, result: Any) -> Any:
+        status, headers, body = result
+        if not scope["path"].endswith("/ServiceProviderConfig"):
+            return result
+        config = json.loads(body)
+        config["pagination"]["cursor"] = False
+        return status, headers, json.dumps(config).encode()
+
+    credentials = await credentials_for("basic", client, practice)
+    async with through(broken.wrap(app, response=hide_cursors)) as http:
+        target = Target(f"{BASE}{practice.scim_path}", http, credentials)
+        scenario = next(s for s in builtin_scenarios() if s.name == "O-09")
+        result = await run_scenario(scenario, make_dialect("okta"), target, users=120)
+    assert result.passed, describe(result)
+    pages = result.recorder.select(label="import.page")
+    assert len(pages) == 2
+    assert all("startIndex=" in p.url and "cursor" not in p.url for p in pages)

@@ -48,6 +48,16 @@ class PiccoloDeploymentSettings:
             .run()
         )
 
+    async def setdefault(self, name: str, value: str) -> str:
+        table = self._table
+        await (
+            table.insert(table(name=name, value=value))
+            .on_conflict(target=table.name, action="DO NOTHING")
+            .run()
+        )
+        kept = await self.get(name)
+        return value if kept is None else kept
+
     async def starting_with(self, prefix: str) -> dict[str, str]:
         """Every setting whose name starts with ``prefix``, by name. (LIKE may match a little
         more, ``_`` being its any-character: the names are checked again here.)"""

@@ -20,6 +20,7 @@ from server.scim.operations.conditions import (
     wants_minimal,
 )
 from server.scim.operations.exchange import json_answer, read_json_object
+from server.scim.operations.paging import cursor_walk
 from server.scim.query import list_parameters, search_parameters
 from server.scim.resources import list_answer, location, read_patch, resource_answer
 
@@ -87,13 +88,19 @@ def _respond(
 
 async def _listing(services: Services, practice: UUID, parameters: ListParameters) -> ScimAnswer:
     members = _members_wanted(parameters.response)
-    total, groups = await services.groups.search(practice, parameters.query, with_members=members)
+    query, walk = await cursor_walk(services, practice, parameters, "Groups")
+    total, groups = await services.groups.search(practice, query, with_members=members)
+    next_cursor = None
+    if walk is not None:
+        groups, next_cursor = walk.page(groups)
     return list_answer(
         Group,
         total=total,
-        offset=parameters.query.offset,
+        offset=query.offset,
         resources=[group_resource(services, g, members=members) for g in groups],
         parameters=parameters.response,
+        next_cursor=next_cursor,
+        cursor_paged=walk is not None,
     )
 
 

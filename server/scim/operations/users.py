@@ -20,6 +20,7 @@ from server.scim.operations.conditions import (
     wants_minimal,
 )
 from server.scim.operations.exchange import json_answer, read_json_object
+from server.scim.operations.paging import cursor_walk
 from server.scim.query import list_parameters, search_parameters
 from server.scim.resources import (
     list_answer,
@@ -75,17 +76,29 @@ async def _respond(
 
 
 async def _listing(services: Services, practice: UUID, parameters: ListParameters) -> ScimAnswer:
-    query = parameters.query
+    query, walk = await cursor_walk(services, practice, parameters, "Users")
     total, users = await services.provisioning.search(practice, query)
+    next_cursor = None
+    if walk is not None:
+        users, next_cursor = walk.page(users)
+    paged = walk is not None
     if parameters.response is None:
         payloads = await user_payloads(services, practice, users)
-        return payload_list_answer(total=total, offset=query.offset, payloads=payloads)
+        return payload_list_answer(
+            total=total,
+            offset=query.offset,
+            payloads=payloads,
+            next_cursor=next_cursor,
+            cursor_paged=paged,
+        )
     return list_answer(
         ANY_USER,
         total=total,
         offset=query.offset,
         resources=await user_resources(services, practice, users),
         parameters=parameters.response,
+        next_cursor=next_cursor,
+        cursor_paged=paged,
     )
 
 
