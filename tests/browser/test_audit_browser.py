@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from playwright.async_api import Browser, BrowserContext, Page
 
-    from simulators.idp import OpenIdProvider
+    from simulators.idp import SimulatedOidcIdp
     from tests.browser.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -38,12 +38,12 @@ async def chicago(browser: Browser) -> AsyncIterator[BrowserContext]:
 
 
 async def test_audit_log_in_words_filters_and_pages(
-    chicago: BrowserContext, live: LiveServer, idp: Callable[..., OpenIdProvider]
+    chicago: BrowserContext, live: LiveServer, start_idp: Callable[..., SimulatedOidcIdp]
 ) -> None:
     page: Page = await chicago.new_page()
     practice = await new_practice(live, scim=True)
     person = IdpPerson("hana", "hana.sato@contoso.org", "Hana", "Sato")
-    staff_id = await provision(live, practice, idp("entra"), person)
+    staff_id = await provision(live, practice, start_idp("entra"), person)
     await deactivate(live, practice, staff_id)
     for n in range(26):  # more than a page of entries
         await live.services.provisioning.create(

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from playwright.async_api import BrowserContext
 
-    from simulators.idp import OpenIdProvider
+    from simulators.idp import SimulatedOidcIdp
     from tests.browser.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -27,14 +27,14 @@ pytestmark = pytest.mark.browser
 async def test_provider_detail_edit_and_remove(
     context: BrowserContext,
     live: LiveServer,
-    idp: Callable[..., OpenIdProvider],
+    start_idp: Callable[..., SimulatedOidcIdp],
     width: int,
     height: int,
 ) -> None:
     page = await context.new_page()
     practice = await new_practice(live, scim=True)
     person = IdpPerson("lee", "lee.park@contoso.org", "Lee", "Park")
-    await provision(live, practice, idp("okta"), person)
+    await provision(live, practice, start_idp("okta"), person)
     await page.set_viewport_size({"width": width, "height": height})
     await sign_in(page, live, practice)
     await page.get_by_role("link", name="Providers").click()

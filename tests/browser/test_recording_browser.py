@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from playwright.async_api import Page
 
-    from simulators.idp import OpenIdProvider
+    from simulators.idp import SimulatedOidcIdp
     from tests.browser.conftest import LiveServer
 
 
@@ -30,7 +30,7 @@ async def _at_every_width(page: Page, name: str) -> None:
 
 
 async def test_record_stop_and_download_a_trace(
-    page: Page, live: LiveServer, idp: Callable[..., OpenIdProvider]
+    page: Page, live: LiveServer, start_idp: Callable[..., SimulatedOidcIdp]
 ) -> None:
     practice = await new_practice(live, scim=True)
     await sign_in(page, live, practice)
@@ -50,8 +50,8 @@ async def test_record_stop_and_download_a_trace(
     )
     await _at_every_width(page, "recording-on")
 
-    provider = idp("entra")
-    await provision(live, practice, provider, IdpPerson("mara", "mara@contoso.org", "Mara", "Ng"))
+    idp = start_idp("entra")
+    await provision(live, practice, idp, IdpPerson("mara", "mara@contoso.org", "Mara", "Ng"))
 
     await section.get_by_role("button", name="Stop recording").click()
     await page.wait_for_url("**/console/settings/scim?notice=recording_stopped*")
