@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from uuid import UUID
 
     from server.domain.ports import Store
+    from server.domain.practices import AuditEntry
     from server.domain.query import ResourceQuery
     from server.domain.records import SsoConfig
     from server.domain.staff import StaffUser
@@ -41,6 +42,7 @@ class _Data:
     members: dict[UUID, set[UUID]] = field(default_factory=dict)  # staff id -> group ids
     sessions: dict[tuple[UUID, UUID], int] = field(default_factory=dict)
     sso: dict[UUID, SsoConfig] = field(default_factory=dict)
+    audit: list[AuditEntry] = field(default_factory=list)
 
 
 def _keys(user: StaffUser) -> tuple[str | None, str | None]:
@@ -167,6 +169,20 @@ class MemorySsoConfigs:
         self._data.sso[config.practice_id] = config
 
 
+class MemoryAudit:
+    """The audit log: entries kept in the order they were written."""
+
+    def __init__(self, data: _Data) -> None:
+        self._data = data
+
+    async def record(self, entry: AuditEntry) -> None:
+        self._data.audit.append(entry)
+
+    @property
+    def entries(self) -> list[AuditEntry]:
+        return list(self._data.audit)
+
+
 class MemoryStore:
     def __init__(self) -> None:
         self._data = _Data()
@@ -174,6 +190,7 @@ class MemoryStore:
         self.groups = MemoryGroups(self._data)
         self.sessions = MemorySessions(self._data)
         self.sso_configs = MemorySsoConfigs(self._data)
+        self.audit = MemoryAudit(self._data)
         self._depth = 0
 
     @asynccontextmanager
@@ -195,6 +212,7 @@ class MemoryStore:
     def _restore(self, before: _Data) -> None:
         self._data.staff, self._data.members = before.staff, before.members
         self._data.sessions, self._data.sso = before.sessions, before.sso
+        self._data.audit = before.audit
 
     async def ping(self) -> None:
         return None

@@ -70,6 +70,19 @@ async def test_a_user_name_in_any_case_is_taken_once_per_practice(memory: tuple)
     assert other.practice_id == OTHER_PRACTICE
 
 
+async def test_each_change_by_the_idp_is_audited_with_it(memory: tuple) -> None:
+    """Create, change and delete each leave one audit entry, written with the change; a
+    refused create leaves none (the transaction takes it back)."""
+    store, service = memory
+    user = await service.create(PRACTICE, _profile("ada@example.com"))
+    with pytest.raises(UniquenessConflict):
+        await service.create(PRACTICE, _profile("ADA@example.com", email=None))
+    assert [e.action for e in store.audit.entries] == ["scim.user_created"]
+    await service.delete(PRACTICE, user.id)
+    assert [e.action for e in store.audit.entries] == ["scim.user_created", "scim.user_deleted"]
+    assert {e.detail for e in store.audit.entries} == {f"staff={user.id}"}
+
+
 async def test_a_work_email_belongs_to_one_account_per_practice(memory: tuple) -> None:
     _, service = memory
     await service.create(PRACTICE, _profile("a@example.com", email="w@example.com"))
