@@ -36,7 +36,10 @@ WARM_UP = 20
 _LIMITLESS = 1e9
 
 
-async def _call(app: Any, method: str, path: str, token: str, body: Any = None) -> tuple[int, Any]:
+async def call_app(
+    app: Any, method: str, path: str, token: str, body: Any = None
+) -> tuple[int, Any]:
+    """One request straight into the ASGI app (no HTTP client): its status and JSON body."""
     raw = b"" if body is None else json.dumps(body).encode()
     headers = [(b"host", b"bench.local"), (b"authorization", f"Bearer {token}".encode())]
     if body is not None:
@@ -110,7 +113,7 @@ async def run(operation: str, count: int, folder: Path) -> None:
     users = f"/scim/v2/{practice}/Users"
     app: Any = create_app(settings)
     async with app.lifespan():
-        status, created = await _call(app, "POST", users, token, _user(0))
+        status, created = await call_app(app, "POST", users, token, _user(0))
         assert status == 201, created
         one = f"{users}/{created['id']}"
         expected = {"read": 200, "create": 201, "patch": 200}[operation]
@@ -120,11 +123,11 @@ async def run(operation: str, count: int, folder: Path) -> None:
                 os.getppid()  # the measured part starts (callgrind --dump-before=getppid)
                 started = time.process_time()
             if operation == "read":
-                status, body = await _call(app, "GET", one, token)
+                status, body = await call_app(app, "GET", one, token)
             elif operation == "create":
-                status, body = await _call(app, "POST", users, token, _user(number))
+                status, body = await call_app(app, "POST", users, token, _user(number))
             else:
-                status, body = await _call(app, "PATCH", one, token, _patch(number))
+                status, body = await call_app(app, "PATCH", one, token, _patch(number))
             assert status == expected, body
         os.getppid()  # and ends
         spent = time.process_time() - started

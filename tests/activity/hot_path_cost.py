@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import server.activity.plugin as activity_plugin
+from loadtests.operation_cost import call_app
 from server.activity.recorder import ActivityRecorder
 from server.app import create_app
 from server.settings import Settings
@@ -37,27 +38,8 @@ UNLIMITED = {"scim_rate_limit": 1e6, "scim_rate_burst": 1_000_000}
 
 
 async def _call(app: Any, method: str, path: str, token: str, body: bytes = b"") -> int:
-    answer: dict[str, Any] = {}
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            answer["status"] = message["status"]
-
-    headers = [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {token}".encode()),
-               (b"user-agent", b"cost-probe/1")]  # fmt: skip
-    if body:
-        headers.append((b"content-type", b"application/scim+json"))
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-        "root_path": "", "headers": headers, "client": ("127.0.0.1", 5000),
-        "server": ("127.0.0.1", 80), "state": {},
-    }  # fmt: skip
-    await app(scope, receive, send)
-    return int(answer["status"])
+    status, _ = await call_app(app, method, path, token, json.loads(body) if body else None)
+    return status
 
 
 def _user(n: int) -> bytes:
