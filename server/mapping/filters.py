@@ -21,7 +21,7 @@ from scim2_models import (
     ScimFilter,
     TooManyException,
 )
-from scim2_models.path.expressions import (
+from scim2_models.path import (
     AttrPath,
     CompareOperator,
     Comparison,
