@@ -12,7 +12,7 @@ from server.console.auth import Viewer, provide_viewer
 from server.console.render import page, redirect
 from server.console.staff import profile_edit
 from server.domain.errors import DomainError
-from server.domain.staff import PROVISIONED_FIELDS
+from server.domain.user_attributes import idp_owned_fields
 from server.services import Services
 
 __all__ = ["AccountController"]
@@ -46,7 +46,7 @@ class AccountController(Controller):
             viewer=viewer,
             user=user,
             sso=sso,
-            locked=PROVISIONED_FIELDS if user.scim_provisioned else (),
+            locked=idp_owned_fields() if user.scim_provisioned else (),
             error=error,
             notice=notice,
         )

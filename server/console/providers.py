@@ -15,8 +15,9 @@ from server.console.auth import Viewer, provide_admin, provide_viewer
 from server.console.render import page, redirect
 from server.console.staff import new_profile, profile_edit
 from server.domain.errors import DomainError, NotFound
-from server.domain.staff import PROVISIONED_FIELDS, StaffProfile
+from server.domain.staff import StaffProfile
 from server.domain.team import SPECIALTIES
+from server.domain.user_attributes import idp_owned_fields
 from server.services import Services
 
 __all__ = ["ProvidersController"]
@@ -64,7 +65,7 @@ class ProvidersController(Controller):
             viewer=admin,
             candidates=await services.team.candidates(admin.practice.id),
             specialties=SPECIALTIES,
-            provisioned_fields=PROVISIONED_FIELDS,
+            provisioned_fields=idp_owned_fields(),
             values=values or {"existing": "on"},
             error=error,
         )
@@ -131,7 +132,7 @@ class ProvidersController(Controller):
             viewer=admin,
             item=view,
             specialties=SPECIALTIES,
-            locked=PROVISIONED_FIELDS if view.user.scim_provisioned else (),
+            locked=idp_owned_fields() if view.user.scim_provisioned else (),
             errors=errors or {},
             values=values or {"npi": view.provider.npi, "specialty": view.provider.specialty},
             notice="The provider was saved." if request.query_params.get("notice") else None,

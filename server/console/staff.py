@@ -16,7 +16,8 @@ from litestar.params import FromPath
 from server.console.auth import Viewer, provide_admin, provide_viewer
 from server.console.render import page, redirect
 from server.domain.errors import DomainError, NotFound, UniquenessConflict
-from server.domain.staff import PROVISIONED_FIELDS, AccessLevel, StaffProfile
+from server.domain.staff import AccessLevel, StaffProfile
+from server.domain.user_attributes import idp_owned_fields
 from server.mapping.emails import normalized_email
 from server.services import Services
 
@@ -38,7 +39,7 @@ def profile_edit(form: FormMultiDict, *, provisioned: bool) -> dict[str, Any]:
     (their inputs are disabled, and anything sent for them anyway is ignored)."""
     edit: dict[str, Any] = {}
     for field in PROFILE_FIELDS:
-        if field not in form or (provisioned and field in PROVISIONED_FIELDS):
+        if field not in form or (provisioned and field in idp_owned_fields()):
             continue
         value = str(form.get(field, "")).strip()
         edit[field] = value or None
@@ -186,7 +187,7 @@ class StaffPagesController(Controller):
             view=view,
             locations=await services.staff_admin.list_locations(admin.practice.id),
             levels=list(AccessLevel),
-            locked=PROVISIONED_FIELDS if view.user.scim_provisioned else (),
+            locked=idp_owned_fields() if view.user.scim_provisioned else (),
             notice=NOTICES.get(request.query_params.get("notice", "")),
             error=error,
         )

@@ -24,7 +24,7 @@ from server.domain.practices import AuditEntry
 from server.domain.sso import link_for
 from server.domain.staff import AccessLevel, StaffProfile, StaffUser
 from server.domain.text import check_storable
-from server.domain.user_attributes import USER_ATTRIBUTES, Carrier, ValueKind
+from server.domain.user_attributes import USER_ATTRIBUTES, Carrier, UserAttribute, ValueKind
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
@@ -219,13 +219,16 @@ class ProvisioningService:
         return f"idp:oauth:{config.client_id}" if config else IDP_ACTOR
 
 
-_AUDITED_FIELDS = ("user_name", "given_name", "family_name", "cell_phone", "email", "external_id")
+def _audited_fields(attributes: tuple[UserAttribute, ...]) -> tuple[str, ...]:
+    """Every kept attribute but ``active``, whose change is the audit action itself."""
+    return tuple(a.field for a in attributes if a.field != "active")
 
 
 def _change_entry(before: StaffProfile, after: StaffProfile, user_id: UUID) -> tuple[str, str]:
     """The audit action and detail of a change: (de)activation when ``active`` flipped, and
     the names (never the values) of the other fields that changed."""
-    fields = [f for f in _AUDITED_FIELDS if getattr(before, f) != getattr(after, f)]
+    audited = USER_ATTRIBUTES.derived(_audited_fields)
+    fields = [f for f in audited if before.value(f) != after.value(f)]
     if before.active and not after.active:
         action = "scim.user_deactivated"
     elif after.active and not before.active:

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from uuid import UUID
 
 __all__ = [
-    "PROVISIONED_FIELDS",
     "AccessLevel",
     "StaffProfile",
     "StaffUser",
@@ -45,9 +44,6 @@ _LABELS = {
     AccessLevel.CLINICAL_STAFF: "Clinical Staff",
     AccessLevel.PROVIDER: "Provider",
 }
-
-#: Fields an identity provider owns once it provisions an account; read-only in the platform.
-PROVISIONED_FIELDS = ("given_name", "family_name", "user_name", "cell_phone")
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,9 @@ from server.domain.clock import utcnow
 from server.domain.errors import DomainError, InvalidValue, NotFound, ReadOnlyField
 from server.domain.practices import AuditEntry
 from server.domain.records import Location
-from server.domain.staff import PROVISIONED_FIELDS, AccessLevel, StaffUser
+from server.domain.staff import AccessLevel, StaffUser
 from server.domain.text import check_storable
+from server.domain.user_attributes import idp_owned_fields
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -101,7 +102,7 @@ class StaffAdminService:
         async with self._store.transaction():
             view = await self.get_staff(practice_id, staff_id)
             user = view.user
-            locked = [f for f in PROVISIONED_FIELDS if f in edit and user.scim_provisioned]
+            locked = [f for f in idp_owned_fields() if f in edit and user.scim_provisioned]
             if locked:
                 raise ReadOnlyField(
                     f"{', '.join(locked)} of this account are managed by the practice's "

@@ -23,6 +23,7 @@ __all__ = [
     "Carrier",
     "UserAttribute",
     "ValueKind",
+    "idp_owned_fields",
 ]
 
 T = TypeVar("T")
@@ -55,7 +56,9 @@ class UserAttribute:
     ``keyed``: a case-insensitive text column has a ``text_key`` copy in ``{column}_key``
     (without one, filters fold with SQL ``lower()``, enough for phone numbers).
     ``released_on_delete``: the key is cleared once SCIM deletes the account, so the value
-    may be reused."""
+    may be reused. ``idp_owned``: once an identity provider provisions the account, the
+    platform shows the field disabled and refuses to change it (the product's read-only
+    provisioned fields)."""
 
     field: str
     scim: str
@@ -71,6 +74,7 @@ class UserAttribute:
     column_name: str | None = None
     keyed: bool = True
     released_on_delete: bool = False
+    idp_owned: bool = False
 
     @property
     def column(self) -> str:
@@ -139,10 +143,12 @@ class AttributeTable:
 
 USER_ATTRIBUTES = AttributeTable(
     (
-        UserAttribute("user_name", "userName", required=True, released_on_delete=True),
+        UserAttribute(
+            "user_name", "userName", required=True, released_on_delete=True, idp_owned=True
+        ),
         UserAttribute("external_id", "externalId", case_exact=True),
-        UserAttribute("given_name", "name", Carrier.SUB, sub="givenName"),
-        UserAttribute("family_name", "name", Carrier.SUB, sub="familyName"),
+        UserAttribute("given_name", "name", Carrier.SUB, sub="givenName", idp_owned=True),
+        UserAttribute("family_name", "name", Carrier.SUB, sub="familyName", idp_owned=True),
         UserAttribute(
             "email",
             "emails",
@@ -158,7 +164,18 @@ USER_ATTRIBUTES = AttributeTable(
             element_type="mobile",
             max_length=64,
             keyed=False,
+            idp_owned=True,
         ),
         UserAttribute("active", "active", kind=ValueKind.BOOLEAN, max_length=None),
     )
 )
+
+
+def _idp_owned(attributes: tuple[UserAttribute, ...]) -> tuple[str, ...]:
+    return tuple(a.field for a in attributes if a.idp_owned)
+
+
+def idp_owned_fields() -> tuple[str, ...]:
+    """The fields an identity provider owns once it provisions an account: read-only in the
+    platform (the console shows them disabled, the staff API refuses to change them)."""
+    return USER_ATTRIBUTES.derived(_idp_owned)

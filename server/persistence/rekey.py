@@ -18,6 +18,7 @@ from piccolo.engine.sqlite import TransactionType
 
 from server.domain.sso import LinkRule
 from server.domain.text import text_key
+from server.domain.user_attributes import USER_ATTRIBUTES
 from server.persistence.rows import as_uuid, staff_from_row, staff_to_row
 from server.persistence.tables import bind_tables
 
@@ -27,22 +28,22 @@ if TYPE_CHECKING:
     from piccolo.columns import Column
     from piccolo.engine.base import Engine
 
+    from server.domain.user_attributes import UserAttribute
     from server.persistence.tables import GroupTable, StaffUserTable
 
 __all__ = ["KeyCollision", "RekeyReport", "log_collisions", "rekey"]
 
 logger = logging.getLogger("scimlab.migrations")
 
-# key column -> the value column it is the key of; the unique ones are unique per practice.
-_STAFF_KEYS = {
-    "user_name_key": "user_name",
-    "given_name_key": "given_name",
-    "family_name_key": "family_name",
-    "email_key": "email",
-}
+# The key columns with a unique index per practice (migrations m0002 and m0008).
 _STAFF_UNIQUE = ("user_name_key", "email_key")
 _GROUP_UNIQUE = ("display_name_key",)
 _RULES = {rule.value: rule for rule in LinkRule}
+
+
+def _staff_keys(attributes: tuple[UserAttribute, ...]) -> dict[str, str]:
+    """Key column -> the value column it is the ``text_key`` of, for each kept attribute."""
+    return {a.key_column: a.column for a in attributes if a.key_column is not None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,14 +131,15 @@ async def _staff_rows(tables: Any) -> list[_Row]:
         ).run()
         if r["link_rule"] in _RULES
     }
+    staff_keys = USER_ATTRIBUTES.derived(_staff_keys)
     rows = []
     for r in await tables.staff_user.select().run():
         practice_id = as_uuid(r["practice_id"])
         # The keys a write of this account would store now: one definition (staff_to_row).
         written = staff_to_row(staff_from_row(r, practice_id))
-        values = {key: r[value] for key, value in _STAFF_KEYS.items()}
-        old = {key: r[key] for key in _STAFF_KEYS}
-        new = {key: written[key] for key in _STAFF_KEYS}
+        values = {key: r[value] for key, value in staff_keys.items()}
+        old = {key: r[key] for key in staff_keys}
+        new = {key: written[key] for key in staff_keys}
         # An SSO link subject is a key too, except under Okta's rule (compared exactly).
         subject, rule = r["sso_subject"], rules.get(practice_id)
         old["sso_subject"] = new["sso_subject"] = values["sso_subject"] = subject

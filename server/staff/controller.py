@@ -16,8 +16,8 @@ from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, JSONBody
 
 from server.domain.errors import DomainError, NotFound, ReadOnlyField, UniquenessConflict
-from server.domain.staff import PROVISIONED_FIELDS
 from server.domain.staff_admin import Location, StaffView
+from server.domain.user_attributes import idp_owned_fields
 from server.practices.api_errors import API_EXCEPTION_HANDLERS
 from server.practices.controller import authenticated_admin
 from server.services import Services
@@ -85,7 +85,7 @@ def _record(view: StaffView) -> StaffRecord:
         access_level_label=user.access_level.label,
         chart_access=user.access_level.chart_access,
         scim_provisioned=user.scim_provisioned,
-        read_only_fields=list(PROVISIONED_FIELDS) if user.scim_provisioned else [],
+        read_only_fields=list(idp_owned_fields()) if user.scim_provisioned else [],
         is_practice_admin=user.is_practice_admin,
         has_password=user.has_password,
         location_ids=list(view.location_ids),

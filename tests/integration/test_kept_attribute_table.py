@@ -4,7 +4,10 @@ a new kept attribute needs.
 The test keeps ``title`` (RFC 7643 §4.1.1, case-insensitive text) for its own length: one row
 in the table and its columns in the test's own database (what a migration would add), and
 nothing else. It then round-trips through every operation: POST, GET, list, filter, sort,
-PATCH with and without a path, PUT, ``.search`` and reads by id gathered in one turn.
+PATCH with and without a path, PUT, ``.search`` and reads by id gathered in one turn. The lists
+derived from the table beside the SCIM ones follow it too: the fields the identity provider
+owns (read-only in the platform), the fields the audit log names, and the key columns that
+``rekey`` recomputes.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from server.app import create_app
-from server.domain.user_attributes import USER_ATTRIBUTES, UserAttribute
+from server.domain.text import text_key
+from server.domain.user_attributes import USER_ATTRIBUTES, UserAttribute, idp_owned_fields
 from server.persistence.fixed_statements import Statement
+from server.persistence.rekey import rekey
 from server.persistence.rows import staff_columns, undeclared_columns
 from server.persistence.store import open_store
-from server.persistence.tables import StaffUserTable
+from server.persistence.tables import StaffUserTable, bind_tables
 from server.settings import Settings
 from tests.conftest import (
     POSTGRES_URL,
@@ -39,10 +44,13 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from pathlib import Path
 
+    from server.persistence.store import PiccoloStore
+    from tests.conftest import PracticeFixture
+
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 SEARCH = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
-TITLE = UserAttribute("title", "title")
+TITLE = UserAttribute("title", "title", idp_owned=True)
 
 
 @pytest.fixture
@@ -66,8 +74,11 @@ async def fresh_database(backend: str, tmp_path: Path) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def scim(fresh_database: str) -> AsyncIterator[tuple[AsyncTestClient[Any], str, Any]]:
-    """A server keeping ``title``: (client, the practice's SCIM base path, headers)."""
+async def scim(
+    fresh_database: str,
+) -> AsyncIterator[tuple[AsyncTestClient[Any], str, Any, PiccoloStore, PracticeFixture]]:
+    """A server keeping ``title``: (client, the practice's SCIM base path, headers, the
+    store, the practice)."""
     # The schema first, as ``scimlab migrate`` would leave it with the attribute's migration:
     # its column and its text_key copy.
     migrated = await open_store(fresh_database, secret_keys=[TEST_SECRET_KEY])
@@ -90,7 +101,7 @@ async def scim(fresh_database: str) -> AsyncIterator[tuple[AsyncTestClient[Any],
                     **await bearer_headers(client, practice),
                     "Content-Type": "application/scim+json",
                 }
-                yield client, f"{practice.scim_path}/Users", headers
+                yield client, f"{practice.scim_path}/Users", headers, store, practice
         finally:
             await store.close()
 
@@ -100,9 +111,9 @@ def _titles(body: dict[str, Any]) -> list[Any]:
 
 
 async def test_a_kept_attribute_added_to_the_table_round_trips(
-    scim: tuple[AsyncTestClient[Any], str, dict[str, str]],
+    scim: tuple[AsyncTestClient[Any], str, dict[str, str], PiccoloStore, PracticeFixture],
 ) -> None:
-    client, users, headers = scim
+    client, users, headers, _, _ = scim
     created = await client.post(
         users,
         json={"schemas": [USER], "userName": "ada@example.org", "title": "Head Nurse"},
@@ -191,6 +202,56 @@ async def test_a_kept_attribute_added_to_the_table_round_trips(
     gone = await client.get(users, params={"filter": "title pr"}, headers=headers)
     assert gone.json()["totalResults"] == 0
     assert UUID(created.json()["id"])
+
+
+async def test_a_kept_attribute_added_to_the_table_is_locked_audited_and_rekeyed(
+    scim: tuple[AsyncTestClient[Any], str, dict[str, str], PiccoloStore, PracticeFixture],
+) -> None:
+    client, users, headers, store, practice = scim
+    assert "title" in idp_owned_fields()
+    created = await client.post(
+        users,
+        json={"schemas": [USER], "userName": "ada@example.org", "title": "Head Nurse"},
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    user_id = created.json()["id"]
+
+    # Owned by the identity provider: the staff API lists it read-only.
+    staff_api = f"/api/v1/practices/{practice.id}/staff/{user_id}"
+    staff = (await client.get(staff_api, headers=practice.admin_headers)).json()
+    assert sorted(staff["read_only_fields"]) == [
+        "cell_phone",
+        "family_name",
+        "given_name",
+        "title",
+        "user_name",
+    ]
+
+    # A change of it is named in the audit log.
+    patched = await client.patch(
+        f"{users}/{user_id}",
+        json={
+            "schemas": [PATCH],
+            "Operations": [{"op": "replace", "path": "title", "value": "Matron"}],
+        },
+        headers=headers,
+    )
+    assert patched.status_code == 200, patched.text
+    details = [
+        entry.detail
+        for entry in await store.audit.list(UUID(practice.id), limit=100)
+        if entry.action == "scim.user_updated"
+    ]
+    assert details == [f"staff={user_id} fields=title"]
+
+    # Its text_key copy is one that rekey recomputes.
+    table = bind_tables(store.engine).staff_user
+    await table.update({"title_key": "stale"}).where(table.id == UUID(user_id)).run()
+    report = await rekey(store.engine, apply=True)
+    assert report.changed == 1
+    rows = await table.select().where(table.id == UUID(user_id)).run()
+    assert rows[0]["title_key"] == text_key("Matron")
 
 
 def test_the_schema_declares_every_kept_attribute() -> None:
