@@ -19,13 +19,10 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from litestar.testing import AsyncTestClient
-
 from loadtests.bench.load import say
 from loadtests.bench.targets import fresh_database
 from loadtests.seed import seed_practice, seed_users
 from loadtests.stats import percentile
-from server.app import create_app
 from server.persistence.store import open_store
 from server.services import Services
 from server.settings import Settings
@@ -69,6 +66,12 @@ async def _repeat(get: PageGet, first: dict[str, Any], last: dict[str, Any], rep
 
 
 async def _walks(url: str, size: WalkSize) -> dict[str, Any]:
+    # Imported here: ``scimlab bench`` loads this module, and the CLI must not import the app
+    # (prometheus-client picks its process mode on first import).
+    from litestar.testing import AsyncTestClient  # noqa: PLC0415
+
+    from server.app import create_app  # noqa: PLC0415
+
     # The benchmark measures paging, not the rate limiter.
     settings = Settings(database_url=url, public_url=_ORIGIN, rate_limit_store="off")
     store = await open_store(url)
