@@ -12,8 +12,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from piccolo.querystring import QueryString
 
+from loadtests.seed import seed_users
 from server.domain.query import ResourceQuery
+from server.persistence.sql_filters import keyset
 from server.scim.cursors import (
     CURSOR_TIMEOUT_SECONDS,
     CursorCodec,
@@ -506,3 +509,41 @@ async def test_a_known_total_is_not_counted(store: PiccoloStore) -> None:
     assert await store.staff.list_scim(nobody, query) == (123, [])
     assert await store.groups.search(nobody, query, with_members=False) == (123, [])
     assert await store.staff.list_scim(nobody, ResourceQuery(limit=3)) == (0, [])
+
+
+@pytest.mark.parametrize("backward", [False, True], ids=["next", "previous"])
+async def test_cursor_pages_are_range_reads_of_the_creation_index(
+    store: PiccoloStore, practice: PracticeFixture, backward: bool
+) -> None:
+    """A cursor page, either way, is a range of ``(practice_id, created_at, id)`` read in
+    index order: no scan of the practice's earlier rows and no sort, however deep. (On
+    PostgreSQL sequential scans and sorts are priced out, so the plan shows whether the index
+    can answer the query at all, whatever the table's size.)"""
+    direct = store.direct
+    await seed_users(store, uuid.UUID(practice.id), 200)
+    edge = (time_zero(), uuid.uuid4())
+    query = ResourceQuery(after=None if backward else edge, before=edge if backward else None)
+    position, ordering = keyset(query, sqlite=direct.sqlite)
+    assert position is not None
+    page = QueryString(
+        f"SELECT * FROM staff_user WHERE practice_id = {{}} AND {{}} ORDER BY {ordering} LIMIT 11",  # noqa: S608 - ordering comes from a fixed column table
+        direct.argument(uuid.UUID(practice.id)),
+        position,
+    )
+    if direct.sqlite:
+        plan = " ".join(
+            str(row["detail"])
+            for row in await direct.fetch_query(QueryString("EXPLAIN QUERY PLAN {}", page))
+        )
+        assert "USING INDEX staff_user_practice_created" in plan, plan
+        assert "(created_at,id)" in plan, plan  # the position bounds the index search
+        assert "TEMP B-TREE" not in plan, plan  # and the index gives the order
+        return
+    async with store.transaction():
+        await direct.fetch_query(QueryString("SET LOCAL enable_seqscan = off"))
+        await direct.fetch_query(QueryString("SET LOCAL enable_sort = off"))
+        rows = await direct.fetch_query(QueryString("EXPLAIN {}", page))
+    plan = "\n".join(str(next(iter(row.values()))) for row in rows)
+    assert "staff_user_practice_created" in plan, plan
+    assert "ROW(created_at, id)" in plan, plan
+    assert "Sort" not in plan, plan
