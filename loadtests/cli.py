@@ -66,6 +66,18 @@ _option = functools.partial(click.option, show_default=True)
     default=FleetLoad.seconds,
     help="Fleet stage length.",
 )
+@_option(
+    "--cursor-users",
+    type=click.IntRange(min=0),
+    default=BenchConfig.cursor_users,
+    help="Users walked by cursor and by startIndex (0: no cursor-walk stage).",
+)
+@_option(
+    "--cursor-page",
+    type=click.IntRange(min=1),
+    default=BenchConfig.cursor_page,
+    help="Page size of the cursor and startIndex walks.",
+)
 @_option("--json", "json_path", default="bench-results.json")
 @_option("--markdown", "markdown_path", default="BENCHMARKS.md")
 def bench(
@@ -83,12 +95,15 @@ def bench(
     fleet_practices: int,
     fleet_rate: float,
     fleet_seconds: float,
+    cursor_users: int,
+    cursor_page: int,
     json_path: str,
     markdown_path: str,
 ) -> None:
     """Benchmark scimlab (SQLite, PostgreSQL) against a bare Litestar endpoint and
     scim2-server, all under granian with one worker, on loopback; then a fleet of practices
-    each held at a fixed rate at once, under the default rate limits."""
+    each held at a fixed rate at once, under the default rate limits; then a walk of every
+    user of a large practice by cursor and by startIndex."""
     config = BenchConfig(
         users=users,
         connections=connections,
@@ -100,6 +115,8 @@ def bench(
         sync_users=sync_users,
         backends=backends,
         postgres_url=postgres_url,
+        cursor_users=cursor_users,
+        cursor_page=cursor_page,
         fleet=FleetLoad(practices=fleet_practices, rate=fleet_rate, seconds=fleet_seconds),
     )
     command = "scimlab bench " + " ".join(sys.argv[2:])

@@ -23,5 +23,8 @@ class BenchConfig:
     sync_users: int = 10_000
     backends: tuple[str, ...] = ("sqlite", "postgresql")
     postgres_url: str = "postgresql://postgres@127.0.0.1:5432/test"
+    #: Users of the practice walked by cursor and by startIndex (0: no cursor-walk stage).
+    cursor_users: int = 100_000
+    cursor_page: int = 1_000
     #: Practices held at a fixed rate at once (issue 7); no practices, no fleet stage.
     fleet: FleetLoad = field(default_factory=FleetLoad)

@@ -4,7 +4,8 @@ Per operation it prints req/s, p50/p95/p99 and errors for scimlab on SQLite and 
 a bare Litestar endpoint and scim2-server (all under granian, one worker), and the ratios to
 both baselines; then ``filter=userName eq`` latency and the server's peak memory as the
 practice grows; an Entra initial sync; and a fleet of practices each held at a fixed rate at
-once under the default rate limits (``fleet_rate``). Results go to a JSON file and a Markdown
+once under the default rate limits (``fleet_rate``); and a walk of a large practice by
+cursor and by startIndex (``cursor_walk``). Results go to a JSON file and a Markdown
 table (BENCHMARKS.md).
 """
 
@@ -15,6 +16,7 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from loadtests.bench.cursor_walk import WalkSize, cursor_walk_bench, cursor_walk_lines
 from loadtests.bench.fleet_rate import fleet_lines, fleet_rate
 from loadtests.bench.initial_sync import entra_initial_sync
 from loadtests.bench.load import errors_text, say
@@ -46,7 +48,15 @@ async def run_bench(config: BenchConfig) -> dict[str, Any]:
         config.sync_users, config.backends[0], config.postgres_url
     )
     results["fleet"] = await _fleet(config)
+    results["cursor_walk"] = await _cursor_walks(config)
     return results
+
+
+async def _cursor_walks(config: BenchConfig) -> dict[str, Any]:
+    if config.cursor_users <= 0:
+        return {}
+    size = WalkSize(users=config.cursor_users, page=config.cursor_page)
+    return {b: await cursor_walk_bench(b, config.postgres_url, size) for b in config.backends}
 
 
 async def _fleet(config: BenchConfig) -> dict[str, Any]:
@@ -120,6 +130,7 @@ def write_reports(
         f"server RSS {sync['rss_first_quarter_mb']} MiB in the first quarter, "
         f"{sync['rss_last_quarter_mb']} MiB in the last (peak {sync['peak_rss_mb']} MiB).",
         *fleet_lines(results.get("fleet", {})),
+        *cursor_walk_lines(results.get("cursor_walk", {})),
     ]
     markdown_path.write_text("\n".join(lines) + "\n")
 

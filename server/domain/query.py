@@ -133,8 +133,13 @@ class ResourceQuery:
     offset: int = 0
     limit: int = 100
     # Keyset paging (RFC 9865 cursors): only rows after this (created_at, id) in creation
-    # order, so a deep page is one range scan of the (practice_id, created_at, id) index.
+    # order, so a deep page is one range scan of the (practice_id, created_at, id) index;
+    # or only rows before ``before``, nearest first (the same index read backwards).
     after: tuple[datetime, UUID] | None = None
+    before: tuple[datetime, UUID] | None = None
+    # The total the caller already has (a cursor walk counts once, on its first page): the
+    # repository answers it instead of counting every match again.
+    known_total: int | None = None
 
 
 def field_value(user: StaffUser, field: str) -> str | bool | datetime | None:

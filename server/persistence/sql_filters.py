@@ -19,11 +19,12 @@ from server.domain.query import (
     Negation,
     Operator,
     Predicate,
+    ResourceQuery,
 )
 from server.domain.text import text_key
 from server.domain.user_attributes import USER_ATTRIBUTES, UserAttribute
 
-__all__ = ["after_position", "order_by", "where"]
+__all__ = ["after_position", "keyset", "order_by", "where"]
 
 # Queryable columns that are not kept User attributes (the group's, and every resource's).
 _OTHER_COLUMNS = {
@@ -147,8 +148,9 @@ def where(predicate: Predicate, *, sqlite: bool) -> QueryString:
     raise TypeError(predicate)
 
 
-def order_by(field: str | None, *, descending: bool) -> str:
-    """ORDER BY with ``created_at, id`` last, so pages are stable (RFC 7644 §3.4.2.4)."""
+def order_by(field: str | None, *, descending: bool, backward: bool = False) -> str:
+    """ORDER BY with ``created_at, id`` last, so pages are stable (RFC 7644 §3.4.2.4);
+    ``backward``: newest first (the rows before a cursor position, nearest first)."""
     direction = "DESC" if descending else "ASC"
     keys = []
     if field is not None:
@@ -156,15 +158,33 @@ def order_by(field: str | None, *, descending: bool) -> str:
         expression = _folded_column(field) if FIELD_KINDS[field] is FieldKind.TEXT else column
         # NULLs sort last either way, on both databases.
         keys.append(f"({column} IS NULL) ASC, {expression} {direction}")
-    keys.append("created_at ASC, id ASC")
+    keys.append("created_at DESC, id DESC" if backward else "created_at ASC, id ASC")
     return ", ".join(keys)
 
 
-def after_position(after: tuple[datetime, UUID], *, sqlite: bool) -> QueryString:
-    """Rows after ``(created_at, id)`` in the default order: a row-value comparison, which
-    both databases answer from the ``(practice_id, created_at, id)`` index."""
+def after_position(
+    after: tuple[datetime, UUID], *, sqlite: bool, before: bool = False
+) -> QueryString:
+    """Rows after ``(created_at, id)`` in the default order (before it, ``before``): a
+    row-value comparison, which both databases answer from the ``(practice_id, created_at,
+    id)`` index."""
     created_at, row_id = after
     bound_id: object = str(row_id) if sqlite else row_id
+    comparison = "<" if before else ">"
     return QueryString(
-        "(created_at, id) > ({}, {})", _parameter(created_at, sqlite=sqlite), bound_id
+        f"(created_at, id) {comparison} ({{}}, {{}})",
+        _parameter(created_at, sqlite=sqlite),
+        bound_id,
     )
+
+
+def keyset(query: ResourceQuery, *, sqlite: bool) -> tuple[QueryString | None, str]:
+    """A query's cursor position as a condition (None without one) and its ORDER BY."""
+    ordering = order_by(
+        query.sort_field, descending=query.descending, backward=query.before is not None
+    )
+    if query.after is not None:
+        return after_position(query.after, sqlite=sqlite), ordering
+    if query.before is not None:
+        return after_position(query.before, sqlite=sqlite, before=True), ordering
+    return None, ordering

@@ -2,11 +2,14 @@
 
 A cursor is ``<payload>.<mac>``, both url-safe base64 without padding (RFC 3986 unreserved
 characters only). The payload names the practice, a digest of the query it belongs to, when
-it was issued, and the last row's ``(created_at, id)``: the next page is the rows after that
-position, one range read (keyset paging), however deep the walk. The MAC is HMAC-SHA256 with
-a key derived from ``SCIMLAB_SECRET_KEY`` (every configured key verifies, so a rotation does
-not break a walk in progress); without one (development) with a random key kept in the
-database, made by the first host that needs it. Either way cursors survive a restart.
+it was issued, a row's ``(created_at, id)``, which way it points, and the walk's
+``totalResults``: a ``nextCursor`` asks for the rows after the page's last row, a
+``previousCursor`` for the rows before its first, each one range read of an index (keyset
+paging), however deep the walk. The total is counted once, on the first page, and carried.
+The MAC is HMAC-SHA256 with a key derived from ``SCIMLAB_SECRET_KEY`` (every configured key
+verifies, so a rotation does not break a walk in progress); without one (development) with
+a random key kept in the database, made by the first host that needs it. Either way cursors
+survive a restart.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -31,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CURSOR_TIMEOUT_SECONDS",
     "CursorCodec",
+    "CursorPosition",
     "cursor_codec",
     "query_binding",
 ]
@@ -38,7 +43,8 @@ __all__ = [
 #: How long a cursor stays valid (advertised as ``pagination.cursorTimeout``).
 CURSOR_TIMEOUT_SECONDS = 3600
 
-_VERSION = 1
+_VERSION = 2
+_FIRST_VERSION = 1  # (no total, always forward): still read, so a walk survives an upgrade
 _PURPOSE = b"scimlab scim cursor v1"
 _STORED_KEY = "scim_cursor_key"
 
@@ -62,6 +68,16 @@ def query_binding(resource: str, filter_text: str | None) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
+@dataclass(frozen=True, slots=True)
+class CursorPosition:
+    """Where a cursor points: the rows after ``row`` (or before it, ``backward``), in the
+    walk whose ``total`` was counted on its first page (None from a first-version cursor)."""
+
+    row: tuple[datetime, UUID]
+    backward: bool = False
+    total: int | None = None
+
+
 class CursorCodec:
     """Issues and reads cursors with ``keys`` (the first signs, every one verifies)."""
 
@@ -76,17 +92,22 @@ class CursorCodec:
     def _mac(self, key: bytes, payload: str) -> bytes:
         return hmac.new(key, payload.encode("ascii"), hashlib.sha256).digest()
 
-    def issue(
-        self, *, practice: UUID, binding: str, position: tuple[datetime, UUID], now: float
-    ) -> str:
-        created_at, row_id = position
-        fields = [_VERSION, str(practice), binding, int(now), created_at.isoformat(), str(row_id)]
+    def issue(self, *, practice: UUID, binding: str, position: CursorPosition, now: float) -> str:
+        created_at, row_id = position.row
+        fields = [
+            _VERSION,
+            str(practice),
+            binding,
+            int(now),
+            created_at.isoformat(),
+            str(row_id),
+            position.total,
+            int(position.backward),
+        ]
         payload = _encode(json.dumps(fields, separators=(",", ":")).encode("utf-8"))
         return f"{payload}.{_encode(self._mac(self._keys[0], payload))}"
 
-    def read(
-        self, token: str, *, practice: UUID, binding: str, now: float
-    ) -> tuple[datetime, UUID]:
+    def read(self, token: str, *, practice: UUID, binding: str, now: float) -> CursorPosition:
         """The position a cursor carries; ``ScimRequestError`` 400 ``invalidCursor`` for a
         token this server did not issue for this practice and query, ``expiredCursor`` for
         one older than ``CURSOR_TIMEOUT_SECONDS``."""
@@ -100,11 +121,13 @@ class CursorCodec:
         ):
             raise _invalid("the cursor is not one this server issued")
         try:
-            version, owner, bound, issued, created_at, row_id = json.loads(_decode(payload))
-            position = (datetime.fromisoformat(created_at), UUID(row_id))
+            fields = json.loads(_decode(payload))
+            version, owner, bound, issued, created_at, row_id = fields[:6]
+            row = (datetime.fromisoformat(created_at), UUID(row_id))
+            total, backward = fields[6:] if version == _VERSION else (None, 0)
         except (ValueError, TypeError):
             raise _invalid("the cursor is not one this server issued") from None
-        if version != _VERSION or owner != str(practice) or bound != binding:
+        if version not in {_VERSION, _FIRST_VERSION} or owner != str(practice) or bound != binding:
             raise _invalid("the cursor belongs to another query: start again with an empty one")
         if not isinstance(issued, int) or now - issued > CURSOR_TIMEOUT_SECONDS:
             raise ScimRequestError(
@@ -112,7 +135,7 @@ class CursorCodec:
                 f"the cursor expired (cursorTimeout is {CURSOR_TIMEOUT_SECONDS} seconds)",
                 "expiredCursor",
             )
-        return position
+        return CursorPosition(row, backward=bool(backward), total=total)
 
 
 def _derived(secret: str) -> bytes:

@@ -73,15 +73,18 @@ def list_body(
     resources: list[Any],
     parameters: ResponseParameters[Any] | None,
     next_cursor: str | None = None,
+    previous_cursor: str | None = None,
     cursor_paged: bool = False,
 ) -> dict[str, Any]:
     """A ListResponse page (RFC 7644 §3.4.2): integer counters, 1-based startIndex; a cursor
-    page (RFC 9865) has ``nextCursor`` (except the last) and no ``startIndex``."""
+    page (RFC 9865) has ``nextCursor`` (except the last), ``previousCursor`` (except the
+    first) and no ``startIndex``."""
     listing = _list_response(kind)(
         total_results=total,
         start_index=None if cursor_paged else offset + 1,
         items_per_page=len(resources),
         next_cursor=next_cursor,
+        previous_cursor=previous_cursor,
         resources=resources,
     )
     body: dict[str, Any] = listing.model_dump(
@@ -98,6 +101,7 @@ def list_answer(
     resources: list[Any],
     parameters: ResponseParameters[Any] | None,
     next_cursor: str | None = None,
+    previous_cursor: str | None = None,
     cursor_paged: bool = False,
 ) -> ScimAnswer:
     page = list_body(
@@ -107,6 +111,7 @@ def list_answer(
         resources=resources,
         parameters=parameters,
         next_cursor=next_cursor,
+        previous_cursor=previous_cursor,
         cursor_paged=cursor_paged,
     )
     return json_answer(page)
@@ -118,6 +123,7 @@ def payload_list_answer(
     offset: int,
     payloads: list[dict[str, Any]],
     next_cursor: str | None = None,
+    previous_cursor: str | None = None,
     cursor_paged: bool = False,
 ) -> ScimAnswer:
     """A ListResponse page whose resources are already response bodies."""
@@ -126,6 +132,8 @@ def payload_list_answer(
         del body["startIndex"]
         if next_cursor is not None:
             body["nextCursor"] = next_cursor
+        if previous_cursor is not None:
+            body["previousCursor"] = previous_cursor
     return json_answer(body)
 
 

@@ -15,7 +15,7 @@ from server.domain.text import text_key
 from server.persistence.errors import is_unique_violation
 from server.persistence.fixed_statements import DirectSql, Statement
 from server.persistence.rows import as_utc, as_uuid, groups_in_order, sql_uuid
-from server.persistence.sql_filters import after_position, order_by, where
+from server.persistence.sql_filters import keyset, where
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -148,15 +148,16 @@ class PiccoloGroupRepository:
             condition = QueryString(
                 "{} AND ({})", condition, where(query.predicate, sqlite=self._sqlite)
             )
-        count_sql = "SELECT COUNT(*) AS total FROM scim_group WHERE {}"
-        counted = await table.raw(count_sql, condition).run()
-        total = int(counted[0]["total"])
-        if query.limit <= 0 or query.offset >= total:
-            return total, []
-        if query.after is not None:
-            position = after_position(query.after, sqlite=self._sqlite)
+        total = query.known_total  # a cursor walk's later page: no COUNT
+        if total is None:
+            count_sql = "SELECT COUNT(*) AS total FROM scim_group WHERE {}"
+            counted = await table.raw(count_sql, condition).run()
+            total = int(counted[0]["total"])
+            if query.limit <= 0 or query.offset >= total:
+                return total, []
+        position, ordering = keyset(query, sqlite=self._sqlite)
+        if position is not None:
             condition = QueryString("{} AND {}", condition, position)
-        ordering = order_by(query.sort_field, descending=query.descending)
         rows = await table.raw(
             f"SELECT * FROM scim_group WHERE {{}} ORDER BY {ordering} LIMIT {{}} OFFSET {{}}",  # noqa: S608 - ordering comes from a fixed column table
             condition,

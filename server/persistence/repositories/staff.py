@@ -12,7 +12,7 @@ from server.domain.errors import UniquenessConflict, WriteConflict
 from server.persistence.errors import is_unique_violation, violated_column
 from server.persistence.fixed_statements import ColumnRow, DirectSql, Statement
 from server.persistence.rows import as_uuid, groups_in_order, staff_from_row, staff_to_row
-from server.persistence.sql_filters import after_position, order_by, where
+from server.persistence.sql_filters import keyset, where
 from server.persistence.sqlite.turn_batch import TurnBatch
 from server.persistence.staff_batch import BY_ID_WITH_GROUPS, StaffKey, staff_with_groups
 
@@ -168,12 +168,11 @@ class PiccoloStaffRepository:
                 "{} AND ({})", condition, where(query.predicate, sqlite=self._direct.sqlite)
             )
         page_condition = condition
-        if query.after is not None:
-            position = after_position(query.after, sqlite=self._direct.sqlite)
+        position, ordering = keyset(query, sqlite=self._direct.sqlite)
+        if position is not None:
             page_condition = QueryString("{} AND {}", condition, position)
         # Both statements run on the driver (DirectSql): a lookup by userName is most of
         # an identity provider's traffic.
-        ordering = order_by(query.sort_field, descending=query.descending)
         page = QueryString(
             f"SELECT * FROM staff_user WHERE {{}} ORDER BY {ordering} LIMIT {{}} OFFSET {{}}",  # noqa: S608 - ordering is built from a fixed column table
             page_condition,
@@ -182,8 +181,10 @@ class PiccoloStaffRepository:
         )
         rows = await self._direct.fetch_query(page) if query.limit > 0 else []
         users = [staff_from_row(row, practice_id) for row in rows]
+        if query.known_total is not None:  # a cursor walk's later page: no COUNT
+            return query.known_total, users
         # (After a cursor position the page says nothing of the rows before it.)
-        if query.after is None and len(rows) < query.limit and (rows or query.offset == 0):
+        if position is None and len(rows) < query.limit and (rows or query.offset == 0):
             # A short page is the last one, so it says how many match with no COUNT: a
             # lookup by userName (one match or none) is one statement.
             return query.offset + len(rows), users

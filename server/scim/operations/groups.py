@@ -90,9 +90,10 @@ async def _listing(services: Services, practice: UUID, parameters: ListParameter
     members = _members_wanted(parameters.response)
     query, walk = await cursor_walk(services, practice, parameters, "Groups")
     total, groups = await services.groups.search(practice, query, with_members=members)
-    next_cursor = None
+    next_cursor = previous_cursor = None
     if walk is not None:
-        groups, next_cursor = walk.page(groups)
+        page = walk.page(total, groups)
+        groups, next_cursor, previous_cursor = page.rows, page.next_cursor, page.previous_cursor
     return list_answer(
         Group,
         total=total,
@@ -100,6 +101,7 @@ async def _listing(services: Services, practice: UUID, parameters: ListParameter
         resources=[group_resource(services, g, members=members) for g in groups],
         parameters=parameters.response,
         next_cursor=next_cursor,
+        previous_cursor=previous_cursor,
         cursor_paged=walk is not None,
     )
 

@@ -78,9 +78,10 @@ async def _respond(
 async def _listing(services: Services, practice: UUID, parameters: ListParameters) -> ScimAnswer:
     query, walk = await cursor_walk(services, practice, parameters, "Users")
     total, users = await services.provisioning.search(practice, query)
-    next_cursor = None
+    next_cursor = previous_cursor = None
     if walk is not None:
-        users, next_cursor = walk.page(users)
+        page = walk.page(total, users)
+        users, next_cursor, previous_cursor = page.rows, page.next_cursor, page.previous_cursor
     paged = walk is not None
     if parameters.response is None:
         payloads = await user_payloads(services, practice, users)
@@ -89,6 +90,7 @@ async def _listing(services: Services, practice: UUID, parameters: ListParameter
             offset=query.offset,
             payloads=payloads,
             next_cursor=next_cursor,
+            previous_cursor=previous_cursor,
             cursor_paged=paged,
         )
     return list_answer(
@@ -98,6 +100,7 @@ async def _listing(services: Services, practice: UUID, parameters: ListParameter
         resources=await user_resources(services, practice, users),
         parameters=parameters.response,
         next_cursor=next_cursor,
+        previous_cursor=previous_cursor,
         cursor_paged=paged,
     )
 
