@@ -2,9 +2,11 @@
 
 Each row names a SCIM attribute (RFC 7643 §4.1), the staff profile field and database column
 that hold it, its mutability and case-exactness, and how it is carried in a User and read.
-The request parser, the response writer, PATCH paths, filter attributes, SQL columns and the
-batch read are all built from this table (each through :meth:`AttributeTable.derived`), so a
-kept attribute is added here and nowhere else; its column is added by a migration.
+The request parser, the response writer, PATCH paths, filter attributes, SQL columns, the
+batch read, the fields read-only in the platform, the audited fields and the key columns
+``rekey`` recomputes are all built from this table (each through
+:meth:`AttributeTable.derived`), so a kept attribute is added here and nowhere else; its column
+is added by a migration.
 """
 
 from __future__ import annotations

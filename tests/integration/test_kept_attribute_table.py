@@ -22,6 +22,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from server.app import create_app
+from server.console.staff import PROFILE_FIELDS
 from server.domain.text import text_key
 from server.domain.user_attributes import USER_ATTRIBUTES, UserAttribute, idp_owned_fields
 from server.persistence.fixed_statements import Statement
@@ -262,3 +263,12 @@ def test_the_schema_declares_every_kept_attribute() -> None:
     keys = {a.key_column for a in USER_ATTRIBUTES.attributes if a.key_column}
     assert undeclared_columns(StaffUserTable) == {}
     assert declared - kept - keys == {*staff_columns(), "api_key_hash"} - kept
+
+
+def test_the_console_form_edits_kept_attributes_and_has_each_idp_owned_one() -> None:
+    """The console's staff form is the platform's own (inputs written in its template), not
+    derived: it edits only kept attributes, and has an input (disabled for a provisioned
+    account) for each field the identity provider owns by default."""
+    kept = {a.field for a in USER_ATTRIBUTES.attributes}
+    assert set(PROFILE_FIELDS) <= kept
+    assert set(idp_owned_fields()) <= set(PROFILE_FIELDS)
