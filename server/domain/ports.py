@@ -109,7 +109,8 @@ class StaffRepository(Protocol):
     async def list_scim(
         self, practice_id: UUID, query: ResourceQuery
     ) -> tuple[int, list[StaffUser]]:
-        """SCIM-provisioned, not SCIM-deleted users matching the query: (total, one page)."""
+        """SCIM-provisioned, not SCIM-deleted users matching the query: (total, one page);
+        the total is ``query.known_total`` when the caller gives one (not counted again)."""
         ...
 
     async def update(self, user: StaffUser, *, expected_version: int) -> StaffUser:
