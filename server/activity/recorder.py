@@ -25,6 +25,7 @@ from uuid import UUID, uuid4
 
 from server.activity.describe import attribute_names, explain, operation_of, plain_route
 from server.activity.records import ActivityEntry
+from server.domain.acting import ActingCredential
 from server.domain.text import text_key
 
 if TYPE_CHECKING:
@@ -203,18 +204,20 @@ class ActivityRecorder:
         seen = draft.seen
         credential, label = "none", "No credential"
         client = client_ids.get(draft.practice)
+        named: ActingCredential | None = None
         if seen.bearer_hash is not None:
             token = tokens.get(seen.bearer_hash)
             credential, label = "bearer", "Unrecognised bearer token"
             if token is not None and token[0] == draft.practice and token[1] == "static":
-                credential, label = "static", f"Static token …{token[2]}"
+                named = ActingCredential("static", token[2])
             elif token is not None and token[0] == draft.practice:
-                credential = "oauth"
-                label = f"OAuth client …{client[-4:]}" if client else "OAuth client"
+                named = ActingCredential("oauth", client or "")
         elif seen.basic_client is not None:
-            credential = "basic"
-            known = client is not None and seen.basic_client == client
-            label = f"Basic, client …{client[-4:]}" if known and client else "Basic, unknown client"
+            credential, label = "basic", "Basic, unknown client"
+            if client and seen.basic_client == client:
+                named = ActingCredential("basic", client)
+        if named is not None:
+            credential, label = named.kind, named.label
         holder = None
         if seen.status == 409 and draft.kind == "User" and draft.detail:
             holder = await self._holder(draft)

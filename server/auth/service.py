@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, NoReturn
 from uuid import UUID, uuid4
 
-from server.domain.acting import CredentialRef, acting_credential
+from server.domain.acting import ActingCredential, acting_credential
 from server.domain.clock import utcnow
 from server.domain.practices import AccessToken, TokenKind
 from server.security import constant_time_equals, hash_secret, new_secret
@@ -94,10 +94,12 @@ class TokenService:
 
     async def practice_for_bearer(self, token: str, practice_id: UUID) -> UUID:
         """The practice a bearer token (OAuth or static) acts for; it must be ``practice_id``."""
-        token_hash = hash_secret(token)
-        if not await self._store.tokens.is_valid_for(token_hash, practice_id, self._now()):
+        credential = await self._store.tokens.credential_for(
+            hash_secret(token), practice_id, self._now()
+        )
+        if credential is None:
             await self._raise_unusable(practice_id, "the access token is invalid or expired")
-        acting_credential.set(CredentialRef("bearer", token_hash))
+        acting_credential.set(credential)
         return practice_id
 
     async def practice_for_basic(self, client_id: str, secret: str, practice_id: UUID) -> UUID:
@@ -111,7 +113,7 @@ class TokenService:
             raise AuthError(
                 "SCIM provisioning is disabled for this practice", error="invalid_client"
             )
-        acting_credential.set(CredentialRef("basic", client_id))
+        acting_credential.set(ActingCredential("basic", client_id))
         return practice_id
 
     async def _raise_unusable(self, practice_id: UUID, description: str) -> NoReturn:

@@ -1,31 +1,54 @@
-"""Who an identity provider's request acts as, for the audit log.
+"""Who an identity provider's request acts as: the credential it was accepted with, named.
 
-The SCIM credential check (``server.auth.service``) names the credential it accepted here;
-the provisioning service reads it when it writes an audit entry, so no SCIM handler has to
-pass it along. The value names a credential, never carries a secret: an OAuth client or a
-Basic client by its client id, a static token by the last four characters it is shown with.
+The SCIM credential check (``server.auth.service``) knows which credential it accepted: it
+sets :data:`acting_credential` for the rest of the request, so the provisioning service
+names the actor of an audit entry without a lookup and no SCIM handler has to pass it along.
+:class:`ActingCredential` is the one place a credential is named: as the audit log's actor
+(``idp:oauth:<client id>``) and in words for people (the activity log's label). It never
+carries a secret: an OAuth or Basic client by its client id, a static token by the last
+four characters it is shown with.
 """
 
 from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Literal
 
-__all__ = ["IDP_ACTOR", "CredentialRef", "acting_credential"]
+__all__ = ["IDP_ACTOR", "ActingCredential", "CredentialKind", "acting_credential"]
 
 #: The actor of an identity provider's change when the credential is not known.
 IDP_ACTOR = "idp"
 
+CredentialKind = Literal["oauth", "static", "basic"]
+
+_WORDS: dict[str, str] = {
+    "oauth": "OAuth client",
+    "static": "Static token",
+    "basic": "Basic, client",
+}
+
 
 @dataclass(frozen=True, slots=True)
-class CredentialRef:
-    """The credential a SCIM request was accepted with: ``basic`` with its client id, or
-    ``bearer`` with the token's hash (looked up only when an audit entry needs its kind)."""
+class ActingCredential:
+    """``kind`` with ``name``: the client id of an OAuth or Basic client, the hint (last four
+    characters) of a static token."""
 
-    kind: str
-    value: str
+    kind: CredentialKind
+    name: str
+
+    @property
+    def actor(self) -> str:
+        """The audit log's actor: ``idp:<kind>:<name>``."""
+        return f"{IDP_ACTOR}:{self.kind}:{self.name}"
+
+    @property
+    def label(self) -> str:
+        """In words, with only the last four characters of the name: "OAuth client …c169"."""
+        words = _WORDS[self.kind]
+        return f"{words} …{self.name[-4:]}" if self.name else words
 
 
-acting_credential: ContextVar[CredentialRef | None] = ContextVar(
+acting_credential: ContextVar[ActingCredential | None] = ContextVar(
     "scimlab_acting_credential", default=None
 )

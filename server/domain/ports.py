@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from uuid import UUID
 
+    from server.domain.acting import ActingCredential
     from server.domain.practices import (
         AccessToken,
         AuditEntry,
@@ -62,13 +63,12 @@ class ScimConfigRepository(Protocol):
 class TokenRepository(Protocol):
     async def add(self, token: AccessToken, token_hash: str) -> None: ...
 
-    async def is_valid_for(self, token_hash: str, practice_id: UUID, now: datetime) -> bool:
-        """Whether the token acts for ``practice_id``: unexpired and issued under that
-        practice's current, enabled secret."""
-        ...
-
-    async def kind_and_hint(self, token_hash: str, practice_id: UUID) -> tuple[str, str] | None:
-        """The kind (``oauth``/``static``) and hint of a practice's token, for the audit log."""
+    async def credential_for(
+        self, token_hash: str, practice_id: UUID, now: datetime
+    ) -> ActingCredential | None:
+        """The credential the token is, named (an OAuth client by its client id, a static
+        token by its hint), when it acts for ``practice_id``: unexpired and issued under that
+        practice's current, enabled secret; else None."""
         ...
 
     async def revoke_all(self, practice_id: UUID) -> int: ...

@@ -198,25 +198,10 @@ class ProvisioningService:
 
     async def _audit(self, practice_id: UUID, action: str, detail: str) -> None:
         """An identity provider's change in the practice's audit log, by the credential the
-        request was accepted with (kept to names and hints: never a secret)."""
-        await self._store.audit.record(
-            AuditEntry(practice_id, await self._actor(practice_id), action, detail, self._now())
-        )
-
-    async def _actor(self, practice_id: UUID) -> str:
+        request was accepted with (named when it was checked: no lookup, never a secret)."""
         credential = acting_credential.get()
-        if credential is None:
-            return IDP_ACTOR
-        if credential.kind == "basic":
-            return f"idp:basic:{credential.value}"
-        found = await self._store.tokens.kind_and_hint(credential.value, practice_id)
-        if found is None:
-            return IDP_ACTOR
-        kind, hint = found
-        if kind == "static":
-            return f"idp:static:{hint}"
-        config = await self._store.scim_configs.get(practice_id)
-        return f"idp:oauth:{config.client_id}" if config else IDP_ACTOR
+        actor = IDP_ACTOR if credential is None else credential.actor
+        await self._store.audit.record(AuditEntry(practice_id, actor, action, detail, self._now()))
 
 
 def _audited_fields(attributes: tuple[UserAttribute, ...]) -> tuple[str, ...]:

@@ -60,7 +60,7 @@ class PiccoloStore:
         self.scim_configs = PiccoloScimConfigRepository(tables)
         self.tokens = PiccoloTokenRepository(tables, direct)
         self.staff = PiccoloStaffRepository(tables, direct)
-        self.audit = PiccoloAuditRepository(tables, client_address)
+        self.audit = PiccoloAuditRepository(tables, direct, client_address)
         self.groups = PiccoloGroupRepository(tables, direct)
         self.locations = PiccoloLocationRepository(tables)
         self.sessions = PiccoloSessionRepository(tables)

@@ -4,15 +4,22 @@ reactivated, deleted; written with the change, by the credential the request cam
 
 from __future__ import annotations
 
+import asyncio
 import base64
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from server.auth.service import TokenService
 from server.domain.practices import AuditFilter
+from server.domain.provisioning import ProvisioningService
+from server.domain.staff import StaffProfile
 from server.services import Services
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from litestar.testing import AsyncTestClient
 
     from server.persistence.store import PiccoloStore
@@ -173,3 +180,69 @@ async def test_audit_list_filters_and_pages(
     assert await store.audit.list(pid, limit=100, where=later) == []
     earlier = AuditFilter(until=newest + timedelta(seconds=1), since=newest - timedelta(days=1))
     assert len(await store.audit.list(pid, limit=100, where=earlier)) == len(everything)
+
+
+class _CountingStore:
+    """A store that notes each call to its credential repositories (tokens, SCIM config)."""
+
+    def __init__(self, store: PiccoloStore) -> None:
+        self._store = store
+        self.lookups: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._store, name)
+        if name not in ("tokens", "scim_configs"):
+            return found
+        lookups = self.lookups
+
+        class _Counted:
+            def __getattr__(self, method: str) -> Any:
+                lookups.append(f"{name}.{method}")
+                return getattr(found, method)
+
+        return _Counted()
+
+
+async def test_a_write_names_its_credential_with_no_lookup_of_its_own(
+    store: PiccoloStore, settings: Settings, practice: PracticeFixture
+) -> None:
+    """The credential check names the credential it accepted; create, PATCH and delete then
+    write their audit entries without looking a credential up again, for each kind."""
+    pid = UUID(practice.id)
+    services = Services.build(store, settings)
+    static = await services.practices.create_static_token(pid, actor="test")
+    oauth = await services.tokens.client_credentials(practice.client_id, practice.client_secret)
+    counting = _CountingStore(store)
+    tokens = TokenService(counting, token_ttl_seconds=300)  # type: ignore[arg-type]
+    provisioning = ProvisioningService(counting)  # type: ignore[arg-type]
+
+    async def as_idp(check: Callable[[], Awaitable[UUID]], user_name: str) -> list[str]:
+        await check()
+        checked = list(counting.lookups)
+        user = await provisioning.create(pid, StaffProfile(user_name=user_name))
+        await provisioning.modify(pid, user.id, lambda u: replace(u.profile, given_name="Jo"))
+        await provisioning.delete(pid, user.id)
+        assert counting.lookups == checked  # none after the check
+        counting.lookups.clear()
+        listed = await store.audit.list(pid, limit=3)
+        assert [e.detail.split()[0] for e in listed] == [f"staff={user.id}"] * 3
+        return checked + [e.actor for e in listed]
+
+    # Each in a task of its own, as each request is: the credential stays with its request.
+    by_static = asyncio.create_task(
+        as_idp(lambda: tokens.practice_for_bearer(static.token, pid), "s")
+    )
+    assert await by_static == ["tokens.credential_for"] + [f"idp:static:{static.token[-4:]}"] * 3
+    by_oauth = asyncio.create_task(
+        as_idp(lambda: tokens.practice_for_bearer(oauth.access_token, pid), "o")
+    )
+    assert await by_oauth == ["tokens.credential_for"] + [f"idp:oauth:{practice.client_id}"] * 3
+    by_basic = asyncio.create_task(
+        as_idp(
+            lambda: tokens.practice_for_basic(practice.client_id, practice.client_secret, pid), "b"
+        )
+    )
+    assert (
+        await by_basic
+        == ["scim_configs.get_by_client_id"] + [f"idp:basic:{practice.client_id}"] * 3
+    )

@@ -325,7 +325,7 @@ async def test_a_token_is_valid_only_until_it_expires(store: PiccoloStore) -> No
     live = await _token(store, config, expires_at=now + timedelta(minutes=5))
     expired = await _token(store, config, expires_at=now - timedelta(seconds=1))
     static = await _token(store, config, kind=TokenKind.STATIC)
-    valid = store.tokens.is_valid_for
+    valid = store.tokens.credential_for
     practice = config.practice_id
 
     assert await valid(hash_secret(live), practice, now)
@@ -340,9 +340,9 @@ async def test_a_token_is_valid_only_for_its_own_practice(store: PiccoloStore) -
     other = await _config(store)
     token = await _token(store, config)
     now = datetime.now(UTC)
-    assert await store.tokens.is_valid_for(hash_secret(token), config.practice_id, now)
-    assert not await store.tokens.is_valid_for(hash_secret(token), other.practice_id, now)
-    assert not await store.tokens.is_valid_for(hash_secret(token), uuid4(), now)
+    assert await store.tokens.credential_for(hash_secret(token), config.practice_id, now)
+    assert not await store.tokens.credential_for(hash_secret(token), other.practice_id, now)
+    assert not await store.tokens.credential_for(hash_secret(token), uuid4(), now)
 
 
 async def test_tokens_of_an_old_secret_are_refused(store: PiccoloStore) -> None:
@@ -351,11 +351,11 @@ async def test_tokens_of_an_old_secret_are_refused(store: PiccoloStore) -> None:
     stale = await _token(store, config, credential_id=uuid4())
     now = datetime.now(UTC)
     practice = config.practice_id
-    assert await store.tokens.is_valid_for(hash_secret(current), practice, now)
-    assert not await store.tokens.is_valid_for(hash_secret(stale), practice, now)
+    assert await store.tokens.credential_for(hash_secret(current), practice, now)
+    assert not await store.tokens.credential_for(hash_secret(stale), practice, now)
 
     await store.scim_configs.save(replace(config, credential_id=uuid4()))
-    assert not await store.tokens.is_valid_for(hash_secret(current), practice, now)
+    assert not await store.tokens.credential_for(hash_secret(current), practice, now)
 
 
 async def test_tokens_are_refused_while_disabled(store: PiccoloStore) -> None:
@@ -363,15 +363,15 @@ async def test_tokens_are_refused_while_disabled(store: PiccoloStore) -> None:
     token = hash_secret(await _token(store, config))
     now = datetime.now(UTC)
     practice = config.practice_id
-    assert await store.tokens.is_valid_for(token, practice, now)
+    assert await store.tokens.credential_for(token, practice, now)
 
     await store.scim_configs.save(replace(config, enabled=False))
-    assert not await store.tokens.is_valid_for(token, practice, now)
+    assert not await store.tokens.credential_for(token, practice, now)
     await store.scim_configs.save(config)
-    assert await store.tokens.is_valid_for(token, practice, now)
+    assert await store.tokens.credential_for(token, practice, now)
 
     await store.scim_configs.delete(config.practice_id)
-    assert not await store.tokens.is_valid_for(token, practice, now)
+    assert not await store.tokens.credential_for(token, practice, now)
 
 
 async def test_revoke_all_counts_and_stays_in_its_practice(store: PiccoloStore) -> None:
@@ -385,8 +385,8 @@ async def test_revoke_all_counts_and_stays_in_its_practice(store: PiccoloStore) 
     assert await store.tokens.revoke_all(config.practice_id) == 4
     assert await store.tokens.revoke_all(config.practice_id) == 0
     for token in tokens:
-        assert not await store.tokens.is_valid_for(hash_secret(token), config.practice_id, now)
-    assert await store.tokens.is_valid_for(hash_secret(survivor), other.practice_id, now)
+        assert not await store.tokens.credential_for(hash_secret(token), config.practice_id, now)
+    assert await store.tokens.credential_for(hash_secret(survivor), other.practice_id, now)
 
 
 async def test_list_static_and_revoke_one(store: PiccoloStore) -> None:

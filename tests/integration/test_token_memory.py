@@ -38,12 +38,12 @@ async def test_a_valid_token_is_queried_again_only_after_a_write(
     asked = _count_queries(store, monkeypatch)
     now = datetime.now(UTC)
     for _ in range(3):
-        assert await store.tokens.is_valid_for(token, config.practice_id, now)
+        assert await store.tokens.credential_for(token, config.practice_id, now)
     # PostgreSQL has no such stamp: every check asks.
     assert len(asked) == (1 if backend == "sqlite" else 3)
     # Any committed write makes the next check ask, even one about another practice.
     await store.scim_configs.save(replace(other, secret_hint="wxyz"))
-    assert await store.tokens.is_valid_for(token, config.practice_id, now)
+    assert await store.tokens.credential_for(token, config.practice_id, now)
     assert len(asked) == (2 if backend == "sqlite" else 4)
 
 
@@ -53,10 +53,12 @@ async def test_a_remembered_token_still_expires(
     config = await _config(store)
     now = datetime.now(UTC)
     token = hash_secret(await _token(store, config, expires_at=now + timedelta(minutes=5)))
-    assert await store.tokens.is_valid_for(token, config.practice_id, now)
+    assert await store.tokens.credential_for(token, config.practice_id, now)
     asked = _count_queries(store, monkeypatch)
-    assert not await store.tokens.is_valid_for(token, config.practice_id, now + timedelta(hours=1))
-    assert await store.tokens.is_valid_for(token, config.practice_id, now)
+    assert not await store.tokens.credential_for(
+        token, config.practice_id, now + timedelta(hours=1)
+    )
+    assert await store.tokens.credential_for(token, config.practice_id, now)
     assert len(asked) == (0 if backend == "sqlite" else 2)  # answered from memory
 
 
@@ -66,8 +68,8 @@ async def test_a_token_disabled_by_another_process_is_refused_at_once(
     config = await _config(store)
     token = hash_secret(await _token(store, config))
     now = datetime.now(UTC)
-    assert await store.tokens.is_valid_for(token, config.practice_id, now)
-    assert await store.tokens.is_valid_for(token, config.practice_id, now)
+    assert await store.tokens.credential_for(token, config.practice_id, now)
+    assert await store.tokens.credential_for(token, config.practice_id, now)
     if backend == "sqlite":
         # Another process's connection, as a second worker or `scimlab scim disable` has.
         other = sqlite3.connect(database_url.removeprefix("sqlite:///"))
@@ -81,7 +83,7 @@ async def test_a_token_disabled_by_another_process_is_refused_at_once(
             other.close()
     else:
         await store.scim_configs.save(replace(config, enabled=False))
-    assert not await store.tokens.is_valid_for(token, config.practice_id, now)
+    assert not await store.tokens.credential_for(token, config.practice_id, now)
 
 
 async def test_no_token_is_remembered_from_inside_a_transaction(
@@ -92,6 +94,6 @@ async def test_no_token_is_remembered_from_inside_a_transaction(
     now = datetime.now(UTC)
     asked = _count_queries(store, monkeypatch)
     async with store.transaction():
-        assert await store.tokens.is_valid_for(token, config.practice_id, now)
-        assert await store.tokens.is_valid_for(token, config.practice_id, now)
+        assert await store.tokens.credential_for(token, config.practice_id, now)
+        assert await store.tokens.credential_for(token, config.practice_id, now)
     assert len(asked) == 2

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from server.domain.acting import ActingCredential, acting_credential
 from server.domain.errors import NotFound, PreconditionFailed, UniquenessConflict
 from server.domain.provisioning import ProvisioningService
 from server.domain.query import AllOf, FieldTest, Negation, Operator, ResourceQuery
@@ -81,6 +82,58 @@ async def test_each_change_by_the_idp_is_audited_with_it(memory: tuple) -> None:
     await service.delete(PRACTICE, user.id)
     assert [e.action for e in store.audit.entries] == ["scim.user_created", "scim.user_deleted"]
     assert {e.detail for e in store.audit.entries} == {f"staff={user.id}"}
+
+
+class _Reached:
+    """The store, noting each repository a service reaches for."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self.reached: list[str] = []
+
+    def __getattr__(self, name: str) -> object:
+        self.reached.append(name)
+        return getattr(self._store, name)
+
+
+@pytest.mark.parametrize(
+    ("credential", "actor"),
+    [
+        (ActingCredential("oauth", "scimlab-0a1b2c3dc169"), "idp:oauth:scimlab-0a1b2c3dc169"),
+        (ActingCredential("static", "Xy9z"), "idp:static:Xy9z"),
+        (ActingCredential("basic", "scimlab-0a1b2c3dc169"), "idp:basic:scimlab-0a1b2c3dc169"),
+        (None, "idp"),
+    ],
+)
+async def test_the_actor_is_the_credential_the_request_was_accepted_with(
+    credential: ActingCredential | None, actor: str
+) -> None:
+    """The audit entries name the credential the check accepted, with no credential lookup:
+    the service reaches for no token or SCIM configuration repository."""
+    store = MemoryStore()
+    reaching = _Reached(store)
+    service = ProvisioningService(reaching, clock=_clock())  # type: ignore[arg-type]
+    accepted = acting_credential.set(credential)
+    try:
+        user = await service.create(PRACTICE, _profile())
+        await service.modify(PRACTICE, user.id, lambda u: replace(u.profile, given_name="Grace"))
+        await service.delete(PRACTICE, user.id)
+    finally:
+        acting_credential.reset(accepted)
+    assert [e.actor for e in store.audit.entries] == [actor] * 3
+    assert set(reaching.reached) <= {"staff", "groups", "sessions", "sso_configs", "audit",
+                                     "transaction"}  # fmt: skip
+    assert "audit" in reaching.reached
+
+
+def test_a_credential_is_named_without_its_secret() -> None:
+    oauth = ActingCredential("oauth", "scimlab-0a1b2c3dc169")
+    assert (oauth.actor, oauth.label) == ("idp:oauth:scimlab-0a1b2c3dc169", "OAuth client …c169")
+    static = ActingCredential("static", "Xy9z")
+    assert (static.actor, static.label) == ("idp:static:Xy9z", "Static token …Xy9z")
+    basic = ActingCredential("basic", "scimlab-0a1b2c3dc169")
+    assert basic.label == "Basic, client …c169"
+    assert ActingCredential("oauth", "").label == "OAuth client"
 
 
 async def test_a_work_email_belongs_to_one_account_per_practice(memory: tuple) -> None:

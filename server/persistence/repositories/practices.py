@@ -4,7 +4,10 @@ Every query names its practice (tokens are found by their hash, then checked aga
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from uuid import uuid4
 
+from server.domain.acting import ActingCredential
+from server.domain.practices import TokenKind
 from server.persistence.fixed_statements import DirectSql, Statement
 from server.persistence.rows import (
     as_utc,
@@ -86,9 +89,10 @@ class PiccoloScimConfigRepository:
         await self._table.delete().where(self._table.practice_id == practice_id).run()
 
 
-# Only the expiry comes back: the practice is matched in SQL, so no row is built per request.
+# The expiry and what names the credential come back (kind, hint, the practice's client id);
+# the practice is matched in SQL.
 _VALID_TOKEN = Statement.of(
-    "SELECT t.expires_at FROM access_token t JOIN scim_config c "
+    "SELECT t.expires_at, t.kind, t.hint, c.client_id FROM access_token t JOIN scim_config c "
     "ON c.practice_id = t.practice_id AND c.credential_id = t.credential_id "
     "WHERE t.token_hash = {} AND t.practice_id = {} AND c.enabled = {}"
 )
@@ -103,9 +107,10 @@ class PiccoloTokenRepository:
         self._table = tables.access_token
         self._config = tables.scim_config
         self._direct = direct
-        # (token hash, practice) -> (expiry,) of a token found valid; see is_valid_for.
-        self._valid: SnapshotMemo[tuple[str, UUID], tuple[datetime | None]] = SnapshotMemo(
-            _REMEMBERED_TOKENS
+        # (token hash, practice) -> (expiry, credential) of a token found valid; see
+        # credential_for.
+        self._valid: SnapshotMemo[tuple[str, UUID], tuple[datetime | None, ActingCredential]] = (
+            SnapshotMemo(_REMEMBERED_TOKENS)
         )
 
     async def add(self, token: AccessToken, token_hash: str) -> None:
@@ -121,9 +126,13 @@ class PiccoloTokenRepository:
         )
         await self._table.insert(row).run()
 
-    async def is_valid_for(self, token_hash: str, practice_id: UUID, now: datetime) -> bool:
+    async def credential_for(
+        self, token_hash: str, practice_id: UUID, now: datetime
+    ) -> ActingCredential | None:
         """One query on the hot path: the token joined to its practice's current, enabled
-        credential, so a regenerated, disabled or deleted configuration refuses it at once.
+        credential, so a regenerated, disabled or deleted configuration refuses it at once;
+        the credential named (an OAuth client by its client id, a static token by its hint),
+        or None when the token does not act for the practice.
 
         On SQLite a token found valid is remembered (``SnapshotMemo``), and while nothing at
         all has been committed since, the query's answer cannot have changed: the token is
@@ -132,27 +141,24 @@ class PiccoloTokenRepository:
         key = (token_hash, practice_id)
         stamp = self._direct.unchanged_since()
         remembered = self._valid.get(stamp, key)
-        if remembered is not None:
-            expires = remembered[0]
-            return expires is None or expires > now
-        rows = await self._direct.fetch(
-            _VALID_TOKEN, token_hash, self._direct.argument(practice_id), True
-        )
-        if not rows:
-            return False
-        expires_at = rows[0]["expires_at"]
-        expires = None if expires_at is None else as_utc(expires_at)
-        self._valid.put(stamp, key, (expires,))
-        return expires is None or expires > now
-
-    async def kind_and_hint(self, token_hash: str, practice_id: UUID) -> tuple[str, str] | None:
-        table = self._table
-        rows = (
-            await table.select(table.kind, table.hint)
-            .where((table.token_hash == token_hash) & (table.practice_id == practice_id))
-            .run()
-        )
-        return (rows[0]["kind"], rows[0]["hint"]) if rows else None
+        if remembered is None:
+            rows = await self._direct.fetch(
+                _VALID_TOKEN, token_hash, self._direct.argument(practice_id), True
+            )
+            if not rows:
+                return None
+            row = rows[0]
+            expires_at = row["expires_at"]
+            static = row["kind"] == TokenKind.STATIC
+            remembered = (
+                None if expires_at is None else as_utc(expires_at),
+                ActingCredential("static", row["hint"])
+                if static
+                else ActingCredential("oauth", row["client_id"]),
+            )
+            self._valid.put(stamp, key, remembered)
+        expires, credential = remembered
+        return credential if expires is None or expires > now else None
 
     async def revoke_all(self, practice_id: UUID) -> int:
         table = self._table
@@ -187,27 +193,41 @@ def no_address() -> str | None:
     return None
 
 
+# One fixed INSERT per entry, run on the driver (prepared once per connection), in the
+# transaction of the change it records.
+_RECORD_AUDIT = Statement.of(
+    "INSERT INTO audit_event (id, practice_id, actor, action, detail, address, created_at) "
+    "VALUES ({}, {}, {}, {}, {}, {}, {})"
+)
+
+
 class PiccoloAuditRepository:
     def __init__(
-        self, tables: BoundTables, client_address: Callable[[], str | None] = no_address
+        self,
+        tables: BoundTables,
+        direct: DirectSql,
+        client_address: Callable[[], str | None] = no_address,
     ) -> None:
         """``client_address``: the address of the request being handled (the app passes the
         edge's ``server.ops.context.current_client_address``)."""
         self._table = tables.audit_event
+        self._direct = direct
         self._client_address = client_address
 
     async def record(self, entry: AuditEntry) -> None:
         """Recorded with the client address of the request being handled, so no service has
         to pass the request along (``entry.address`` is filled only when reading)."""
-        row = self._table(
-            practice_id=entry.practice_id,
-            actor=entry.actor,
-            action=entry.action,
-            detail=entry.detail,
-            address=self._client_address(),
-            created_at=entry.created_at,
+        arg = self._direct.argument
+        await self._direct.fetch(
+            _RECORD_AUDIT,
+            arg(uuid4()),
+            arg(entry.practice_id),
+            entry.actor,
+            entry.action,
+            entry.detail,
+            self._client_address(),
+            entry.created_at,
         )
-        await self._table.insert(row).run()
 
     async def list(
         self,
