@@ -23,9 +23,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 from collections import deque
 from typing import TYPE_CHECKING, Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from server.activity.describe import attribute_names, explain, operation_of, plain_route
 from server.domain.text import text_key
@@ -46,6 +47,15 @@ def _json(raw: bytes | None) -> Any:
         return json.loads(raw)
     except ValueError:
         return None
+
+
+def _new_id() -> str:
+    """A random (version 4) UUID as text, without building a ``UUID`` object per entry."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40
+    raw[8] = raw[8] & 0x3F | 0x80
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _uuid(text: str | None) -> UUID | None:
@@ -204,11 +214,16 @@ class ActivityRecorder:
         return [await self._row(d, tokens, client_ids) for d in drafts]
 
     async def _resolve_names(self, drafts: list[_Draft]) -> None:
+        parsed: dict[str, UUID | None] = {}  # each id's text parsed once per batch
         wanted: dict[tuple[UUID, str], set[UUID]] = {}
         for draft in drafts:
-            found = _uuid(draft.resource_id) if draft.kind and draft.seen.status < 400 else None
-            if found is not None:
-                wanted.setdefault((draft.practice, draft.kind or ""), set()).add(found)
+            text = draft.resource_id
+            if text is None or draft.kind is None or draft.seen.status >= 400:
+                continue
+            if text not in parsed:
+                parsed[text] = _uuid(text)
+            if (found := parsed[text]) is not None:
+                wanted.setdefault((draft.practice, draft.kind), set()).add(found)
         for (practice, kind), ids in wanted.items():
             if kind == "User":
                 names = await self._log.staff_names(practice, ids)
@@ -217,9 +232,9 @@ class ActivityRecorder:
             if ids - names.keys():
                 names |= await self._log.known_names(practice, ids - names.keys())
             for draft in drafts:
-                found = _uuid(draft.resource_id) if draft.practice == practice else None
-                if found is not None and draft.kind == kind:
-                    draft.resource_name = names.get(found)
+                if draft.practice == practice and draft.kind == kind and draft.resource_id:
+                    found = parsed.get(draft.resource_id)
+                    draft.resource_name = names.get(found) if found is not None else None
 
     async def _row(
         self,
@@ -247,7 +262,7 @@ class ActivityRecorder:
             holder = await self._holder(draft)
         name = draft.resource_name
         return (
-            uuid4(),
+            _new_id(),
             draft.practice,
             seen.at,
             seen.request_id[:64],

@@ -9,6 +9,8 @@ text run on the driver through ``DirectSql`` (no piccolo query built per batch).
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -97,9 +99,18 @@ def _values(e: ActivityEntry) -> ActivityRow:
     )  # fmt: skip
 
 
+@functools.lru_cache(maxsize=64)
 def _in(head: str, count: int) -> Statement:
     """``head`` followed by ``IN (...)`` with ``count`` placeholders."""
     return Statement.of(f"{head} IN ({', '.join('{}' for _ in range(count))})")
+
+
+@functools.cache
+def _insert(count: int) -> Statement:
+    """The INSERT of ``count`` rows; ``count`` is a power of two, so there are few texts and
+    each is prepared once per connection (the driver's statement cache)."""
+    rows = ", ".join(_ROW for _ in range(count))
+    return Statement.of(f"INSERT INTO scim_activity ({_COLUMNS}) VALUES {rows}")  # noqa: S608 - fixed text, values bound
 
 
 def _display_name(given: str | None, family: str | None, user_name: str) -> str:
@@ -119,14 +130,20 @@ class PiccoloActivityLog:
         await self.add_rows([_values(e) for e in entries])
 
     async def add_rows(self, rows: Sequence[ActivityRow]) -> None:
-        """One multi-row INSERT of :data:`ActivityRow` values, run on the driver (which adapts
-        UUIDs and times as for piccolo's own queries)."""
-        if not rows:
-            return
-        text = f"INSERT INTO scim_activity ({_COLUMNS}) VALUES {', '.join(_ROW for _ in rows)}"  # noqa: S608 - fixed text, values bound
+        """:data:`ActivityRow` values (ids as UUIDs or their text), run on the driver (which
+        adapts times as for piccolo's own queries): one multi-row INSERT per power of two in
+        the count, all sent at once (on SQLite they share one commit)."""
         arg = self._direct.argument
-        args = [arg(v) if isinstance(v, UUID) else v for row in rows for v in row]
-        await self._direct.fetch(Statement.of(text), *args)
+        writes = []
+        start, size = 0, 1 << max(len(rows).bit_length() - 1, 0)
+        while start < len(rows):
+            if len(rows) - start >= size:
+                chunk = rows[start : start + size]
+                args = [arg(v) if isinstance(v, UUID) else v for row in chunk for v in row]
+                writes.append(self._direct.fetch(_insert(size), *args))
+                start += size
+            size >>= 1
+        await asyncio.gather(*writes)
 
     async def list(self, practice_id: UUID, query: ActivityQuery) -> list[ActivityEntry]:
         """Newest first: (time, id) descending, from ``query.after`` on."""
