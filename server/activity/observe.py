@@ -1,20 +1,20 @@
 """The one hook of the activity log on the request path: the edge's ``observe`` (it calls the
 observer with the fast route's or the app's handler, inside its request id, deadline and headers).
 
-For a request under ``/scim/v2/`` it notes, without parsing anything: the time, method and
-path; the User-Agent; which credential was offered (a bearer token only as its SHA-256, the
-hash the token table is keyed by; Basic only as its client id, never the password); the
-body of a POST, PUT or PATCH; and the response's status, ``X-Request-ID``, ``Location`` and
-(for writes, reads of one resource and errors) body. After the response it hands that
-:class:`Seen` to the recorder's queue; the route template is read from the scope the router
-(or the edge's fast routes) filled in. Everything else (JSON, names, the credential's label, the
-database) happens in the recorder's background batch. Other paths pass straight through.
+For a request under ``/scim/v2/`` it notes raw facts only, as one :class:`Seen` tuple: the
+time, method, path and route template (read from the scope the router or the edge's fast
+routes filled in); the User-Agent; which credential was offered (a bearer token only as its
+SHA-256, the hash the token table is keyed by; Basic only as its client id, never the
+password); the status, ``X-Request-ID`` and, for a create, ``Location``; the request body of
+a POST, PUT or PATCH (the chunks the app read, joined once) and the response body of an error
+(small: its ``scimType`` and ``detail``). A successful response's body is never held. Nothing
+is parsed, named or formatted here: the recorder's background batch does that, once per
+batch. Other paths pass straight through.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from server.domain.clock import utcnow
 from server.security import hash_secret, parse_basic_credentials
@@ -30,14 +30,12 @@ __all__ = ["ActivityObserver", "Seen"]
 
 _PREFIX = "/scim/v2/"
 _WRITES = frozenset({"POST", "PUT", "PATCH"})
-#: A response body longer than this is not kept (list pages; a huge group): the id then
-#: comes from the path or ``Location`` and the name from the database.
-MAX_KEPT_BODY = 256 * 1024
+#: An error body longer than this is not kept (its scimType and detail are then unknown).
+MAX_KEPT_ERROR = 64 * 1024
 
 
-@dataclass(slots=True)
-class Seen:
-    """One exchange as the observer saw it; bodies are dropped once the batch has read them."""
+class Seen(NamedTuple):
+    """One exchange as the observer saw it: raw facts, described by the recorder's batch."""
 
     at: datetime
     method: str
@@ -50,7 +48,7 @@ class Seen:
     basic_client: str | None
     location: str | None
     request_body: bytes | None
-    response_body: bytes | None
+    error_body: bytes | None
 
 
 def _credential(header: bytes) -> tuple[str | None, str | None]:
@@ -70,53 +68,52 @@ class ActivityObserver:
         self._add = add
 
     async def __call__(self, app: ASGIApp, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if not scope["path"].startswith(_PREFIX):
+        path: str = scope["path"]
+        if not path.startswith(_PREFIX):
             await app(scope, receive, send)
             return
         method: str = scope["method"]
         at = utcnow()
-        received: list[bytes] = []
-        sent: list[bytes] = []
-        answer: dict[str, Any] = {"status": 0, "location": None}
-        keep_body = method in _WRITES or scope["path"].count("/") >= 5
-
-        async def keep_receive() -> Message:
-            message: Message = await receive()
-            if message["type"] == "http.request":
-                received.append(message.get("body", b""))
-            return message
+        # status, Location, error body chunks (a list once the status is an error)
+        answer: list[Any] = [0, None, None]
 
         async def keep_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                answer["status"] = status = message["status"]
-                for name, value in message.get("headers") or ():
-                    if name == b"location":
-                        answer["location"] = value.decode("latin-1")
-                answer["keep"] = keep_body or status >= 400
-                answer["size"] = 0
-            elif message["type"] == "http.response.body" and answer.get("keep"):
-                body = message.get("body", b"")
-                answer["size"] += len(body)
-                if answer["size"] <= MAX_KEPT_BODY:
-                    sent.append(body)
-                else:
-                    answer["keep"] = False
-                    sent.clear()
+                status = answer[0] = message["status"]
+                if status >= 400:
+                    answer[2] = []
+                elif status == 201:
+                    for name, value in message.get("headers") or ():
+                        if name == b"location":
+                            answer[1] = value.decode("latin-1")
+            elif answer[2] is not None and message["type"] == "http.response.body":
+                answer[2].append(message.get("body", b""))
             await send(message)
 
+        if method in _WRITES:
+            received: list[bytes] = []
+
+            async def keep_receive() -> Message:
+                message: Message = await receive()
+                if message["type"] == "http.request":
+                    received.append(message.get("body", b""))
+                return message
+
+            try:
+                await app(scope, keep_receive, keep_send)
+            finally:
+                if answer[0]:
+                    self._add(self._seen(scope, at, answer, b"".join(received)))
+            return
         try:
-            await app(scope, keep_receive if method in _WRITES else receive, keep_send)
+            await app(scope, receive, keep_send)
         finally:
-            if answer["status"]:
-                self._add(self._seen(scope, at, answer, received, sent))
+            if answer[0]:
+                self._add(self._seen(scope, at, answer, None))
 
     @staticmethod
     def _seen(
-        scope: dict[str, Any],
-        at: datetime,
-        answer: dict[str, Any],
-        received: list[bytes],
-        sent: list[bytes],
+        scope: dict[str, Any], at: datetime, answer: list[Any], request_body: bytes | None
     ) -> Seen:
         user_agent, bearer, basic = "", None, None
         for name, value in scope["headers"]:
@@ -124,17 +121,22 @@ class ActivityObserver:
                 user_agent = value.decode("latin-1")
             elif name == b"authorization":
                 bearer, basic = _credential(value)
+        error = answer[2]
+        error_body = b"".join(error) if error else None
+        if error_body is not None and len(error_body) > MAX_KEPT_ERROR:
+            error_body = None
+        state = scope.get("state")
         return Seen(
-            at=at,
-            method=scope["method"],
-            path=scope["path"],
-            route=scope.get("path_template"),
-            status=answer["status"],
-            request_id=str((scope.get("state") or {}).get("request_id") or ""),
-            user_agent=user_agent,
-            bearer_hash=bearer,
-            basic_client=basic,
-            location=answer["location"],
-            request_body=b"".join(received) if received else None,
-            response_body=b"".join(sent) if answer.get("keep") and sent else None,
+            at,
+            scope["method"],
+            scope["path"],
+            scope.get("path_template"),
+            answer[0],
+            str(state.get("request_id") or "") if state else "",
+            user_agent,
+            bearer,
+            basic,
+            answer[1],
+            request_body,
+            error_body,
         )

@@ -1,16 +1,20 @@
-"""The activity log's writer: a bounded queue filled by the observer, emptied in batches by
-one background task, so a SCIM request never waits on a write of its own.
+"""The activity log's writer: a bounded queue of :class:`Seen` tuples filled by the observer,
+emptied in batches by one background task, so a SCIM request never waits on a write of its
+own and does no describing of its own.
 
 Per batch (at most ``batch`` exchanges, every ``interval`` seconds or sooner when that many
-are queued): bodies are read for attribute names, ids and error fields; then a handful of
-statements for the whole batch: which practices exist (a request to an unknown practice is
-not recorded), which token each bearer hash is, each practice's client id, the names of
-accounts the responses did not name (a DELETE answers 204; deleted accounts are kept, so
-their names still resolve), who holds a userName a refused create collided with; then one
-INSERT. When the queue is full, new exchanges are dropped and counted (``dropped``) rather
-than memory growing; bodies held for the batch are bounded too (``body_budget`` bytes: past
-it an exchange is kept without them, so without attribute names). ``stop`` writes what is
-queued (shutdown).
+are queued): each exchange is described (operation, route, attribute names from a write's
+body, an error's fields); then one statement each for the whole batch: which practices exist
+with their client ids (a request to an unknown practice is not recorded), which token each
+bearer hash is, the names of the accounts and groups the batch touched (deleted accounts are
+kept, so their names still resolve; a deleted group's name comes from the log itself), who
+holds a userName a refused create collided with; then one multi-row INSERT.
+
+Bounds: when the queue holds ``capacity`` exchanges, new ones are dropped and counted
+(``dropped``) rather than memory growing; request bodies held for the batch are bounded too
+(``body_budget`` bytes: past it an exchange is kept without its body, so without attribute
+names). ``stop`` lets a batch under way finish, then writes everything still queued, so a
+clean shutdown loses nothing that was queued.
 """
 
 from __future__ import annotations
@@ -19,18 +23,18 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 from collections import deque
 from typing import TYPE_CHECKING, Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from server.activity.describe import attribute_names, explain, operation_of, plain_route
-from server.activity.records import ActivityEntry
 from server.domain.acting import ActingCredential
 from server.domain.text import text_key
 
 if TYPE_CHECKING:
     from server.activity.observe import Seen
-    from server.persistence.repositories.activity import PiccoloActivityLog
+    from server.persistence.repositories.activity import ActivityRow, PiccoloActivityLog
 
 __all__ = ["ActivityRecorder"]
 
@@ -46,6 +50,15 @@ def _json(raw: bytes | None) -> Any:
         return None
 
 
+def _new_id() -> str:
+    """A random (version 4) UUID as text, without building a ``UUID`` object per entry."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40
+    raw[8] = raw[8] & 0x3F | 0x80
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def _uuid(text: str | None) -> UUID | None:
     try:
         return UUID(text) if text else None
@@ -53,44 +66,37 @@ def _uuid(text: str | None) -> UUID | None:
         return None
 
 
-def _name_of(resource: dict[str, Any], kind: str) -> str | None:
-    if kind == "Group":
-        name = resource.get("displayName")
-        return str(name) if name else None
-    found = resource.get("name")
-    parts: dict[str, Any] = found if isinstance(found, dict) else {}
-    full = " ".join(str(parts[k]) for k in ("givenName", "familyName") if parts.get(k))
-    return full or resource.get("displayName") or resource.get("userName") or None
-
-
 class _Draft:
-    """An entry under construction: what the bodies said, before the batch's lookups."""
+    """An entry under construction: what the exchange said, before the batch's lookups."""
 
-    def __init__(self, seen: Seen, practice: UUID) -> None:
-        self.seen, self.practice = seen, practice
-        route = plain_route(seen.route) if seen.route else None
-        self.route = route or "(no route) " + seen.path.split("/", 4)[-1][:150]
-        self.operation = operation_of(seen.method, route or "")
-        kind = self.operation.split(".")[0]
-        self.kind = {"user": "User", "group": "Group"}.get(kind)
-        request, response = _json(seen.request_body), _json(seen.response_body)
-        self.request = request if isinstance(request, dict) else {}
-        response = response if isinstance(response, dict) else {}
-        seen.request_body = seen.response_body = None  # read once; never kept
-        self.attributes = attribute_names(seen.method, self.operation, self.request)
+    __slots__ = (
+        "attributes", "detail", "kind", "operation", "practice", "request", "resource_id",
+        "resource_name", "route", "scim_type", "seen",
+    )  # fmt: skip
+
+    def __init__(self, seen: Seen, practice: UUID, route: str, operation: str) -> None:
+        self.seen, self.practice, self.route, self.operation = seen, practice, route, operation
+        self.kind = {"user": "User", "group": "Group"}.get(operation.split(".", 1)[0])
+        self.request: dict[str, Any] = {}
+        if seen.request_body:
+            request = _json(seen.request_body)
+            self.request = request if isinstance(request, dict) else {}
+        self.attributes = attribute_names(seen.method, operation, self.request)
+        self.scim_type: str | None = None
+        self.detail: str | None = None
         error = seen.status >= 400
-        self.scim_type = str(response["scimType"]) if error and response.get("scimType") else None
-        self.detail = str(response.get("detail") or "")[:1000] or None if error else None
+        if error:
+            response = _json(seen.error_body)
+            response = response if isinstance(response, dict) else {}
+            self.scim_type = str(response["scimType"]) if response.get("scimType") else None
+            self.detail = str(response.get("detail") or "")[:1000] or None
         self.resource_id: str | None = None
         self.resource_name: str | None = None
-        if self.kind is not None and not self.operation.endswith(".search"):
+        if self.kind is not None and not operation.endswith(".search"):
             segments = seen.path.split("/")
             from_path = segments[5] if len(segments) > 5 else None
             from_location = (seen.location or "").rsplit("/", 1)[-1] or None
-            found = response.get("id") if not error else None
-            self.resource_id = str(found or from_path or from_location or "")[:64] or None
-            if not error and response:
-                self.resource_name = _name_of(response, self.kind)
+            self.resource_id = str(from_path or from_location or "")[:64] or None
 
 
 class ActivityRecorder:
@@ -108,8 +114,11 @@ class ActivityRecorder:
         self._queue: deque[Seen] = deque()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._flushing = asyncio.Lock()
         self._body_budget, self._body_bytes = body_budget, 0
+        # route template -> (plain route, {method: operation}); templates are few and fixed
+        self._routes: dict[str | None, tuple[str | None, dict[str, str]]] = {}
         self.dropped = 0
 
     def add(self, seen: Seen) -> None:
@@ -117,28 +126,32 @@ class ActivityRecorder:
         if len(self._queue) >= self._capacity:
             self.dropped += 1
             return
-        size = len(seen.request_body or b"") + len(seen.response_body or b"")
-        if self._body_bytes + size > self._body_budget:
-            seen.request_body = seen.response_body = None
-        else:
-            self._body_bytes += size
+        body = seen.request_body
+        if body:
+            if self._body_bytes + len(body) > self._body_budget:
+                seen = seen._replace(request_body=None)
+            else:
+                self._body_bytes += len(body)
         self._queue.append(seen)
         if len(self._queue) >= self._batch:
             self._wake.set()
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
+        """Let a batch under way finish (never cancelled halfway), then write the rest."""
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
-            self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
         await self.flush()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._interval)
             self._wake.clear()
@@ -153,54 +166,83 @@ class ActivityRecorder:
         written = 0
         while self._queue:
             taken = [self._queue.popleft() for _ in range(min(self._batch, len(self._queue)))]
-            self._body_bytes -= sum(
-                len(t.request_body or b"") + len(t.response_body or b"") for t in taken
-            )
+            self._body_bytes -= sum(len(t.request_body or b"") for t in taken)
             try:
-                entries = await self._entries(taken)
-                await self._log.add_many(entries)
+                rows = await self._rows(taken)
+                await self._log.add_rows(rows)
             except Exception:
                 logger.exception("activity log: %d entries could not be written", len(taken))
                 continue
-            written += len(entries)
+            written += len(rows)
         return written
 
-    async def _entries(self, taken: list[Seen]) -> list[ActivityEntry]:
-        drafts = [
-            _Draft(seen, practice)
-            for seen in taken
-            if (practice := _uuid(seen.path.split("/")[3])) is not None
-        ]
-        practices = await self._log.existing_practices({d.practice for d in drafts})
-        drafts = [d for d in drafts if d.practice in practices]
+    def _route(self, seen: Seen) -> tuple[str, str]:
+        """(route template without parameter types, operation code), remembered per template."""
+        known = self._routes.get(seen.route)
+        if known is None:
+            known = (plain_route(seen.route) if seen.route else None, {})
+            if len(self._routes) < 1000:  # templates are the app's own; bounded all the same
+                self._routes[seen.route] = known
+        route, operations = known
+        operation = operations.get(seen.method)
+        if operation is None:
+            operation = operations[seen.method] = operation_of(seen.method, route or "")
+        if route is None:
+            return "(no route) " + seen.path.split("/", 4)[-1][:150], operation
+        return route, operation
+
+    def _draft(self, seen: Seen, practices: dict[str, UUID | None]) -> _Draft | None:
+        name = seen.path.split("/", 4)[3] if seen.path.count("/") >= 3 else ""
+        if name not in practices:
+            practices[name] = _uuid(name)
+        practice = practices[name]
+        if practice is None:
+            return None
+        return _Draft(seen, practice, *self._route(seen))
+
+    async def _rows(self, taken: list[Seen]) -> list[ActivityRow]:
+        named: dict[str, UUID | None] = {}
+        drafts = [d for seen in taken if (d := self._draft(seen, named)) is not None]
+        if not drafts:
+            return []
+        client_ids = await self._log.practices({d.practice for d in drafts})
+        drafts = [d for d in drafts if d.practice in client_ids]
         if not drafts:
             return []
         hashes = {d.seen.bearer_hash for d in drafts if d.seen.bearer_hash}
         tokens = await self._log.tokens(hashes) if hashes else {}
-        client_ids = await self._log.client_ids(practices)
         await self._resolve_names(drafts)
-        return [await self._entry(d, tokens, client_ids) for d in drafts]
+        return [await self._row(d, tokens, client_ids) for d in drafts]
 
     async def _resolve_names(self, drafts: list[_Draft]) -> None:
-        wanted: dict[UUID, set[UUID]] = {}
+        parsed: dict[str, UUID | None] = {}  # each id's text parsed once per batch
+        wanted: dict[tuple[UUID, str], set[UUID]] = {}
         for draft in drafts:
-            found = _uuid(draft.resource_id) if draft.kind and draft.seen.status < 400 else None
-            if found is not None and draft.resource_name is None:
-                wanted.setdefault(draft.practice, set()).add(found)
-        for practice, ids in wanted.items():
-            names = await self._log.staff_names(practice, ids)
-            names |= await self._log.known_names(practice, ids - names.keys())
+            text = draft.resource_id
+            if text is None or draft.kind is None or draft.seen.status >= 400:
+                continue
+            if text not in parsed:
+                parsed[text] = _uuid(text)
+            if (found := parsed[text]) is not None:
+                wanted.setdefault((draft.practice, draft.kind), set()).add(found)
+        for (practice, kind), ids in wanted.items():
+            if kind == "User":
+                names = await self._log.staff_names(practice, ids)
+            else:
+                names = await self._log.group_names(practice, ids)
+            if ids - names.keys():
+                names |= await self._log.known_names(practice, ids - names.keys())
             for draft in drafts:
-                found = _uuid(draft.resource_id) if draft.practice == practice else None
-                if found in names and draft.resource_name is None:
-                    draft.resource_name = names[found]
+                if draft.practice == practice and draft.kind == kind and draft.resource_id:
+                    found = parsed.get(draft.resource_id)
+                    draft.resource_name = names.get(found) if found is not None else None
 
-    async def _entry(
+    async def _row(
         self,
         draft: _Draft,
         tokens: dict[str, tuple[UUID, str, str]],
-        client_ids: dict[UUID, str],
-    ) -> ActivityEntry:
+        client_ids: dict[UUID, str | None],
+    ) -> ActivityRow:
         seen = draft.seen
         credential, label = "none", "No credential"
         client = client_ids.get(draft.practice)
@@ -221,25 +263,26 @@ class ActivityRecorder:
         holder = None
         if seen.status == 409 and draft.kind == "User" and draft.detail:
             holder = await self._holder(draft)
-        return ActivityEntry(
-            id=uuid4(),
-            practice_id=draft.practice,
-            at=seen.at,
-            request_id=seen.request_id[:64],
-            method=seen.method[:8],
-            route=draft.route[:200],
-            operation=draft.operation,
-            status=seen.status,
-            credential=credential,
-            credential_label=label,
-            user_agent=seen.user_agent[:256],
-            scim_type=draft.scim_type,
-            detail=draft.detail,
-            explanation=explain(seen.status, draft.scim_type, draft.detail, holder=holder),
-            resource_type=draft.kind if draft.resource_id else None,
-            resource_id=draft.resource_id,
-            resource_name=(draft.resource_name or None) and str(draft.resource_name)[:256],
-            attributes=draft.attributes,
+        name = draft.resource_name
+        return (
+            _new_id(),
+            draft.practice,
+            seen.at,
+            seen.request_id[:64],
+            seen.method[:8],
+            draft.route[:200],
+            draft.operation,
+            seen.status,
+            credential,
+            label,
+            seen.user_agent[:256],
+            draft.scim_type,
+            draft.detail,
+            explain(seen.status, draft.scim_type, draft.detail, holder=holder),
+            draft.kind if draft.resource_id else None,
+            draft.resource_id,
+            str(name)[:256] if name else None,
+            ",".join(draft.attributes),
         )
 
     async def _holder(self, draft: _Draft) -> str | None:

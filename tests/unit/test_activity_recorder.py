@@ -1,9 +1,11 @@
 """The recorder's bounds, without a database: a full queue drops new exchanges and counts
 them; bodies past the byte budget are not held (the entry stays, without attribute names);
-a request to a practice the database does not know is not written."""
+a request to a practice the database does not know is not written; a batch is at most
+``batch`` entries; a clean stop writes everything queued, a batch under way included."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 from uuid import UUID, uuid4
@@ -16,26 +18,33 @@ KNOWN = uuid4()
 
 
 class FakeLog:
-    def __init__(self) -> None:
+    def __init__(self, *, pause: asyncio.Event | None = None) -> None:
         self.written: list[Any] = []
+        self.batches: list[int] = []
+        self.pause = pause
+        self.writing = asyncio.Event()
 
-    async def existing_practices(self, ids: set[UUID]) -> set[UUID]:
-        return ids & {KNOWN}
+    async def practices(self, ids: set[UUID]) -> dict[UUID, str | None]:
+        return dict.fromkeys(ids & {KNOWN})
 
     async def tokens(self, hashes: set[str]) -> dict[str, Any]:
-        return {}
-
-    async def client_ids(self, ids: set[UUID]) -> dict[UUID, str]:
         return {}
 
     async def staff_names(self, practice: UUID, ids: set[UUID]) -> dict[UUID, str]:
         return {}
 
+    async def group_names(self, practice: UUID, ids: set[UUID]) -> dict[UUID, str]:
+        return {}
+
     async def known_names(self, practice: UUID, ids: set[UUID]) -> dict[UUID, str]:
         return {}
 
-    async def add_many(self, entries: list[Any]) -> None:
-        self.written += entries
+    async def add_rows(self, rows: list[Any]) -> None:
+        self.writing.set()
+        if self.pause is not None:
+            await self.pause.wait()  # a slow database: the write is under way
+        self.batches.append(len(rows))
+        self.written += rows
 
 
 def _seen(practice: UUID, body: dict[str, Any] | None = None) -> Seen:
@@ -43,8 +52,11 @@ def _seen(practice: UUID, body: dict[str, Any] | None = None) -> Seen:
         at=utcnow(), method="POST", path=f"/scim/v2/{practice}/Users",
         route="/scim/v2/{practice_id:uuid}/Users", status=201, request_id="r", user_agent="t",
         bearer_hash=None, basic_client=None, location=None,
-        request_body=json.dumps(body).encode() if body else None, response_body=None,
+        request_body=json.dumps(body).encode() if body else None, error_body=None,
     )  # fmt: skip
+
+
+ATTRIBUTES = -1  # the row's last column: attribute names, comma-separated
 
 
 async def test_bounds_and_unknown_practices() -> None:
@@ -56,5 +68,33 @@ async def test_bounds_and_unknown_practices() -> None:
     recorder.add(_seen(KNOWN))  # the queue is full
     assert recorder.dropped == 1
     assert await recorder.flush() == 2
-    assert [e.attributes for e in log.written] == [("userName",), ()]
-    assert all(e.practice_id == KNOWN for e in log.written)
+    assert [row[ATTRIBUTES] for row in log.written] == ["userName", ""]
+    assert all(row[1] == KNOWN for row in log.written)
+
+
+async def test_a_batch_is_at_most_batch_entries() -> None:
+    log = FakeLog()
+    recorder = ActivityRecorder(log, batch=4)  # type: ignore[arg-type]
+    for n in range(10):
+        recorder.add(_seen(KNOWN, {"userName": f"u{n}"}))
+    assert await recorder.flush() == 10
+    assert log.batches == [4, 4, 2]
+    assert [row[6] for row in log.written] == ["user.create"] * 10
+
+
+async def test_a_clean_stop_writes_everything_queued() -> None:
+    pause = asyncio.Event()
+    log = FakeLog(pause=pause)
+    recorder = ActivityRecorder(log, interval=0.01, batch=5)  # type: ignore[arg-type]
+    recorder.start()
+    for n in range(5):
+        recorder.add(_seen(KNOWN, {"userName": f"first{n}"}))  # a full batch wakes the task
+    await asyncio.wait_for(log.writing.wait(), 5)  # its write is under way, held
+    for n in range(7):
+        recorder.add(_seen(KNOWN, {"userName": f"later{n}"}))
+    stopping = asyncio.ensure_future(recorder.stop())
+    await asyncio.sleep(0)
+    pause.set()
+    await asyncio.wait_for(stopping, 5)
+    assert len(log.written) == 12
+    assert sorted(log.batches) == [2, 5, 5]

@@ -2,12 +2,15 @@
 reached a practice, written in batches by :mod:`server.activity.recorder`.
 
 Every query names its practice. The few reads the recorder makes per batch (which practices
-exist, which credential a token hash belongs to, who an account is) are here too, each one
-statement for the whole batch.
+exist with their client ids, which credential a token hash belongs to, who an account or group
+is) are here too, each one statement for the whole batch, and the batch's one INSERT: fixed
+text run on the driver through ``DirectSql`` (no piccolo query built per batch).
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -16,6 +19,7 @@ from piccolo.table import Table
 
 from server.activity.records import ActivityEntry, ActivityQuery, Outcome
 from server.domain.text import text_key
+from server.persistence.fixed_statements import DirectSql, Statement
 from server.persistence.rows import as_utc, as_uuid
 from server.persistence.store import PiccoloStore
 from server.persistence.tables import bind_tables
@@ -26,7 +30,7 @@ if TYPE_CHECKING:
 
     from piccolo.engine.base import Engine
 
-__all__ = ["ActivityTable", "PiccoloActivityLog", "activity_log_of"]
+__all__ = ["ActivityRow", "ActivityTable", "PiccoloActivityLog", "activity_log_of"]
 
 
 class ActivityTable(Table, tablename="scim_activity"):
@@ -82,8 +86,12 @@ _COLUMN_NAMES = (
 _COLUMNS = ", ".join(_COLUMN_NAMES)
 _ROW = "(" + ", ".join("{}" for _ in _COLUMN_NAMES) + ")"
 
+#: One entry as the INSERT takes it: the values of ``_COLUMN_NAMES`` in order, attributes
+#: comma-separated (names contain no commas).
+ActivityRow = tuple[Any, ...]
 
-def _values(e: ActivityEntry) -> tuple[Any, ...]:
+
+def _values(e: ActivityEntry) -> ActivityRow:
     return (
         e.id, e.practice_id, e.at, e.request_id, e.method, e.route, e.operation, e.status,
         e.credential, e.credential_label, e.user_agent, e.scim_type, e.detail, e.explanation,
@@ -91,27 +99,51 @@ def _values(e: ActivityEntry) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
+@functools.lru_cache(maxsize=64)
+def _in(head: str, count: int) -> Statement:
+    """``head`` followed by ``IN (...)`` with ``count`` placeholders."""
+    return Statement.of(f"{head} IN ({', '.join('{}' for _ in range(count))})")
+
+
+@functools.cache
+def _insert(count: int) -> Statement:
+    """The INSERT of ``count`` rows; ``count`` is a power of two, so there are few texts and
+    each is prepared once per connection (the driver's statement cache)."""
+    rows = ", ".join(_ROW for _ in range(count))
+    return Statement.of(f"INSERT INTO scim_activity ({_COLUMNS}) VALUES {rows}")  # noqa: S608 - fixed text, values bound
+
+
 def _display_name(given: str | None, family: str | None, user_name: str) -> str:
     return " ".join(part for part in (given, family) if part) or user_name
 
 
 class PiccoloActivityLog:
-    def __init__(self, engine: Engine[Any]) -> None:
+    def __init__(self, engine: Engine[Any], direct: DirectSql) -> None:
         self._table: type[ActivityTable] = type(
             "BoundActivity", (ActivityTable,), {}, tablename="scim_activity", db=engine
         )
         self._tables = bind_tables(engine)
+        self._direct = direct
         self._sqlite = engine.engine_type == "sqlite"
 
     async def add_many(self, entries: Sequence[ActivityEntry]) -> None:
-        """One multi-row INSERT. Written as SQL rather than with ``Table.insert``: building a
-        piccolo row object per entry was most of a batch's cost; the driver adapts the values
-        as for piccolo's own queries."""
-        if not entries:
-            return
-        rows = ", ".join(_ROW for _ in entries)
-        args = [value for e in entries for value in _values(e)]
-        await self._table.raw(f"INSERT INTO scim_activity ({_COLUMNS}) VALUES {rows}", *args).run()  # noqa: S608 - fixed text, values bound
+        await self.add_rows([_values(e) for e in entries])
+
+    async def add_rows(self, rows: Sequence[ActivityRow]) -> None:
+        """:data:`ActivityRow` values (ids as UUIDs or their text), run on the driver (which
+        adapts times as for piccolo's own queries): one multi-row INSERT per power of two in
+        the count, all sent at once (on SQLite they share one commit)."""
+        arg = self._direct.argument
+        writes = []
+        start, size = 0, 1 << max(len(rows).bit_length() - 1, 0)
+        while start < len(rows):
+            if len(rows) - start >= size:
+                chunk = rows[start : start + size]
+                args = [arg(v) if isinstance(v, UUID) else v for row in chunk for v in row]
+                writes.append(self._direct.fetch(_insert(size), *args))
+                start += size
+            size >>= 1
+        await asyncio.gather(*writes)
 
     async def list(self, practice_id: UUID, query: ActivityQuery) -> list[ActivityEntry]:
         """Newest first: (time, id) descending, from ``query.after`` on."""
@@ -160,42 +192,45 @@ class PiccoloActivityLog:
 
     # --- what the recorder looks up, once per batch -----------------------------------------
 
-    async def existing_practices(self, practice_ids: Collection[UUID]) -> set[UUID]:
-        table = self._tables.practice
-        rows = await table.select(table.id).where(table.id.is_in(list(practice_ids))).run()
-        return {as_uuid(row["id"]) for row in rows}
+    async def practices(self, practice_ids: Collection[UUID]) -> dict[UUID, str | None]:
+        """The practices among ``practice_ids`` that exist -> their SCIM client id (None for
+        a practice that never enabled SCIM)."""
+        head = (
+            "SELECT p.id AS id, c.client_id AS client_id FROM practice p "
+            "LEFT JOIN scim_config c ON c.practice_id = p.id WHERE p.id"
+        )
+        arg = self._direct.argument
+        statement = _in(head, len(practice_ids))
+        rows = await self._direct.fetch(statement, *(arg(i) for i in practice_ids))
+        return {as_uuid(row["id"]): row["client_id"] for row in rows}
 
     async def tokens(self, token_hashes: Collection[str]) -> dict[str, tuple[UUID, str, str]]:
         """token hash -> (practice, kind, hint) for the tokens among ``token_hashes``."""
-        table = self._tables.access_token
-        rows = (
-            await table.select(table.token_hash, table.practice_id, table.kind, table.hint)
-            .where(table.token_hash.is_in(list(token_hashes)))
-            .run()
-        )
+        head = "SELECT token_hash, practice_id, kind, hint FROM access_token WHERE token_hash"
+        rows = await self._direct.fetch(_in(head, len(token_hashes)), *token_hashes)
         return {r["token_hash"]: (as_uuid(r["practice_id"]), r["kind"], r["hint"]) for r in rows}
-
-    async def client_ids(self, practice_ids: Collection[UUID]) -> dict[UUID, str]:
-        table = self._tables.scim_config
-        rows = (
-            await table.select(table.practice_id, table.client_id)
-            .where(table.practice_id.is_in(list(practice_ids)))
-            .run()
-        )
-        return {as_uuid(row["practice_id"]): row["client_id"] for row in rows}
 
     async def staff_names(self, practice_id: UUID, staff_ids: Collection[UUID]) -> dict[UUID, str]:
         """Display names of a practice's accounts (deleted ones are kept, so they resolve)."""
-        table = self._tables.staff_user
-        rows = (
-            await table.select(table.id, table.given_name, table.family_name, table.user_name)
-            .where((table.practice_id == practice_id) & table.id.is_in(list(staff_ids)))
-            .run()
+        head = (
+            "SELECT id, given_name, family_name, user_name FROM staff_user "
+            "WHERE practice_id = {} AND id"
         )
+        arg = self._direct.argument
+        statement = _in(head, len(staff_ids))
+        rows = await self._direct.fetch(statement, arg(practice_id), *(arg(i) for i in staff_ids))
         return {
             as_uuid(r["id"]): _display_name(r["given_name"], r["family_name"], r["user_name"])
             for r in rows
         }
+
+    async def group_names(self, practice_id: UUID, group_ids: Collection[UUID]) -> dict[UUID, str]:
+        """displayName of a practice's groups that still exist."""
+        head = "SELECT id, display_name FROM scim_group WHERE practice_id = {} AND id"
+        arg = self._direct.argument
+        statement = _in(head, len(group_ids))
+        rows = await self._direct.fetch(statement, arg(practice_id), *(arg(i) for i in group_ids))
+        return {as_uuid(r["id"]): r["display_name"] for r in rows}
 
     async def known_names(self, practice_id: UUID, ids: Collection[UUID]) -> dict[UUID, str]:
         """The last name the log itself recorded for each resource (a deleted group's)."""
@@ -247,4 +282,4 @@ def activity_log_of(store: object) -> PiccoloActivityLog:
     if not isinstance(store, PiccoloStore):
         msg = f"the activity log needs a PiccoloStore, not {type(store).__name__}"
         raise TypeError(msg)
-    return PiccoloActivityLog(store.engine)
+    return PiccoloActivityLog(store.engine, store.direct)
