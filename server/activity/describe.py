@@ -20,6 +20,8 @@ from server.mapping.inbound import (
     accepted_patch,
     accepted_resource,
 )
+from server.ops.edge import DEADLINE_DETAIL
+from server.scim.operations.failures import UNAVAILABLE
 
 __all__ = ["attribute_names", "explain", "operation_of", "plain_route"]
 
@@ -149,6 +151,16 @@ def explain(
         return "The identity provider sent a request larger than the platform accepts."
     if status == 429:
         return "The identity provider sent too many requests at once and was asked to wait."
+    if status == 503 and said.startswith(DEADLINE_DETAIL):
+        return (
+            "The platform took too long to answer and stopped the request before it finished; "
+            "the identity provider may retry."
+        )
+    if status == 503 and said.startswith(UNAVAILABLE):
+        return (
+            "The platform's database was busy or out of reach, so nothing was changed; "
+            "the identity provider may retry."
+        )
     if status >= 500:
         return "The platform could not answer at that moment; the identity provider may retry."
     kind = f" ({scim_type})" if scim_type else ""

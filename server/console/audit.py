@@ -3,10 +3,11 @@ staff member concerned and a date range, a page at a time (newest first)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency, Provide
@@ -25,10 +26,21 @@ __all__ = ["AuditPageController", "audit_lines"]
 PAGE_SIZE = 25
 
 
-def _day(raw: str) -> datetime | None:
+def _zone(name: str) -> tzinfo:
+    """The administrator's time zone, as their browser names it (console.js puts it in the
+    form: the zone it shows the times in); UTC when none or an unknown one is given."""
     try:
-        return datetime.combine(date.fromisoformat(raw), datetime.min.time(), tzinfo=UTC)
-    except ValueError:
+        return ZoneInfo(name) if name and len(name) <= 64 else UTC
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # unknown, malformed, a folder
+        return UTC
+
+
+def _day(raw: str, zone: tzinfo, *, days: int = 0) -> datetime | None:
+    """When the day ``raw`` (plus ``days``) starts in ``zone``, as a UTC time."""
+    try:
+        day = date.fromisoformat(raw) + timedelta(days=days)
+        return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+    except (ValueError, OverflowError):  # not a date, or past the calendar's ends
         return None
 
 
@@ -71,25 +83,27 @@ class AuditPageController(Controller):
     ) -> Response[Any]:
         query = request.query_params
         chosen = {key: str(query.get(key, "")) for key in ("what", "who", "staff", "from", "to")}
+        zone = _zone(str(query.get("tz", "")))
         try:
             number = max(1, min(int(query.get("page", "1")), 10_000))
         except ValueError:
             number = 1
-        until = _day(chosen["to"])
         where = AuditFilter(
             action_prefixes=KIND_FILTERS.get(chosen["what"], ("", ()))[1],
             actor_prefix=ACTOR_FILTERS.get(chosen["who"], ("", None))[1],
             staff_id=_staff_id(chosen["staff"]),
-            since=_day(chosen["from"]),
-            until=until + timedelta(days=1) if until else None,
+            since=_day(chosen["from"], zone),
+            until=_day(chosen["to"], zone, days=1),
         )
         lines, staff = await audit_lines(
             services, admin, limit=PAGE_SIZE + 1, offset=(number - 1) * PAGE_SIZE, where=where
         )
         kept = {key: value for key, value in chosen.items() if value}
+        in_zone = {"tz": str(zone)} if zone is not UTC else {}
 
         def link(to: int) -> str:
-            return "/console/settings/audit?" + urlencode({**kept, "page": to}) + "#entries"
+            query = urlencode({**kept, **in_zone, "page": to})
+            return f"/console/settings/audit?{query}#entries"
 
         return page(
             request,

@@ -19,6 +19,7 @@ import asyncio
 import json
 import logging
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from server.ops.access_log import ACCESS_LOGGER, AccessLog
@@ -28,6 +29,7 @@ from server.ops.deadlines import Deadlines
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from server.ops.deadlines import InFlight
     from server.ops.dispatch import RouteDispatch
     from server.ops.proxies import TrustedProxies
 
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
     Send = Callable[[Message], Awaitable[None]]
     ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
-__all__ = ["EdgeMiddleware"]
+__all__ = ["DEADLINE_DETAIL", "EdgeMiddleware"]
 
 access_log = logging.getLogger(ACCESS_LOGGER)
 _ERROR_URN = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -70,8 +72,12 @@ def _with_request_id(body: bytes, request_id: str) -> bytes | None:
     return json.dumps(payload).encode()
 
 
+#: The detail of the 503 answered when a request's deadline passes (the activity log reads it).
+DEADLINE_DETAIL = "the request took too long; retry later"
+
+
 def _timeout_response(path: str, request_id: str) -> tuple[bytes, bytes]:
-    detail = f"the request took too long; retry later (request id {request_id})"
+    detail = f"{DEADLINE_DETAIL} (request id {request_id})"
     if path.startswith("/scim/"):
         body: dict[str, Any] = {"schemas": [_ERROR_URN], "status": "503", "detail": detail}
         return json.dumps(body).encode(), b"application/scim+json"
@@ -142,31 +148,40 @@ class EdgeMiddleware:
 
         taken = self.dispatch.take(scope) if self.dispatch is not None else None
         try:
+            timed = partial(self._in_time, app=taken or self.app, deadline=deadline, state=state)
             if self.observe is None:
-                await (taken or self.app)(scope, receive, edge_send)
-            else:
-                await self.observe(taken or self.app, scope, receive, edge_send)
-        except asyncio.CancelledError as error:
-            if not self._deadlines.cut(deadline, error) or state["status"]:
-                raise  # not our deadline, or too late to answer
-            state["status"] = 503
-            body, media = _timeout_response(path, request_id)
-            headers = [(b"content-type", media), (b"retry-after", b"5")]
-            headers.append((b"content-length", str(len(body)).encode()))
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 503,
-                    "headers": self._headers({"headers": headers}, path, request_id),
-                }
-            )
-            await send({"type": "http.response.body", "body": body, "more_body": False})
-            access_log.warning("request deadline exceeded", extra={"path": path})
+                await timed(scope, receive, edge_send)
+            else:  # the observer sees a deadline's 503 like any other answer
+                await self.observe(timed, scope, receive, edge_send)
         finally:
             self._deadlines.stop(deadline)
             self._log(scope, state["status"], started, request_id)
             request_id_var.reset(token)
             client_address_var.reset(address_token)
+
+    async def _in_time(
+        self,
+        scope: dict[str, Any],
+        receive: Any,
+        send: Send,
+        *,
+        app: ASGIApp,
+        deadline: InFlight,
+        state: dict[str, Any],
+    ) -> None:
+        """Run ``app``; past the request's deadline, answer 503 through ``send`` instead."""
+        try:
+            await app(scope, receive, send)
+        except asyncio.CancelledError as error:
+            if not self._deadlines.cut(deadline, error) or state["status"]:
+                raise  # not our deadline, or too late to answer
+            path: str = scope["path"]
+            body, media = _timeout_response(path, scope["state"]["request_id"])
+            headers = [(b"content-type", media), (b"retry-after", b"5")]
+            headers.append((b"content-length", str(len(body)).encode()))
+            await send({"type": "http.response.start", "status": 503, "headers": headers})
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+            access_log.warning("request deadline exceeded", extra={"path": path})
 
     def _client(self, scope: dict[str, Any]) -> str | None:
         """The client's address; put in the scope when a trusted proxy names another."""

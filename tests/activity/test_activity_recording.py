@@ -5,13 +5,18 @@ server itself at start-up."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import json
+import sqlite3
 import uuid
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
+import pytest
 from litestar.testing import AsyncTestClient
 
 from server.activity.records import ActivityEntry, ActivityQuery
@@ -20,9 +25,11 @@ from server.app import create_app
 from server.domain.clock import utcnow
 from server.persistence.repositories.activity import activity_log_of
 from tests.activity.test_activity_api import flush
-from tests.conftest import PUBLIC_URL
+from tests.conftest import PUBLIC_URL, fetch_token
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from litestar import Litestar
 
     from server.ops.front import Front
@@ -117,3 +124,65 @@ async def test_the_server_purges_entries_past_the_retention(
         assert (await started.get("/healthz")).status_code == 200
     kept = await log.list(uuid.UUID(practice.id), ActivityQuery(limit=10))
     assert [e.id for e in kept] == [recent.id]
+
+
+@contextlib.asynccontextmanager
+async def _write_lock(database_url: str) -> AsyncIterator[None]:
+    """Another session holding the lock a staff write waits for, on either database."""
+    if database_url.startswith("sqlite"):
+        writer = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
+        return
+    blocker = await asyncpg.connect(database_url)
+    try:
+        async with blocker.transaction():
+            await blocker.execute("LOCK TABLE staff_user IN ACCESS EXCLUSIVE MODE")
+            yield
+    finally:
+        await blocker.close()
+
+
+@contextlib.asynccontextmanager
+async def _stalled() -> AsyncIterator[None]:
+    await asyncio.sleep(60)  # cut by the request's deadline long before
+    yield
+
+
+@pytest.mark.parametrize("cause", ["deadline", "database-busy"])
+async def test_a_503_is_recorded_in_plain_words(
+    settings: Settings,
+    store: PiccoloStore,
+    practice: PracticeFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    cause: str,
+) -> None:
+    deadline = cause == "deadline"
+    timeouts = {"request_timeout_seconds": 0.5} if deadline else {"database_timeout_seconds": 0.5}
+    app = create_app(replace(settings, **timeouts))
+    async with AsyncTestClient(app=app, base_url=PUBLIC_URL) as started:
+        headers = {"Authorization": f"Bearer {await fetch_token(started, practice)}"}
+        body = {"schemas": [USER], "userName": "late.arrival@example.org"}
+        if deadline:
+            with monkeypatch.context() as patched:
+                patched.setattr(app.state.services.store, "transaction", _stalled)
+                refused = await started.post(
+                    f"{practice.scim_path}/Users", json=body, headers=headers
+                )
+        else:
+            async with _write_lock(settings.database_url):
+                refused = await started.post(
+                    f"{practice.scim_path}/Users", json=body, headers=headers
+                )
+        assert refused.status_code == 503, refused.text
+        await asyncio.to_thread(started.blocking_portal.call, app.state.activity_recorder.flush)
+    rows = await _stored(store, practice.id)
+    assert [(r["operation"], r["status"]) for r in rows] == [("user.create", 503)]
+    assert rows[0]["request_id"] == refused.headers["x-request-id"]
+    wanted = "took too long" if deadline else "database was busy"
+    assert wanted in rows[0]["explanation"], rows[0]["explanation"]
+    assert "identity provider may retry" in rows[0]["explanation"]

@@ -5,11 +5,13 @@ hover, filters and pages; axe-core on every state."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
 from playwright.async_api import expect
 
+from server.domain.practices import AuditEntry
 from server.domain.staff import StaffProfile
 from simulators.idp import IdpPerson
 from tests.browser.a11y import WIDTHS, checked
@@ -95,3 +97,32 @@ async def test_audit_log_in_words_filters_and_pages(
         await checked(page, "audit-page-2")
     await page.get_by_role("link", name="Newer entries").click()
     await expect(page.get_by_role("heading", name="Entries", exact=True)).to_be_visible()
+
+
+async def test_date_filter_uses_the_administrators_days(
+    chicago: BrowserContext, live: LiveServer
+) -> None:
+    """An entry at 22:30 in Chicago (04:30 UTC the next day) is under the Chicago date."""
+    page: Page = await chicago.new_page()
+    practice = await new_practice(live)
+    evening = datetime(2026, 11, 20, 4, 30, tzinfo=UTC)  # 19 November, 22:30 CST
+    morning = datetime(2026, 11, 20, 6, 30, tzinfo=UTC)  # 20 November, 00:30 CST
+    for at, name in ((evening, "Evening Clinic"), (morning, "Morning Clinic")):
+        await live.services.store.audit.record(
+            AuditEntry(practice.uuid, "test", "location.created", f"name={name}", at)
+        )
+    await sign_in(page, live, practice)
+    await page.goto(f"{live.base_url}/console/settings/audit")
+    rows = page.locator("#audit tbody tr")
+    for day, shown, hidden in (
+        ("2026-11-19", "Evening Clinic", "Morning Clinic"),
+        ("2026-11-20", "Morning Clinic", "Evening Clinic"),
+    ):
+        await page.get_by_label("From (date)").fill(day)
+        await page.get_by_label("To (date)").fill(day)
+        await page.get_by_role("button", name="Apply filters").click()
+        await expect(rows).to_have_count(1)
+        await expect(rows.nth(0)).to_contain_text(shown)
+        await expect(page.locator("#audit")).not_to_contain_text(hidden)
+        assert day[-2:] in await rows.nth(0).locator("time").inner_text()  # the local date
+    await checked(page, "audit-local-date")

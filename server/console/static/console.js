@@ -34,6 +34,11 @@
     const moment = new Date(element.getAttribute("datetime"));
     if (!Number.isNaN(moment.getTime())) { element.textContent = localFormat.format(moment); }
   });
+  // Date filters mean days in that same time zone.
+  const zoneName = localFormat.resolvedOptions().timeZone;
+  document.querySelectorAll("input[data-time-zone]").forEach(function (element) {
+    element.value = zoneName || "";
+  });
 
   // Dialogs: modal, focus kept inside, Escape and Cancel close, focus returns to the opener.
   document.querySelectorAll("[data-dialog]").forEach(function (opener) {
