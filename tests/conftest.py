@@ -7,9 +7,11 @@ collide. An unreachable PostgreSQL fails the run; it is never skipped.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,7 +26,6 @@ from server.settings import Settings
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
-    from pathlib import Path
 
     from litestar import Litestar
 
@@ -36,6 +37,36 @@ BACKENDS = ["sqlite", "postgresql"]
 #: ``SCIMLAB_SECRET_KEY`` of the in-process apps and of the ``store`` fixture: TOTP secrets
 #: are encrypted in tests as in production (a key for tests only).
 TEST_SECRET_KEY = "2hkmD_EMB1EXkbj911YOeneiMtBCy5tE3OJaTIeXIt8="
+
+
+#: Seconds each slow test file keeps one worker busy, measured with ``--durations``; see
+#: ``pytest_collection_modifyitems`` below.
+FILE_SECONDS: dict[str, float] = json.loads(
+    (Path(__file__).with_name("file_seconds.json")).read_text()
+)
+#: What a file not in ``file_seconds.json`` counts for each of its tests.
+SECONDS_PER_TEST = 0.2
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``-n 2 --dist loadfile``), put the test files longest first.
+
+    Each file goes whole to one worker, in the order of the collection (``addopts`` turns off
+    xdist's own reordering, which puts the files with the most tests first and so leaves the
+    few long ones, a browser or reliability file, for last while the other worker is idle).
+    Longest first ends both workers at nearly the same time. A serial run keeps pytest's
+    order, which sets each database's session fixtures up once."""
+    if not hasattr(config, "workerinput"):
+        return
+    files: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+
+    def seconds(file: str) -> float:
+        return FILE_SECONDS.get(file, SECONDS_PER_TEST * len(files[file]))
+
+    items[:] = [item for file in sorted(files, key=seconds, reverse=True) for item in files[file]]
 
 
 def with_database(url: str, name: str) -> str:

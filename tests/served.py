@@ -8,12 +8,17 @@ import os
 import subprocess
 import sys
 import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
+
+from server.cli import main
 
 SCIMLAB = Path(sys.executable).parent / "scimlab"
 
@@ -30,6 +35,23 @@ def cli(
         [str(SCIMLAB), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60,
         check=False,
     )  # fmt: skip
+
+
+def cli_in_process(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``cli`` for a set-up step, run in this process by click's test runner: ``env``'s
+    ``SCIMLAB_*`` variables set and the others unset, as in the new shell of ``cli``. A command
+    runs its own event loop, so it runs in a thread of its own. The working directory is this
+    process's: give the database in ``SCIMLAB_DATABASE_URL``."""
+    scimlab = {k: v for k, v in env.items() if k.startswith("SCIMLAB_")}
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("SCIMLAB_")}
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        result = thread.submit(
+            CliRunner().invoke, main, list(args), prog_name="scimlab", env=unset | scimlab
+        ).result()
+    stderr = result.stderr
+    if result.exc_info is not None and not isinstance(result.exception, SystemExit | None):
+        stderr += "".join(traceback.format_exception(*result.exc_info))
+    return subprocess.CompletedProcess(["scimlab", *args], result.exit_code, result.stdout, stderr)
 
 
 def cli_json(done: subprocess.CompletedProcess[str]) -> Any:

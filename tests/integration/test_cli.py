@@ -1,7 +1,12 @@
-"""The ``scimlab`` console script, run as a real process against each database backend.
+"""The ``scimlab`` command line against each database backend.
 
 What the command line does is checked where it lands: in the same database the app serves,
 so a secret the CLI prints must work at ``/oauth/token`` and one it replaced must not.
+
+The commands run in this process through click's test runner, with the environment a new
+shell gives the console script: starting an interpreter for each would only add its start-up.
+``test_migrate_reports_success`` runs the installed console script as a real process, as do
+tests/integration/test_cli_operator.py and test_readme_commands.py.
 """
 
 from __future__ import annotations
@@ -10,12 +15,16 @@ import asyncio
 import json
 import os
 import sys
+import traceback
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from click.testing import CliRunner
+
+from server.cli import main
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -78,12 +87,26 @@ async def _run(*args: str, database_url: str | None = None) -> Outcome:
     return Outcome(process.returncode, stdout.decode("utf-8"), stderr.decode("utf-8"))
 
 
+def _invoke(*args: str, database_url: str | None = None) -> Outcome:
+    """``scimlab ARGS`` in this process, with ``_environment``'s variables (the others of
+    ``SCIMLAB_*`` unset). An exception the command let through is written to stderr as the
+    traceback the console script would print."""
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("SCIMLAB_")}
+    env = unset | {k: v for k, v in _environment(database_url).items() if k.startswith("SCIMLAB_")}
+    result = CliRunner().invoke(main, list(args), prog_name="scimlab", env=env)
+    stderr = result.stderr
+    if result.exc_info is not None and not isinstance(result.exception, SystemExit | None):
+        stderr += "".join(traceback.format_exception(*result.exc_info))
+    return Outcome(result.exit_code, result.stdout, stderr)
+
+
 @pytest.fixture
 def scimlab(database_url: str) -> Runner:
-    """Runs the console script against this run's database."""
+    """Runs a ``scimlab`` command against this run's database. A command runs its own event
+    loop (``asyncio.run``), so it runs in a thread of its own."""
 
     async def run(*args: str) -> Outcome:
-        return await _run(*args, database_url=database_url)
+        return await asyncio.to_thread(_invoke, *args, database_url=database_url)
 
     return run
 
@@ -122,8 +145,8 @@ async def _token_status(client: AsyncTestClient[Any], client_id: str, secret: st
     ],
     ids=lambda c: " ".join(c) or "scimlab",
 )
-async def test_help(command: list[str]) -> None:
-    outcome = await _run(*command, "--help")
+def test_help(command: list[str]) -> None:
+    outcome = _invoke(*command, "--help")
     assert outcome.code == 0, outcome.stderr
     assert outcome.stdout.startswith("Usage: scimlab")
     assert " ".join(["scimlab", *command]) in outcome.stdout.splitlines()[0]
@@ -265,8 +288,8 @@ async def test_unknown_practice_fails_with_a_clear_message(
     assert outcome.stdout == ""
 
 
-async def test_migrate_reports_success(scimlab: Runner, database_url: str) -> None:
-    outcome = await scimlab("migrate")
+async def test_migrate_reports_success(database_url: str) -> None:
+    outcome = await _run("migrate", database_url=database_url)
     assert outcome.code == 0, outcome.stderr
     assert "migrations applied" in outcome.stdout
     # It names the database it migrated, without the credentials part of the URL.

@@ -24,6 +24,7 @@ import httpx
 from server.app import create_app
 from server.persistence.store import PiccoloStore, open_store
 from server.settings import Settings
+from tests import served
 from tests.conftest import POSTGRES_URL, PUBLIC_URL, UNLIMITED, with_database
 
 if TYPE_CHECKING:
@@ -328,9 +329,14 @@ class Server:
 
 
 def enable_practice(env: dict[str, str]) -> dict[str, str]:
-    """A practice with SCIM enabled, through the command line: ids and credentials."""
-    practice = cli_json(env, "practice", "create", f"Clinic {uuid.uuid4().hex[:6]}", "--json")
-    scim = cli_json(env, "scim", "enable", "--practice", practice["practice_id"], "--json")
+    """A practice with SCIM enabled, through the command line (in this process: a set-up
+    step, not what the tests check): ids and credentials."""
+    name = f"Clinic {uuid.uuid4().hex[:6]}"
+    practice = served.cli_json(served.cli_in_process("practice", "create", name, "--json", env=env))
+    pid = practice["practice_id"]
+    scim = served.cli_json(
+        served.cli_in_process("scim", "enable", "--practice", pid, "--json", env=env)
+    )
     return {
         "practice_id": practice["practice_id"],
         "api_key": practice["admin"]["api_key"],
