@@ -219,3 +219,34 @@ async def cursor_paging(s: Session) -> None:
     scim_type = scim.attr(error, "scimType")
     wrong = f"scimType is {scim_type!r}, not invalidCursor"
     s.expect(scim_type == "invalidCursor", wrong, response)
+
+
+@check("AF-017", "previousCursor leads back to the page before", rule="RFC 9865 §2")
+async def cursor_paging_back(s: Session) -> None:
+    """RFC 9865 §2: a page may carry ``previousCursor`` (OPTIONAL); passed back with the same
+    query, it answers the page before. Applies when the ServiceProviderConfig announces
+    ``pagination.cursor`` and a second page carries ``previousCursor``."""
+    config = await actions.service_provider_config(s)
+    if scim.attr(config or {}, "pagination.cursor") is not True:
+        s.not_applicable("the target's ServiceProviderConfig does not announce cursor paging")
+    prefix, _ids = await actions.filter_fixture(s)
+    query = {"filter": f'userName sw "{prefix}-"', "count": "2"}
+    response = await s.scim("GET", "/Users", params={**query, "cursor": ""})
+    first = s.expect_status(response, 200, doing="listing the first cursor page")
+    next_cursor = scim.attr(first, "nextCursor")
+    if not isinstance(next_cursor, str) or not next_cursor:
+        s.not_applicable("the first of two pages has no nextCursor (AF-016)")
+    response = await s.scim("GET", "/Users", params={**query, "cursor": next_cursor})
+    second = s.expect_status(response, 200, doing="listing the second cursor page")
+    previous = scim.attr(second, "previousCursor")
+    if previous is None:
+        s.not_applicable("the target gives no previousCursor, which RFC 9865 makes optional")
+    response = await s.scim("GET", "/Users", params={**query, "cursor": str(previous)})
+    back = s.expect_status(response, 200, doing="listing the page a previousCursor names")
+    first_ids = [str(r.get("id")) for r in scim.resources(first)]
+    back_ids = [str(r.get("id")) for r in scim.resources(back)]
+    s.expect(
+        back_ids == first_ids,
+        f"the second page's previousCursor answered {back_ids}, not the first page {first_ids}",
+        response,
+    )

@@ -27,6 +27,7 @@ __all__ = [
     "ignores_cursor",
     "ignores_string_false",
     "leaks_peer_users",
+    "previous_cursor_stays",
 ]
 
 Exchange = tuple[int, list[tuple[bytes, bytes]], bytes]
@@ -217,3 +218,19 @@ def ignores_cursor(app: ASGIApp) -> ASGIApp:
         return scope, body
 
     return wrap(app, request)
+
+
+def previous_cursor_stays(app: ASGIApp) -> ASGIApp:
+    """Fault: a cursor page's ``previousCursor`` is the cursor it was asked with, so it
+    answers the same page again instead of the page before."""
+
+    async def response(scope: Scope, result: Exchange) -> Exchange:
+        status, headers, body = result
+        query = dict(parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True))
+        page = _json(body)
+        if not isinstance(page, dict) or "previousCursor" not in page or not query.get("cursor"):
+            return result
+        page["previousCursor"] = query["cursor"]
+        return status, headers, json.dumps(page).encode()
+
+    return wrap(app, response=response)

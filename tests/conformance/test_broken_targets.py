@@ -53,6 +53,10 @@ FAULTS: dict[str, tuple[Breaker, dict[str, str]]] = {
         lambda app, t: broken.ignores_cursor(app),
         {"AF-016": "the first of two pages has no nextCursor"},
     ),
+    "answers the same page for its previousCursor": (
+        lambda app, t: broken.previous_cursor_stays(app),
+        {"AF-017": "previousCursor answered"},
+    ),
     "keeps a deactivated user's session alive": (
         lambda app, t: broken_sso.keeps_sessions_alive(app),
         {"DA-008": "open session still works"},
