@@ -38,10 +38,11 @@ def cli(
 
 
 def cli_in_process(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """``cli`` for a set-up step, run in this process by click's test runner: ``env``'s
-    ``SCIMLAB_*`` variables set and the others unset, as in the new shell of ``cli``. A command
-    runs its own event loop, so it runs in a thread of its own. The working directory is this
-    process's: give the database in ``SCIMLAB_DATABASE_URL``."""
+    """``cli`` run in this process by click's test runner, where a new interpreter adds nothing
+    a test checks (a set-up step, or what a command prints): ``env``'s ``SCIMLAB_*`` variables
+    set and the others unset, as in the new shell of ``cli``. A command runs its own event
+    loop, so it runs in a thread of its own. The working directory is this process's: give
+    the database in ``SCIMLAB_DATABASE_URL``."""
     scimlab = {k: v for k, v in env.items() if k.startswith("SCIMLAB_")}
     unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("SCIMLAB_")}
     with ThreadPoolExecutor(max_workers=1) as thread:

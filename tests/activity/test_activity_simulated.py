@@ -11,7 +11,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from tests.reliability.support import free_port
-from tests.served import SCIMLAB, Served, clean_env, cli_json
+from tests.served import SCIMLAB, Served, clean_env, cli_in_process, cli_json
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,9 +37,10 @@ def test_the_log_of_a_simulator_run_matches_its_transcript(
     env = clean_env(SCIMLAB_DATABASE_URL=database_url)
     server = Served(free_port(), env, tmp_path / "serve.log").start()
     try:
-        made = cli_json(cli("practice", "create", "Activity Clinic", "--json", env=env))
+        # Set-up in this process; the simulator run and the reads of the log are real processes.
+        made = cli_json(cli_in_process("practice", "create", "Activity Clinic", "--json", env=env))
         pid = made["practice_id"]
-        scim = cli_json(cli("scim", "enable", "--practice", pid, "--json", env=env))
+        scim = cli_json(cli_in_process("scim", "enable", "--practice", pid, "--json", env=env))
         transcript = tmp_path / "entra.jsonl"
         done = cli(
             "simulate", "entra", "--scim-url", scim["scim_endpoint_url"],

@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import TEST_SECRET_KEY
 from tests.reliability.support import free_port
-from tests.served import Served, clean_env, cli, cli_json
+from tests.served import Served, clean_env, cli, cli_in_process, cli_json
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -150,6 +150,9 @@ def test_a_missing_sqlite_file_is_refused_not_created(tmp_path: Path, args: list
 
 
 def test_operator_commands_withcli_json(tmp_path: Path) -> None:
+    # What the commands print, with no server and no working directory involved: in this
+    # process (the tests above run the console script).
+    cli = cli_in_process
     env = clean_env(SCIMLAB_DATABASE_URL=f"sqlite:///{tmp_path / 'ops.db'}")
     first = cli_json(cli("practice", "create", "First", "--json", env=env))
     second = cli_json(cli("practice", "create", "Second", "--json", env=env))

@@ -33,7 +33,7 @@ import httpx
 import pytest
 
 from tests.reliability.support import USER_SCHEMA, free_port
-from tests.served import SCIMLAB, Served, clean_env, cli, cli_json
+from tests.served import SCIMLAB, Served, clean_env, cli_in_process, cli_json
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -105,8 +105,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 
 def _practice(live: Live, name: str) -> dict[str, str]:
-    """What the walkthrough's commands print for a new practice, as shell variables."""
-    made = cli_json(cli("practice", "create", name, "--json", env=live.env, cwd=live.where))
+    """What the walkthrough's commands print for a new practice, as shell variables. The
+    practice is made in this process (``scimlab practice create``, on the server's database):
+    this is the commands' starting state, not one of the commands under test."""
+    env = {**live.env, "SCIMLAB_DATABASE_URL": f"sqlite:///{live.where / 'scimlab.db'}"}
+    made = cli_json(cli_in_process("practice", "create", name, "--json", env=env))
     pid, key = made["practice_id"], made["admin"]["api_key"]
     api = f"{live.server.base}/api/v1/practices/{pid}/scim"
     headers = {"Authorization": f"Bearer {key}"}

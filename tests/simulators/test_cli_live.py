@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.reliability.support import free_port
-from tests.served import Served, clean_env, cli, cli_json
+from tests.served import Served, clean_env, cli, cli_in_process, cli_json
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -53,10 +53,19 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 @pytest.fixture
 def practice(live: Live) -> Practice:
-    made = cli_json(cli("practice", "create", "Sim Clinic", "--json", env=live.env))
+    """A new practice from ``scimlab practice create`` (in this process), its SCIM enabled and
+    a static token made through the management API of the live server: the same service calls
+    as ``scimlab scim enable`` and ``scim token create``, without an interpreter for each."""
+    made = cli_json(cli_in_process("practice", "create", "Sim Clinic", "--json", env=live.env))
     pid = made["practice_id"]
-    scim = cli_json(cli("scim", "enable", "--practice", pid, "--json", env=live.env))
-    token = cli_json(cli("scim", "token", "create", "--practice", pid, "--json", env=live.env))
+    api = f"{live.server.base}/api/v1/practices/{pid}/scim"
+    headers = {"Authorization": f"Bearer {made['admin']['api_key']}"}
+    enabled = httpx.post(f"{api}/enable", headers=headers)
+    assert enabled.status_code == 200, enabled.text
+    scim = enabled.json()
+    made_token = httpx.post(f"{api}/tokens", headers=headers)
+    assert made_token.status_code == 201, made_token.text
+    token = made_token.json()
     return Practice(
         pid,
         scim["scim_endpoint_url"],
