@@ -9,8 +9,9 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 
 from server.console.auth import Viewer, provide_viewer
+from server.console.forms import FORM_NEEDS_CHANGE
 from server.console.render import page, redirect
-from server.console.staff import profile_edit
+from server.console.staff import PROFILE_FIELDS, email_errors, profile_edit, profile_errors
 from server.domain.errors import DomainError
 from server.domain.user_attributes import idp_owned_fields
 from server.services import Services
@@ -35,7 +36,13 @@ class AccountController(Controller):
         *,
         error: str | None = None,
         notice: str | None = None,
+        errors: dict[str, str] | None = None,
+        values: dict[str, str] | None = None,
     ) -> Response[Any]:
+        """The page; after a refused save, with the errors beside their fields and what was
+        typed kept."""
+        if errors:
+            error = FORM_NEEDS_CHANGE
         user = await services.store.staff.get(viewer.practice.id, viewer.user.id) or viewer.user
         sso = await services.sso_configs.get(viewer.practice.id)
         return page(
@@ -49,6 +56,8 @@ class AccountController(Controller):
             locked=idp_owned_fields() if user.scim_provisioned else (),
             error=error,
             notice=notice,
+            errors=errors or {},
+            values=values or {},
         )
 
     @get("/account")
@@ -68,12 +77,18 @@ class AccountController(Controller):
         services: NamedDependency[Services],
     ) -> Response[Any]:
         form = await request.form()
+        values = {key: str(form[key]) for key in PROFILE_FIELDS if key in form}
         edit = profile_edit(form, provisioned=viewer.user.scim_provisioned)
+        errors = email_errors(values)
         try:
-            if edit:
+            if edit and not errors:
                 await services.staff_admin.update_staff(
                     viewer.practice.id, viewer.user.id, edit, actor=viewer.actor
                 )
         except DomainError as error:
-            return await self._page(request, services, viewer, error=error.detail)
+            errors = profile_errors(error)
+            if not errors:
+                return await self._page(request, services, viewer, error=error.detail)
+        if errors:
+            return await self._page(request, services, viewer, errors=errors, values=values)
         return await self._page(request, services, viewer, notice="Your profile was saved.")

@@ -14,6 +14,7 @@ from litestar.params import FromPath
 from markupsafe import Markup
 
 from server.console.auth import PRACTICE_COOKIE
+from server.console.forms import FORM_NEEDS_CHANGE, field_errors
 from server.console.render import SESSION_COOKIE, cookie, expired, page, redirect, session_cookie
 from server.domain.errors import DomainError
 from server.domain.practices import Practice
@@ -291,6 +292,7 @@ class SignInController(Controller):
                 practice_id, token, str(form.get("password", ""))
             )
         except DomainError as error:
+            errors = field_errors(error)
             return page(
                 request,
                 services.settings,
@@ -298,6 +300,7 @@ class SignInController(Controller):
                 status_code=400,
                 practice=practice,
                 token=token,
-                error=error.detail,
+                error=FORM_NEEDS_CHANGE if errors else error.detail,
+                errors=errors,
             )
         return redirect(f"/console/{practice_id}/sign-in?notice=password")

@@ -12,6 +12,7 @@ from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
 
 from server.console.auth import Viewer, provide_admin, provide_viewer
+from server.console.forms import FORM_NEEDS_CHANGE, field_errors
 from server.console.render import page
 from server.domain.errors import DomainError
 from server.domain.saml import NAME_ID_FORMATS
@@ -24,6 +25,12 @@ __all__ = ["SsoSettingsController"]
 
 _OIDC_FIELDS = ("issuer", "metadata_url", "client_id", "link_rule")
 _SAML_FIELDS = ("saml_rule", "saml_metadata_url", "entity_id", "sso_url", "name_id_format")
+#: The SAML form's names for the fields the domain's errors name.
+_SAML_FORM_NAMES = {
+    "metadata_url": "saml_metadata_url",
+    "metadata_xml": "metadata_file",
+    "link_rule": "saml_rule",
+}
 
 
 def _values(config: SsoConfig | None) -> dict[str, str]:
@@ -61,6 +68,7 @@ class SsoSettingsController(Controller):
         *,
         form: dict[str, str] | None = None,
         error: str | None = None,
+        errors: dict[str, str] | None = None,
         notice: str | None = None,
         status_code: int = 200,
     ) -> Response[Any]:
@@ -83,7 +91,8 @@ class SsoSettingsController(Controller):
             sp_entity_id=services.saml.entity_id(practice_id),
             acs_url=services.saml.acs_url(practice_id),
             sign_in_url=f"{base}/console/{practice_id}/sign-in",
-            error=error,
+            error=FORM_NEEDS_CHANGE if errors else error,
+            errors=errors or {},
             notice=notice,
         )
 
@@ -139,8 +148,15 @@ class SsoSettingsController(Controller):
                     actor=admin.actor,
                 )
         except DomainError as error:
+            errors = field_errors(error, fields=_SAML_FORM_NAMES if saml else None)
             return await self._page(
-                request, services, admin, form=form, error=error.detail, status_code=400
+                request,
+                services,
+                admin,
+                form=form,
+                error=error.detail,
+                errors=errors,
+                status_code=400,
             )
         notice = f"Single sign-on is saved. {relinked} provisioned account(s) were linked anew."
         return await self._page(request, services, admin, notice=notice)

@@ -14,6 +14,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from server.console.auth import Viewer, provide_admin, provide_viewer
+from server.console.forms import FORM_NEEDS_CHANGE, field_errors
 from server.console.render import page, redirect
 from server.domain.errors import DomainError, NotFound, UniquenessConflict
 from server.domain.staff import AccessLevel, StaffProfile
@@ -21,7 +22,14 @@ from server.domain.user_attributes import idp_owned_fields
 from server.mapping.emails import normalized_email
 from server.services import Services
 
-__all__ = ["StaffPagesController", "new_profile", "profile_edit"]
+__all__ = [
+    "PROFILE_FIELDS",
+    "StaffPagesController",
+    "email_errors",
+    "new_profile",
+    "profile_edit",
+    "profile_errors",
+]
 
 NOTICES = {
     "saved": "The staff member was saved.",
@@ -30,7 +38,7 @@ NOTICES = {
     "granted": "The administrator role was given.",
     "revoked": "The administrator role was removed.",
 }
-FORM_NEEDS_CHANGE = "The form below needs a change: see the message beside the field."
+USER_NAME_TAKEN = "This username is already taken in this practice."
 PROFILE_FIELDS = ("given_name", "family_name", "user_name", "cell_phone", "email")
 
 
@@ -46,6 +54,25 @@ def profile_edit(form: FormMultiDict, *, provisioned: bool) -> dict[str, Any]:
     if "user_name" in edit and not edit["user_name"]:
         edit.pop("user_name")
     return edit
+
+
+def email_errors(values: Mapping[str, str]) -> dict[str, str]:
+    """The error beside an email address typed in a profile form that is not one."""
+    email = values.get("email", "").strip()
+    try:
+        if email:
+            normalized_email(email)
+    except ValueError:
+        return {"email": "Enter an email address like name@example.org."}
+    return {}
+
+
+def profile_errors(error: DomainError) -> dict[str, str]:
+    """The errors beside a profile form's fields for a refused save (none when the error is
+    about no field: the page says it at the top)."""
+    if isinstance(error, UniquenessConflict):
+        return {"user_name": USER_NAME_TAKEN}
+    return field_errors(error)
 
 
 def new_profile(values: Mapping[str, Any]) -> StaffProfile:
@@ -102,9 +129,7 @@ class StaffPagesController(Controller):
             staff=await services.staff_admin.list_staff(practice_id),
             location_names={loc.id: loc.name for loc in locations},
             notice=NOTICES.get(request.query_params.get("notice", "")),
-            error="The form below needs a change: see the message beside the field."
-            if failed
-            else None,
+            error=FORM_NEEDS_CHANGE if failed else None,
             staff_errors=staff_errors or {},
             location_errors=location_errors or {},
             values=values or {},
@@ -119,22 +144,15 @@ class StaffPagesController(Controller):
     ) -> Response[Any]:
         form = await request.form()
         values = {key: str(form.get(key, "")) for key in PROFILE_FIELDS}
-        errors = {}
-        if values["email"].strip():
-            try:
-                normalized_email(values["email"].strip())
-            except ValueError:
-                errors["email"] = "Enter an email address like name@example.org."
+        errors = email_errors(values)
         if not errors:
             try:
                 await services.team.add_staff(
                     admin.practice.id, new_profile(form), actor=admin.actor
                 )
                 return redirect("/console/staff?notice=staff_added")
-            except UniquenessConflict:
-                errors["user_name"] = "This username is already taken in this practice."
             except DomainError as error:
-                errors[error.field or "user_name"] = error.detail
+                errors = profile_errors(error) or {"user_name": error.detail}
         return await self._list(request, services, admin, staff_errors=errors, values=values)
 
     @post("/locations")
@@ -149,7 +167,7 @@ class StaffPagesController(Controller):
         try:
             await services.staff_admin.create_location(admin.practice.id, name, actor=admin.actor)
         except DomainError as error:
-            errors = {"name": error.detail[:1].upper() + error.detail[1:] + "."}
+            errors = field_errors(error, fallback="name")
             return await self._list(
                 request, services, admin, location_errors=errors, values={"name": name}
             )

@@ -136,7 +136,9 @@ class PasswordResetService:
     async def complete(self, practice_id: UUID, token: str, password: str) -> StaffUser:
         """Set the new password, end the link and every session of the account."""
         if not MIN_PASSWORD <= len(password) <= 256:
-            raise InvalidValue(f"Choose a password of at least {MIN_PASSWORD} characters.")
+            raise InvalidValue(
+                f"Choose a password of {MIN_PASSWORD} to 256 characters.", field="password"
+            )
         password_hash = hash_password(password)  # slow on purpose: outside the transaction
         async with self._store.transaction():
             user = await self.account_for(practice_id, token)

@@ -42,14 +42,15 @@ class SamlIdp:
     metadata_url: str | None = None
 
 
-def checked_url(label: str, value: str) -> str:
-    """An https URL (http only on loopback) of at most 512 characters."""
+def checked_url(label: str, value: str, *, field: str | None = None) -> str:
+    """An https URL (http only on loopback) of at most 512 characters (errors about
+    ``field``)."""
     value = value.strip()
-    check_storable(label, value)
+    check_storable(label, value, field=field)
     parts = urlsplit(value)
     secure = parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)
     if not parts.hostname or not secure or len(value) > 512:
-        raise InvalidValue(f"{label} must be an https URL (http only on this machine)")
+        raise InvalidValue(f"{label} must be an https URL (http only on this machine)", field=field)
     return value
 
 
@@ -66,20 +67,28 @@ def saml_idp(
     normalised by the edge that read them."""
     entity_id = entity_id.strip()
     if not entity_id or len(entity_id) > 512:
-        raise InvalidValue("the IdP entity id is 1 to 512 characters")
-    check_storable("the IdP entity id", entity_id)
+        raise InvalidValue("the IdP entity id is 1 to 512 characters", field="entity_id")
+    check_storable("the IdP entity id", entity_id, field="entity_id")
     if name_id_format not in NAME_ID_FORMATS:
         raise InvalidValue(f"unknown NameID format {name_id_format[:100]!r}")
     pems = tuple(dict.fromkeys(c.strip() for c in certificates if c.strip()))
     if not 1 <= len(pems) <= MAX_CERTIFICATES:
-        raise InvalidValue(f"give 1 to {MAX_CERTIFICATES} IdP signing certificates")
+        raise InvalidValue(
+            f"give 1 to {MAX_CERTIFICATES} IdP signing certificates", field="certificates"
+        )
     if any(not p.startswith("-----BEGIN CERTIFICATE-----") or len(p) > 8192 for p in pems):
-        raise InvalidValue("an IdP signing certificate is not a PEM certificate")
+        raise InvalidValue(
+            "an IdP signing certificate is not a PEM certificate", field="certificates"
+        )
     return SamlIdp(
         entity_id=entity_id,
-        sso_url=checked_url("The IdP sign-on URL", sso_url),
+        sso_url=checked_url("The IdP sign-on URL", sso_url, field="sso_url"),
         certificates=pems,
         name_id_format=name_id_format,
         idp_initiated=idp_initiated,
-        metadata_url=checked_url("The metadata URL", metadata_url) if metadata_url else None,
+        metadata_url=(
+            checked_url("The metadata URL", metadata_url, field="metadata_url")
+            if metadata_url
+            else None
+        ),
     )

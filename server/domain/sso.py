@@ -119,17 +119,21 @@ class SsoConfigService:
         rule = _rule(link_rule, SsoProtocol.OIDC)
         client_id = client_id.strip()
         if not client_id or len(client_id) > 256:
-            raise InvalidValue("the client id is 1 to 256 characters")
-        check_storable("the client id", client_id)
-        check_storable("the client secret", client_secret)
-        metadata = checked_url("The discovery URL", metadata_url) if metadata_url else None
+            raise InvalidValue("the client id is 1 to 256 characters", field="client_id")
+        check_storable("the client id", client_id, field="client_id")
+        check_storable("the client secret", client_secret, field="client_secret")
+        metadata = (
+            checked_url("The discovery URL", metadata_url, field="metadata_url")
+            if metadata_url
+            else None
+        )
         now = self._now()
         async with self._store.transaction():
             current = await self._store.sso_configs.get(practice_id)
             secret = client_secret if client_secret else (current.client_secret if current else "")
             config = SsoConfig(
                 practice_id=practice_id,
-                issuer=checked_url("The issuer", issuer).rstrip("/"),
+                issuer=checked_url("The issuer", issuer, field="issuer").rstrip("/"),
                 client_id=client_id,
                 client_secret=secret,
                 link_rule=rule,

@@ -45,13 +45,14 @@ def unstorable(value: str) -> str | None:
     return None
 
 
-def check_storable(label: str, value: str | None) -> None:
-    """Raise ``InvalidValue`` naming ``label`` if ``value`` cannot be stored as text."""
+def check_storable(label: str, value: str | None, *, field: str | None = None) -> None:
+    """Raise ``InvalidValue`` naming ``label`` (about ``field``) if ``value`` cannot be
+    stored as text."""
     if value is None:
         return
     problem = unstorable(value)
     if problem is not None:
-        raise InvalidValue(f"{label} may not contain {problem}")
+        raise InvalidValue(f"{label} may not contain {problem}", field=field)
 
 
 def storable(value: str) -> str:

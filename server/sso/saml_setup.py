@@ -44,9 +44,11 @@ async def fetch_metadata(url: str, transport: httpx.AsyncBaseTransport | None = 
         async with httpx.AsyncClient(transport=transport, timeout=10, verify=tls()) as http:
             response = await http.get(url, headers={"Accept": "application/samlmetadata+xml"})
     except httpx.HTTPError:
-        raise InvalidValue("the IdP metadata URL could not be read") from None
+        raise InvalidValue("the IdP metadata URL could not be read", field="metadata_url") from None
     if response.status_code != 200 or len(response.content) > MAX_METADATA_BYTES:
-        raise InvalidValue(f"the IdP metadata URL answered {response.status_code}")
+        raise InvalidValue(
+            f"the IdP metadata URL answered {response.status_code}", field="metadata_url"
+        )
     return response.text
 
 
@@ -64,12 +66,13 @@ async def configure_saml(
     if not document and given.metadata_url:
         document = await fetch_metadata(given.metadata_url.strip(), transport)
     if document:
+        source = "metadata_xml" if given.metadata_xml else "metadata_url"
         if len(document) > MAX_METADATA_BYTES:
-            raise InvalidValue("the IdP metadata is too large")
+            raise InvalidValue("the IdP metadata is too large", field=source)
         try:
             found = parse_idp_metadata(document.encode("utf-8"))
         except ValueError as error:
-            raise InvalidValue(f"IdP metadata: {error}") from None
+            raise InvalidValue(f"IdP metadata: {error}", field=source) from None
         entity_id, sso_url = entity_id or found.entity_id, sso_url or found.sso_url
         certificates.extend(found.certificates)
     for text in given.certificates:
@@ -78,7 +81,7 @@ async def configure_saml(
         try:
             certificates.append(certificate_pem(text))
         except ValueError as error:
-            raise InvalidValue(f"IdP signing certificate: {error}") from None
+            raise InvalidValue(f"IdP signing certificate: {error}", field="certificates") from None
     return await configs.configure_saml(
         practice_id,
         entity_id=entity_id,
