@@ -32,16 +32,15 @@ from xml.etree.ElementTree import ParseError
 import defusedxml.ElementTree as SafeTree
 from defusedxml import DefusedXmlException
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
-from saml2.client import Saml2Client
-from saml2.config import SPConfig
-from saml2.metadata import entity_descriptor
-from saml2.response import AuthnResponse
 from saml2.xmldsig import SIG_RSA_SHA256
 
 from server.sso.saml_metadata import NS, idp_metadata_xml
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from saml2.client import Saml2Client
+    from saml2.response import AuthnResponse
 
     from server.domain.saml import SamlIdp
 
@@ -101,7 +100,14 @@ def _client(
 ) -> Iterator[Saml2Client]:
     """A pysaml2 client for one call. pysaml2 reads keys from files: the SP certificate (and
     with ``key`` its private key, only to sign a request) lives in a private temporary
-    directory while the call runs."""
+    directory while the call runs.
+
+    pysaml2's client loads the SAML XML schemas when imported (about a second of start-up),
+    so it is imported on the first SAML call, not by every process that imports the server
+    (the CLI included)."""
+    from saml2.client import Saml2Client  # noqa: PLC0415 - see the docstring
+    from saml2.config import SPConfig  # noqa: PLC0415
+
     with tempfile.TemporaryDirectory(prefix="scimlab-saml-") as folder:
         key_file, cert_file = Path(folder, "sp.key"), Path(folder, "sp.crt")
         cert_file.write_text(sp.certificate_pem)
@@ -135,6 +141,8 @@ def _client(
 
 def sp_metadata(sp: SpIdentity) -> str:
     """The practice's SP metadata document (what an administrator uploads to the IdP)."""
+    from saml2.metadata import entity_descriptor  # noqa: PLC0415 - see _client
+
     with _client(sp, None) as client:
         descriptor = entity_descriptor(client.config)
     return str(descriptor)
@@ -259,6 +267,8 @@ def verify_response(
     """The verified assertion of an HTTP-POST ``SAMLResponse``; ``request_id`` is the
     AuthnRequest this browser started, None for IdP-initiated sign-in (which the caller
     allows only when the practice turned it on)."""
+    from saml2.response import AuthnResponse  # noqa: PLC0415 - see _client
+
     _screened(saml_response, sp.acs_url)
     outstanding = {request_id: "/"} if request_id else {}
     with _client(sp, idp, allow_unsolicited=request_id is None) as client:

@@ -34,7 +34,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from saml2.sigver import CryptoBackendXmlSec1, pre_signature_part
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from simulators.idp.oidc import Reply
@@ -50,18 +49,22 @@ __all__ = ["Attack", "SamlKey", "SimulatedSamlIdp"]
 XMLSEC = "/usr/bin/xmlsec1"
 
 
-class _XmlSec1(CryptoBackendXmlSec1):  # type: ignore[misc]
-    """pysaml2's xmlsec1 backend runs ``xmlsec1 --version`` twice around every signature;
-    the binary does not change while the simulator runs, so it is asked once."""
-
-    @property
-    def version(self) -> str:
-        return _xmlsec_version()
-
-
 @functools.cache
-def _xmlsec_version() -> str:
-    return str(CryptoBackendXmlSec1(XMLSEC).version)
+def _xmlsec1_backend_class() -> type[Any]:
+    """pysaml2's xmlsec1 backend, asking ``xmlsec1 --version`` once: the backend runs it
+    twice around every signature, and the binary does not change while the simulator runs.
+    pysaml2's signing module loads the SAML XML schemas when imported (about a second), so
+    it is imported when the first simulated SAML IdP is made, not by every CLI start."""
+    from saml2.sigver import CryptoBackendXmlSec1  # noqa: PLC0415 - see the docstring
+
+    version = str(CryptoBackendXmlSec1(XMLSEC).version)
+
+    class XmlSec1(CryptoBackendXmlSec1):  # type: ignore[misc]
+        @property
+        def version(self) -> str:
+            return version
+
+    return XmlSec1
 
 
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
@@ -173,7 +176,7 @@ class SimulatedSamlIdp:
         self.key = SamlKey(f"{dialect.name} SAML signing")
         #: published beside ``key`` (a rotation in progress)
         self.next_key: SamlKey | None = None
-        self._crypto = _XmlSec1(XMLSEC)
+        self._crypto = _xmlsec1_backend_class()(XMLSEC)
 
     # -- set-up -------------------------------------------------------------------------
     @property
@@ -404,6 +407,8 @@ class SimulatedSamlIdp:
         return str(signed).split("?>", 1)[-1] if str(signed).startswith("<?xml") else str(signed)
 
     def _template(self, node_id: str, key: SamlKey) -> str:
+        from saml2.sigver import pre_signature_part  # noqa: PLC0415 - see _xmlsec1_backend_class
+
         signature = pre_signature_part(
             node_id, key.certificate_b64, digest_alg=DIGEST_SHA256, sign_alg=SIG_RSA_SHA256
         )
