@@ -6,8 +6,8 @@ The measured requests are marked by a call of ``os.getppid()`` before and after 
 callgrind run with ``--dump-before=getppid`` writes their instructions in a part of their own
 (the second), start-up, seeding and warm-up left out; over ``--count`` that is what one
 operation costs, every thread of the process included. The activity log's queue is written
-before the closing mark, so its batches are counted whether or not their timer fired inside. Without callgrind it prints the
-process's CPU time per measured operation.
+before the closing mark, so its batches are counted whether or not their timer fired inside.
+Without callgrind it prints the process's CPU time per measured operation.
 
     valgrind --tool=callgrind --dump-before=getppid --callgrind-out-file=/tmp/cg.out \\
         python -m loadtests.operation_cost --operation read --count 100
