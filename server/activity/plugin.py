@@ -34,10 +34,12 @@ if TYPE_CHECKING:
 
     from server.settings import Settings
 
-__all__ = ["PURGE_EVERY_SECONDS", "ActivityPlugin", "purge_expired"]
+__all__ = ["FLUSH_SECONDS", "PURGE_EVERY_SECONDS", "ActivityPlugin", "purge_expired"]
 
 logger = logging.getLogger("scimlab.activity")
 PURGE_EVERY_SECONDS = 3600.0
+#: How long an entry waits in the recorder's queue at most before its batch is written.
+FLUSH_SECONDS = 0.5
 
 
 async def purge_expired(log: PiccoloActivityLog, retention_days: int) -> int:
@@ -67,7 +69,7 @@ class ActivityPlugin(InitPlugin):
     @asynccontextmanager
     async def _lifespan(self, app: Litestar) -> AsyncIterator[None]:
         log = activity_log_of(app.state.services.store)
-        recorder = ActivityRecorder(log)
+        recorder = ActivityRecorder(log, interval=FLUSH_SECONDS)
         app.state.activity_log = log
         app.state.activity_recorder = recorder
         await purge_expired(log, self._settings.activity_retention_days)

@@ -121,6 +121,11 @@ class ActivityRecorder:
         self._routes: dict[str | None, tuple[str | None, dict[str, str]]] = {}
         self.dropped = 0
 
+    @property
+    def queued(self) -> int:
+        """How many exchanges wait for their batch."""
+        return len(self._queue)
+
     def add(self, seen: Seen) -> None:
         """Queue an exchange (called by the observer; never waits)."""
         if len(self._queue) >= self._capacity:

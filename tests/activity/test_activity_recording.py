@@ -19,6 +19,7 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
+import server.activity.plugin as activity_plugin
 from server.activity.records import ActivityEntry, ActivityQuery
 from server.activity.service import as_dict
 from server.app import create_app
@@ -186,3 +187,27 @@ async def test_a_503_is_recorded_in_plain_words(
     wanted = "took too long" if deadline else "database was busy"
     assert wanted in rows[0]["explanation"], rows[0]["explanation"]
     assert "identity provider may retry" in rows[0]["explanation"]
+
+
+async def test_a_clean_stop_writes_every_queued_request(
+    settings: Settings,
+    store: PiccoloStore,
+    practice: PracticeFixture,
+    token_headers: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No flush asked for: what the recorder still holds when the app stops is written then
+    (an hour between batches, so nothing is written before the stop)."""
+    monkeypatch.setattr(activity_plugin, "FLUSH_SECONDS", 3600.0)
+    app = create_app(settings)
+    async with AsyncTestClient(app=app, base_url=PUBLIC_URL) as started:
+        for n in range(30):
+            found = await started.get(
+                f"{practice.scim_path}/Users?count={n}", headers=token_headers
+            )
+            assert found.status_code == 200
+        assert app.state.activity_recorder.queued == 30
+    kept = await activity_log_of(store).list(uuid.UUID(practice.id), ActivityQuery(limit=100))
+    assert len(kept) == 30
+    assert {e.operation for e in kept} == {"user.search"}
+    assert {e.credential for e in kept} == {"oauth"}
