@@ -92,10 +92,15 @@ class TokenService:
         await self._store.tokens.add(record, hash_secret(token))
         return IssuedToken(token, self._ttl)
 
-    async def practice_for_bearer(self, token: str, practice_id: UUID) -> UUID:
-        """The practice a bearer token (OAuth or static) acts for; it must be ``practice_id``."""
+    async def practice_for_bearer(
+        self, token: str, practice_id: UUID, *, account: UUID | None = None
+    ) -> UUID:
+        """The practice a bearer token (OAuth or static) acts for; it must be ``practice_id``.
+        ``account``: the account the request goes on to read, read with the token where
+        the store can (``TokenRepository.is_valid_for``)."""
         token_hash = hash_secret(token)
-        if not await self._store.tokens.is_valid_for(token_hash, practice_id, self._now()):
+        now = self._now()
+        if not await self._store.tokens.is_valid_for(token_hash, practice_id, now, account=account):
             await self._raise_unusable(practice_id, "the access token is invalid or expired")
         acting_credential.set(CredentialRef("bearer", token_hash))
         return practice_id

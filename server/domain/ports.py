@@ -62,9 +62,12 @@ class ScimConfigRepository(Protocol):
 class TokenRepository(Protocol):
     async def add(self, token: AccessToken, token_hash: str) -> None: ...
 
-    async def is_valid_for(self, token_hash: str, practice_id: UUID, now: datetime) -> bool:
+    async def is_valid_for(
+        self, token_hash: str, practice_id: UUID, now: datetime, *, account: UUID | None = None
+    ) -> bool:
         """Whether the token acts for ``practice_id``: unexpired and issued under that
-        practice's current, enabled secret."""
+        practice's current, enabled secret. ``account``: the account the request reads
+        next, which a store may read in the same statement."""
         ...
 
     async def kind_and_hint(self, token_hash: str, practice_id: UUID) -> tuple[str, str] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from server.persistence import account_read_ahead
 from server.persistence.fixed_statements import DirectSql, Statement
 from server.persistence.rows import (
     as_utc,
@@ -15,6 +16,7 @@ from server.persistence.rows import (
     token_from_row,
 )
 from server.persistence.sqlite.snapshot_memo import SnapshotMemo
+from server.persistence.staff_batch import BY_ID_WITH_GROUPS_TEXT
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -92,6 +94,15 @@ _VALID_TOKEN = Statement.of(
     "ON c.practice_id = t.practice_id AND c.credential_id = t.credential_id "
     "WHERE t.token_hash = {} AND t.practice_id = {} AND c.enabled = {}"
 )
+# The same check with the account the request reads next, with its groups: no row when the
+# token is not valid, else the account's rows (``BY_ID_WITH_GROUPS``'s columns), or one row
+# of NULLs beside the expiry when there is no such account.
+_VALID_TOKEN_WITH_ACCOUNT = Statement.of(
+    "SELECT t.expires_at AS token_expires_at, a.* FROM access_token t JOIN scim_config c "  # noqa: S608 - fixed text
+    "ON c.practice_id = t.practice_id AND c.credential_id = t.credential_id "
+    f"LEFT JOIN ({BY_ID_WITH_GROUPS_TEXT}) a ON TRUE "
+    "WHERE t.token_hash = {} AND t.practice_id = {} AND c.enabled = {}"
+)
 
 
 #: Tokens found valid that are remembered while nothing is committed.
@@ -121,29 +132,49 @@ class PiccoloTokenRepository:
         )
         await self._table.insert(row).run()
 
-    async def is_valid_for(self, token_hash: str, practice_id: UUID, now: datetime) -> bool:
+    async def is_valid_for(
+        self, token_hash: str, practice_id: UUID, now: datetime, *, account: UUID | None = None
+    ) -> bool:
         """One query on the hot path: the token joined to its practice's current, enabled
         credential, so a regenerated, disabled or deleted configuration refuses it at once.
+        ``account``: the account the request reads next; the same statement reads it, and
+        its rows wait for that read (:mod:`server.persistence.account_read_ahead`).
 
         On SQLite a token found valid is remembered (``SnapshotMemo``), and while nothing at
         all has been committed since, the query's answer cannot have changed: the token is
-        taken as found (its expiry still checked). Only hashes are kept, and only what the
-        database said."""
+        taken as found (its expiry still checked), and the account is read on its own as
+        cheaply. Only hashes are kept, and only what the database said."""
+        account_read_ahead.forget()
         key = (token_hash, practice_id)
         stamp = self._direct.unchanged_since()
         remembered = self._valid.get(stamp, key)
         if remembered is not None:
             expires = remembered[0]
             return expires is None or expires > now
-        rows = await self._direct.fetch(
-            _VALID_TOKEN, token_hash, self._direct.argument(practice_id), True
-        )
+        arg = self._direct.argument
+        if account is None:
+            rows = await self._direct.fetch(_VALID_TOKEN, token_hash, arg(practice_id), True)
+            expiry_column = "expires_at"
+        else:
+            rows = await self._direct.fetch(
+                _VALID_TOKEN_WITH_ACCOUNT,
+                arg(practice_id),
+                arg(account),
+                token_hash,
+                arg(practice_id),
+                True,
+            )
+            expiry_column = "token_expires_at"
         if not rows:
             return False
-        expires_at = rows[0]["expires_at"]
+        expires_at = rows[0][expiry_column]
         expires = None if expires_at is None else as_utc(expires_at)
         self._valid.put(stamp, key, (expires,))
-        return expires is None or expires > now
+        valid = expires is None or expires > now
+        if valid and account is not None:
+            found = rows if rows[0]["id"] is not None else ()
+            account_read_ahead.keep(practice_id, account, found)
+        return valid
 
     async def kind_and_hint(self, token_hash: str, practice_id: UUID) -> tuple[str, str] | None:
         table = self._table
