@@ -10,7 +10,8 @@ callgrind run with ``--dump-before=getppid`` writes their instructions in a part
 operation costs, every thread of the process included. Without callgrind it prints the
 process's CPU time per measured operation. On PostgreSQL it then sends ``--count`` more of
 them, outside the measured part, counting the statements they send to the server
-(``round_trips``: asyncpg calls, see :mod:`loadtests.round_trips`).
+(``round_trips``: the requests' own asyncpg calls, see :mod:`loadtests.round_trips`;
+``background_round_trips``: those of background tasks meanwhile, the activity log's flush).
 
     valgrind --tool=callgrind --dump-before=getppid --callgrind-out-file=/tmp/cg.out \\
         python -m loadtests.operation_cost --operation read --count 100 [--backend postgresql]
@@ -143,7 +144,7 @@ async def run(operation: str, count: int, url: str, *, show_statements: bool = F
     practice, token = await _token(url, settings)
     users = f"/scim/v2/{practice}/Users"
     app: Any = create_app(settings)
-    round_trips = None
+    round_trips: dict[str, float] | None = None
     async with app.lifespan():
         status, created = await call_app(app, "POST", users, token, _user(0))
         assert status == 201, created
@@ -157,19 +158,22 @@ async def run(operation: str, count: int, url: str, *, show_statements: bool = F
         os.getppid()  # and ends
         spent = time.process_time() - started
         if not url.startswith("sqlite"):
-            with counted_round_trips() as statements:
+            with counted_round_trips() as sent:
                 for number in range(WARM_UP + count + 1, WARM_UP + 2 * count + 1):
                     await _one(app, operation, users=users, one=one, token=token, number=number)
-            round_trips = round(statements.count / max(count, 1), 2)
+            own, background = sent.by(asyncio.current_task()), sent.not_by(asyncio.current_task())
+            round_trips = {
+                "round_trips": round(len(own) / max(count, 1), 2),
+                "background_round_trips": round(len(background) / max(count, 1), 2),
+            }
             if show_statements:
-                for text, times in Counter(statements.statements).most_common():
+                for text, times in Counter(own).most_common():
                     print(f"{times / max(count, 1):6.2f}  {' '.join(text.split())[:160]}")
     # CPU time of the whole process (every thread): less exact than instructions, but it
     # does not count the time other processes on the machine take.
     per_operation = round(spent / max(count, 1) * 1e6, 1)
     figures: dict[str, Any] = {"operation": operation, "count": count, "cpu_us": per_operation}
-    if round_trips is not None:
-        figures["round_trips"] = round_trips
+    figures |= round_trips or {}
     print(json.dumps(figures))
 
 

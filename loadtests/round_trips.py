@@ -3,11 +3,14 @@
 Every statement scimlab sends goes through one of asyncpg's public ``Connection`` methods
 (piccolo's queries, ``DirectSql``'s fixed statements, a transaction's BEGIN and COMMIT), each
 one a round trip to the server once the statement is prepared. ``counted_round_trips``
-wraps those methods for as long as it is open and counts the calls, with the text of each.
+wraps those methods for as long as it is open and records each call's text and the task that
+made it, so a request's own statements are told from a background task's (the activity log's
+flush).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 from dataclasses import dataclass, field
@@ -27,11 +30,19 @@ _SENDING = ("execute", "executemany", "fetch", "fetchrow", "fetchval", "fetchman
 
 @dataclass
 class RoundTrips:
-    statements: list[str] = field(default_factory=list)
+    sent: list[tuple[str, asyncio.Task[Any] | None]] = field(default_factory=list)
 
     @property
     def count(self) -> int:
-        return len(self.statements)
+        return len(self.sent)
+
+    def by(self, task: asyncio.Task[Any] | None) -> list[str]:
+        """The statements ``task`` sent."""
+        return [text for text, sender in self.sent if sender is task]
+
+    def not_by(self, task: asyncio.Task[Any] | None) -> list[str]:
+        """The statements other tasks sent."""
+        return [text for text, sender in self.sent if sender is not task]
 
 
 def _counting(
@@ -39,7 +50,7 @@ def _counting(
 ) -> Callable[..., Awaitable[Any]]:
     @functools.wraps(method)
     async def counted(connection: Any, query: str, *args: Any, **kwargs: Any) -> Any:
-        seen.statements.append(query)
+        seen.sent.append((query, asyncio.current_task()))
         return await method(connection, query, *args, **kwargs)
 
     return counted
