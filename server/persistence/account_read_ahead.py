@@ -7,7 +7,9 @@ staff repository's next plain read of that account in the request takes them ins
 asking again (``take``), once. The rows are as fresh as a read made right after the check.
 
 The rows live in a context variable: a request runs in its own task, so what one request keeps
-no other sees; a later token check in the same context replaces them (``keep``/``forget``).
+no other sees; a later token check replaces them, and an operation forgets what it did not
+take when it ends (``server.scim.operations.conditions``), so nothing outlives its request
+even where several run one after another in one task (in-process tests and probes).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from server.auth.service import AuthError
 from server.domain.errors import NotFound, PreconditionFailed
 from server.domain.provisioning import parse_user_id
+from server.persistence import account_read_ahead
 from server.scim.operations.exchange import json_answer
 from server.scim.operations.failures import failure
 from server.scim.query import response_parameters
@@ -109,6 +110,8 @@ def _operation(body: Body, *, reads_user: bool) -> Operation:
             return await body(services, practice, request)
         except Exception as error:  # every failure is answered; none escapes
             return failure(error, request.method, request.path)
+        finally:
+            account_read_ahead.forget()  # what the body did not take is not for a later one
 
     return run
 
