@@ -1,10 +1,11 @@
-"""An account read in the statement that checked the request's bearer token (PostgreSQL).
+"""An account read in the statement that checked the request's bearer token.
 
 A read by id, PATCH and PUT of ``/Users/{id}`` check the token, then read the account with
-its groups. On PostgreSQL every statement is a round trip, so the token check reads the account
-too (``PiccoloTokenRepository.is_valid_for`` with ``account``) and leaves its rows here; the
-staff repository's next plain read of that account in the request takes them instead of
-asking again (``take``), once. The rows are as fresh as a read made right after the check.
+its groups. On PostgreSQL every statement is a round trip, so the token check reads the
+account too (on SQLite too when it does not remember the token:
+``PiccoloTokenRepository.is_valid_for`` with ``account``) and leaves its rows here; the staff
+repository's next plain read of that account in the request takes them instead of asking
+again (``take``), once. The rows are as fresh as a read made right after the check.
 
 The rows live in a context variable: a request runs in its own task, so what one request keeps
 no other sees; a later token check replaces them, and an operation forgets what it did not

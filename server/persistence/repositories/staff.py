@@ -132,25 +132,13 @@ class PiccoloStaffRepository:
         """One statement: the account joined to its groups (on SQLite outside a transaction,
         one for all the reads of the event loop's turn: ``TurnBatch``). ``lock``: in a
         transaction, no other writer changes the account until it ends."""
-        arg = self._direct.argument
         rows: Sequence[ColumnRow] | None = None
         if lock or self._direct.in_transaction:
             account_read_ahead.forget()  # a transaction reads what it may have written
         else:
             rows = account_read_ahead.take(practice_id, user_id)  # read with the token
-        if rows is not None:
-            pass
-        elif lock:
-            if not self._direct.in_transaction:
-                msg = "a locked read outside a transaction"
-                raise RuntimeError(msg)
-            rows = await self._direct.fetch(
-                _BY_ID_WITH_GROUPS_LOCKED, arg(practice_id), arg(user_id)
-            )
-        elif self._direct.inline_reads:
-            rows = await self._by_ids.get((practice_id, user_id))
-        else:
-            rows = await self._direct.fetch(BY_ID_WITH_GROUPS, arg(practice_id), arg(user_id))
+        if rows is None:
+            rows = await self._read_with_groups(practice_id, user_id, lock=lock)
         if not rows:
             return None
         members = [
@@ -159,6 +147,21 @@ class PiccoloStaffRepository:
             if row["member_of_id"] is not None
         ]
         return staff_from_row(rows[0], practice_id), groups_in_order(members)
+
+    async def _read_with_groups(
+        self, practice_id: UUID, user_id: UUID, *, lock: bool
+    ) -> Sequence[ColumnRow] | None:
+        arg = self._direct.argument
+        if lock:
+            if not self._direct.in_transaction:
+                msg = "a locked read outside a transaction"
+                raise RuntimeError(msg)
+            return await self._direct.fetch(
+                _BY_ID_WITH_GROUPS_LOCKED, arg(practice_id), arg(user_id)
+            )
+        if self._direct.inline_reads:
+            return await self._by_ids.get((practice_id, user_id))
+        return await self._direct.fetch(BY_ID_WITH_GROUPS, arg(practice_id), arg(user_id))
 
     async def list_scim(
         self, practice_id: UUID, query: ResourceQuery
