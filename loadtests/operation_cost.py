@@ -1,16 +1,22 @@
-"""Operations in process, for instruction counts: one practice on a fresh SQLite database,
-then ``--count`` requests of one kind (``read`` by id, ``create``, ``patch``) sent straight
-to the ASGI application (no HTTP client, no sockets), each checked for its status.
+"""Operations in process, for instruction counts: one practice on a fresh database (a
+temporary SQLite file, or with ``--backend postgresql`` a throwaway PostgreSQL database dropped
+after), then ``--count`` requests of one kind (``read`` by id, ``create``, ``patch``, ``put``,
+``filter`` by ``userName eq``) sent straight to the ASGI application (no HTTP client, no
+sockets), each checked for its status.
 
 The measured requests are marked by a call of ``os.getppid()`` before and after them, so
 callgrind run with ``--dump-before=getppid`` writes their instructions in a part of their own
 (the second), start-up, seeding and warm-up left out; over ``--count`` that is what one
 operation costs, every thread of the process included. The activity log's queue is written
 before the closing mark, so its batches are counted whether or not their timer fired inside.
-Without callgrind it prints the process's CPU time per measured operation.
+Without callgrind it prints the process's CPU time per measured operation. On PostgreSQL it
+then sends ``--count`` more of them, outside the measured part, counting the statements they
+send to the server (``round_trips``: the requests' own asyncpg calls, see
+:mod:`loadtests.round_trips`; ``background_round_trips``: those of background tasks meanwhile,
+the activity log's flush).
 
     valgrind --tool=callgrind --dump-before=getppid --callgrind-out-file=/tmp/cg.out \\
-        python -m loadtests.operation_cost --operation read --count 100
+        python -m loadtests.operation_cost --operation read --count 100 [--backend postgresql]
     callgrind_annotate /tmp/cg.out.2 | head
 """
 
@@ -20,11 +26,12 @@ import argparse
 import asyncio
 import json
 import os
-import tempfile
 import time
-from pathlib import Path
+from collections import Counter
 from typing import Any
 
+from loadtests.bench.targets import fresh_database
+from loadtests.round_trips import counted_round_trips
 from loadtests.seed import seed_practice
 from server.app import create_app
 from server.persistence.store import open_store
@@ -37,8 +44,13 @@ WARM_UP = 20
 _LIMITLESS = 1e9
 
 
+POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+OPERATIONS = ("read", "create", "patch", "put", "filter")
+EXPECTED_STATUS = {"read": 200, "create": 201, "patch": 200, "put": 200, "filter": 200}
+
+
 async def call_app(
-    app: Any, method: str, path: str, token: str, body: Any = None
+    app: Any, method: str, path: str, token: str, body: Any = None, *, query: str = ""
 ) -> tuple[int, Any]:
     """One request straight into the ASGI app (no HTTP client): its status and JSON body."""
     raw = b"" if body is None else json.dumps(body).encode()
@@ -55,7 +67,7 @@ async def call_app(
         "path": path,
         "raw_path": path.encode(),
         "root_path": "",
-        "query_string": b"",
+        "query_string": query.encode(),
         "headers": headers,
         "client": ("127.0.0.1", 40000),
         "server": ("bench.local", 80),
@@ -101,8 +113,29 @@ def _patch(number: int) -> dict[str, Any]:
     return {"schemas": [PATCH_SCHEMA], "Operations": [change]}
 
 
-async def run(operation: str, count: int, folder: Path) -> None:
-    url = f"sqlite:///{folder / 'cost.db'}"
+def _replacement(number: int) -> dict[str, Any]:
+    name = {"givenName": f"Given{number}", "familyName": "Replaced"}
+    return {"schemas": [USER_SCHEMA], "userName": "cost000000@example.org", "name": name}
+
+
+async def _one(app: Any, operation: str, *, users: str, one: str, token: str, number: int) -> None:
+    """One request of ``operation``; ``one`` is the user read and changed."""
+    if operation == "read":
+        status, body = await call_app(app, "GET", one, token)
+    elif operation == "create":
+        status, body = await call_app(app, "POST", users, token, _user(number))
+    elif operation == "patch":
+        status, body = await call_app(app, "PATCH", one, token, _patch(number))
+    elif operation == "put":
+        status, body = await call_app(app, "PUT", one, token, _replacement(number))
+    else:
+        wanted = "filter=userName%20eq%20%22cost000000%40example.org%22"
+        status, body = await call_app(app, "GET", users, token, query=wanted)
+        assert body["totalResults"] == 1, body
+    assert status == EXPECTED_STATUS[operation], body
+
+
+async def run(operation: str, count: int, url: str, *, show_statements: bool = False) -> None:
     settings = Settings(
         database_url=url,
         public_url="http://bench.local",
@@ -113,41 +146,57 @@ async def run(operation: str, count: int, folder: Path) -> None:
     practice, token = await _token(url, settings)
     users = f"/scim/v2/{practice}/Users"
     app: Any = create_app(settings)
+    round_trips: dict[str, float] | None = None
     async with app.lifespan():
         status, created = await call_app(app, "POST", users, token, _user(0))
         assert status == 201, created
         one = f"{users}/{created['id']}"
-        expected = {"read": 200, "create": 201, "patch": 200}[operation]
-        started = 0.0
-        for number in range(1, WARM_UP + count + 1):
-            if number == WARM_UP + 1:
-                os.getppid()  # the measured part starts (callgrind --dump-before=getppid)
-                started = time.process_time()
-            if operation == "read":
-                status, body = await call_app(app, "GET", one, token)
-            elif operation == "create":
-                status, body = await call_app(app, "POST", users, token, _user(number))
-            else:
-                status, body = await call_app(app, "PATCH", one, token, _patch(number))
-            assert status == expected, body
+        for number in range(1, WARM_UP + 1):
+            await _one(app, operation, users=users, one=one, token=token, number=number)
+        os.getppid()  # the measured part starts (callgrind --dump-before=getppid)
+        started = time.process_time()
+        for number in range(WARM_UP + 1, WARM_UP + count + 1):
+            await _one(app, operation, users=users, one=one, token=token, number=number)
         recorder = getattr(app.state, "activity_recorder", None)
         if recorder is not None:  # what the activity log still holds is part of the cost
             await recorder.flush()
         os.getppid()  # and ends
         spent = time.process_time() - started
+        if not url.startswith("sqlite"):
+            with counted_round_trips() as sent:
+                for number in range(WARM_UP + count + 1, WARM_UP + 2 * count + 1):
+                    await _one(app, operation, users=users, one=one, token=token, number=number)
+            own, background = sent.by(asyncio.current_task()), sent.not_by(asyncio.current_task())
+            round_trips = {
+                "round_trips": round(len(own) / max(count, 1), 2),
+                "background_round_trips": round(len(background) / max(count, 1), 2),
+            }
+            if show_statements:
+                for text, times in Counter(own).most_common():
+                    print(f"{times / max(count, 1):6.2f}  {' '.join(text.split())[:160]}")
     # CPU time of the whole process (every thread): less exact than instructions, but it
     # does not count the time other processes on the machine take.
     per_operation = round(spent / max(count, 1) * 1e6, 1)
-    print(json.dumps({"operation": operation, "count": count, "cpu_us": per_operation}))
+    figures: dict[str, Any] = {"operation": operation, "count": count, "cpu_us": per_operation}
+    figures |= round_trips or {}
+    print(json.dumps(figures))
+
+
+async def _run_on(arguments: argparse.Namespace) -> None:
+    async with fresh_database(arguments.backend, arguments.postgres_url) as url:
+        await run(arguments.operation, arguments.count, url, show_statements=arguments.statements)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--operation", choices=["read", "create", "patch"], required=True)
+    parser.add_argument("--operation", choices=OPERATIONS, required=True)
     parser.add_argument("--count", type=int, default=200)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        asyncio.run(run(args.operation, args.count, Path(folder)))
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--postgres-url", default=POSTGRES_URL)
+    parser.add_argument(
+        "--statements", action="store_true", help="print each statement sent per operation"
+    )
+    asyncio.run(_run_on(parser.parse_args()))
 
 
 if __name__ == "__main__":

@@ -92,10 +92,14 @@ class TokenService:
         await self._store.tokens.add(record, hash_secret(token))
         return IssuedToken(token, self._ttl)
 
-    async def practice_for_bearer(self, token: str, practice_id: UUID) -> UUID:
-        """The practice a bearer token (OAuth or static) acts for; it must be ``practice_id``."""
+    async def practice_for_bearer(
+        self, token: str, practice_id: UUID, *, account: UUID | None = None
+    ) -> UUID:
+        """The practice a bearer token (OAuth or static) acts for; it must be ``practice_id``.
+        ``account``: the account the request goes on to read, read with the token where
+        the store can (``TokenRepository.credential_for``)."""
         credential = await self._store.tokens.credential_for(
-            hash_secret(token), practice_id, self._now()
+            hash_secret(token), practice_id, self._now(), account=account
         )
         if credential is None:
             await self._raise_unusable(practice_id, "the access token is invalid or expired")

@@ -64,11 +64,12 @@ class TokenRepository(Protocol):
     async def add(self, token: AccessToken, token_hash: str) -> None: ...
 
     async def credential_for(
-        self, token_hash: str, practice_id: UUID, now: datetime
+        self, token_hash: str, practice_id: UUID, now: datetime, *, account: UUID | None = None
     ) -> ActingCredential | None:
         """The credential the token is, named (an OAuth client by its client id, a static
         token by its hint), when it acts for ``practice_id``: unexpired and issued under that
-        practice's current, enabled secret; else None."""
+        practice's current, enabled secret; else None. ``account``: the account the request
+        reads next, which a store may read in the same statement."""
         ...
 
     async def revoke_all(self, practice_id: UUID) -> int: ...

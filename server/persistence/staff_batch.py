@@ -22,20 +22,21 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from uuid import UUID
 
-__all__ = ["BY_ID_WITH_GROUPS", "StaffKey", "staff_with_groups"]
+__all__ = ["BY_ID_WITH_GROUPS", "BY_ID_WITH_GROUPS_TEXT", "StaffKey", "staff_with_groups"]
 
 StaffKey = tuple["UUID", "UUID"]  # (practice, account)
 
 # The memberships part joins as ``groups._groups_of`` does, and both put the groups in order
 # with ``groups_in_order`` (a test holds the answers equal): with ORDER BY, SQLite sorted every
 # read by id in a temporary B-tree, though most users are in one group or none.
-BY_ID_WITH_GROUPS = Statement.of(
+BY_ID_WITH_GROUPS_TEXT = (
     "SELECT u.*, g.id AS member_of_id, g.display_name AS member_of_name, "
     "g.display_name_key AS member_of_key FROM staff_user u "
     "LEFT JOIN group_member m ON m.practice_id = u.practice_id AND m.staff_id = u.id "
     "LEFT JOIN scim_group g ON g.id = m.group_id "
     "WHERE u.practice_id = {} AND u.id = {}"
 )
+BY_ID_WITH_GROUPS = Statement.of(BY_ID_WITH_GROUPS_TEXT)
 
 
 def _by_keys(columns: tuple[str, ...]) -> Statement:

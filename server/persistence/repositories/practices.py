@@ -8,6 +8,7 @@ from uuid import uuid4
 
 from server.domain.acting import ActingCredential
 from server.domain.practices import TokenKind
+from server.persistence import account_read_ahead
 from server.persistence.fixed_statements import DirectSql, Statement
 from server.persistence.rows import (
     as_utc,
@@ -18,6 +19,7 @@ from server.persistence.rows import (
     token_from_row,
 )
 from server.persistence.sqlite.snapshot_memo import SnapshotMemo
+from server.persistence.staff_batch import BY_ID_WITH_GROUPS_TEXT
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -92,8 +94,19 @@ class PiccoloScimConfigRepository:
 # The expiry and what names the credential come back (kind, hint, the practice's client id);
 # the practice is matched in SQL.
 _VALID_TOKEN = Statement.of(
-    "SELECT t.expires_at, t.kind, t.hint, c.client_id FROM access_token t JOIN scim_config c "
+    "SELECT t.expires_at AS token_expires_at, t.kind AS token_kind, t.hint AS token_hint, "
+    "c.client_id AS token_client_id FROM access_token t JOIN scim_config c "
     "ON c.practice_id = t.practice_id AND c.credential_id = t.credential_id "
+    "WHERE t.token_hash = {} AND t.practice_id = {} AND c.enabled = {}"
+)
+# The same check with the account the request reads next, with its groups: no row when the
+# token is not valid, else the account's rows (``BY_ID_WITH_GROUPS``'s columns), or one row
+# of NULLs beside the expiry when there is no such account.
+_VALID_TOKEN_WITH_ACCOUNT = Statement.of(
+    "SELECT t.expires_at AS token_expires_at, t.kind AS token_kind, t.hint AS token_hint, "  # noqa: S608 - fixed text
+    "c.client_id AS token_client_id, a.* FROM access_token t JOIN scim_config c "
+    "ON c.practice_id = t.practice_id AND c.credential_id = t.credential_id "
+    f"LEFT JOIN ({BY_ID_WITH_GROUPS_TEXT}) a ON TRUE "
     "WHERE t.token_hash = {} AND t.practice_id = {} AND c.enabled = {}"
 )
 
@@ -127,38 +140,54 @@ class PiccoloTokenRepository:
         await self._table.insert(row).run()
 
     async def credential_for(
-        self, token_hash: str, practice_id: UUID, now: datetime
+        self, token_hash: str, practice_id: UUID, now: datetime, *, account: UUID | None = None
     ) -> ActingCredential | None:
         """One query on the hot path: the token joined to its practice's current, enabled
         credential, so a regenerated, disabled or deleted configuration refuses it at once;
         the credential named (an OAuth client by its client id, a static token by its hint),
-        or None when the token does not act for the practice.
+        or None when the token does not act for the practice. ``account``: the account the
+        request reads next; the same statement reads it, and its rows wait for that read
+        (:mod:`server.persistence.account_read_ahead`).
 
         On SQLite a token found valid is remembered (``SnapshotMemo``), and while nothing at
         all has been committed since, the query's answer cannot have changed: the token is
-        taken as found (its expiry still checked). Only hashes are kept, and only what the
-        database said."""
+        taken as found (its expiry still checked), and the account is read on its own as
+        cheaply. Only hashes are kept, and only what the database said."""
+        account_read_ahead.forget()
         key = (token_hash, practice_id)
         stamp = self._direct.unchanged_since()
         remembered = self._valid.get(stamp, key)
-        if remembered is None:
+        if remembered is not None:
+            expires, credential = remembered
+            return credential if expires is None or expires > now else None
+        arg = self._direct.argument
+        if account is None:
+            rows = await self._direct.fetch(_VALID_TOKEN, token_hash, arg(practice_id), True)
+        else:
             rows = await self._direct.fetch(
-                _VALID_TOKEN, token_hash, self._direct.argument(practice_id), True
+                _VALID_TOKEN_WITH_ACCOUNT,
+                arg(practice_id),
+                arg(account),
+                token_hash,
+                arg(practice_id),
+                True,
             )
-            if not rows:
-                return None
-            row = rows[0]
-            expires_at = row["expires_at"]
-            static = row["kind"] == TokenKind.STATIC
-            remembered = (
-                None if expires_at is None else as_utc(expires_at),
-                ActingCredential("static", row["hint"])
-                if static
-                else ActingCredential("oauth", row["client_id"]),
-            )
-            self._valid.put(stamp, key, remembered)
-        expires, credential = remembered
-        return credential if expires is None or expires > now else None
+        if not rows:
+            return None
+        row = rows[0]
+        expires_at = row["token_expires_at"]
+        expires = None if expires_at is None else as_utc(expires_at)
+        credential = (
+            ActingCredential("static", row["token_hint"])
+            if row["token_kind"] == TokenKind.STATIC
+            else ActingCredential("oauth", row["token_client_id"])
+        )
+        self._valid.put(stamp, key, (expires, credential))
+        if expires is not None and expires <= now:
+            return None
+        if account is not None:
+            account_read_ahead.keep(practice_id, account, rows if row["id"] is not None else ())
+        return credential
 
     async def revoke_all(self, practice_id: UUID) -> int:
         table = self._table

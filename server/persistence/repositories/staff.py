@@ -9,6 +9,7 @@ from uuid import UUID
 from piccolo.querystring import QueryString
 
 from server.domain.errors import UniquenessConflict, WriteConflict
+from server.persistence import account_read_ahead
 from server.persistence.errors import is_unique_violation, violated_column
 from server.persistence.fixed_statements import ColumnRow, DirectSql, Statement
 from server.persistence.rows import as_uuid, groups_in_order, staff_from_row, staff_to_row
@@ -131,20 +132,13 @@ class PiccoloStaffRepository:
         """One statement: the account joined to its groups (on SQLite outside a transaction,
         one for all the reads of the event loop's turn: ``TurnBatch``). ``lock``: in a
         transaction, no other writer changes the account until it ends."""
-        rows: Sequence[ColumnRow] | None
-        if lock:
-            if not self._direct.in_transaction:
-                msg = "a locked read outside a transaction"
-                raise RuntimeError(msg)
-            arg = self._direct.argument
-            rows = await self._direct.fetch(
-                _BY_ID_WITH_GROUPS_LOCKED, arg(practice_id), arg(user_id)
-            )
-        elif self._direct.inline_reads:
-            rows = await self._by_ids.get((practice_id, user_id))
+        rows: Sequence[ColumnRow] | None = None
+        if lock or self._direct.in_transaction:
+            account_read_ahead.forget()  # a transaction reads what it may have written
         else:
-            arg = self._direct.argument
-            rows = await self._direct.fetch(BY_ID_WITH_GROUPS, arg(practice_id), arg(user_id))
+            rows = account_read_ahead.take(practice_id, user_id)  # read with the token
+        if rows is None:
+            rows = await self._read_with_groups(practice_id, user_id, lock=lock)
         if not rows:
             return None
         members = [
@@ -153,6 +147,21 @@ class PiccoloStaffRepository:
             if row["member_of_id"] is not None
         ]
         return staff_from_row(rows[0], practice_id), groups_in_order(members)
+
+    async def _read_with_groups(
+        self, practice_id: UUID, user_id: UUID, *, lock: bool
+    ) -> Sequence[ColumnRow] | None:
+        arg = self._direct.argument
+        if lock:
+            if not self._direct.in_transaction:
+                msg = "a locked read outside a transaction"
+                raise RuntimeError(msg)
+            return await self._direct.fetch(
+                _BY_ID_WITH_GROUPS_LOCKED, arg(practice_id), arg(user_id)
+            )
+        if self._direct.inline_reads:
+            return await self._by_ids.get((practice_id, user_id))
+        return await self._direct.fetch(BY_ID_WITH_GROUPS, arg(practice_id), arg(user_id))
 
     async def list_scim(
         self, practice_id: UUID, query: ResourceQuery
@@ -201,6 +210,7 @@ class PiccoloStaffRepository:
         return [staff_from_row(row, practice_id) for row in rows]
 
     async def update(self, user: StaffUser, *, expected_version: int) -> StaffUser:
+        account_read_ahead.forget()
         row = staff_to_row(user)
         arg = self._direct.argument
         try:

@@ -9,7 +9,9 @@ from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 from server.auth.service import AuthError
-from server.domain.errors import PreconditionFailed
+from server.domain.errors import NotFound, PreconditionFailed
+from server.domain.provisioning import parse_user_id
+from server.persistence import account_read_ahead
 from server.scim.operations.exchange import json_answer
 from server.scim.operations.failures import failure
 from server.scim.query import response_parameters
@@ -31,17 +33,21 @@ __all__ = [
     "not_modified",
     "operation",
     "selection",
+    "user_operation",
     "wants_minimal",
 ]
 
 
-async def authenticate(services: Services, authorization: str, practice_id: UUID) -> UUID:
+async def authenticate(
+    services: Services, authorization: str, practice_id: UUID, account: UUID | None = None
+) -> UUID:
     """The practice the credential acts for; it must be the practice in the URL. Of several
-    ``Authorization`` headers the first counts."""
+    ``Authorization`` headers the first counts. ``account``: the user the operation reads
+    first, read with a bearer token's check where the store can."""
     scheme, _, credential = authorization.partition(" ")
     credential = credential.strip()
     if scheme.lower() == "bearer" and credential:
-        return await services.tokens.practice_for_bearer(credential, practice_id)
+        return await services.tokens.practice_for_bearer(credential, practice_id, account=account)
     try:
         basic = parse_basic_credentials(authorization)
     except ValueError as error:
@@ -94,17 +100,37 @@ Operation = Callable[["Services", "ScimRequest"], Awaitable["ScimAnswer"]]
 Body = Callable[["Services", "UUID", "ScimRequest"], Awaitable["ScimAnswer"]]
 
 
-def operation(body: Body) -> Operation:
-    """An operation: the credential checked first, then ``body`` for the practice it acts
-    for; whatever either raises becomes its error answer (``failures.failure``)."""
-
+def _operation(body: Body, *, reads_user: bool) -> Operation:
     @wraps(body)
     async def run(services: Services, request: ScimRequest) -> ScimAnswer:
         try:
             authorization = request.header("authorization") or ""
-            practice = await authenticate(services, authorization, request.practice_id)
+            account = _user_in_path(request) if reads_user else None
+            practice = await authenticate(services, authorization, request.practice_id, account)
             return await body(services, practice, request)
         except Exception as error:  # every failure is answered; none escapes
             return failure(error, request.method, request.path)
+        finally:
+            account_read_ahead.forget()  # what the body did not take is not for a later one
 
     return run
+
+
+def _user_in_path(request: ScimRequest) -> UUID | None:
+    """The user id in the path; ``None`` when it is none (the operation answers 404)."""
+    try:
+        return parse_user_id(request.path_params["user_id"])
+    except NotFound:
+        return None
+
+
+def operation(body: Body) -> Operation:
+    """An operation: the credential checked first, then ``body`` for the practice it acts
+    for; whatever either raises becomes its error answer (``failures.failure``)."""
+    return _operation(body, reads_user=False)
+
+
+def user_operation(body: Body) -> Operation:
+    """An ``operation`` on ``/Users/{user_id}`` that reads that user first: the credential's
+    check reads it too where the store can (one statement instead of two on PostgreSQL)."""
+    return _operation(body, reads_user=True)

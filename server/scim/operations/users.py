@@ -17,6 +17,7 @@ from server.scim.operations.conditions import (
     not_modified,
     operation,
     selection,
+    user_operation,
     wants_minimal,
 )
 from server.scim.operations.exchange import json_answer, read_json_object
@@ -105,7 +106,7 @@ async def _listing(services: Services, practice: UUID, parameters: ListParameter
     )
 
 
-@operation
+@user_operation
 async def read(services: Services, practice: UUID, request: ScimRequest) -> ScimAnswer:
     """``GET /Users/{id}`` (RFC 7644 §3.4.1): the user with its groups."""
     user_id = parse_user_id(request.path_params["user_id"])
@@ -143,7 +144,7 @@ async def create(services: Services, practice: UUID, request: ScimRequest) -> Sc
     )
 
 
-@operation
+@user_operation
 async def replace(services: Services, practice: UUID, request: ScimRequest) -> ScimAnswer:
     """``PUT /Users/{id}`` (RFC 7644 §3.5.1)."""
     body = read_json_object(request)
@@ -161,7 +162,7 @@ async def replace(services: Services, practice: UUID, request: ScimRequest) -> S
     return await _respond(services, practice, staff, request, context, groups=groups)
 
 
-@operation
+@user_operation
 async def patch(services: Services, practice: UUID, request: ScimRequest) -> ScimAnswer:
     """``PATCH /Users/{id}`` (RFC 7644 §3.5.2)."""
     body = read_json_object(request)

@@ -1,0 +1,145 @@
+"""Statements per SCIM request on PostgreSQL, each one a round trip: the bearer token's check
+reads the account a read by id, PATCH or PUT goes on to read (``account_read_ahead``).
+
+Requests go straight into the ASGI app in the test's task, so the statements that task sends
+are the request's own; the activity log's flush runs in a task of its own and is not counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TYPE_CHECKING, Any
+from uuid import uuid4
+
+from loadtests.operation_cost import USER_SCHEMA, call_app
+from loadtests.round_trips import counted_round_trips
+from server.app import create_app
+from server.persistence import account_read_ahead
+from server.persistence.store import open_store
+from server.services import Services
+from server.settings import Settings
+from tests.conftest import PUBLIC_URL, TEST_SECRET_KEY, UNLIMITED
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+
+class Scim:
+    def __init__(self, app: Any, users: str, token: str) -> None:
+        self.app, self.users, self.token = app, users, token
+
+    async def call(
+        self, method: str, path: str, body: Any = None, *, token: str | None = None
+    ) -> tuple[int, Any, list[str]]:
+        """The status, body and the statements the request sent."""
+        with counted_round_trips() as sent:
+            status, answer = await call_app(
+                self.app, method, path, self.token if token is None else token, body
+            )
+        return status, answer, sent.by(asyncio.current_task())
+
+    async def new_user(self, name: str) -> str:
+        body = {"schemas": [USER_SCHEMA], "userName": f"{name}@example.org"}
+        status, created, _ = await self.call("POST", self.users, body)
+        assert status == 201, created
+        return str(created["id"])
+
+
+@contextlib.asynccontextmanager
+async def serving(postgres_database: str) -> AsyncIterator[Scim]:
+    """A practice with a static token on an app served in the calling task (its lifespan
+    opens and closes in one task), after a first request."""
+    settings = Settings(
+        database_url=postgres_database,
+        public_url=PUBLIC_URL,
+        secret_key=TEST_SECRET_KEY,
+        rate_limit_store="memory",
+        **UNLIMITED,
+    )
+    store = await open_store(postgres_database, secret_keys=[TEST_SECRET_KEY])
+    try:
+        services = Services.build(store, settings)
+        created = await services.practices.create_practice(f"Trips {uuid4().hex[:6]}", actor="t")
+        practice_id = created.practice.id
+        await services.practices.enable(practice_id, actor="t")
+        token = await services.practices.create_static_token(practice_id, actor="t")
+    finally:
+        await store.close()
+    app: Any = create_app(settings)
+    async with app.lifespan():
+        scim = Scim(app, f"/scim/v2/{practice_id}/Users", token.token)
+        await scim.new_user("first")  # what a process reads once, before its first request
+        yield scim
+
+
+def _account_reads(statements: list[str]) -> list[str]:
+    return [text for text in statements if "FROM staff_user u" in text]
+
+
+async def test_a_read_by_id_is_one_statement_with_the_token_check(postgres_database: str) -> None:
+    async with serving(postgres_database) as scim:
+        user = await scim.new_user("reader")
+        status, body, statements = await scim.call("GET", f"{scim.users}/{user}")
+        assert status == 200, body
+        assert body["userName"] == "reader@example.org"
+        assert len(statements) == 1, statements
+        assert "access_token" in statements[0]
+
+
+async def test_an_unknown_user_is_404_in_one_statement(postgres_database: str) -> None:
+    async with serving(postgres_database) as scim:
+        status, body, statements = await scim.call("GET", f"{scim.users}/{uuid4()}")
+        assert status == 404, body
+        assert len(statements) == 1, statements
+
+
+async def test_patch_and_put_read_the_account_only_with_the_token(postgres_database: str) -> None:
+    async with serving(postgres_database) as scim:
+        user = await scim.new_user("writer")
+        change = {"op": "replace", "path": "name.givenName", "value": "Ada"}
+        patch = {"schemas": [PATCH_SCHEMA], "Operations": [change]}
+        status, body, patched = await scim.call("PATCH", f"{scim.users}/{user}", patch)
+        assert status == 200, body
+        assert body["name"]["givenName"] == "Ada"
+        replacement = {"schemas": [USER_SCHEMA], "userName": "writer@example.org"}
+        status, body, replaced = await scim.call("PUT", f"{scim.users}/{user}", replacement)
+        assert status == 200, body
+        assert "name" not in body or "givenName" not in body["name"]
+        for statements in (patched, replaced):
+            [account_read] = _account_reads(statements)
+            assert "access_token" in account_read
+            # token and account, BEGIN, UPDATE, the audit entry (with its actor), COMMIT
+            assert len(statements) <= 6, statements
+            assert statements.index(account_read) == 0
+
+
+async def test_a_refused_token_leaves_no_account_behind(postgres_database: str) -> None:
+    async with serving(postgres_database) as scim:
+        user = await scim.new_user("guarded")
+        status, body, statements = await scim.call("GET", f"{scim.users}/{user}", token="wrong")
+        assert status == 401, body
+        assert "userName" not in body
+        assert len(_account_reads(statements)) == 1, statements  # with the token only
+        # the next request reads the account as it is now, not anything kept before
+        replacement = {"schemas": [USER_SCHEMA], "userName": "renamed@example.org"}
+        status, body, _ = await scim.call("PUT", f"{scim.users}/{user}", replacement)
+        assert status == 200, body
+        status, body, _ = await scim.call("GET", f"{scim.users}/{user}")
+        assert status == 200, body
+        assert body["userName"] == "renamed@example.org"
+
+
+def test_kept_rows_are_taken_once_and_only_for_their_account() -> None:
+    practice, account, other = uuid4(), uuid4(), uuid4()
+    rows: list[Any] = [{"id": account}]
+    account_read_ahead.keep(practice, account, rows)
+    assert account_read_ahead.take(practice, other) is None
+    assert account_read_ahead.take(practice, account) is None  # the wrong take forgot them
+    account_read_ahead.keep(practice, account, rows)
+    assert account_read_ahead.take(uuid4(), account) is None
+    account_read_ahead.keep(practice, account, rows)
+    assert account_read_ahead.take(practice, account) == rows
+    assert account_read_ahead.take(practice, account) is None
