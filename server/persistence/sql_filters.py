@@ -23,7 +23,7 @@ from server.domain.query import (
 from server.domain.text import text_key
 from server.domain.user_attributes import USER_ATTRIBUTES, UserAttribute
 
-__all__ = ["after_position", "order_by", "where"]
+__all__ = ["after_position", "order_by", "sort_expression", "where"]
 
 # Queryable columns that are not kept User attributes (the group's, and every resource's).
 _OTHER_COLUMNS = {
@@ -147,13 +147,21 @@ def where(predicate: Predicate, *, sqlite: bool) -> QueryString:
     raise TypeError(predicate)
 
 
-def order_by(field: str | None, *, descending: bool) -> str:
-    """ORDER BY with ``created_at, id`` last, so pages are stable (RFC 7644 §3.4.2.4)."""
+def sort_expression(field: str) -> str:
+    """What rows are sorted by for ``sortBy`` ``field``: its column, or its case-folded form
+    for text (NULL exactly when the column is)."""
+    column = _column(field)
+    return _folded_column(field) if FIELD_KINDS[field] is FieldKind.TEXT else column
+
+
+def order_by(field: str | None, *, descending: bool, sorted_as: str | None = None) -> str:
+    """ORDER BY with ``created_at, id`` last, so pages are stable (RFC 7644 §3.4.2.4).
+    ``sorted_as``: the name ``sort_expression(field)`` was selected as, in an outer query."""
     direction = "DESC" if descending else "ASC"
     keys = []
     if field is not None:
-        column = _column(field)
-        expression = _folded_column(field) if FIELD_KINDS[field] is FieldKind.TEXT else column
+        column = sorted_as or _column(field)
+        expression = sorted_as or sort_expression(field)
         # NULLs sort last either way, on both databases.
         keys.append(f"({column} IS NULL) ASC, {expression} {direction}")
     keys.append("created_at ASC, id ASC")
