@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -12,16 +11,11 @@ from piccolo.querystring import QueryString
 from server.domain.errors import UniquenessConflict, WriteConflict
 from server.persistence.errors import is_unique_violation, violated_column
 from server.persistence.fixed_statements import ColumnRow, DirectSql, Statement
-from server.persistence.rows import (
-    as_uuid,
-    groups_in_order,
-    staff_columns,
-    staff_from_row,
-    staff_to_row,
-)
-from server.persistence.sql_filters import after_position, order_by, sort_expression, where
+from server.persistence.rows import as_uuid, groups_in_order, staff_from_row, staff_to_row
+from server.persistence.sql_filters import after_position, where
 from server.persistence.sqlite.turn_batch import TurnBatch
 from server.persistence.staff_batch import BY_ID_WITH_GROUPS, StaffKey, staff_with_groups
+from server.persistence.staff_pages import page_memberships, page_statement
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
@@ -75,64 +69,6 @@ def _insert_statement(columns: tuple[str, ...], rows: int = 1) -> Statement:
         f"INSERT INTO staff_user ({', '.join(columns)}) "  # noqa: S608 - column names from staff_to_row
         f"VALUES {', '.join(row for _ in range(rows))}"
     )
-
-
-# A page's rows carry each account's groups as one JSON array of (id, displayName, its
-# key), read by a subquery per row of the page (never per matching row: the page is cut
-# first), so a page is one statement, not one for the accounts and one for their groups.
-_MEMBER_OF = (
-    "(SELECT {aggregate} FROM group_member m JOIN scim_group g ON g.id = m.group_id "
-    "WHERE m.practice_id = p.practice_id AND m.staff_id = p.id) AS member_of"
-)
-_SQLITE_MEMBER_OF = _MEMBER_OF.format(
-    aggregate="json_group_array(json_array(g.id, g.display_name, g.display_name_key))"
-)
-_POSTGRES_MEMBER_OF = _MEMBER_OF.format(
-    aggregate="json_agg(json_build_array(g.id, g.display_name, g.display_name_key))::text"
-)
-
-
-def _page_columns(columns: tuple[str, ...]) -> str:
-    """What ``staff_from_row`` reads (from the table of kept attributes); of the password
-    hash only whether there is one (NULL when none): the hash never leaves the database."""
-    return ", ".join(
-        "NULLIF(password_hash IS NOT NULL, FALSE) AS password_hash"
-        if name == "password_hash"
-        else name
-        for name in columns
-    )
-
-
-def _page_statement(sqlite: bool, query: ResourceQuery, condition: QueryString) -> QueryString:
-    """One page of accounts in order, each with its groups: the page is cut in a subquery
-    (with the sort expression as ``sort_key`` when there is one), then put in the same order
-    again, as a join guarantees no order of its own."""
-    columns = _page_columns(staff_columns())
-    sort_key = ""
-    if query.sort_field is not None:
-        sort_key = f", {sort_expression(query.sort_field)} AS sort_key"
-    inner = order_by(query.sort_field, descending=query.descending)
-    outer = order_by(
-        query.sort_field,
-        descending=query.descending,
-        sorted_as=None if query.sort_field is None else "sort_key",
-    )
-    member_of = _SQLITE_MEMBER_OF if sqlite else _POSTGRES_MEMBER_OF
-    return QueryString(
-        f"SELECT p.*, {member_of} FROM (SELECT {columns}{sort_key} FROM staff_user "  # noqa: S608 - columns and ordering from fixed tables
-        f"WHERE {{}} ORDER BY {inner} LIMIT {{}} OFFSET {{}}) p ORDER BY {outer}",
-        condition,
-        query.limit,
-        query.offset,
-    )
-
-
-def _memberships(member_of: str | None) -> list[tuple[UUID, str]]:
-    """The groups of one account of a page (``member_of``), ordered as a read by id's."""
-    if not member_of or member_of == "[]":
-        return []
-    members = [(key, as_uuid(group_id), name) for group_id, name, key in json.loads(member_of)]
-    return groups_in_order(members)
 
 
 class PiccoloStaffRepository:
@@ -246,12 +182,14 @@ class PiccoloStaffRepository:
         # an identity provider's traffic.
         rows = (
             await self._direct.fetch_query(
-                _page_statement(self._direct.sqlite, query, page_condition)
+                page_statement(self._direct.sqlite, query, page_condition)
             )
             if query.limit > 0
             else []
         )
-        page = [(staff_from_row(row, practice_id), _memberships(row["member_of"])) for row in rows]
+        page = [
+            (staff_from_row(row, practice_id), page_memberships(row["member_of"])) for row in rows
+        ]
         # (After a cursor position the page says nothing of the rows before it.)
         if query.after is None and len(rows) < query.limit and (rows or query.offset == 0):
             # A short page is the last one, so it says how many match with no COUNT: a
