@@ -42,7 +42,7 @@ async def run(operation: str, count: int, folder: Path) -> None:
         scim_rate_limit=_LIMITLESS,
         scim_rate_burst=int(_LIMITLESS),
     )
-    practice, token = await seeded_token(url, settings)
+    practice, token = await seeded_token(url, settings, 0)
     users = f"/scim/v2/{practice}/Users"
     app: Any = create_app(settings)
     async with app.lifespan():

@@ -1,8 +1,8 @@
 """Operations in process, for instruction counts: one practice on a fresh database (a
 temporary SQLite file, or with ``--backend postgresql`` a throwaway PostgreSQL database dropped
 after), then ``--count`` requests of one kind (``read`` by id, ``create``, ``patch``, ``put``,
-``filter`` by ``userName eq``) sent straight to the ASGI application (no HTTP client, no
-sockets), each checked for its status.
+``filter`` by ``userName eq``, ``list``: a page of 100 of 1,000 seeded users) sent straight
+to the ASGI application (no HTTP client, no sockets), each checked for its status.
 
 The measured requests are marked by a call of ``os.getppid()`` before and after them, so
 callgrind run with ``--dump-before=getppid`` writes their instructions in a part of their own
@@ -32,7 +32,7 @@ from typing import Any
 
 from loadtests.bench.targets import fresh_database
 from loadtests.round_trips import counted_round_trips
-from loadtests.seed import seed_practice
+from loadtests.seed import seed_practice, seed_users
 from server.app import create_app
 from server.persistence.store import open_store
 from server.services import Services
@@ -45,14 +45,19 @@ _LIMITLESS = 1e9
 
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-OPERATIONS = ("read", "create", "patch", "put", "filter")
-EXPECTED_STATUS = {"read": 200, "create": 201, "patch": 200, "put": 200, "filter": 200}
+OPERATIONS = ("read", "create", "patch", "put", "filter", "list")
+EXPECTED_STATUS = {"read": 200, "create": 201, "patch": 200, "put": 200, "filter": 200, "list": 200}
+LIST_USERS = 1_000  # seeded for ``list``, which reads the first page of 100
+LIST_PAGE = "startIndex=1&count=100"
 
 
 async def call_app(
     app: Any, method: str, path: str, token: str, body: Any = None, *, query: str = ""
 ) -> tuple[int, Any]:
-    """One request straight into the ASGI app (no HTTP client): its status and JSON body."""
+    """One request straight into the ASGI app (no HTTP client): its status and JSON body.
+    The query is ``query``, or what follows ``?`` in ``path``."""
+    if not query:
+        path, _, query = path.partition("?")
     raw = b"" if body is None else json.dumps(body).encode()
     headers = [(b"host", b"bench.local"), (b"authorization", f"Bearer {token}".encode())]
     if body is not None:
@@ -93,11 +98,12 @@ async def call_app(
     return answer["status"], json.loads(answer["body"]) if answer["body"] else None
 
 
-async def _token(database_url: str, settings: Settings) -> tuple[str, str]:
+async def _token(database_url: str, settings: Settings, users: int) -> tuple[str, str]:
     store = await open_store(database_url)
     try:
         services = Services.build(store, settings)
         practice_id, _, _ = await seed_practice(services, "Operation cost")
+        await seed_users(store, practice_id, users)
         token = await services.practices.create_static_token(practice_id, actor="bench")
     finally:
         await store.close()
@@ -128,6 +134,8 @@ async def _one(app: Any, operation: str, *, users: str, one: str, token: str, nu
         status, body = await call_app(app, "PATCH", one, token, _patch(number))
     elif operation == "put":
         status, body = await call_app(app, "PUT", one, token, _replacement(number))
+    elif operation == "list":
+        status, body = await call_app(app, "GET", users, token, query=LIST_PAGE)
     else:
         wanted = "filter=userName%20eq%20%22cost000000%40example.org%22"
         status, body = await call_app(app, "GET", users, token, query=wanted)
@@ -143,7 +151,7 @@ async def run(operation: str, count: int, url: str, *, show_statements: bool = F
         scim_rate_limit=_LIMITLESS,
         scim_rate_burst=int(_LIMITLESS),
     )
-    practice, token = await _token(url, settings)
+    practice, token = await _token(url, settings, LIST_USERS if operation == "list" else 0)
     users = f"/scim/v2/{practice}/Users"
     app: Any = create_app(settings)
     round_trips: dict[str, float] | None = None

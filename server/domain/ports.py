@@ -114,6 +114,13 @@ class StaffRepository(Protocol):
         the total is ``query.known_total`` when the caller gives one (not counted again)."""
         ...
 
+    async def list_scim_with_groups(
+        self, practice_id: UUID, query: ResourceQuery
+    ) -> tuple[int, list[tuple[StaffUser, list[tuple[UUID, str]]]]]:
+        """The same page, each account with its groups as ``get_with_groups`` has them, in
+        one statement (and a ``COUNT`` when the page is full)."""
+        ...
+
     async def update(self, user: StaffUser, *, expected_version: int) -> StaffUser:
         """Write ``user`` as version ``expected_version + 1``; raises ``WriteConflict``
         when the stored version moved on and ``UniquenessConflict`` on a taken userName."""

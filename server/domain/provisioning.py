@@ -112,6 +112,12 @@ class ProvisioningService:
     async def search(self, practice_id: UUID, query: ResourceQuery) -> tuple[int, list[StaffUser]]:
         return await self._store.staff.list_scim(practice_id, query)
 
+    async def search_with_groups(
+        self, practice_id: UUID, query: ResourceQuery
+    ) -> tuple[int, list[tuple[StaffUser, list[tuple[UUID, str]]]]]:
+        """A page of accounts, each with its groups as (id, displayName)."""
+        return await self._store.staff.list_scim_with_groups(practice_id, query)
+
     async def modify(
         self,
         practice_id: UUID,

@@ -7,8 +7,8 @@ generated from the table of kept attributes (``server.domain.user_attributes``),
 order of scim2-models' ``User`` fields, so its output is
 ``scim_from_staff(...).model_dump(scim_ctx=...)``, key order included:
 ``tests/unit/test_user_wire.py`` checks the two against each other for generated accounts and
-every kept attribute. scim2-models still parses every request and serves every response
-that names ``attributes`` or ``excludedAttributes``.
+every kept attribute, and ``selected`` against its selection of ``attributes`` and
+``excludedAttributes``. scim2-models still parses every request.
 """
 
 from __future__ import annotations

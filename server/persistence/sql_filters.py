@@ -24,7 +24,7 @@ from server.domain.query import (
 from server.domain.text import text_key
 from server.domain.user_attributes import USER_ATTRIBUTES, UserAttribute
 
-__all__ = ["after_position", "keyset", "order_by", "where"]
+__all__ = ["after_position", "cursor_condition", "keyset", "order_by", "sort_expression", "where"]
 
 # Queryable columns that are not kept User attributes (the group's, and every resource's).
 _OTHER_COLUMNS = {
@@ -148,14 +148,24 @@ def where(predicate: Predicate, *, sqlite: bool) -> QueryString:
     raise TypeError(predicate)
 
 
-def order_by(field: str | None, *, descending: bool, backward: bool = False) -> str:
+def sort_expression(field: str) -> str:
+    """What rows are sorted by for ``sortBy`` ``field``: its column, or its case-folded form
+    for text (NULL exactly when the column is)."""
+    column = _column(field)
+    return _folded_column(field) if FIELD_KINDS[field] is FieldKind.TEXT else column
+
+
+def order_by(
+    field: str | None, *, descending: bool, backward: bool = False, sorted_as: str | None = None
+) -> str:
     """ORDER BY with ``created_at, id`` last, so pages are stable (RFC 7644 §3.4.2.4);
-    ``backward``: newest first (the rows before a cursor position, nearest first)."""
+    ``backward``: newest first (the rows before a cursor position, nearest first).
+    ``sorted_as``: the name ``sort_expression(field)`` was selected as, in an outer query."""
     direction = "DESC" if descending else "ASC"
     keys = []
     if field is not None:
-        column = _column(field)
-        expression = _folded_column(field) if FIELD_KINDS[field] is FieldKind.TEXT else column
+        column = sorted_as or _column(field)
+        expression = sorted_as or sort_expression(field)
         # NULLs sort last either way, on both databases.
         keys.append(f"({column} IS NULL) ASC, {expression} {direction}")
     keys.append("created_at DESC, id DESC" if backward else "created_at ASC, id ASC")
@@ -178,13 +188,18 @@ def after_position(
     )
 
 
+def cursor_condition(query: ResourceQuery, *, sqlite: bool) -> QueryString | None:
+    """A query's cursor position as a condition (None without one)."""
+    if query.after is not None:
+        return after_position(query.after, sqlite=sqlite)
+    if query.before is not None:
+        return after_position(query.before, sqlite=sqlite, before=True)
+    return None
+
+
 def keyset(query: ResourceQuery, *, sqlite: bool) -> tuple[QueryString | None, str]:
     """A query's cursor position as a condition (None without one) and its ORDER BY."""
     ordering = order_by(
         query.sort_field, descending=query.descending, backward=query.before is not None
     )
-    if query.after is not None:
-        return after_position(query.after, sqlite=sqlite), ordering
-    if query.before is not None:
-        return after_position(query.before, sqlite=sqlite, before=True), ordering
-    return None, ordering
+    return cursor_condition(query, sqlite=sqlite), ordering

@@ -7,15 +7,19 @@ from uuid import UUID
 
 from scim2_models import User
 
-from server.mapping.user_wire import user_payload
+from server.mapping.user_wire import selected, user_payload
 from server.mapping.users import scim_from_staff
 from server.scim.resources import location
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from scim2_models import ResponseParameters
+
     from server.domain.staff import StaffUser
     from server.services import Services
 
-__all__ = ["ANY_USER", "Memberships", "user_payloads", "user_resources"]
+__all__ = ["ANY_USER", "Memberships", "user_bodies", "user_resources"]
 
 ANY_USER = User[Any]  # parametrised once, not per request
 
@@ -52,14 +56,24 @@ async def user_resources(
     ]
 
 
-async def user_payloads(
-    services: Services, practice: UUID, users: list[StaffUser], known: Memberships | None = None
+def user_bodies(
+    services: Services,
+    practice: UUID,
+    page: Sequence[tuple[StaffUser, list[tuple[UUID, str]]]],
+    parameters: ResponseParameters[Any] | None,
 ) -> list[dict[str, Any]]:
-    """The same, as response bodies with every attribute (see server.mapping.user_wire)."""
-    groups = await _memberships(services, practice, users, known)
-    return [
-        user_payload(
-            user, location=location(services, practice, "Users", user.id), groups=groups[user.id]
-        )
-        for user in users
-    ]
+    """Users with their groups as (id, displayName), as response bodies: every answer of
+    ``/Users`` that carries users, a read by id or a page of a list, is written here by the
+    writer generated from the table of kept attributes (``server.mapping.user_wire``), with
+    the attributes ``parameters`` select (RFC 7644 §3.9)."""
+    base = services.settings.scim_base_url(str(practice))
+    users_at, groups_at = f"{base}/Users/", f"{base}/Groups/"
+    attributes = excluded = None
+    if parameters is not None:
+        attributes, excluded = parameters.attributes, parameters.excluded_attributes
+    bodies = []
+    for user, groups in page:
+        memberships = [(str(gid), name, f"{groups_at}{gid}") for gid, name in groups]
+        body = user_payload(user, location=f"{users_at}{user.id}", groups=memberships)
+        bodies.append(selected(body, attributes=attributes, excluded=excluded))
+    return bodies

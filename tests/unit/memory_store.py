@@ -112,6 +112,15 @@ class MemoryStaff:
             found = present + [user for user in found if key(user) is None]
         return len(found), found[query.offset : query.offset + query.limit]
 
+    async def list_scim_with_groups(
+        self, practice_id: UUID, query: ResourceQuery
+    ) -> tuple[int, list[tuple[StaffUser, list[tuple[UUID, str]]]]]:
+        total, page = await self.list_scim(practice_id, query)
+        groups = self._data.members
+        return total, [
+            (user, [(g, str(g)) for g in sorted(groups.get(user.id, set()))]) for user in page
+        ]
+
     async def update(self, user: StaffUser, *, expected_version: int) -> StaffUser:
         stored = self._data.staff.get((user.practice_id, user.id))
         if stored is None or stored.version != expected_version:

@@ -100,13 +100,18 @@ selections = st.lists(spellings(), min_size=1, max_size=4)
 
 
 def _compared(
-    staff: StaffUser, memberships: list[tuple[str, str, str]], names: list[str], *, excluding: bool
+    staff: StaffUser,
+    memberships: list[tuple[str, str, str]],
+    names: list[str],
+    *,
+    excluding: bool,
+    context: Context = Context.RESOURCE_QUERY_RESPONSE,
 ) -> None:
     location = f"https://s/Users/{staff.id}"
     which = {"excluded_attributes" if excluding else "attributes": names}
     parameters = ResponseParameters[User](**which)
     expected = scim_from_staff(staff, location=location, groups=memberships).model_dump(
-        scim_ctx=Context.RESOURCE_QUERY_RESPONSE, response_parameters=parameters
+        scim_ctx=context, response_parameters=parameters
     )
     body = user_payload(staff, location=location, groups=memberships)
     actual = selected(body, **({"excluded": names} if excluding else {"attributes": names}))
@@ -114,11 +119,16 @@ def _compared(
 
 
 @settings(max_examples=400, deadline=None)
-@given(accounts(), groups, selections, st.booleans())
+@given(accounts(), groups, selections, st.booleans(), st.sampled_from(CONTEXTS))
 def test_selections_are_what_scim2_models_selects(
-    staff: StaffUser, memberships: list[tuple[str, str, str]], names: list[str], excluding: bool
+    staff: StaffUser,
+    memberships: list[tuple[str, str, str]],
+    names: list[str],
+    excluding: bool,
+    context: Context,
 ) -> None:
-    _compared(staff, memberships, names, excluding=excluding)
+    """In every response context: reads, writes and each user of a list page alike."""
+    _compared(staff, memberships, names, excluding=excluding, context=context)
 
 
 @settings(max_examples=150, deadline=None)

@@ -13,9 +13,10 @@ from server.persistence import account_read_ahead
 from server.persistence.errors import is_unique_violation, violated_column
 from server.persistence.fixed_statements import ColumnRow, DirectSql, Statement
 from server.persistence.rows import as_uuid, groups_in_order, staff_from_row, staff_to_row
-from server.persistence.sql_filters import keyset, where
+from server.persistence.sql_filters import cursor_condition, where
 from server.persistence.sqlite.turn_batch import TurnBatch
 from server.persistence.staff_batch import BY_ID_WITH_GROUPS, StaffKey, staff_with_groups
+from server.persistence.staff_pages import page_memberships, page_statement
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
@@ -166,6 +167,12 @@ class PiccoloStaffRepository:
     async def list_scim(
         self, practice_id: UUID, query: ResourceQuery
     ) -> tuple[int, list[StaffUser]]:
+        total, page = await self.list_scim_with_groups(practice_id, query)
+        return total, [user for user, _ in page]
+
+    async def list_scim_with_groups(
+        self, practice_id: UUID, query: ResourceQuery
+    ) -> tuple[int, list[tuple[StaffUser, list[tuple[UUID, str]]]]]:
         condition = QueryString(
             "practice_id = {} AND scim_provisioned = {} AND scim_deleted = {}",
             self._direct.argument(practice_id),
@@ -177,30 +184,32 @@ class PiccoloStaffRepository:
                 "{} AND ({})", condition, where(query.predicate, sqlite=self._direct.sqlite)
             )
         page_condition = condition
-        position, ordering = keyset(query, sqlite=self._direct.sqlite)
+        position = cursor_condition(query, sqlite=self._direct.sqlite)
         if position is not None:
             page_condition = QueryString("{} AND {}", condition, position)
         # Both statements run on the driver (DirectSql): a lookup by userName is most of
         # an identity provider's traffic.
-        page = QueryString(
-            f"SELECT * FROM staff_user WHERE {{}} ORDER BY {ordering} LIMIT {{}} OFFSET {{}}",  # noqa: S608 - ordering is built from a fixed column table
-            page_condition,
-            query.limit,
-            query.offset,
+        rows = (
+            await self._direct.fetch_query(
+                page_statement(self._direct.sqlite, query, page_condition)
+            )
+            if query.limit > 0
+            else []
         )
-        rows = await self._direct.fetch_query(page) if query.limit > 0 else []
-        users = [staff_from_row(row, practice_id) for row in rows]
+        page = [
+            (staff_from_row(row, practice_id), page_memberships(row["member_of"])) for row in rows
+        ]
         if query.known_total is not None:  # a cursor walk's later page: no COUNT
-            return query.known_total, users
+            return query.known_total, page
         # (After a cursor position the page says nothing of the rows before it.)
         if position is None and len(rows) < query.limit and (rows or query.offset == 0):
             # A short page is the last one, so it says how many match with no COUNT: a
             # lookup by userName (one match or none) is one statement.
-            return query.offset + len(rows), users
+            return query.offset + len(rows), page
         counted = await self._direct.fetch_query(
             QueryString("SELECT COUNT(*) AS total FROM staff_user WHERE {}", condition)
         )
-        return int(counted[0]["total"]), users
+        return int(counted[0]["total"]), page
 
     async def lock_administrators(self, practice_id: UUID) -> list[StaffUser]:
         if not self._direct.in_transaction:

@@ -1,6 +1,6 @@
 """``/Users`` (RFC 7644 §3.3-§3.6): each operation parses with the right context, calls the
-provisioning service and writes the answer. Full bodies come from the fast writer
-(``server.mapping.user_wire``); a selection of attributes from scim2-models."""
+provisioning service and writes the answer. Every body carrying users, with or without a
+selection of attributes, comes from one writer (``server.scim.user_bodies.user_bodies``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from scim2_models import Context
 
 from server.domain.provisioning import parse_user_id
 from server.mapping.user_parse import parse_user_profile
-from server.mapping.user_wire import user_payload
 from server.scim.operations.conditions import (
     check_if_none_match,
     if_match,
@@ -23,14 +22,8 @@ from server.scim.operations.conditions import (
 from server.scim.operations.exchange import json_answer, read_json_object
 from server.scim.operations.paging import cursor_walk
 from server.scim.query import list_parameters, search_parameters
-from server.scim.resources import (
-    list_answer,
-    location,
-    payload_answer,
-    payload_list_answer,
-    resource_answer,
-)
-from server.scim.user_bodies import ANY_USER, user_payloads, user_resources
+from server.scim.resources import location, payload_answer, payload_list_answer
+from server.scim.user_bodies import user_bodies
 from server.scim.user_patch import patch_change
 
 if TYPE_CHECKING:
@@ -49,60 +42,35 @@ async def _respond(
     practice: UUID,
     staff: StaffUser,
     request: ScimRequest,
-    context: Context,
     *,
     status: int = 200,
     groups: list[tuple[UUID, str]] | None = None,
 ) -> ScimAnswer:
     if status == 200 and wants_minimal(request):
         return json_answer(None, status=204, headers=(("ETag", staff.etag),))
-    parameters = selection(request)
     created_at = location(services, practice, "Users", staff.id) if status == 201 else None
-    known = None if groups is None else {staff.id: groups}
-    if parameters is None:
-        if created_at is not None:  # a user created a moment ago is in no group yet
-            payload = user_payload(staff, location=created_at)
-        else:
-            [payload] = await user_payloads(services, practice, [staff], known)
-        return payload_answer(payload, etag=staff.etag, status=status, created_at=created_at)
-    [resource] = await user_resources(services, practice, [staff], known)
-    return resource_answer(
-        resource,
-        etag=staff.etag,
-        context=context,
-        parameters=parameters,
-        status=status,
-        created_at=created_at,
-    )
+    # (A user created a moment ago is in no group yet.)
+    page = [(staff, [] if groups is None else groups)]
+    [payload] = user_bodies(services, practice, page, selection(request))
+    return payload_answer(payload, etag=staff.etag, status=status, created_at=created_at)
 
 
 async def _listing(services: Services, practice: UUID, parameters: ListParameters) -> ScimAnswer:
     query, walk = await cursor_walk(services, practice, parameters, "Users")
-    total, users = await services.provisioning.search(practice, query)
+    total, page = await services.provisioning.search_with_groups(practice, query)
     next_cursor = previous_cursor = None
     if walk is not None:
-        page = walk.page(total, users)
-        users, next_cursor, previous_cursor = page.rows, page.next_cursor, page.previous_cursor
-    paged = walk is not None
-    if parameters.response is None:
-        payloads = await user_payloads(services, practice, users)
-        return payload_list_answer(
-            total=total,
-            offset=query.offset,
-            payloads=payloads,
-            next_cursor=next_cursor,
-            previous_cursor=previous_cursor,
-            cursor_paged=paged,
-        )
-    return list_answer(
-        ANY_USER,
+        groups_of = {user.id: groups for user, groups in page}
+        shown = walk.page(total, [user for user, _ in page])
+        page = [(user, groups_of[user.id]) for user in shown.rows]
+        next_cursor, previous_cursor = shown.next_cursor, shown.previous_cursor
+    return payload_list_answer(
         total=total,
         offset=query.offset,
-        resources=await user_resources(services, practice, users),
-        parameters=parameters.response,
+        payloads=user_bodies(services, practice, page, parameters.response),
         next_cursor=next_cursor,
         previous_cursor=previous_cursor,
-        cursor_paged=paged,
+        cursor_paged=walk is not None,
     )
 
 
@@ -114,9 +82,7 @@ async def read(services: Services, practice: UUID, request: ScimRequest) -> Scim
     unchanged = not_modified(request, staff.version, staff.etag)
     if unchanged is not None:
         return unchanged
-    return await _respond(
-        services, practice, staff, request, Context.RESOURCE_QUERY_RESPONSE, groups=groups
-    )
+    return await _respond(services, practice, staff, request, groups=groups)
 
 
 @operation
@@ -139,9 +105,7 @@ async def create(services: Services, practice: UUID, request: ScimRequest) -> Sc
     """``POST /Users`` (RFC 7644 §3.3)."""
     profile = parse_user_profile(read_json_object(request), Context.RESOURCE_CREATION_REQUEST)
     staff = await services.provisioning.create(practice, profile)
-    return await _respond(
-        services, practice, staff, request, Context.RESOURCE_CREATION_RESPONSE, status=201
-    )
+    return await _respond(services, practice, staff, request, status=201)
 
 
 @user_operation
@@ -158,8 +122,7 @@ async def replace(services: Services, practice: UUID, request: ScimRequest) -> S
     staff, groups = await services.provisioning.modify(
         practice, target, change, expected_versions=if_match(request)
     )
-    context = Context.RESOURCE_REPLACEMENT_RESPONSE
-    return await _respond(services, practice, staff, request, context, groups=groups)
+    return await _respond(services, practice, staff, request, groups=groups)
 
 
 @user_operation
@@ -171,8 +134,7 @@ async def patch(services: Services, practice: UUID, request: ScimRequest) -> Sci
     staff, groups = await services.provisioning.modify(
         practice, target, change, expected_versions=if_match(request)
     )
-    context = Context.RESOURCE_PATCH_RESPONSE
-    return await _respond(services, practice, staff, request, context, groups=groups)
+    return await _respond(services, practice, staff, request, groups=groups)
 
 
 @operation
