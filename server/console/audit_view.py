@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from server.domain.acting import IDP_ACTOR, ActingCredential
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from datetime import datetime
@@ -146,14 +148,11 @@ def _who(
     actor: str, by_user_name: Mapping[str, StaffUser], is_self: UUID | None
 ) -> tuple[str, str | None]:
     kind, _, rest = actor.partition(":")
-    if kind == "idp":
-        how, _, value = rest.partition(":")
-        credential = {
-            "oauth": f"OAuth client {_tail(value)}",
-            "static": f"static token …{value}",
-            "basic": f"client ID and secret, client {_tail(value)}",
-        }.get(how)
-        return (f"Identity provider ({credential})" if credential else "Identity provider"), None
+    if kind == IDP_ACTOR:
+        credential = ActingCredential.from_actor(actor)
+        return (
+            f"Identity provider ({credential.label})" if credential else "Identity provider"
+        ), None
     if kind == "console":
         user = by_user_name.get(rest.casefold())
         if user is None:

@@ -22,6 +22,7 @@ IDP_ACTOR = "idp"
 
 CredentialKind = Literal["oauth", "static", "basic"]
 
+_KINDS: dict[str, CredentialKind] = {"oauth": "oauth", "static": "static", "basic": "basic"}
 _WORDS: dict[str, str] = {
     "oauth": "OAuth client",
     "static": "Static token",
@@ -36,6 +37,16 @@ class ActingCredential:
 
     kind: CredentialKind
     name: str
+
+    @classmethod
+    def from_actor(cls, actor: str) -> ActingCredential | None:
+        """The credential an audit entry's ``idp:<kind>:<name>`` actor names, else None."""
+        source, _, rest = actor.partition(":")
+        kind, _, name = rest.partition(":")
+        known = _KINDS.get(kind)
+        if source != IDP_ACTOR or known is None:
+            return None
+        return cls(known, name)
 
     @property
     def actor(self) -> str:
