@@ -12,6 +12,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from server.console.auth import Viewer, provide_admin, provide_viewer
+from server.console.forms import FORM_NEEDS_CHANGE
 from server.console.render import page, redirect
 from server.console.staff import new_profile, profile_edit
 from server.domain.errors import DomainError, NotFound
@@ -136,7 +137,7 @@ class ProvidersController(Controller):
             errors=errors or {},
             values=values or {"npi": view.provider.npi, "specialty": view.provider.specialty},
             notice="The provider was saved." if request.query_params.get("notice") else None,
-            error="The form needs a change: see the message beside the field." if errors else None,
+            error=FORM_NEEDS_CHANGE if errors else None,
         )
 
     @get("/{provider_id:uuid}")
