@@ -139,9 +139,13 @@ def _writer(attributes: tuple[UserAttribute, ...]) -> tuple[Step, ...]:
     return tuple(step for _, step in sorted(steps, key=lambda ranked: ranked[0]))
 
 
-def user_payload(staff: StaffUser, *, location: str, groups: Groups = ()) -> dict[str, Any]:
-    """The User as a response body; ``groups`` as (id, displayName, location)."""
-    payload: dict[str, Any] = {"schemas": [USER_SCHEMA], "id": str(staff.id)}
+def user_payload(
+    staff: StaffUser, *, location: str, groups: Groups = (), identifier: str | None = None
+) -> dict[str, Any]:
+    """The User as a response body; ``groups`` as (id, displayName, location);
+    ``identifier``: ``str(staff.id)`` when the caller already wrote it (for its location)."""
+    identifier = str(staff.id) if identifier is None else identifier
+    payload: dict[str, Any] = {"schemas": [USER_SCHEMA], "id": identifier}
     for step in USER_ATTRIBUTES.derived(_writer):
         step(payload, staff, location, groups)
     return payload

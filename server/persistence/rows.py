@@ -37,7 +37,9 @@ __all__ = [
 
 def as_uuid(value: Any) -> UUID:
     """SQLite hands UUIDs back as text; PostgreSQL as UUID objects."""
-    return value if isinstance(value, UUID) else UUID(str(value))
+    if isinstance(value, UUID):
+        return value
+    return UUID(value if isinstance(value, str) else str(value))
 
 
 def groups_in_order(members: list[tuple[str | None, UUID, str]]) -> list[tuple[UUID, str]]:

@@ -73,7 +73,12 @@ def user_bodies(
         attributes, excluded = parameters.attributes, parameters.excluded_attributes
     bodies = []
     for user, groups in page:
-        memberships = [(str(gid), name, f"{groups_at}{gid}") for gid, name in groups]
-        body = user_payload(user, location=f"{users_at}{user.id}", groups=memberships)
+        # Each id written once, for the body and for its location.
+        group_ids = [(str(gid), name) for gid, name in groups]
+        memberships = [(gid, name, groups_at + gid) for gid, name in group_ids]
+        identifier = str(user.id)
+        body = user_payload(
+            user, location=users_at + identifier, groups=memberships, identifier=identifier
+        )
         bodies.append(selected(body, attributes=attributes, excluded=excluded))
     return bodies
