@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from server.domain.query import ResourceQuery
 
-__all__ = ["page_memberships", "page_statement"]
+__all__ = ["count_statement", "listed_accounts", "page_memberships", "page_statement"]
 
 
 # A page's rows carry each account's groups as one JSON array of (id, displayName, its
@@ -69,6 +69,20 @@ def page_statement(sqlite: bool, query: ResourceQuery, condition: QueryString) -
         query.limit,
         query.offset,
     )
+
+
+def listed_accounts(practice_id: object) -> QueryString:
+    """The accounts a SCIM list can show: the practice's provisioned, undeleted ones
+    (``practice_id`` as the driver takes it). Equalities on exactly the columns of the index
+    ``staff_user_practice_scim_flags``, so their total is read from that index alone."""
+    return QueryString(
+        "practice_id = {} AND scim_provisioned = {} AND scim_deleted = {}", practice_id, True, False
+    )
+
+
+def count_statement(condition: QueryString) -> QueryString:
+    """How many accounts match ``condition``: a list's ``totalResults``."""
+    return QueryString("SELECT COUNT(*) AS total FROM staff_user WHERE {}", condition)
 
 
 def page_memberships(member_of: str | None) -> list[tuple[UUID, str]]:

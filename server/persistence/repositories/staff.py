@@ -16,7 +16,12 @@ from server.persistence.rows import as_uuid, groups_in_order, staff_from_row, st
 from server.persistence.sql_filters import cursor_condition, where
 from server.persistence.sqlite.turn_batch import TurnBatch
 from server.persistence.staff_batch import BY_ID_WITH_GROUPS, StaffKey, staff_with_groups
-from server.persistence.staff_pages import page_memberships, page_statement
+from server.persistence.staff_pages import (
+    count_statement,
+    listed_accounts,
+    page_memberships,
+    page_statement,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
@@ -173,12 +178,7 @@ class PiccoloStaffRepository:
     async def list_scim_with_groups(
         self, practice_id: UUID, query: ResourceQuery
     ) -> tuple[int, list[tuple[StaffUser, list[tuple[UUID, str]]]]]:
-        condition = QueryString(
-            "practice_id = {} AND scim_provisioned = {} AND scim_deleted = {}",
-            self._direct.argument(practice_id),
-            True,
-            False,
-        )
+        condition = listed_accounts(self._direct.argument(practice_id))
         if query.predicate is not None:
             condition = QueryString(
                 "{} AND ({})", condition, where(query.predicate, sqlite=self._direct.sqlite)
@@ -206,9 +206,7 @@ class PiccoloStaffRepository:
             # A short page is the last one, so it says how many match with no COUNT: a
             # lookup by userName (one match or none) is one statement.
             return query.offset + len(rows), page
-        counted = await self._direct.fetch_query(
-            QueryString("SELECT COUNT(*) AS total FROM staff_user WHERE {}", condition)
-        )
+        counted = await self._direct.fetch_query(count_statement(condition))
         return int(counted[0]["total"]), page
 
     async def lock_administrators(self, practice_id: UUID) -> list[StaffUser]:
