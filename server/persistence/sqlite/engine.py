@@ -34,6 +34,7 @@ class _Pool:
         self._engine = engine
         self._idle: list[aiosqlite.Connection] = []
         self._slots = asyncio.Semaphore(size)
+        self._closing: set[asyncio.Task[None]] = set()
 
     async def acquire(self) -> aiosqlite.Connection:
         await self._slots.acquire()
@@ -55,7 +56,17 @@ class _Pool:
         finally:
             self._slots.release()
 
+    def discard(self, connection: aiosqlite.Connection) -> None:
+        """Close a connection whose statement was cut short (cancelled), in a task of its
+        own: its thread finishes the statement first, which may wait for another process's
+        lock, and the cancelled request must not wait for that."""
+        task = asyncio.get_running_loop().create_task(self.release(connection, broken=True))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
     async def close(self) -> None:
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
         while self._idle:
             await self._idle.pop().close()
 
@@ -81,6 +92,11 @@ class _Lease:
     async def close(self) -> None:
         await self._pool.release(self._connection)
 
+    def discard(self) -> None:
+        """The transaction never began (its BEGIN failed or was cancelled): piccolo will not
+        close this lease, so the connection is closed here."""
+        self._pool.discard(self._connection)
+
 
 class PooledSQLiteEngine(SQLiteEngine):
     def __init__(self, path: str, *, pool_size: int = 4, timeout: float = 30.0) -> None:
@@ -104,8 +120,12 @@ class PooledSQLiteEngine(SQLiteEngine):
     async def open_connection(self) -> aiosqlite.Connection:
         connection = await aiosqlite.connect(**self.connection_kwargs)
         connection.row_factory = dict_factory  # type: ignore[assignment]
-        await connection.execute("PRAGMA foreign_keys = 1")
-        await connection.execute("PRAGMA synchronous = NORMAL")  # safe with WAL
+        try:
+            await connection.execute("PRAGMA foreign_keys = 1")
+            await connection.execute("PRAGMA synchronous = NORMAL")  # safe with WAL
+        except BaseException:
+            await asyncio.shield(connection.close())  # cancelled: never leave its thread
+            raise
         return connection
 
     def _writer(self) -> InlineWriter | None:
@@ -175,23 +195,25 @@ class PooledSQLiteEngine(SQLiteEngine):
         """One statement on a pooled connection, outside any transaction."""
         pool = self._pool()
         connection = await pool.acquire()
-        broken = False
         try:
             rows = await connection.execute_fetchall(query, args)
             if connection.in_transaction:
                 await connection.commit()
-            return rows
         except sqlite3.Error:
-            broken = connection.in_transaction
-            if broken:
-                await connection.rollback()
-                broken = False
+            try:
+                if connection.in_transaction:
+                    await connection.rollback()
+            except BaseException:
+                pool.discard(connection)
+                raise
+            await pool.release(connection)
             raise
         except BaseException:
-            broken = True
+            # Cancelled: the statement may still be waiting in the connection's thread.
+            pool.discard(connection)
             raise
-        finally:
-            await pool.release(connection, broken=broken)
+        await pool.release(connection)
+        return rows
 
     async def close_connection_pool(self) -> None:
         writer = self._writers.pop(asyncio.get_running_loop(), None)

@@ -255,7 +255,14 @@ class WriteLease:
                 count_fallback("sqlite_writer_transaction", "locked")
                 self._give_back()
                 self._delegate = await self._writer.fallback()
-                await self._delegate.execute(query, args)
+                try:
+                    await self._delegate.execute(query, args)
+                except BaseException:
+                    # Failed or cancelled (a request's deadline) while waiting for the lock:
+                    # piccolo closes no connection whose BEGIN raised.
+                    delegate, self._delegate = self._delegate, None
+                    delegate.discard()
+                    raise
                 return
             if statement.startswith("BEGIN") or statement == "COMMIT":
                 self._abandon()  # piccolo will not close this lease: give the turn back now
