@@ -210,12 +210,11 @@ class ActivityRecorder:
         drafts = [d for seen in taken if (d := self._draft(seen, named)) is not None]
         if not drafts:
             return []
-        client_ids = await self._log.practices({d.practice for d in drafts})
+        hashes = {d.seen.bearer_hash for d in drafts if d.seen.bearer_hash}
+        client_ids, tokens = await self._log.practices({d.practice for d in drafts}, hashes)
         drafts = [d for d in drafts if d.practice in client_ids]
         if not drafts:
             return []
-        hashes = {d.seen.bearer_hash for d in drafts if d.seen.bearer_hash}
-        tokens = await self._log.tokens(hashes) if hashes else {}
         await self._resolve_names(drafts)
         return [await self._row(d, tokens, client_ids) for d in drafts]
 

@@ -24,11 +24,10 @@ class FakeLog:
         self.pause = pause
         self.writing = asyncio.Event()
 
-    async def practices(self, ids: set[UUID]) -> dict[UUID, str | None]:
-        return dict.fromkeys(ids & {KNOWN})
-
-    async def tokens(self, hashes: set[str]) -> dict[str, Any]:
-        return {}
+    async def practices(
+        self, ids: set[UUID], hashes: set[str]
+    ) -> tuple[dict[UUID, str | None], dict[str, Any]]:
+        return dict.fromkeys(ids & {KNOWN}), {}
 
     async def staff_names(self, practice: UUID, ids: set[UUID]) -> dict[UUID, str]:
         return {}

@@ -113,6 +113,25 @@ def _insert(count: int) -> Statement:
     return Statement.of(f"INSERT INTO scim_activity ({_COLUMNS}) VALUES {rows}")  # noqa: S608 - fixed text, values bound
 
 
+@functools.lru_cache(maxsize=64)
+def _practices_and_tokens(practices: int, hashes: int) -> Statement:
+    """The practices (with their client id) joined to the given tokens among theirs."""
+    marks = ", ".join("{}" for _ in range(hashes))
+    tokens = (
+        f"LEFT JOIN access_token t ON t.practice_id = p.id AND t.token_hash IN ({marks}) "
+        if hashes
+        else ""
+    )
+    columns = "t.token_hash AS token_hash, t.kind AS kind, t.hint AS hint" if hashes else (
+        "NULL AS token_hash, NULL AS kind, NULL AS hint"
+    )
+    return _in(
+        f"SELECT p.id AS id, c.client_id AS client_id, {columns} FROM practice p "  # noqa: S608 - fixed text, values bound
+        f"LEFT JOIN scim_config c ON c.practice_id = p.id {tokens}WHERE p.id",
+        practices,
+    )
+
+
 def _display_name(given: str | None, family: str | None, user_name: str) -> str:
     return " ".join(part for part in (given, family) if part) or user_name
 
@@ -192,23 +211,23 @@ class PiccoloActivityLog:
 
     # --- what the recorder looks up, once per batch -----------------------------------------
 
-    async def practices(self, practice_ids: Collection[UUID]) -> dict[UUID, str | None]:
-        """The practices among ``practice_ids`` that exist -> their SCIM client id (None for
-        a practice that never enabled SCIM)."""
-        head = (
-            "SELECT p.id AS id, c.client_id AS client_id FROM practice p "
-            "LEFT JOIN scim_config c ON c.practice_id = p.id WHERE p.id"
-        )
+    async def practices(
+        self, practice_ids: Collection[UUID], token_hashes: Collection[str]
+    ) -> tuple[dict[UUID, str | None], dict[str, tuple[UUID, str, str]]]:
+        """One statement: the practices among ``practice_ids`` that exist -> their SCIM client
+        id (None for a practice that never enabled SCIM), and token hash -> (practice, kind,
+        hint) for those of ``token_hashes`` that belong to one of these practices."""
         arg = self._direct.argument
-        statement = _in(head, len(practice_ids))
-        rows = await self._direct.fetch(statement, *(arg(i) for i in practice_ids))
-        return {as_uuid(row["id"]): row["client_id"] for row in rows}
-
-    async def tokens(self, token_hashes: Collection[str]) -> dict[str, tuple[UUID, str, str]]:
-        """token hash -> (practice, kind, hint) for the tokens among ``token_hashes``."""
-        head = "SELECT token_hash, practice_id, kind, hint FROM access_token WHERE token_hash"
-        rows = await self._direct.fetch(_in(head, len(token_hashes)), *token_hashes)
-        return {r["token_hash"]: (as_uuid(r["practice_id"]), r["kind"], r["hint"]) for r in rows}
+        statement = _practices_and_tokens(len(practice_ids), len(token_hashes))
+        rows = await self._direct.fetch(statement, *token_hashes, *(arg(i) for i in practice_ids))
+        clients: dict[UUID, str | None] = {}
+        tokens: dict[str, tuple[UUID, str, str]] = {}
+        for row in rows:
+            practice = as_uuid(row["id"])
+            clients[practice] = row["client_id"]
+            if row["token_hash"] is not None:
+                tokens[row["token_hash"]] = (practice, row["kind"], row["hint"])
+        return clients, tokens
 
     async def staff_names(self, practice_id: UUID, staff_ids: Collection[UUID]) -> dict[UUID, str]:
         """Display names of a practice's accounts (deleted ones are kept, so they resolve)."""
