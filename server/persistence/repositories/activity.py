@@ -122,8 +122,10 @@ def _practices_and_tokens(practices: int, hashes: int) -> Statement:
         if hashes
         else ""
     )
-    columns = "t.token_hash AS token_hash, t.kind AS kind, t.hint AS hint" if hashes else (
-        "NULL AS token_hash, NULL AS kind, NULL AS hint"
+    columns = (
+        "t.token_hash AS token_hash, t.kind AS kind, t.hint AS hint"
+        if hashes
+        else ("NULL AS token_hash, NULL AS kind, NULL AS hint")
     )
     return _in(
         f"SELECT p.id AS id, c.client_id AS client_id, {columns} FROM practice p "  # noqa: S608 - fixed text, values bound
