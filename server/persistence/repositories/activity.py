@@ -2,15 +2,17 @@
 reached a practice, written in batches by :mod:`server.activity.recorder`.
 
 Every query names its practice. The few reads the recorder makes per batch (which practices
-exist with their client ids, which credential a token hash belongs to, who an account or group
-is) are here too, each one statement for the whole batch, and the batch's one INSERT: fixed
-text run on the driver through ``DirectSql`` (no piccolo query built per batch).
+exist with their client ids and the batch's tokens among theirs, who a group or a deleted
+account is) are here too, each one statement for the whole batch, and the batch's one INSERT:
+fixed text run on the driver through ``DirectSql`` (no piccolo query built per batch). The
+other accounts' names are looked up when entries are read, one statement per page.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -25,6 +27,7 @@ from server.persistence.store import PiccoloStore
 from server.persistence.tables import bind_tables
 
 if TYPE_CHECKING:
+    import builtins
     from collections.abc import Collection, Sequence
     from datetime import datetime
 
@@ -134,6 +137,13 @@ def _practices_and_tokens(practices: int, hashes: int) -> Statement:
     )
 
 
+def _as_uuid_or_none(text: str) -> UUID | None:
+    try:
+        return UUID(text)
+    except ValueError:
+        return None
+
+
 def _display_name(given: str | None, family: str | None, user_name: str) -> str:
     return " ".join(part for part in (given, family) if part) or user_name
 
@@ -193,7 +203,27 @@ class PiccoloActivityLog:
             .limit(query.limit)
             .run()
         )
-        return [_entry(row) for row in rows]
+        return await self._named(practice_id, [_entry(row) for row in rows])
+
+    async def _named(
+        self, practice_id: UUID, entries: builtins.list[ActivityEntry]
+    ) -> builtins.list[ActivityEntry]:
+        """Entries with their account's display name: the recorder names only the accounts
+        a request deleted, the others are named here (deleted accounts are kept, so resolve)."""
+        wanted: dict[str, UUID] = {}
+        for e in entries:
+            unnamed = e.resource_type == "User" and e.resource_name is None and e.status < 400
+            if unnamed and e.resource_id and (staff := _as_uuid_or_none(e.resource_id)):
+                wanted[e.resource_id] = staff
+        if not wanted:
+            return entries
+        names = await self.staff_names(practice_id, set(wanted.values()))
+        return [
+            replace(e, resource_name=names[found][:256])
+            if e.resource_id in wanted and (found := wanted[e.resource_id]) in names
+            else e
+            for e in entries
+        ]
 
     async def get(self, practice_id: UUID, entry_id: UUID) -> ActivityEntry | None:
         table = self._table
@@ -203,7 +233,7 @@ class PiccoloActivityLog:
             .first()
             .run()
         )
-        return None if row is None else _entry(row)
+        return None if row is None else (await self._named(practice_id, [_entry(row)]))[0]
 
     async def purge(self, before: datetime) -> int:
         """Delete every practice's entries older than ``before``; how many went."""
