@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import functools
 from dataclasses import replace
+from datetime import UTC
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -102,6 +104,15 @@ def _values(e: ActivityEntry) -> ActivityRow:
     )  # fmt: skip
 
 
+def _sqlite_row(row: ActivityRow) -> ActivityRow:
+    """A row as SQLite stores it: ids as text, the time as piccolo's adapter writes a
+    ``Timestamptz`` (UTC, ``str`` of the datetime), so it sorts and reads like piccolo's rows;
+    the other values are already text, integers or None."""
+    entry_id, practice_id, at, *rest = row
+    moment = at.astimezone(UTC) if at.tzinfo is not None else at
+    return (str(entry_id), str(practice_id), str(moment), *rest)
+
+
 @functools.lru_cache(maxsize=64)
 def _in(head: str, count: int) -> Statement:
     """``head`` followed by ``IN (...)`` with ``count`` placeholders."""
@@ -161,16 +172,15 @@ class PiccoloActivityLog:
         await self.add_rows([_values(e) for e in entries])
 
     async def add_rows(self, rows: Sequence[ActivityRow]) -> None:
-        """:data:`ActivityRow` values (ids as UUIDs or their text), run on the driver (which
-        adapts times as for piccolo's own queries): one multi-row INSERT per power of two in
-        the count, all sent at once (on SQLite they share one commit)."""
-        arg = self._direct.argument
+        """:data:`ActivityRow` values (ids as UUIDs or their text), bound as plain values: one
+        multi-row INSERT per power of two in the count, all sent at once (on SQLite they share
+        one commit)."""
+        bound = [_sqlite_row(row) for row in rows] if self._direct.sqlite else rows
         writes = []
         start, size = 0, 1 << max(len(rows).bit_length() - 1, 0)
         while start < len(rows):
             if len(rows) - start >= size:
-                chunk = rows[start : start + size]
-                args = [arg(v) if isinstance(v, UUID) else v for row in chunk for v in row]
+                args = chain.from_iterable(bound[start : start + size])
                 writes.append(self._direct.fetch(_insert(size), *args))
                 start += size
             size >>= 1
