@@ -90,6 +90,17 @@ _COLUMN_NAMES = (
 )  # fmt: skip
 _COLUMNS = ", ".join(_COLUMN_NAMES)
 _ROW = "(" + ", ".join("{}" for _ in _COLUMN_NAMES) + ")"
+_NULLABLE = frozenset(
+    ("scim_type", "detail", "explanation", "resource_type", "resource_id", "resource_name")
+)
+_FIRST_NULLABLE, _AFTER_NULLABLE = _COLUMN_NAMES.index("scim_type"), len(_COLUMN_NAMES) - 1
+assert set(_COLUMN_NAMES[_FIRST_NULLABLE:_AFTER_NULLABLE]) == _NULLABLE
+#: SQLite's row: its driver looks for an adapter for every value that is not text or a
+#: number (a None's search fails through two attribute lookups), so the nullable text
+#: columns take the integer 0 for NULL (``NULLIF``; no text equals an integer).
+_SQLITE_ROW = (
+    "(" + ", ".join("NULLIF(?, 0)" if c in _NULLABLE else "?" for c in _COLUMN_NAMES) + ")"
+)
 
 #: One entry as the INSERT takes it: the values of ``_COLUMN_NAMES`` in order, attributes
 #: comma-separated (names contain no commas).
@@ -107,10 +118,10 @@ def _values(e: ActivityEntry) -> ActivityRow:
 def _sqlite_row(row: ActivityRow) -> ActivityRow:
     """A row as SQLite stores it: ids as text, the time as piccolo's adapter writes a
     ``Timestamptz`` (UTC, ``str`` of the datetime), so it sorts and reads like piccolo's rows;
-    the other values are already text, integers or None."""
-    entry_id, practice_id, at, *rest = row
-    moment = at.astimezone(UTC) if at.tzinfo is not None else at
-    return (str(entry_id), str(practice_id), str(moment), *rest)
+    None as 0 (see ``_SQLITE_ROW``); the other values are already text or integers."""
+    at = row[2].astimezone(UTC) if row[2].tzinfo is not None else row[2]
+    nullable = [0 if v is None else v for v in row[_FIRST_NULLABLE:_AFTER_NULLABLE]]
+    return (str(row[0]), str(row[1]), str(at), *row[3:_FIRST_NULLABLE], *nullable, row[-1])
 
 
 @functools.lru_cache(maxsize=64)
@@ -123,8 +134,9 @@ def _in(head: str, count: int) -> Statement:
 def _insert(count: int) -> Statement:
     """The INSERT of ``count`` rows; ``count`` is a power of two, so there are few texts and
     each is prepared once per connection (the driver's statement cache)."""
-    rows = ", ".join(_ROW for _ in range(count))
-    return Statement.of(f"INSERT INTO scim_activity ({_COLUMNS}) VALUES {rows}")  # noqa: S608 - fixed text, values bound
+    head = f"INSERT INTO scim_activity ({_COLUMNS}) VALUES "  # noqa: S608 - fixed text, values bound
+    postgres = Statement.of(head + ", ".join(_ROW for _ in range(count))).postgres
+    return Statement(sqlite=head + ", ".join(_SQLITE_ROW for _ in range(count)), postgres=postgres)
 
 
 @functools.lru_cache(maxsize=64)
