@@ -11,9 +11,7 @@ other accounts' names are looked up when entries are read, one statement per pag
 from __future__ import annotations
 
 import asyncio
-import functools
 from dataclasses import replace
-from datetime import UTC
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -23,7 +21,16 @@ from piccolo.table import Table
 
 from server.activity.records import ActivityEntry, ActivityQuery, Outcome
 from server.domain.text import text_key
-from server.persistence.fixed_statements import DirectSql, Statement
+from server.persistence.repositories.activity_sql import (
+    ActivityRow,
+    display_name,
+    in_statement,
+    insert_statement,
+    practices_and_tokens,
+    row_of,
+    sqlite_row,
+    uuid_or_none,
+)
 from server.persistence.rows import as_utc, as_uuid
 from server.persistence.store import PiccoloStore
 from server.persistence.tables import bind_tables
@@ -34,6 +41,8 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from piccolo.engine.base import Engine
+
+    from server.persistence.fixed_statements import DirectSql
 
 __all__ = ["ActivityRow", "ActivityTable", "PiccoloActivityLog", "activity_log_of"]
 
@@ -83,94 +92,6 @@ def _entry(row: dict[str, Any]) -> ActivityEntry:
     )
 
 
-_COLUMN_NAMES = (
-    "id", "practice_id", "at", "request_id", "method", "route", "operation", "status",
-    "credential", "credential_label", "user_agent", "scim_type", "detail", "explanation",
-    "resource_type", "resource_id", "resource_name", "attributes",
-)  # fmt: skip
-_COLUMNS = ", ".join(_COLUMN_NAMES)
-_ROW = "(" + ", ".join("{}" for _ in _COLUMN_NAMES) + ")"
-_NULLABLE = frozenset(
-    ("scim_type", "detail", "explanation", "resource_type", "resource_id", "resource_name")
-)
-_FIRST_NULLABLE, _AFTER_NULLABLE = _COLUMN_NAMES.index("scim_type"), len(_COLUMN_NAMES) - 1
-assert set(_COLUMN_NAMES[_FIRST_NULLABLE:_AFTER_NULLABLE]) == _NULLABLE
-#: SQLite's row: its driver looks for an adapter for every value that is not text or a
-#: number (a None's search fails through two attribute lookups), so the nullable text
-#: columns take the integer 0 for NULL (``NULLIF``; no text equals an integer).
-_SQLITE_ROW = (
-    "(" + ", ".join("NULLIF(?, 0)" if c in _NULLABLE else "?" for c in _COLUMN_NAMES) + ")"
-)
-
-#: One entry as the INSERT takes it: the values of ``_COLUMN_NAMES`` in order, attributes
-#: comma-separated (names contain no commas).
-ActivityRow = tuple[Any, ...]
-
-
-def _values(e: ActivityEntry) -> ActivityRow:
-    return (
-        e.id, e.practice_id, e.at, e.request_id, e.method, e.route, e.operation, e.status,
-        e.credential, e.credential_label, e.user_agent, e.scim_type, e.detail, e.explanation,
-        e.resource_type, e.resource_id, e.resource_name, ",".join(e.attributes),
-    )  # fmt: skip
-
-
-def _sqlite_row(row: ActivityRow) -> ActivityRow:
-    """A row as SQLite stores it: ids as text, the time as piccolo's adapter writes a
-    ``Timestamptz`` (UTC, ``str`` of the datetime), so it sorts and reads like piccolo's rows;
-    None as 0 (see ``_SQLITE_ROW``); the other values are already text or integers."""
-    at = row[2].astimezone(UTC) if row[2].tzinfo is not None else row[2]
-    nullable = [0 if v is None else v for v in row[_FIRST_NULLABLE:_AFTER_NULLABLE]]
-    return (str(row[0]), str(row[1]), str(at), *row[3:_FIRST_NULLABLE], *nullable, row[-1])
-
-
-@functools.lru_cache(maxsize=64)
-def _in(head: str, count: int) -> Statement:
-    """``head`` followed by ``IN (...)`` with ``count`` placeholders."""
-    return Statement.of(f"{head} IN ({', '.join('{}' for _ in range(count))})")
-
-
-@functools.cache
-def _insert(count: int) -> Statement:
-    """The INSERT of ``count`` rows; ``count`` is a power of two, so there are few texts and
-    each is prepared once per connection (the driver's statement cache)."""
-    head = f"INSERT INTO scim_activity ({_COLUMNS}) VALUES "  # noqa: S608 - fixed text, values bound
-    postgres = Statement.of(head + ", ".join(_ROW for _ in range(count))).postgres
-    return Statement(sqlite=head + ", ".join(_SQLITE_ROW for _ in range(count)), postgres=postgres)
-
-
-@functools.lru_cache(maxsize=64)
-def _practices_and_tokens(practices: int, hashes: int) -> Statement:
-    """The practices (with their client id) joined to the given tokens among theirs."""
-    marks = ", ".join("{}" for _ in range(hashes))
-    tokens = (
-        f"LEFT JOIN access_token t ON t.practice_id = p.id AND t.token_hash IN ({marks}) "
-        if hashes
-        else ""
-    )
-    columns = (
-        "t.token_hash AS token_hash, t.kind AS kind, t.hint AS hint"
-        if hashes
-        else ("NULL AS token_hash, NULL AS kind, NULL AS hint")
-    )
-    return _in(
-        f"SELECT p.id AS id, c.client_id AS client_id, {columns} FROM practice p "  # noqa: S608 - fixed text, values bound
-        f"LEFT JOIN scim_config c ON c.practice_id = p.id {tokens}WHERE p.id",
-        practices,
-    )
-
-
-def _as_uuid_or_none(text: str) -> UUID | None:
-    try:
-        return UUID(text)
-    except ValueError:
-        return None
-
-
-def _display_name(given: str | None, family: str | None, user_name: str) -> str:
-    return " ".join(part for part in (given, family) if part) or user_name
-
-
 class PiccoloActivityLog:
     def __init__(self, engine: Engine[Any], direct: DirectSql) -> None:
         self._table: type[ActivityTable] = type(
@@ -181,19 +102,19 @@ class PiccoloActivityLog:
         self._sqlite = engine.engine_type == "sqlite"
 
     async def add_many(self, entries: Sequence[ActivityEntry]) -> None:
-        await self.add_rows([_values(e) for e in entries])
+        await self.add_rows([row_of(e) for e in entries])
 
     async def add_rows(self, rows: Sequence[ActivityRow]) -> None:
         """:data:`ActivityRow` values (ids as UUIDs or their text), bound as plain values: one
         multi-row INSERT per power of two in the count, all sent at once (on SQLite they share
         one commit)."""
-        bound = [_sqlite_row(row) for row in rows] if self._direct.sqlite else rows
+        bound = [sqlite_row(row) for row in rows] if self._direct.sqlite else rows
         writes = []
         start, size = 0, 1 << max(len(rows).bit_length() - 1, 0)
         while start < len(rows):
             if len(rows) - start >= size:
                 args = chain.from_iterable(bound[start : start + size])
-                writes.append(self._direct.fetch(_insert(size), *args))
+                writes.append(self._direct.fetch(insert_statement(size), *args))
                 start += size
             size >>= 1
         await asyncio.gather(*writes)
@@ -235,7 +156,7 @@ class PiccoloActivityLog:
         wanted: dict[str, UUID] = {}
         for e in entries:
             unnamed = e.resource_type == "User" and e.resource_name is None and e.status < 400
-            if unnamed and e.resource_id and (staff := _as_uuid_or_none(e.resource_id)):
+            if unnamed and e.resource_id and (staff := uuid_or_none(e.resource_id)):
                 wanted[e.resource_id] = staff
         if not wanted:
             return entries
@@ -272,7 +193,7 @@ class PiccoloActivityLog:
         id (None for a practice that never enabled SCIM), and token hash -> (practice, kind,
         hint) for those of ``token_hashes`` that belong to one of these practices."""
         arg = self._direct.argument
-        statement = _practices_and_tokens(len(practice_ids), len(token_hashes))
+        statement = practices_and_tokens(len(practice_ids), len(token_hashes))
         rows = await self._direct.fetch(statement, *token_hashes, *(arg(i) for i in practice_ids))
         clients: dict[UUID, str | None] = {}
         tokens: dict[str, tuple[UUID, str, str]] = {}
@@ -290,10 +211,10 @@ class PiccoloActivityLog:
             "WHERE practice_id = {} AND id"
         )
         arg = self._direct.argument
-        statement = _in(head, len(staff_ids))
+        statement = in_statement(head, len(staff_ids))
         rows = await self._direct.fetch(statement, arg(practice_id), *(arg(i) for i in staff_ids))
         return {
-            as_uuid(r["id"]): _display_name(r["given_name"], r["family_name"], r["user_name"])
+            as_uuid(r["id"]): display_name(r["given_name"], r["family_name"], r["user_name"])
             for r in rows
         }
 
@@ -301,7 +222,7 @@ class PiccoloActivityLog:
         """displayName of a practice's groups that still exist."""
         head = "SELECT id, display_name FROM scim_group WHERE practice_id = {} AND id"
         arg = self._direct.argument
-        statement = _in(head, len(group_ids))
+        statement = in_statement(head, len(group_ids))
         rows = await self._direct.fetch(statement, arg(practice_id), *(arg(i) for i in group_ids))
         return {as_uuid(r["id"]): r["display_name"] for r in rows}
 
@@ -347,7 +268,7 @@ class PiccoloActivityLog:
             rows = [r for r in rows if r[name] and text_key(r[name]) == key]
         if not rows:
             return None
-        return _display_name(rows[0]["given_name"], rows[0]["family_name"], rows[0]["user_name"])
+        return display_name(rows[0]["given_name"], rows[0]["family_name"], rows[0]["user_name"])
 
 
 def activity_log_of(store: object) -> PiccoloActivityLog:
