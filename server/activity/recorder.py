@@ -5,10 +5,10 @@ own and does no describing of its own.
 Per batch (at most ``batch`` exchanges, every ``interval`` seconds or sooner when that many
 are queued): each exchange is described (operation, route, attribute names from a write's
 body, an error's fields); then one statement each for the whole batch: which practices exist
-with their client ids (a request to an unknown practice is not recorded), which token each
-bearer hash is, the names of the accounts and groups the batch touched (deleted accounts are
-kept, so their names still resolve; a deleted group's name comes from the log itself), who
-holds a userName a refused create collided with; then one multi-row INSERT.
+with their client ids and which token each bearer hash is (a request to an unknown practice
+is not recorded), the names of the groups the batch touched and of the accounts it deleted (a
+deleted group's name comes from the log itself; other accounts are named when the log is
+read), who holds a userName a refused create collided with; then one multi-row INSERT.
 
 Bounds: when the queue holds ``capacity`` exchanges, new ones are dropped and counted
 (``dropped``) rather than memory growing; request bodies held for the batch are bounded too
@@ -210,12 +210,11 @@ class ActivityRecorder:
         drafts = [d for seen in taken if (d := self._draft(seen, named)) is not None]
         if not drafts:
             return []
-        client_ids = await self._log.practices({d.practice for d in drafts})
+        hashes = {d.seen.bearer_hash for d in drafts if d.seen.bearer_hash}
+        client_ids, tokens = await self._log.practices({d.practice for d in drafts}, hashes)
         drafts = [d for d in drafts if d.practice in client_ids]
         if not drafts:
             return []
-        hashes = {d.seen.bearer_hash for d in drafts if d.seen.bearer_hash}
-        tokens = await self._log.tokens(hashes) if hashes else {}
         await self._resolve_names(drafts)
         return [await self._row(d, tokens, client_ids) for d in drafts]
 
@@ -226,6 +225,8 @@ class ActivityRecorder:
             text = draft.resource_id
             if text is None or draft.kind is None or draft.seen.status >= 400:
                 continue
+            if draft.kind == "User" and draft.operation != "user.delete":
+                continue  # named when the log is read (PiccoloActivityLog.list)
             if text not in parsed:
                 parsed[text] = _uuid(text)
             if (found := parsed[text]) is not None:

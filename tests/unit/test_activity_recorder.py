@@ -23,15 +23,16 @@ class FakeLog:
         self.batches: list[int] = []
         self.pause = pause
         self.writing = asyncio.Event()
+        self.named: list[set[UUID]] = []
 
-    async def practices(self, ids: set[UUID]) -> dict[UUID, str | None]:
-        return dict.fromkeys(ids & {KNOWN})
-
-    async def tokens(self, hashes: set[str]) -> dict[str, Any]:
-        return {}
+    async def practices(
+        self, ids: set[UUID], hashes: set[str]
+    ) -> tuple[dict[UUID, str | None], dict[str, Any]]:
+        return dict.fromkeys(ids & {KNOWN}), {}
 
     async def staff_names(self, practice: UUID, ids: set[UUID]) -> dict[UUID, str]:
-        return {}
+        self.named.append(ids)
+        return dict.fromkeys(ids, "Dana Lee")
 
     async def group_names(self, practice: UUID, ids: set[UUID]) -> dict[UUID, str]:
         return {}
@@ -98,3 +99,20 @@ async def test_a_clean_stop_writes_everything_queued() -> None:
     await asyncio.wait_for(stopping, 5)
     assert len(log.written) == 12
     assert sorted(log.batches) == [2, 5, 5]
+
+
+async def test_only_a_deleted_account_is_named_when_written() -> None:
+    log = FakeLog()
+    recorder = ActivityRecorder(log)  # type: ignore[arg-type]
+    kept, gone = uuid4(), uuid4()
+    for method, staff in (("GET", kept), ("PATCH", kept), ("DELETE", gone)):
+        path = f"/scim/v2/{KNOWN}/Users/{staff}"
+        route = "/scim/v2/{practice_id:uuid}/Users/{user_id:str}"
+        recorder.add(_seen(KNOWN)._replace(method=method, path=path, route=route, status=200))
+    assert await recorder.flush() == 3
+    assert log.named == [{gone}]  # the others are named when the log is read
+    assert [(row[6], row[-2]) for row in log.written] == [
+        ("user.read", None),
+        ("user.update", None),
+        ("user.delete", "Dana Lee"),
+    ]

@@ -2,15 +2,17 @@
 reached a practice, written in batches by :mod:`server.activity.recorder`.
 
 Every query names its practice. The few reads the recorder makes per batch (which practices
-exist with their client ids, which credential a token hash belongs to, who an account or group
-is) are here too, each one statement for the whole batch, and the batch's one INSERT: fixed
-text run on the driver through ``DirectSql`` (no piccolo query built per batch).
+exist with their client ids and the batch's tokens among theirs, who a group or a deleted
+account is) are here too, each one statement for the whole batch, and the batch's one INSERT:
+fixed text run on the driver through ``DirectSql`` (no piccolo query built per batch). The
+other accounts' names are looked up when entries are read, one statement per page.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
+from dataclasses import replace
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -19,16 +21,28 @@ from piccolo.table import Table
 
 from server.activity.records import ActivityEntry, ActivityQuery, Outcome
 from server.domain.text import text_key
-from server.persistence.fixed_statements import DirectSql, Statement
+from server.persistence.repositories.activity_sql import (
+    ActivityRow,
+    display_name,
+    in_statement,
+    insert_statement,
+    practices_and_tokens,
+    row_of,
+    sqlite_row,
+    uuid_or_none,
+)
 from server.persistence.rows import as_utc, as_uuid
 from server.persistence.store import PiccoloStore
 from server.persistence.tables import bind_tables
 
 if TYPE_CHECKING:
+    import builtins
     from collections.abc import Collection, Sequence
     from datetime import datetime
 
     from piccolo.engine.base import Engine
+
+    from server.persistence.fixed_statements import DirectSql
 
 __all__ = ["ActivityRow", "ActivityTable", "PiccoloActivityLog", "activity_log_of"]
 
@@ -78,45 +92,6 @@ def _entry(row: dict[str, Any]) -> ActivityEntry:
     )
 
 
-_COLUMN_NAMES = (
-    "id", "practice_id", "at", "request_id", "method", "route", "operation", "status",
-    "credential", "credential_label", "user_agent", "scim_type", "detail", "explanation",
-    "resource_type", "resource_id", "resource_name", "attributes",
-)  # fmt: skip
-_COLUMNS = ", ".join(_COLUMN_NAMES)
-_ROW = "(" + ", ".join("{}" for _ in _COLUMN_NAMES) + ")"
-
-#: One entry as the INSERT takes it: the values of ``_COLUMN_NAMES`` in order, attributes
-#: comma-separated (names contain no commas).
-ActivityRow = tuple[Any, ...]
-
-
-def _values(e: ActivityEntry) -> ActivityRow:
-    return (
-        e.id, e.practice_id, e.at, e.request_id, e.method, e.route, e.operation, e.status,
-        e.credential, e.credential_label, e.user_agent, e.scim_type, e.detail, e.explanation,
-        e.resource_type, e.resource_id, e.resource_name, ",".join(e.attributes),
-    )  # fmt: skip
-
-
-@functools.lru_cache(maxsize=64)
-def _in(head: str, count: int) -> Statement:
-    """``head`` followed by ``IN (...)`` with ``count`` placeholders."""
-    return Statement.of(f"{head} IN ({', '.join('{}' for _ in range(count))})")
-
-
-@functools.cache
-def _insert(count: int) -> Statement:
-    """The INSERT of ``count`` rows; ``count`` is a power of two, so there are few texts and
-    each is prepared once per connection (the driver's statement cache)."""
-    rows = ", ".join(_ROW for _ in range(count))
-    return Statement.of(f"INSERT INTO scim_activity ({_COLUMNS}) VALUES {rows}")  # noqa: S608 - fixed text, values bound
-
-
-def _display_name(given: str | None, family: str | None, user_name: str) -> str:
-    return " ".join(part for part in (given, family) if part) or user_name
-
-
 class PiccoloActivityLog:
     def __init__(self, engine: Engine[Any], direct: DirectSql) -> None:
         self._table: type[ActivityTable] = type(
@@ -127,20 +102,19 @@ class PiccoloActivityLog:
         self._sqlite = engine.engine_type == "sqlite"
 
     async def add_many(self, entries: Sequence[ActivityEntry]) -> None:
-        await self.add_rows([_values(e) for e in entries])
+        await self.add_rows([row_of(e) for e in entries])
 
     async def add_rows(self, rows: Sequence[ActivityRow]) -> None:
-        """:data:`ActivityRow` values (ids as UUIDs or their text), run on the driver (which
-        adapts times as for piccolo's own queries): one multi-row INSERT per power of two in
-        the count, all sent at once (on SQLite they share one commit)."""
-        arg = self._direct.argument
+        """:data:`ActivityRow` values (ids as UUIDs or their text), bound as plain values: one
+        multi-row INSERT per power of two in the count, all sent at once (on SQLite they share
+        one commit)."""
+        bound = [sqlite_row(row) for row in rows] if self._direct.sqlite else rows
         writes = []
         start, size = 0, 1 << max(len(rows).bit_length() - 1, 0)
         while start < len(rows):
             if len(rows) - start >= size:
-                chunk = rows[start : start + size]
-                args = [arg(v) if isinstance(v, UUID) else v for row in chunk for v in row]
-                writes.append(self._direct.fetch(_insert(size), *args))
+                args = chain.from_iterable(bound[start : start + size])
+                writes.append(self._direct.fetch(insert_statement(size), *args))
                 start += size
             size >>= 1
         await asyncio.gather(*writes)
@@ -172,7 +146,27 @@ class PiccoloActivityLog:
             .limit(query.limit)
             .run()
         )
-        return [_entry(row) for row in rows]
+        return await self._named(practice_id, [_entry(row) for row in rows])
+
+    async def _named(
+        self, practice_id: UUID, entries: builtins.list[ActivityEntry]
+    ) -> builtins.list[ActivityEntry]:
+        """Entries with their account's display name: the recorder names only the accounts
+        a request deleted, the others are named here (deleted accounts are kept, so resolve)."""
+        wanted: dict[str, UUID] = {}
+        for e in entries:
+            unnamed = e.resource_type == "User" and e.resource_name is None and e.status < 400
+            if unnamed and e.resource_id and (staff := uuid_or_none(e.resource_id)):
+                wanted[e.resource_id] = staff
+        if not wanted:
+            return entries
+        names = await self.staff_names(practice_id, set(wanted.values()))
+        return [
+            replace(e, resource_name=names[found][:256])
+            if e.resource_id in wanted and (found := wanted[e.resource_id]) in names
+            else e
+            for e in entries
+        ]
 
     async def get(self, practice_id: UUID, entry_id: UUID) -> ActivityEntry | None:
         table = self._table
@@ -182,7 +176,7 @@ class PiccoloActivityLog:
             .first()
             .run()
         )
-        return None if row is None else _entry(row)
+        return None if row is None else (await self._named(practice_id, [_entry(row)]))[0]
 
     async def purge(self, before: datetime) -> int:
         """Delete every practice's entries older than ``before``; how many went."""
@@ -192,23 +186,23 @@ class PiccoloActivityLog:
 
     # --- what the recorder looks up, once per batch -----------------------------------------
 
-    async def practices(self, practice_ids: Collection[UUID]) -> dict[UUID, str | None]:
-        """The practices among ``practice_ids`` that exist -> their SCIM client id (None for
-        a practice that never enabled SCIM)."""
-        head = (
-            "SELECT p.id AS id, c.client_id AS client_id FROM practice p "
-            "LEFT JOIN scim_config c ON c.practice_id = p.id WHERE p.id"
-        )
+    async def practices(
+        self, practice_ids: Collection[UUID], token_hashes: Collection[str]
+    ) -> tuple[dict[UUID, str | None], dict[str, tuple[UUID, str, str]]]:
+        """One statement: the practices among ``practice_ids`` that exist -> their SCIM client
+        id (None for a practice that never enabled SCIM), and token hash -> (practice, kind,
+        hint) for those of ``token_hashes`` that belong to one of these practices."""
         arg = self._direct.argument
-        statement = _in(head, len(practice_ids))
-        rows = await self._direct.fetch(statement, *(arg(i) for i in practice_ids))
-        return {as_uuid(row["id"]): row["client_id"] for row in rows}
-
-    async def tokens(self, token_hashes: Collection[str]) -> dict[str, tuple[UUID, str, str]]:
-        """token hash -> (practice, kind, hint) for the tokens among ``token_hashes``."""
-        head = "SELECT token_hash, practice_id, kind, hint FROM access_token WHERE token_hash"
-        rows = await self._direct.fetch(_in(head, len(token_hashes)), *token_hashes)
-        return {r["token_hash"]: (as_uuid(r["practice_id"]), r["kind"], r["hint"]) for r in rows}
+        statement = practices_and_tokens(len(practice_ids), len(token_hashes))
+        rows = await self._direct.fetch(statement, *token_hashes, *(arg(i) for i in practice_ids))
+        clients: dict[UUID, str | None] = {}
+        tokens: dict[str, tuple[UUID, str, str]] = {}
+        for row in rows:
+            practice = as_uuid(row["id"])
+            clients[practice] = row["client_id"]
+            if row["token_hash"] is not None:
+                tokens[row["token_hash"]] = (practice, row["kind"], row["hint"])
+        return clients, tokens
 
     async def staff_names(self, practice_id: UUID, staff_ids: Collection[UUID]) -> dict[UUID, str]:
         """Display names of a practice's accounts (deleted ones are kept, so they resolve)."""
@@ -217,10 +211,10 @@ class PiccoloActivityLog:
             "WHERE practice_id = {} AND id"
         )
         arg = self._direct.argument
-        statement = _in(head, len(staff_ids))
+        statement = in_statement(head, len(staff_ids))
         rows = await self._direct.fetch(statement, arg(practice_id), *(arg(i) for i in staff_ids))
         return {
-            as_uuid(r["id"]): _display_name(r["given_name"], r["family_name"], r["user_name"])
+            as_uuid(r["id"]): display_name(r["given_name"], r["family_name"], r["user_name"])
             for r in rows
         }
 
@@ -228,7 +222,7 @@ class PiccoloActivityLog:
         """displayName of a practice's groups that still exist."""
         head = "SELECT id, display_name FROM scim_group WHERE practice_id = {} AND id"
         arg = self._direct.argument
-        statement = _in(head, len(group_ids))
+        statement = in_statement(head, len(group_ids))
         rows = await self._direct.fetch(statement, arg(practice_id), *(arg(i) for i in group_ids))
         return {as_uuid(r["id"]): r["display_name"] for r in rows}
 
@@ -274,7 +268,7 @@ class PiccoloActivityLog:
             rows = [r for r in rows if r[name] and text_key(r[name]) == key]
         if not rows:
             return None
-        return _display_name(rows[0]["given_name"], rows[0]["family_name"], rows[0]["user_name"])
+        return display_name(rows[0]["given_name"], rows[0]["family_name"], rows[0]["user_name"])
 
 
 def activity_log_of(store: object) -> PiccoloActivityLog:
