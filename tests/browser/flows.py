@@ -15,7 +15,7 @@ from tests.browser.conftest import ARTIFACTS
 from tests.console.helpers import RULES, ConsolePractice, scim_body
 
 if TYPE_CHECKING:
-    from playwright.async_api import Page
+    from playwright.async_api import BrowserContext, Page
 
     from server.domain.sso import LinkRule
     from simulators.idp import IdpPerson, SimulatedOidcIdp
@@ -75,6 +75,17 @@ async def sign_in(page: Page, live: LiveServer, practice: ConsolePractice) -> st
     await page.get_by_role("button", name="Confirm and sign in").click()
     await page.wait_for_url("**/console/settings/scim")
     return secret
+
+
+async def signed_in_page(
+    context: BrowserContext, live: LiveServer, width: int, height: int, *, scim: bool = False
+) -> tuple[Page, ConsolePractice]:
+    """A new page of ``width`` x ``height``, signed in as a new practice's administrator."""
+    page = await context.new_page()
+    practice = await new_practice(live, scim=scim)
+    await page.set_viewport_size({"width": width, "height": height})
+    await sign_in(page, live, practice)
+    return page, practice
 
 
 async def provision(

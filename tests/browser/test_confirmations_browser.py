@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.browser.a11y import WIDTHS, checked
-from tests.browser.flows import new_practice, sign_in
+from tests.browser.flows import new_practice, sign_in, signed_in_page
 
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext
@@ -24,10 +24,7 @@ pytestmark = pytest.mark.browser
 async def test_typed_word_is_explained_and_enter_confirms(
     context: BrowserContext, live: LiveServer, width: int, height: int
 ) -> None:
-    page = await context.new_page()
-    practice = await new_practice(live, scim=True)
-    await page.set_viewport_size({"width": width, "height": height})
-    await sign_in(page, live, practice)
+    page, practice = await signed_in_page(context, live, width, height, scim=True)
     await page.get_by_role("switch").click()
     dialog = page.get_by_role("dialog", name="Disable SCIM provisioning?")
     box = dialog.get_by_label("Type DISABLE to confirm")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.browser.a11y import WIDTHS, checked, contrast_ratio
-from tests.browser.flows import new_practice, sign_in
+from tests.browser.flows import signed_in_page
 
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Page
@@ -80,10 +80,7 @@ async def _focus_rings(page: Page, presses: int) -> list[tuple[str, float]]:
 async def test_field_borders_and_focus_ring_reach_3_to_1(
     context: BrowserContext, live: LiveServer, width: int, height: int
 ) -> None:
-    page = await context.new_page()
-    practice = await new_practice(live, scim=True)
-    await page.set_viewport_size({"width": width, "height": height})
-    await sign_in(page, live, practice)
+    page, _practice = await signed_in_page(context, live, width, height, scim=True)
     for path in ("/console/settings/scim", "/console/settings/audit", "/console/staff",
                  "/console/settings/sso", "/console/account"):  # fmt: skip
         await page.goto(live.base_url + path)

@@ -11,7 +11,7 @@ from playwright.async_api import expect
 
 from server.domain.staff import StaffProfile
 from tests.browser.a11y import WIDTHS, checked
-from tests.browser.flows import new_practice, sign_in
+from tests.browser.flows import new_practice, signed_in_page
 
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Locator
@@ -37,10 +37,7 @@ async def _explained(field: Locator, message: str) -> None:
 async def test_errors_beside_their_fields(
     context: BrowserContext, live: LiveServer, width: int, height: int
 ) -> None:
-    page = await context.new_page()
-    practice = await new_practice(live)
-    await page.set_viewport_size({"width": width, "height": height})
-    await sign_in(page, live, practice)
+    page, _practice = await signed_in_page(context, live, width, height)
     await page.get_by_role("link", name="Location & Staff Management").click()
     add = page.locator('form[action="/console/staff"]')
     await add.get_by_label("First name").fill("Ana")
@@ -77,13 +74,10 @@ async def test_errors_beside_their_fields(
 async def test_account_setup_errors_beside_their_fields(
     context: BrowserContext, live: LiveServer, width: int, height: int
 ) -> None:
-    page = await context.new_page()
-    practice = await new_practice(live)
+    page, practice = await signed_in_page(context, live, width, height)
     await live.services.team.add_staff(
         practice.uuid, StaffProfile(user_name="taken.name"), actor="test"
     )
-    await page.set_viewport_size({"width": width, "height": height})
-    await sign_in(page, live, practice)
     await page.goto(f"{live.base_url}/console/account")
     form = page.locator('form[action="/console/account"]')
     await form.get_by_label("First name").fill("Ana")
@@ -110,10 +104,7 @@ async def test_account_setup_errors_beside_their_fields(
 async def test_sso_settings_errors_beside_their_fields(
     context: BrowserContext, live: LiveServer, width: int, height: int
 ) -> None:
-    page = await context.new_page()
-    practice = await new_practice(live)
-    await page.set_viewport_size({"width": width, "height": height})
-    await sign_in(page, live, practice)
+    page, _practice = await signed_in_page(context, live, width, height)
     await page.goto(f"{live.base_url}/console/settings/sso")
     oidc = page.locator("#oidc-form")
     await oidc.get_by_label("Issuer").fill("login.example.org")

@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.browser.a11y import WIDTHS, checked
-from tests.browser.flows import new_practice, sign_in
+from tests.browser.flows import signed_in_page
 
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Page
@@ -60,10 +60,7 @@ async def _asks_before_leaving(page: Page) -> list[str]:
 async def test_one_time_values_in_full_in_view_and_guarded(
     context: BrowserContext, live: LiveServer, width: int, height: int
 ) -> None:
-    page = await context.new_page()
-    practice = await new_practice(live)
-    await page.set_viewport_size({"width": width, "height": height})
-    await sign_in(page, live, practice)
+    page, practice = await signed_in_page(context, live, width, height)
     await page.get_by_role("button", name="Enable SCIM provisioning for this company").click()
     await _in_view_and_focused(page, "secret-box")
     for field_id in VALUES:
