@@ -6,6 +6,7 @@ A scenario file is plain TOML, so QA can write one without Python::
     title = "Onboard the night shift, then one leaver"
     idps = ["entra", "okta"]          # which simulators may run it (empty: all)
     users = 12                        # default size of add_people / seed_users (--users)
+    balancer = false                  # true: the balancer's own 502/503/504 may be retried
 
     [[steps]]
     do = "add_people"
@@ -159,6 +160,10 @@ class Scenario:
     needs_rotator: bool = False
     #: Regenerates the practice's client secret: destructive, played only when asked.
     rotates_secret: bool = False
+    #: The target sits behind a load balancer: a 502, 503 or 504 that the balancer wrote (no
+    #: SCIM error body) is not held against the server when a later request about the same
+    #: object succeeded, as a host dying mid-request leaves the IdP to retry.
+    balancer: bool = False
     source: str = "built-in"
 
     def supports(self, idp: str) -> bool:
@@ -195,10 +200,18 @@ class Scenario:
             variants=tuple(raw.get("variants", ())),
             users=int(raw.get("users", 5)),
             auth=tuple(raw.get("auth", ())),
+            balancer=_flag(raw, "balancer", where),
             needs_rotator=needs,
             rotates_secret=rotates,
             source=source,
         )
+
+
+def _flag(raw: dict[str, Any], key: str, where: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise ScenarioError(f"{where}: {key!r} is {value!r} (expected true or false)")
+    return value
 
 
 def _step(raw: dict[str, Any], index: int, where: str) -> Step:
@@ -278,7 +291,9 @@ def isolate(scenario: Scenario, tag: str) -> Scenario:
 
 
 #: The keys a scenario file may have at its top level.
-SCENARIO_KEYS = frozenset({"name", "title", "steps", "expect", "idps", "variants", "users", "auth"})
+SCENARIO_KEYS = frozenset(
+    {"name", "title", "steps", "expect", "idps", "variants", "users", "auth", "balancer"}
+)
 
 
 def _line_of(text: str, table: str, index: int) -> int | None:

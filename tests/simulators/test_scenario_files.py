@@ -138,7 +138,7 @@ async def test_every_example_file_plays_against_our_server(
         ('name = "x"\nusers = 3 3\n', "at line 2"),
         (
             'name = "x"\ntitel = "typo"\n[[steps]]\ndo = "cycle"\n',
-            "line 2: unknown key 'titel' (expected one of: auth, expect, idps",
+            "line 2: unknown key 'titel' (expected one of: auth, balancer, expect, idps",
         ),
         ('name = "x"\n[[step]]\ndo = "cycle"\n', "line 2: unknown key 'step'"),
     ],

@@ -141,7 +141,7 @@ def test_server_errors_are_listed_by_object_not_by_arrival() -> None:
         recorder.record(
             at=0.0, label="user.create", method="POST", url=url, status=500, subject=subject
         )
-    run = SimpleNamespace(recorder=recorder, scenario=SimpleNamespace(name="s"))
+    run = SimpleNamespace(recorder=recorder, scenario=SimpleNamespace(name="s", balancer=False))
     verdict = no_server_errors(run)  # type: ignore[arg-type]
     assert verdict.status == "failed"
     assert verdict.detail.index("#2 ") < verdict.detail.index("#1 ")  # a before b
