@@ -2,7 +2,8 @@
 temporary SQLite file, or with ``--backend postgresql`` a throwaway PostgreSQL database dropped
 after), then ``--count`` requests of one kind (``read`` by id, ``create``, ``patch``, ``put``,
 ``filter`` by ``userName eq``, ``list``: a page of 100 of 1,000 seeded users) sent straight
-to the ASGI application (no HTTP client, no sockets), each checked for its status.
+to the ASGI application (no HTTP client, no sockets), each checked for its status;
+``--concurrency N`` keeps N of them in flight at once.
 
 The measured requests are marked by a call of ``os.getppid()`` before and after them, so
 callgrind run with ``--dump-before=getppid`` writes their instructions in a part of their own
@@ -143,7 +144,9 @@ async def _one(app: Any, operation: str, *, users: str, one: str, token: str, nu
     assert status == EXPECTED_STATUS[operation], body
 
 
-async def run(operation: str, count: int, url: str, *, show_statements: bool = False) -> None:
+async def run(
+    operation: str, count: int, url: str, *, show_statements: bool = False, concurrency: int = 1
+) -> None:
     settings = Settings(
         database_url=url,
         public_url="http://bench.local",
@@ -163,8 +166,13 @@ async def run(operation: str, count: int, url: str, *, show_statements: bool = F
             await _one(app, operation, users=users, one=one, token=token, number=number)
         os.getppid()  # the measured part starts (callgrind --dump-before=getppid)
         started = time.process_time()
-        for number in range(WARM_UP + 1, WARM_UP + count + 1):
-            await _one(app, operation, users=users, one=one, token=token, number=number)
+        numbers = iter(range(WARM_UP + 1, WARM_UP + count + 1))
+
+        async def worker() -> None:
+            for number in numbers:
+                await _one(app, operation, users=users, one=one, token=token, number=number)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
         recorder = getattr(app.state, "activity_recorder", None)
         if recorder is not None:  # what the activity log still holds is part of the cost
             await recorder.flush()
@@ -192,13 +200,22 @@ async def run(operation: str, count: int, url: str, *, show_statements: bool = F
 
 async def _run_on(arguments: argparse.Namespace) -> None:
     async with fresh_database(arguments.backend, arguments.postgres_url) as url:
-        await run(arguments.operation, arguments.count, url, show_statements=arguments.statements)
+        await run(
+            arguments.operation,
+            arguments.count,
+            url,
+            show_statements=arguments.statements,
+            concurrency=arguments.concurrency,
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--operation", choices=OPERATIONS, required=True)
     parser.add_argument("--count", type=int, default=200)
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="requests in flight at once (measured part)"
+    )
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
     parser.add_argument(
