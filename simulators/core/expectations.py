@@ -95,32 +95,55 @@ def _matched(found: list[Exchange]) -> str:
     return f"matched {shown}{more}" if found else "matched nothing, as expected"
 
 
+#: Answers that ask the client to come back later (with ``Retry-After``); the IdPs send the
+#: same request again (Entra: 429 and 503, Okta: 429).
+THROTTLED = frozenset({429, 503})
+
+
 def _retried_throttles(found: list[Exchange]) -> set[int]:
-    """The ``seq`` of each throttled answer (429, 503) that the client honoured by sending the
-    same request again: the request's outcome is its next attempt's, not this one."""
+    """The ``seq`` of each throttled answer that the client honoured by sending the same
+    request again: the request's outcome is its next attempt's, not this one."""
     attempts = {(x.cycle, x.subject, x.label, x.attempt): x.seq for x in found}
     return {
         x.seq
         for x in found
-        if x.status in (429, 503)
+        if x.status in THROTTLED
         and attempts.get((x.cycle, x.subject, x.label, x.attempt + 1), -1) > x.seq
     }
+
+
+def _sent_twice(counted: list[Exchange]) -> list[str]:
+    """``once_each``: the objects that the counted exchanges name more than once."""
+    sent: dict[str | None, list[Exchange]] = {}
+    for x in counted:
+        sent.setdefault(x.subject, []).append(x)
+    return [
+        f"{subject or 'no object'} sent {len(xs)} times: " + "; ".join(show(x) for x in xs[:3])
+        for subject, xs in sent.items()
+        if len(xs) > 1
+    ]
 
 
 async def _responses(e: Expectation, run: RunView) -> ExpectationResult:
     a, found = e.args, _select(run, e.args)
     problems = []
-    low = 0 if a.get("max_count") == 0 else a.get("min_count", 1)
-    if "count" in a and len(found) != a["count"]:
-        problems.append(f"{len(found)} matching exchanges, expected {a['count']}")
-    if "count" not in a and len(found) < low:
-        problems.append(f"{len(found)} matching exchanges, expected at least {low}")
-    if "max_count" in a and len(found) > a["max_count"]:
-        problems.append(
-            f"{len(found)} matching exchanges, at most {a['max_count']} expected: "
-            + show(found[-1])
-        )
+    # A request is counted, and judged, once, by its last attempt: a throttled attempt the
+    # client sent again counts for nothing, so a server that throttles on its own (on top of
+    # any injected 429) neither adds to ``count`` nor fails ``once_each``.
     retried = _retried_throttles(found)
+    counted = [x for x in found if x.seq not in retried]
+    if a.get("once_each"):
+        problems += _sent_twice(counted)
+    low = 0 if a.get("max_count") == 0 else a.get("min_count", 1)
+    what = "matching exchanges" + (" (throttled attempts sent again left out)," if retried else ",")
+    if "count" in a and len(counted) != a["count"]:
+        problems.append(f"{len(counted)} {what} expected {a['count']}")
+    if "count" not in a and len(counted) < low:
+        problems.append(f"{len(counted)} {what} expected at least {low}")
+    if "max_count" in a and len(counted) > a["max_count"]:
+        problems.append(
+            f"{len(counted)} {what} at most {a['max_count']} expected: " + show(counted[-1])
+        )
     for x in found:
         if x.seq in retried:
             continue  # judged by its retry, body and status alike

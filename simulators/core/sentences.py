@@ -40,6 +40,8 @@ def responses_sentence(a: dict[str, Any]) -> str:
         parts.append(f"({a['count']} of them)")
     elif a.get("max_count") == 0:
         parts.append("(none of them)")
+    if a.get("once_each"):
+        parts.append("once for each object")
     return " ".join(parts)
 
 

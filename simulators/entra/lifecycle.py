@@ -191,7 +191,18 @@ SCENARIOS: list[dict[str, Any]] = [
         ],
         [
             expect("waits", "waited", min="5s", count=3),
-            responses("only-failed-retried", "user.create", [201, 429], count=9, any_status=[429]),
+            # Each person is created once: only a throttled create (the three injected here,
+            # and any the server answers 429 itself) is sent again, so a server that throttles
+            # on its own passes and one that makes Entra create someone twice fails.
+            responses(
+                "only-failed-retried",
+                "user.create",
+                [201],
+                count=6,
+                once_each=True,
+                any_status=[429],
+                name="each person created once; only throttled creates were sent again",
+            ),
             expect("users_in_sync", "in-sync"),
             expect("failures", "nothing-escrowed", none=True),
         ],
