@@ -92,6 +92,8 @@ class PiccoloStaffRepository:
             "api_key_hash": api_key_hash,
         }
         columns = tuple(values)
+        # With its audit entry: one statement on PostgreSQL, a transaction on SQLite
+        # (``server.persistence.staff_statements``).
         try:
             if audit is None:
                 await self._direct.fetch(insert_statement(columns), *values.values())
@@ -222,7 +224,7 @@ class PiccoloStaffRepository:
         row = staff_to_row(user)
         arg = self._direct.argument
         guarded = (*row.values(), arg(user.practice_id), arg(user.id), expected_version)
-        try:
+        try:  # with its audit entry as ``add`` writes one
             if audit is None:
                 written = await self._direct.fetch(update_statement(tuple(row)), *guarded)
             elif not self._direct.sqlite:
