@@ -53,17 +53,25 @@ LIST_PAGE = "startIndex=1&count=100"
 
 
 async def call_app(
-    app: Any, method: str, path: str, token: str, body: Any = None, *, query: str = ""
+    app: Any,
+    method: str,
+    path: str,
+    token: str,
+    body: Any = None,
+    *,
+    query: str = "",
+    headers: tuple[tuple[str, str], ...] = (),
 ) -> tuple[int, Any]:
     """One request straight into the ASGI app (no HTTP client): its status and JSON body.
-    The query is ``query``, or what follows ``?`` in ``path``."""
+    The query is ``query``, or what follows ``?`` in ``path``; ``headers``: more of them."""
     if not query:
         path, _, query = path.partition("?")
     raw = b"" if body is None else json.dumps(body).encode()
-    headers = [(b"host", b"bench.local"), (b"authorization", f"Bearer {token}".encode())]
+    fields = [(b"host", b"bench.local"), (b"authorization", f"Bearer {token}".encode())]
+    fields += [(name.lower().encode(), value.encode()) for name, value in headers]
     if body is not None:
-        headers += [(b"content-type", b"application/scim+json")]
-        headers += [(b"content-length", str(len(raw)).encode())]
+        fields += [(b"content-type", b"application/scim+json")]
+        fields += [(b"content-length", str(len(raw)).encode())]
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -74,7 +82,7 @@ async def call_app(
         "raw_path": path.encode(),
         "root_path": "",
         "query_string": query.encode(),
-        "headers": headers,
+        "headers": fields,
         "client": ("127.0.0.1", 40000),
         "server": ("bench.local", 80),
         "state": {},

@@ -93,13 +93,19 @@ class TokenService:
         return IssuedToken(token, self._ttl)
 
     async def practice_for_bearer(
-        self, token: str, practice_id: UUID, *, account: UUID | None = None
+        self,
+        token: str,
+        practice_id: UUID,
+        *,
+        account: UUID | None = None,
+        sso_config: bool = False,
     ) -> UUID:
         """The practice a bearer token (OAuth or static) acts for; it must be ``practice_id``.
-        ``account``: the account the request goes on to read, read with the token where
-        the store can (``TokenRepository.credential_for``)."""
+        ``account``: the account the request goes on to read, or ``sso_config``: it goes on
+        to read the practice's SSO configuration; read with the token where the store can
+        (``TokenRepository.credential_for``)."""
         credential = await self._store.tokens.credential_for(
-            hash_secret(token), practice_id, self._now(), account=account
+            hash_secret(token), practice_id, self._now(), account=account, sso_config=sso_config
         )
         if credential is None:
             await self._raise_unusable(practice_id, "the access token is invalid or expired")

@@ -64,12 +64,19 @@ class TokenRepository(Protocol):
     async def add(self, token: AccessToken, token_hash: str) -> None: ...
 
     async def credential_for(
-        self, token_hash: str, practice_id: UUID, now: datetime, *, account: UUID | None = None
+        self,
+        token_hash: str,
+        practice_id: UUID,
+        now: datetime,
+        *,
+        account: UUID | None = None,
+        sso_config: bool = False,
     ) -> ActingCredential | None:
         """The credential the token is, named (an OAuth client by its client id, a static
         token by its hint), when it acts for ``practice_id``: unexpired and issued under that
         practice's current, enabled secret; else None. ``account``: the account the request
-        reads next, which a store may read in the same statement."""
+        reads next, or ``sso_config``: the request reads the practice's SSO configuration
+        next, which a store may read in the same statement."""
         ...
 
     async def revoke_all(self, practice_id: UUID) -> int: ...
@@ -84,8 +91,10 @@ class StaffRepository(Protocol):
         *,
         password_hash: str | None = None,
         api_key_hash: str | None = None,
+        audit: AuditEntry | None = None,
     ) -> None:
-        """Insert; raises ``UniquenessConflict`` when the userName is taken in the practice."""
+        """Insert, and record ``audit`` with it (both or neither); raises
+        ``UniquenessConflict`` when the userName is taken in the practice."""
         ...
 
     async def add_many(self, users: list[StaffUser], *, batch: int = 500) -> None:
@@ -121,9 +130,12 @@ class StaffRepository(Protocol):
         one statement (and a ``COUNT`` when the page is full)."""
         ...
 
-    async def update(self, user: StaffUser, *, expected_version: int) -> StaffUser:
-        """Write ``user`` as version ``expected_version + 1``; raises ``WriteConflict``
-        when the stored version moved on and ``UniquenessConflict`` on a taken userName."""
+    async def update(
+        self, user: StaffUser, *, expected_version: int, audit: AuditEntry | None = None
+    ) -> StaffUser:
+        """Write ``user`` as version ``expected_version + 1``, and record ``audit`` with it
+        (both or neither); raises ``WriteConflict`` when the stored version moved on and
+        ``UniquenessConflict`` on a taken userName."""
         ...
 
     async def find_admin_by_api_key(self, api_key_hash: str) -> StaffUser | None: ...

@@ -7,6 +7,7 @@ sign-in links; a deleted account is kept, deactivated, for the practice's record
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import replace
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
@@ -89,10 +90,9 @@ class ProvisioningService:
             created_at=now,
             updated_at=now,
         )
+        entry = self._entry(practice_id, "scim.user_created", f"staff={user.id}")
         try:
-            async with self._store.transaction():
-                await self._store.staff.add(user)
-                await self._audit(practice_id, "scim.user_created", f"staff={user.id}")
+            await self._store.staff.add(user, audit=entry)
         except UniquenessConflict as conflict:
             raise UniquenessConflict(f"{conflict.detail} in this practice") from None
         return user
@@ -172,11 +172,14 @@ class ProvisioningService:
         # The audit entry is written with the change; a deactivation also ends the account's
         # sessions in the same transaction (the locked one, when there is one), so sign-in is
         # blocked at once.
-        async with self._store.transaction():
-            written = await self._store.staff.update(updated, expected_version=current.version)
-            if current.profile.active and not profile.active:
+        entry = self._entry(practice_id, *_change_entry(current.profile, profile, user_id))
+        deactivated = current.profile.active and not profile.active
+        async with self._store.transaction() if deactivated else nullcontext():
+            written = await self._store.staff.update(
+                updated, expected_version=current.version, audit=entry
+            )
+            if deactivated:
                 await self._store.sessions.revoke_for_user(practice_id, user_id)
-            await self._audit(practice_id, *_change_entry(current.profile, profile, user_id))
         return written, groups
 
     async def delete(
@@ -203,11 +206,14 @@ class ProvisioningService:
             await self._audit(practice_id, "scim.user_deleted", f"staff={user_id}")
 
     async def _audit(self, practice_id: UUID, action: str, detail: str) -> None:
-        """An identity provider's change in the practice's audit log, by the credential the
+        await self._store.audit.record(self._entry(practice_id, action, detail))
+
+    def _entry(self, practice_id: UUID, action: str, detail: str) -> AuditEntry:
+        """An identity provider's change for the practice's audit log, by the credential the
         request was accepted with (named when it was checked: no lookup, never a secret)."""
         credential = acting_credential.get()
         actor = IDP_ACTOR if credential is None else credential.actor
-        await self._store.audit.record(AuditEntry(practice_id, actor, action, detail, self._now()))
+        return AuditEntry(practice_id, actor, action, detail, self._now())
 
 
 def _audited_fields(attributes: tuple[UserAttribute, ...]) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import TransactionType
 
 from server.persistence.engine import HELD_CONNECTIONS
 from server.persistence.postgres.kept_connections import HeldConnections
@@ -122,9 +123,13 @@ class DirectSql:
         return written
 
     def transaction(self) -> Any:
-        """A PostgreSQL transaction on a held connection (``held_transaction``)."""
-        assert isinstance(self._engine, PostgresEngine)
-        return HeldTransaction(self._engine, self._held)
+        """One transaction for the statements awaited inside (``PiccoloStore.transaction``);
+        inside another, it joins that one. On PostgreSQL on a held connection
+        (``HeldTransaction``); on SQLite the write lock is taken at BEGIN, so two writers
+        queue instead of deadlocking when both try to upgrade a read lock."""
+        if isinstance(self._engine, PostgresEngine):
+            return HeldTransaction(self._engine, self._held)
+        return self._engine.transaction(transaction_type=TransactionType.immediate)
 
     async def close(self) -> None:
         """Before the engine closes (its pool waits for the connections held here)."""

@@ -7,8 +7,6 @@ import functools
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
-
 from server.persistence.engine import close_engine, create_engine, start_engine
 from server.persistence.fixed_statements import DirectSql
 from server.persistence.migrate import apply_migrations
@@ -59,8 +57,8 @@ class PiccoloStore:
         self.practices = PiccoloPracticeRepository(tables)
         self.scim_configs = PiccoloScimConfigRepository(tables)
         self.tokens = PiccoloTokenRepository(tables, direct)
-        self.staff = PiccoloStaffRepository(tables, direct)
         self.audit = PiccoloAuditRepository(tables, direct, client_address)
+        self.staff = PiccoloStaffRepository(tables, direct, self.audit)
         self.groups = PiccoloGroupRepository(tables, direct)
         self.locations = PiccoloLocationRepository(tables)
         self.sessions = PiccoloSessionRepository(tables)
@@ -75,17 +73,10 @@ class PiccoloStore:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
-        """All queries awaited inside run in one transaction (piccolo tracks it per task).
-
-        On SQLite the write lock is taken at BEGIN, so two writers queue instead of
-        deadlocking when both try to upgrade a read lock.
-        """
-        if isinstance(self.engine, SQLiteEngine):
-            async with self.engine.transaction(transaction_type=TransactionType.immediate):
-                yield
-        else:
-            async with self.direct.transaction():
-                yield
+        """All queries awaited inside run in one transaction (piccolo tracks it per task):
+        ``DirectSql.transaction``."""
+        async with self.direct.transaction():
+            yield
 
     async def ping(self) -> None:
         await self._tables.practice.raw("SELECT 1").run()

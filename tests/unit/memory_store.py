@@ -69,10 +69,17 @@ class MemoryStaff:
                 raise UniquenessConflict(msg)
 
     async def add(
-        self, user: StaffUser, *, password_hash: str | None = None, api_key_hash: str | None = None
+        self,
+        user: StaffUser,
+        *,
+        password_hash: str | None = None,
+        api_key_hash: str | None = None,
+        audit: AuditEntry | None = None,
     ) -> None:
         self._check_unique(user)
         self._data.staff[user.practice_id, user.id] = user
+        if audit is not None:
+            self._data.audit.append(audit)
 
     async def get(self, practice_id: UUID, user_id: UUID) -> StaffUser | None:
         return self._data.staff.get((practice_id, user_id))
@@ -121,13 +128,17 @@ class MemoryStaff:
             (user, [(g, str(g)) for g in sorted(groups.get(user.id, set()))]) for user in page
         ]
 
-    async def update(self, user: StaffUser, *, expected_version: int) -> StaffUser:
+    async def update(
+        self, user: StaffUser, *, expected_version: int, audit: AuditEntry | None = None
+    ) -> StaffUser:
         stored = self._data.staff.get((user.practice_id, user.id))
         if stored is None or stored.version != expected_version:
             msg = f"staff user {user.id} changed since version {expected_version}"
             raise WriteConflict(msg)
         self._check_unique(user)
         self._data.staff[user.practice_id, user.id] = user
+        if audit is not None:
+            self._data.audit.append(audit)
         return user
 
 

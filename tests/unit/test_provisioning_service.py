@@ -73,7 +73,7 @@ async def test_a_user_name_in_any_case_is_taken_once_per_practice(memory: tuple)
 
 async def test_each_change_by_the_idp_is_audited_with_it(memory: tuple) -> None:
     """Create, change and delete each leave one audit entry, written with the change; a
-    refused create leaves none (the transaction takes it back)."""
+    refused create leaves none (the store writes the entry with the account, or neither)."""
     store, service = memory
     user = await service.create(PRACTICE, _profile("ada@example.com"))
     with pytest.raises(UniquenessConflict):

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from server.persistence.tables import BoundTables
 
 __all__ = [
+    "AUDIT_INSERT",
+    "AUDIT_ROW",
     "PiccoloAuditRepository",
     "PiccoloPracticeRepository",
     "PiccoloScimConfigRepository",
@@ -109,6 +111,15 @@ _VALID_TOKEN_WITH_ACCOUNT = Statement.of(
     f"LEFT JOIN ({BY_ID_WITH_GROUPS_TEXT}) a ON TRUE "
     "WHERE t.token_hash = {} AND t.practice_id = {} AND c.enabled = {}"
 )
+# The same check with the practice's SSO configuration, which a create reads next: its
+# columns beside the token's, NULL when the practice has none.
+_VALID_TOKEN_WITH_SSO_CONFIG = Statement.of(
+    "SELECT t.expires_at AS token_expires_at, t.kind AS token_kind, t.hint AS token_hint, "
+    "c.client_id AS token_client_id, s.* FROM access_token t JOIN scim_config c "
+    "ON c.practice_id = t.practice_id AND c.credential_id = t.credential_id "
+    "LEFT JOIN sso_config s ON s.practice_id = t.practice_id "
+    "WHERE t.token_hash = {} AND t.practice_id = {} AND c.enabled = {}"
+)
 
 
 #: Tokens found valid that are remembered while nothing is committed.
@@ -140,13 +151,20 @@ class PiccoloTokenRepository:
         await self._table.insert(row).run()
 
     async def credential_for(
-        self, token_hash: str, practice_id: UUID, now: datetime, *, account: UUID | None = None
+        self,
+        token_hash: str,
+        practice_id: UUID,
+        now: datetime,
+        *,
+        account: UUID | None = None,
+        sso_config: bool = False,
     ) -> ActingCredential | None:
         """One query on the hot path: the token joined to its practice's current, enabled
         credential, so a regenerated, disabled or deleted configuration refuses it at once;
         the credential named (an OAuth client by its client id, a static token by its hint),
         or None when the token does not act for the practice. ``account``: the account the
-        request reads next; the same statement reads it, and its rows wait for that read
+        request reads next, or ``sso_config``: the request reads the practice's SSO
+        configuration next; the same statement reads it, and its rows wait for that read
         (:mod:`server.persistence.account_read_ahead`).
 
         On SQLite a token found valid is remembered (``SnapshotMemo``), and while nothing at
@@ -162,7 +180,8 @@ class PiccoloTokenRepository:
             return credential if expires is None or expires > now else None
         arg = self._direct.argument
         if account is None:
-            rows = await self._direct.fetch(_VALID_TOKEN, token_hash, arg(practice_id), True)
+            statement = _VALID_TOKEN_WITH_SSO_CONFIG if sso_config else _VALID_TOKEN
+            rows = await self._direct.fetch(statement, token_hash, arg(practice_id), True)
         else:
             rows = await self._direct.fetch(
                 _VALID_TOKEN_WITH_ACCOUNT,
@@ -187,6 +206,9 @@ class PiccoloTokenRepository:
             return None
         if account is not None:
             account_read_ahead.keep(practice_id, account, rows if row["id"] is not None else ())
+        elif sso_config:
+            found = rows if row["practice_id"] is not None else ()
+            account_read_ahead.keep(practice_id, account_read_ahead.SSO_CONFIG, found)
         return credential
 
     async def revoke_all(self, practice_id: UUID) -> int:
@@ -223,11 +245,13 @@ def no_address() -> str | None:
 
 
 # One fixed INSERT per entry, run on the driver (prepared once per connection), in the
-# transaction of the change it records.
-_RECORD_AUDIT = Statement.of(
-    "INSERT INTO audit_event (id, practice_id, actor, action, detail, address, created_at) "
-    "VALUES ({}, {}, {}, {}, {}, {}, {})"
+# transaction of the change it records, or in the change's own statement on PostgreSQL
+# (``AUDIT_INSERT`` and ``AUDIT_ROW``: ``PiccoloStaffRepository``).
+AUDIT_INSERT = (
+    "INSERT INTO audit_event (id, practice_id, actor, action, detail, address, created_at)"
 )
+AUDIT_ROW = "{}, {}, {}, {}, {}, {}, {}"
+_RECORD_AUDIT = Statement.of(f"{AUDIT_INSERT} VALUES ({AUDIT_ROW})")
 
 
 class PiccoloAuditRepository:
@@ -246,9 +270,12 @@ class PiccoloAuditRepository:
     async def record(self, entry: AuditEntry) -> None:
         """Recorded with the client address of the request being handled, so no service has
         to pass the request along (``entry.address`` is filled only when reading)."""
+        await self._direct.fetch(_RECORD_AUDIT, *self.values(entry))
+
+    def values(self, entry: AuditEntry) -> tuple[Any, ...]:
+        """The values of ``AUDIT_ROW`` for a new entry, as ``record`` writes them."""
         arg = self._direct.argument
-        await self._direct.fetch(
-            _RECORD_AUDIT,
+        return (
             arg(uuid4()),
             arg(entry.practice_id),
             entry.actor,

@@ -10,11 +10,13 @@ from uuid import UUID, uuid4
 from server.domain.signin import FlowKind, SignInFlow
 from server.domain.sso import LinkRule, SsoConfig
 from server.domain.text import text_key
-from server.persistence.fixed_statements import DirectSql, Statement
+from server.persistence import account_read_ahead
+from server.persistence.fixed_statements import ColumnRow, DirectSql, Statement
 from server.persistence.repositories.saml import saml_columns, saml_from_row
 from server.persistence.rows import as_utc, as_uuid, staff_from_row
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
     from server.domain.staff import StaffUser
@@ -36,8 +38,15 @@ class PiccoloSsoConfigRepository:
         self._direct = direct
 
     async def get(self, practice_id: UUID) -> SsoConfig | None:
-        # Read on every SCIM create: one fixed statement on the driver.
-        rows = await self._direct.fetch(_SSO_CONFIG, self._direct.argument(practice_id))
+        # Read on every SCIM create: with the token's check where it read it too, else one
+        # fixed statement on the driver.
+        rows: Sequence[ColumnRow] | None = None
+        if self._direct.in_transaction:
+            account_read_ahead.forget()  # a transaction reads what it may have written
+        else:
+            rows = account_read_ahead.take(practice_id, account_read_ahead.SSO_CONFIG)
+        if rows is None:
+            rows = await self._direct.fetch(_SSO_CONFIG, self._direct.argument(practice_id))
         if not rows:
             return None
         row = rows[0]

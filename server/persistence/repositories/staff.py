@@ -22,12 +22,20 @@ from server.persistence.staff_pages import (
     page_memberships,
     page_statement,
 )
+from server.persistence.staff_statements import (
+    insert_audited,
+    insert_statement,
+    update_audited,
+    update_statement,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
 
+    from server.domain.practices import AuditEntry
     from server.domain.query import ResourceQuery
     from server.domain.staff import StaffUser
+    from server.persistence.repositories.practices import PiccoloAuditRepository
     from server.persistence.tables import BoundTables
 
 __all__ = ["PiccoloStaffRepository"]
@@ -55,32 +63,13 @@ _ADMINS_LOCKED = Statement(
 )
 
 
-@functools.cache
-def _update_statement(columns: tuple[str, ...]) -> Statement:
-    """Every written column of an account, guarded by the version that was read (built once,
-    not as a piccolo query per call)."""
-    assignments = ", ".join(f"{column} = {{}}" for column in columns)
-    return Statement.of(
-        f"UPDATE staff_user SET {assignments} "  # noqa: S608 - column names from staff_to_row
-        "WHERE practice_id = {} AND id = {} AND version = {} RETURNING id"
-    )
-
-
-@functools.cache
-def _insert_statement(columns: tuple[str, ...], rows: int = 1) -> Statement:
-    """A SCIM create: one fixed INSERT naming every column ``staff_to_row`` writes (from the
-    table of kept attributes) and those set only at creation, run on the driver."""
-    row = f"({', '.join('{}' for _ in columns)})"
-    return Statement.of(
-        f"INSERT INTO staff_user ({', '.join(columns)}) "  # noqa: S608 - column names from staff_to_row
-        f"VALUES {', '.join(row for _ in range(rows))}"
-    )
-
-
 class PiccoloStaffRepository:
-    def __init__(self, tables: BoundTables, direct: DirectSql) -> None:
+    def __init__(
+        self, tables: BoundTables, direct: DirectSql, audit: PiccoloAuditRepository
+    ) -> None:
         self._table = tables.staff_user
         self._direct = direct
+        self._audit = audit
         # On SQLite, reads by id of one event-loop turn share one statement.
         self._by_ids: TurnBatch[StaffKey, Sequence[ColumnRow]] = TurnBatch(
             functools.partial(staff_with_groups, direct)
@@ -92,6 +81,7 @@ class PiccoloStaffRepository:
         *,
         password_hash: str | None = None,
         api_key_hash: str | None = None,
+        audit: AuditEntry | None = None,
     ) -> None:
         values: dict[str, Any] = {
             **staff_to_row(user),
@@ -101,8 +91,19 @@ class PiccoloStaffRepository:
             "password_hash": password_hash,
             "api_key_hash": api_key_hash,
         }
+        columns = tuple(values)
+        # With its audit entry: one statement on PostgreSQL, a transaction on SQLite
+        # (``server.persistence.staff_statements``).
         try:
-            await self._direct.fetch(_insert_statement(tuple(values)), *values.values())
+            if audit is None:
+                await self._direct.fetch(insert_statement(columns), *values.values())
+            elif not self._direct.sqlite:
+                entry = self._audit.values(audit)
+                await self._direct.fetch(insert_audited(columns), *values.values(), *entry)
+            else:
+                async with self._direct.transaction():
+                    await self._direct.fetch(insert_statement(columns), *values.values())
+                    await self._audit.record(audit)
         except Exception as error:
             if is_unique_violation(error):
                 raise _taken(user, error) from None
@@ -123,7 +124,7 @@ class PiccoloStaffRepository:
                 }
                 for u in users[start : start + batch]
             ]
-            statement = _insert_statement(tuple(rows[0]), len(rows))
+            statement = insert_statement(tuple(rows[0]), len(rows))
             await self._direct.fetch(statement, *(v for row in rows for v in row.values()))
 
     async def get(self, practice_id: UUID, user_id: UUID) -> StaffUser | None:
@@ -216,18 +217,24 @@ class PiccoloStaffRepository:
         rows = await self._direct.fetch(_ADMINS_LOCKED, self._direct.argument(practice_id))
         return [staff_from_row(row, practice_id) for row in rows]
 
-    async def update(self, user: StaffUser, *, expected_version: int) -> StaffUser:
+    async def update(
+        self, user: StaffUser, *, expected_version: int, audit: AuditEntry | None = None
+    ) -> StaffUser:
         account_read_ahead.forget()
         row = staff_to_row(user)
         arg = self._direct.argument
-        try:
-            written = await self._direct.fetch(
-                _update_statement(tuple(row)),
-                *row.values(),
-                arg(user.practice_id),
-                arg(user.id),
-                expected_version,
-            )
+        guarded = (*row.values(), arg(user.practice_id), arg(user.id), expected_version)
+        try:  # with its audit entry as ``add`` writes one
+            if audit is None:
+                written = await self._direct.fetch(update_statement(tuple(row)), *guarded)
+            elif not self._direct.sqlite:
+                entry = self._audit.values(audit)
+                written = await self._direct.fetch(update_audited(tuple(row)), *guarded, *entry)
+            else:
+                async with self._direct.transaction():
+                    written = await self._direct.fetch(update_statement(tuple(row)), *guarded)
+                    if written:
+                        await self._audit.record(audit)
         except Exception as error:
             if is_unique_violation(error):
                 raise _taken(user, error) from None

@@ -30,6 +30,7 @@ __all__ = [
     "authenticate",
     "check_if_none_match",
     "if_match",
+    "linking_operation",
     "not_modified",
     "operation",
     "selection",
@@ -39,15 +40,23 @@ __all__ = [
 
 
 async def authenticate(
-    services: Services, authorization: str, practice_id: UUID, account: UUID | None = None
+    services: Services,
+    authorization: str,
+    practice_id: UUID,
+    account: UUID | None = None,
+    *,
+    sso_config: bool = False,
 ) -> UUID:
     """The practice the credential acts for; it must be the practice in the URL. Of several
     ``Authorization`` headers the first counts. ``account``: the user the operation reads
-    first, read with a bearer token's check where the store can."""
+    first, or ``sso_config``: it reads the practice's SSO configuration first; read with a
+    bearer token's check where the store can."""
     scheme, _, credential = authorization.partition(" ")
     credential = credential.strip()
     if scheme.lower() == "bearer" and credential:
-        return await services.tokens.practice_for_bearer(credential, practice_id, account=account)
+        return await services.tokens.practice_for_bearer(
+            credential, practice_id, account=account, sso_config=sso_config
+        )
     try:
         basic = parse_basic_credentials(authorization)
     except ValueError as error:
@@ -100,13 +109,15 @@ Operation = Callable[["Services", "ScimRequest"], Awaitable["ScimAnswer"]]
 Body = Callable[["Services", "UUID", "ScimRequest"], Awaitable["ScimAnswer"]]
 
 
-def _operation(body: Body, *, reads_user: bool) -> Operation:
+def _operation(body: Body, *, reads_user: bool, reads_sso_config: bool = False) -> Operation:
     @wraps(body)
     async def run(services: Services, request: ScimRequest) -> ScimAnswer:
         try:
             authorization = request.header("authorization") or ""
             account = _user_in_path(request) if reads_user else None
-            practice = await authenticate(services, authorization, request.practice_id, account)
+            practice = await authenticate(
+                services, authorization, request.practice_id, account, sso_config=reads_sso_config
+            )
             return await body(services, practice, request)
         except Exception as error:  # every failure is answered; none escapes
             return failure(error, request.method, request.path)
@@ -134,3 +145,10 @@ def user_operation(body: Body) -> Operation:
     """An ``operation`` on ``/Users/{user_id}`` that reads that user first: the credential's
     check reads it too where the store can (one statement instead of two on PostgreSQL)."""
     return _operation(body, reads_user=True)
+
+
+def linking_operation(body: Body) -> Operation:
+    """An ``operation`` that reads the practice's SSO configuration first (a create, to link
+    the new account to its IdP identity): the credential's check reads it too where the
+    store can."""
+    return _operation(body, reads_user=False, reads_sso_config=True)

@@ -13,6 +13,7 @@ from server.mapping.user_parse import parse_user_profile
 from server.scim.operations.conditions import (
     check_if_none_match,
     if_match,
+    linking_operation,
     not_modified,
     operation,
     selection,
@@ -100,7 +101,7 @@ async def search_by_post(services: Services, practice: UUID, request: ScimReques
     return await _listing(services, practice, parameters)
 
 
-@operation
+@linking_operation
 async def create(services: Services, practice: UUID, request: ScimRequest) -> ScimAnswer:
     """``POST /Users`` (RFC 7644 §3.3)."""
     profile = parse_user_profile(read_json_object(request), Context.RESOURCE_CREATION_REQUEST)
