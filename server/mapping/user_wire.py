@@ -13,7 +13,6 @@ every kept attribute, and ``selected`` against its selection of ``attributes`` a
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from scim2_models import User
@@ -42,12 +41,21 @@ LIST_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 
 
 def scim_datetime(value: datetime) -> str:
-    """xsd:dateTime in UTC, as pydantic writes it: microseconds only when non-zero (which is
-    what ``isoformat`` does). An instant in UTC, as read from either database, keeps its own
-    ``isoformat`` with the ``+00:00`` cut rather than a copy without its zone."""
-    if value.tzinfo is UTC:
-        return value.isoformat()[:-6] + "Z"
-    return value.replace(tzinfo=None).isoformat() + "Z"
+    """xsd:dateTime as pydantic writes it: the instant's own date and time (in UTC, as read
+    from either database), microseconds only when non-zero (as ``isoformat``), then ``Z``.
+    Written from the fields in one printf-style format: ``isoformat`` would format the
+    zone's offset too, only for it to be cut off."""
+    text = "%04d-%02d-%02dT%02d:%02d:%02d" % (  # noqa: UP031
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+    )
+    if value.microsecond:
+        return "%s.%06dZ" % (text, value.microsecond)  # noqa: UP031
+    return text + "Z"
 
 
 if TYPE_CHECKING:
@@ -100,10 +108,15 @@ def _typed(key: str, attribute: UserAttribute) -> Step:
 
 
 def _write_meta(payload: dict[str, Any], staff: StaffUser, location: str, _: Any) -> None:
+    created_at, updated_at = staff.created_at, staff.updated_at
+    created = scim_datetime(created_at)
+    # An account never changed since its creation has one instant (in one zone), written once.
+    same = updated_at == created_at and updated_at.tzinfo is created_at.tzinfo
+    modified = created if same else scim_datetime(updated_at)
     payload["meta"] = {
         "resourceType": "User",
-        "created": scim_datetime(staff.created_at),
-        "lastModified": scim_datetime(staff.updated_at),
+        "created": created,
+        "lastModified": modified,
         "location": location,
         "version": staff.etag,
     }

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import TransactionType
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from piccolo.engine.base import Engine
     from piccolo.querystring import QueryString
 
-__all__ = ["ColumnRow", "DirectSql", "Statement"]
+__all__ = ["ColumnRow", "DirectSql", "Statement", "row_values"]
 
 
 class ColumnRow(Protocol):
@@ -43,6 +43,15 @@ class ColumnRow(Protocol):
     ``asyncpg.Record``."""
 
     def __getitem__(self, column: str, /) -> Any: ...
+
+
+def row_values(row: ColumnRow) -> Sequence[Any]:
+    """A row's values in the order of its columns, to be read by position: ``sqlite3.Row``
+    and ``asyncpg.Record`` are sequences already; a pooled SQLite connection's row is a dict
+    (in the order of its columns)."""
+    if isinstance(row, dict):
+        return list(row.values())
+    return cast("Sequence[Any]", row)
 
 
 _PLACEHOLDER = re.compile(r"\{\}")

@@ -48,7 +48,9 @@ def _page_columns(columns: tuple[str, ...]) -> str:
 def page_statement(sqlite: bool, query: ResourceQuery, condition: QueryString) -> QueryString:
     """One page of accounts in order, each with its groups: the page is cut in a subquery
     (with the sort expression as ``sort_key`` when there is one), then put in the same order
-    again, as a join guarantees no order of its own."""
+    again, as a join guarantees no order of its own. A row is the account's columns in the
+    order of ``staff_columns`` (read by position, ``staff_from_values``), then ``sort_key``
+    if any, then ``member_of`` last."""
     columns = _page_columns(staff_columns())
     sort_key = ""
     if query.sort_field is not None:

@@ -71,14 +71,19 @@ def user_bodies(
     attributes = excluded = None
     if parameters is not None:
         attributes, excluded = parameters.attributes, parameters.excluded_attributes
+    selecting = bool(attributes or excluded)
     bodies = []
     for user, groups in page:
         # Each id written once, for the body and for its location.
-        group_ids = [(str(gid), name) for gid, name in groups]
-        memberships = [(gid, name, groups_at + gid) for gid, name in group_ids]
+        memberships: list[tuple[str, str, str]] = []
+        for group_id, name in groups:
+            identifier = str(group_id)
+            memberships.append((identifier, name, groups_at + identifier))
         identifier = str(user.id)
         body = user_payload(
             user, location=users_at + identifier, groups=memberships, identifier=identifier
         )
-        bodies.append(selected(body, attributes=attributes, excluded=excluded))
+        bodies.append(
+            selected(body, attributes=attributes, excluded=excluded) if selecting else body
+        )
     return bodies

@@ -124,3 +124,15 @@ async def test_a_page_is_one_statement_and_a_count_when_full(
     )
     assert (total, [user.profile.user_name for user, _ in page]) == (1, ["user03@example.org"])
     assert len(asked) == 1
+
+
+async def test_a_page_read_in_a_transaction_is_the_page_read_outside(store: PiccoloStore) -> None:
+    """Rows are read by position whatever their form: ``sqlite3.Row`` from SQLite's inline
+    reader, a dict from a SQLite transaction's connection, ``asyncpg.Record``."""
+    practice_id, _ = await _practice(store)
+    query = ResourceQuery(sort_field="family_name", limit=USERS)
+    outside = await store.staff.list_scim_with_groups(practice_id, query)
+    async with store.transaction():
+        inside = await store.staff.list_scim_with_groups(practice_id, query)
+    assert inside == outside
+    assert any(groups for _, groups in outside[1])

@@ -4,6 +4,7 @@ scim2-models writes for the same account, in every response context."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -14,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scim2_models import Context, ListResponse, ResponseParameters, User
 
-from server.domain.staff import AccessLevel, StaffUser
+from server.domain.staff import AccessLevel, StaffProfile, StaffUser
 from server.domain.user_attributes import USER_ATTRIBUTES, UserAttribute
 from server.mapping.user_wire import list_payload, scim_datetime, selected, user_payload
 from server.mapping.users import scim_from_staff
@@ -34,6 +35,23 @@ moments = st.datetimes(
 groups = st.lists(
     st.tuples(st.uuids().map(str), text, st.uuids().map(lambda u: f"https://s/Groups/{u}")),
     max_size=3,
+)
+
+
+_STAFF = StaffUser(
+    id=UUID(int=7),
+    practice_id=UUID(int=1),
+    profile=StaffProfile(user_name="meta@example.org"),
+    access_level=AccessLevel.ADMIN_STAFF,
+    is_practice_admin=False,
+    scim_provisioned=True,
+    scim_deleted=False,
+    sso_issuer=None,
+    sso_subject=None,
+    has_password=False,
+    version=3,
+    created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    updated_at=datetime(2026, 1, 1, tzinfo=UTC),
 )
 
 
@@ -67,6 +85,35 @@ def test_the_plain_representation_is_what_scim2_models_writes(
     )
     actual = user_payload(staff, location=location, groups=memberships)
     assert json.dumps(actual) == json.dumps(expected)  # same keys, values and order
+
+
+_CREATED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "modified",
+    [
+        _CREATED,  # never changed: one instant, written once for both
+        _CREATED.replace(microsecond=1),
+        _CREATED.astimezone(ZoneInfo("UTC")),  # the same instant under another zone object
+    ],
+)
+def test_meta_instants_are_what_scim2_models_writes(modified: datetime) -> None:
+    staff = replace(_STAFF, created_at=_CREATED, updated_at=modified)
+    location = f"https://s/Users/{staff.id}"
+    expected = scim_from_staff(staff, location=location).model_dump(
+        scim_ctx=Context.RESOURCE_QUERY_RESPONSE
+    )
+    assert user_payload(staff, location=location)["meta"] == expected["meta"]
+
+
+def test_an_equal_instant_in_another_zone_is_written_on_its_own() -> None:
+    """The created instant is reused for lastModified only when it would be written alike."""
+    modified = _CREATED.astimezone(ZoneInfo("Europe/Paris"))
+    staff = replace(_STAFF, created_at=_CREATED, updated_at=modified)
+    meta = user_payload(staff, location="https://s/Users/7")["meta"]
+    assert meta["created"] == scim_datetime(_CREATED)
+    assert meta["lastModified"] == scim_datetime(modified) != meta["created"]
 
 
 # Attribute names a selection may use: every kept attribute's, attributes the platform never

@@ -11,8 +11,14 @@ from piccolo.querystring import QueryString
 from server.domain.errors import UniquenessConflict, WriteConflict
 from server.persistence import account_read_ahead
 from server.persistence.errors import is_unique_violation, violated_column
-from server.persistence.fixed_statements import ColumnRow, DirectSql, Statement
-from server.persistence.rows import as_uuid, groups_in_order, staff_from_row, staff_to_row
+from server.persistence.fixed_statements import ColumnRow, DirectSql, Statement, row_values
+from server.persistence.rows import (
+    as_uuid,
+    groups_in_order,
+    staff_from_row,
+    staff_from_values,
+    staff_to_row,
+)
 from server.persistence.sql_filters import cursor_condition, where
 from server.persistence.sqlite.turn_batch import TurnBatch
 from server.persistence.staff_batch import BY_ID_WITH_GROUPS, StaffKey, staff_with_groups
@@ -197,9 +203,11 @@ class PiccoloStaffRepository:
             if query.limit > 0
             else []
         )
-        page = [
-            (staff_from_row(row, practice_id), page_memberships(row["member_of"])) for row in rows
-        ]
+        # A page's row is the account's columns in order, then its groups (``page_statement``).
+        page = []
+        for row in rows:
+            values = row_values(row)
+            page.append((staff_from_values(values, practice_id), page_memberships(values[-1])))
         if query.known_total is not None:  # a cursor walk's later page: no COUNT
             return query.known_total, page
         # (After a cursor position the page says nothing of the rows before it.)
