@@ -8,7 +8,8 @@ to the ASGI application (no HTTP client, no sockets), each checked for its statu
 The measured requests are marked by a call of ``os.getppid()`` before and after them, so
 callgrind run with ``--dump-before=getppid`` writes their instructions in a part of their own
 (the second), start-up, seeding and warm-up left out; over ``--count`` that is what one
-operation costs, every thread of the process included. The activity log's queue is written
+operation costs, every thread of the process included. The app settles its heap once ready,
+as a served worker does (:mod:`server.ops.heap`). The activity log's queue is written
 before the closing mark, so its batches are counted whether or not their timer fired inside.
 Without callgrind it prints the process's CPU time per measured operation. On PostgreSQL it
 then sends ``--count`` more of them, outside the measured part, counting the statements they
@@ -164,7 +165,9 @@ async def run(
     )
     practice, token = await _token(url, settings, LIST_USERS if operation == "list" else 0)
     users = f"/scim/v2/{practice}/Users"
-    app: Any = create_app(settings)
+    # Settled as a served worker's heap is (``serve_app``): without it, full collections of
+    # the startup heap land in the measured part, which a served worker never pays.
+    app: Any = create_app(settings, settle=True)
     round_trips: dict[str, float] | None = None
     async with app.lifespan():
         status, created = await call_app(app, "POST", users, token, _user(0))
