@@ -20,6 +20,7 @@ from server.security import constant_time_equals, hash_secret, new_secret
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from server.domain.account_keys import AccountKey
     from server.domain.ports import Store
 
 __all__ = ["AuthError", "IssuedToken", "OAuthError", "TokenService"]
@@ -93,7 +94,7 @@ class TokenService:
         return IssuedToken(token, self._ttl)
 
     async def practice_for_bearer(
-        self, token: str, practice_id: UUID, *, account: UUID | None = None
+        self, token: str, practice_id: UUID, *, account: AccountKey | None = None
     ) -> UUID:
         """The practice a bearer token (OAuth or static) acts for; it must be ``practice_id``.
         ``account``: the account the request goes on to read, read with the token where
