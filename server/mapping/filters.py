@@ -218,12 +218,13 @@ def _simple_equality(text: str) -> Comparison | None:
 
 
 def user_name_equality(text: str | None) -> str | None:
-    """The value of a plain ``userName eq "value"`` filter as ``parse_filter`` reads it (not
-    yet checked), None for any other: what a search looks up, known before it is parsed."""
+    """The value of a plain ``userName eq "value"`` filter as ``parse_filter`` reads it, None
+    for any other: what a search looks up, known before it is parsed. A value no database can
+    compare (``unstorable``) is none: ``parse_filter`` refuses it."""
     if not text or len(text) > MAX_FILTER_LENGTH:
         return None
     simple = _simple_equality(text)
-    if simple is None or not isinstance(simple.value, str):
+    if simple is None or not isinstance(simple.value, str) or unstorable(simple.value):
         return None
     field = USER_FILTERS.fields.get(_key(USER_FILTERS, simple.attr_path))
     return simple.value if field == "user_name" else None
