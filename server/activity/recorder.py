@@ -153,7 +153,8 @@ class ActivityRecorder:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        await self.flush()
+        while self._queue:  # with what requests still in flight queue meanwhile
+            await self.flush()
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -163,14 +164,19 @@ class ActivityRecorder:
             await self.flush()
 
     async def flush(self) -> int:
-        """Write everything queued now (after any write under way); how many were written."""
+        """Write everything queued now (after any write under way); how many were written.
+        What is queued while it writes waits for the next batch: under steady traffic a
+        flush that went on until the queue was empty never ended, and wrote the requests
+        that came in during each write as a batch of a few, each costing its statements."""
         async with self._flushing:
-            return await self._flush()
+            return await self._flush(len(self._queue))
 
-    async def _flush(self) -> int:
+    async def _flush(self, queued: int) -> int:
         written = 0
-        while self._queue:
-            taken = [self._queue.popleft() for _ in range(min(self._batch, len(self._queue)))]
+        while queued > 0:
+            size = min(self._batch, queued)
+            queued -= size
+            taken = [self._queue.popleft() for _ in range(size)]
             self._body_bytes -= sum(len(t.request_body or b"") for t in taken)
             try:
                 rows = await self._rows(taken)

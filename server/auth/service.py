@@ -20,6 +20,7 @@ from server.security import constant_time_equals, hash_secret, new_secret
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from server.domain.account_keys import AccountKey
     from server.domain.ports import Store
 
 __all__ = ["AuthError", "IssuedToken", "OAuthError", "TokenService"]
@@ -97,7 +98,7 @@ class TokenService:
         token: str,
         practice_id: UUID,
         *,
-        account: UUID | None = None,
+        account: AccountKey | None = None,
         sso_config: bool = False,
     ) -> UUID:
         """The practice a bearer token (OAuth or static) acts for; it must be ``practice_id``.

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from uuid import UUID
 
+    from server.domain.account_keys import AccountKey, UserNameKey
     from server.domain.acting import ActingCredential
     from server.domain.practices import (
         AccessToken,
@@ -69,14 +70,14 @@ class TokenRepository(Protocol):
         practice_id: UUID,
         now: datetime,
         *,
-        account: UUID | None = None,
+        account: AccountKey | None = None,
         sso_config: bool = False,
     ) -> ActingCredential | None:
         """The credential the token is, named (an OAuth client by its client id, a static
         token by its hint), when it acts for ``practice_id``: unexpired and issued under that
         practice's current, enabled secret; else None. ``account``: the account the request
-        reads next, or ``sso_config``: the request reads the practice's SSO configuration
-        next, which a store may read in the same statement."""
+        reads next (by id or by userName), or ``sso_config``: the request reads the practice's
+        SSO configuration next, which a store may read in the same statement."""
         ...
 
     async def revoke_all(self, practice_id: UUID) -> int: ...
@@ -109,6 +110,14 @@ class StaffRepository(Protocol):
         """The account and its groups as (id, displayName), ordered as ``of_users`` orders
         them, in one query: a SCIM read by id. ``lock`` (only inside ``Store.transaction``):
         no other writer changes the account until the transaction ends."""
+        ...
+
+    async def find_with_groups(
+        self, practice_id: UUID, user_name: UserNameKey
+    ) -> tuple[StaffUser, list[tuple[UUID, str]]] | None:
+        """The account a ``userName eq`` filter finds (one at most: the key is unique in a
+        practice), with its groups as ``get_with_groups`` has them; None when no account
+        ``list_scim`` would list has that userName."""
         ...
 
     async def lock_administrators(self, practice_id: UUID) -> list[StaffUser]:

@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
+from server.domain.account_keys import UserNameKey
 from server.domain.acting import IDP_ACTOR, acting_credential
 from server.domain.clock import utcnow
 from server.domain.errors import (
@@ -108,6 +109,14 @@ class ProvisioningService:
         if found is None:
             raise NotFound(f"no user {user_id}")
         return _visible(found[0], user_id), found[1]
+
+    async def find_with_groups(
+        self, practice_id: UUID, user_name: str
+    ) -> list[tuple[StaffUser, list[tuple[UUID, str]]]]:
+        """The accounts a search lists for ``userName eq user_name`` (one at most: the key
+        is unique in a practice), each with its groups as (id, displayName)."""
+        found = await self._store.staff.find_with_groups(practice_id, UserNameKey.of(user_name))
+        return [] if found is None else [found]
 
     async def search(self, practice_id: UUID, query: ResourceQuery) -> tuple[int, list[StaffUser]]:
         return await self._store.staff.list_scim(practice_id, query)

@@ -55,6 +55,7 @@ __all__ = [
     "parse_filter",
     "parse_filter_with_grammar",
     "sort_field",
+    "user_name_equality",
 ]
 
 MAX_FILTER_LENGTH = 4096
@@ -214,6 +215,19 @@ def _simple_equality(text: str) -> Comparison | None:
     except ValueError:
         return None
     return Comparison(attr_path=AttrPath(attr, sub_attr, None), op=CompareOperator.eq, value=value)
+
+
+def user_name_equality(text: str | None) -> str | None:
+    """The value of a plain ``userName eq "value"`` filter as ``parse_filter`` reads it, None
+    for any other: what a search looks up, known before it is parsed. A value no database can
+    compare (``unstorable``) is none: ``parse_filter`` refuses it."""
+    if not text or len(text) > MAX_FILTER_LENGTH:
+        return None
+    simple = _simple_equality(text)
+    if simple is None or not isinstance(simple.value, str) or unstorable(simple.value):
+        return None
+    field = USER_FILTERS.fields.get(_key(USER_FILTERS, simple.attr_path))
+    return simple.value if field == "user_name" else None
 
 
 def parse_filter(text: str, schema: FilterSchema = USER_FILTERS) -> Predicate:

@@ -1,6 +1,6 @@
-"""An account with its groups by (practice, id): one fixed statement for one key, and for
-many keys on SQLite one statement that returns one row (``server.persistence.turn_batch``
-says why).
+"""An account with its groups by (practice, id) or by (practice, userName key): one fixed
+statement for one account, and for many ids on SQLite one statement that returns one row
+(``server.persistence.turn_batch`` says why).
 
 The keys go in as one JSON parameter, so the statement's text, and SQLite's prepared
 statement, is the same for any number of keys. The answer comes back as one JSON array,
@@ -22,21 +22,37 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from uuid import UUID
 
-__all__ = ["BY_ID_WITH_GROUPS", "BY_ID_WITH_GROUPS_TEXT", "StaffKey", "staff_with_groups"]
+__all__ = [
+    "BY_ID_WITH_GROUPS",
+    "BY_ID_WITH_GROUPS_TEXT",
+    "BY_USER_NAME_WITH_GROUPS",
+    "BY_USER_NAME_WITH_GROUPS_TEXT",
+    "StaffKey",
+    "staff_with_groups",
+]
 
 StaffKey = tuple["UUID", "UUID"]  # (practice, account)
 
 # The memberships part joins as ``groups._groups_of`` does, and both put the groups in order
 # with ``groups_in_order`` (a test holds the answers equal): with ORDER BY, SQLite sorted every
 # read by id in a temporary B-tree, though most users are in one group or none.
-BY_ID_WITH_GROUPS_TEXT = (
+_WITH_GROUPS = (
     "SELECT u.*, g.id AS member_of_id, g.display_name AS member_of_name, "
     "g.display_name_key AS member_of_key FROM staff_user u "
     "LEFT JOIN group_member m ON m.practice_id = u.practice_id AND m.staff_id = u.id "
-    "LEFT JOIN scim_group g ON g.id = m.group_id "
-    "WHERE u.practice_id = {} AND u.id = {}"
+    "LEFT JOIN scim_group g ON g.id = m.group_id WHERE "
 )
+BY_ID_WITH_GROUPS_TEXT = f"{_WITH_GROUPS}u.practice_id = {{}} AND u.id = {{}}"
 BY_ID_WITH_GROUPS = Statement.of(BY_ID_WITH_GROUPS_TEXT)
+# The account a ``userName eq`` filter finds (the key is unique per practice), with the
+# conditions the filter's list statement puts on it: listed (``listed_accounts``) and its
+# userName present.
+BY_USER_NAME_WITH_GROUPS_TEXT = (
+    f"{_WITH_GROUPS}u.practice_id = {{}} AND u.user_name_key = {{}} "
+    "AND u.scim_provisioned = TRUE AND u.scim_deleted = FALSE "
+    "AND u.user_name IS NOT NULL AND u.user_name <> ''"
+)
+BY_USER_NAME_WITH_GROUPS = Statement.of(BY_USER_NAME_WITH_GROUPS_TEXT)
 
 
 def _by_keys(columns: tuple[str, ...]) -> Statement:

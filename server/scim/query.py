@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from scim2_models import Context, ResponseParameters, SearchRequest
 
-from server.domain.query import ResourceQuery
+from server.domain.query import FieldTest, Operator, ResourceQuery
 from server.mapping.filters import USER_FILTERS, FilterSchema, parse_filter, sort_field
 from server.mapping.schema import SCIM_POLICY
 from server.scim.operations.exchange import ScimRequestError
@@ -16,7 +16,13 @@ from server.scim.requests import page_window
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["ListParameters", "list_parameters", "response_parameters", "search_parameters"]
+__all__ = [
+    "ListParameters",
+    "list_parameters",
+    "response_parameters",
+    "search_parameters",
+    "user_name_lookup",
+]
 
 DEFAULT_PAGE_SIZE = 100
 
@@ -99,6 +105,25 @@ def _check_cursor_request(start_index: Any, sort_by: Any, limit: int) -> None:
         raise ScimRequestError(400, msg, "invalidValue")
     if limit < 1:
         raise ScimRequestError(400, "count must be at least 1 with cursor", "invalidCount")
+
+
+def user_name_lookup(parameters: ListParameters) -> str | None:
+    """The userName a search looks up when its answer is that one lookup: the filter is
+    ``userName eq`` a value alone (one account at most: the key is unique in a practice),
+    the page starts at the first result, holds one at least and is paged by index."""
+    query, test = parameters.query, parameters.query.predicate
+    if (
+        parameters.cursor is None
+        and query.offset == 0
+        and query.limit >= 1
+        and isinstance(test, FieldTest)
+        and test.field == "user_name"
+        and test.operator is Operator.EQ
+        and isinstance(test.value, str)
+        and test.value
+    ):
+        return test.value
+    return None
 
 
 def response_parameters(params: Mapping[str, str]) -> ResponseParameters[Any] | None:

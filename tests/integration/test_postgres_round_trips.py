@@ -266,3 +266,23 @@ def test_a_kept_sso_configuration_is_not_taken_for_an_account() -> None:
     account_read_ahead.keep(practice, sso, ())
     assert account_read_ahead.take(practice, sso) == ()  # read: the practice has none
     assert account_read_ahead.take(practice, sso) is None
+
+
+async def test_a_user_name_filter_is_one_statement_with_the_token_check(
+    postgres_database: str,
+) -> None:
+    async with serving(postgres_database) as scim:
+        await scim.new_user("Finder")
+        for name, total in (("finder@example.org", 1), ("nobody@example.org", 0)):
+            query = f'filter=userName eq "{name}"'.replace(" ", "%20").replace('"', "%22")
+            status, body, statements = await scim.call("GET", f"{scim.users}?{query}")
+            assert status == 200, body
+            assert body["totalResults"] == total, body
+            assert [r["userName"] for r in body["Resources"]] == ["Finder@example.org"][:total]
+            assert len(statements) == 1, statements
+            assert "access_token" in statements[0]
+            assert "user_name_key" in statements[0]
+        query = "filter=userName%20eq%20%22finder@example.org%22"
+        status, body, _ = await scim.call("GET", f"{scim.users}?{query}", token="wrong")
+        assert status == 401, body
+        assert "Resources" not in body

@@ -542,3 +542,45 @@ async def test_refused_filters(
         headers=roster.headers,
     )
     _error(post, status, scim_type)
+
+
+# --- a userName lookup ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"attributes": "userName,groups"},
+        {"excludedAttributes": "groups,emails"},
+        {"sortBy": "name.familyName", "sortOrder": "descending", "count": "1"},
+        {"startIndex": "1", "count": "5"},
+    ],
+)
+async def test_a_user_name_lookup_answers_as_the_list_statement_does(
+    client: AsyncTestClient[Any], roster: Roster, extra: dict[str, str]
+) -> None:
+    """``userName eq "x"`` alone is read as a read by id reads an account (by its unique
+    key); the same filter said twice goes through the list statement: the answers agree."""
+    gone = await client.post(
+        f"{roster.path}/Users",
+        json={"schemas": [USER_SCHEMA], "userName": f"gone-{len(extra)}@x.org"},
+        headers=roster.headers,
+    )
+    assert gone.status_code == 201, gone.text
+    deleted = await client.delete(
+        f"{roster.path}/Users/{gone.json()['id']}", headers=roster.headers
+    )
+    assert deleted.status_code in {200, 204}, deleted.text
+    names = [*USER_NAMES, "ALICE@X.ORG", "Carol@X.org", f"gone-{len(extra)}@x.org", "nobody@x.org"]
+    for name in names:
+        alone = f'userName eq "{name}"'
+        status, looked_up = await _list(client, roster, filter=alone, **extra)
+        assert status == 200, looked_up
+        status, listed = await _list(client, roster, filter=f"{alone} or {alone}", **extra)
+        assert status == 200, listed
+        assert looked_up == listed
+        found = name.lower() in USER_NAMES
+        assert looked_up["totalResults"] == (1 if found else 0), (name, looked_up)
+    status, body = await _list(client, roster, filter='userName eq "alice@x.org"')
+    assert [g["display"] for g in body["Resources"][0]["groups"]] == ["Nurses"]

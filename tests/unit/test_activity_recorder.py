@@ -116,3 +116,23 @@ async def test_only_a_deleted_account_is_named_when_written() -> None:
         ("user.update", None),
         ("user.delete", "Dana Lee"),
     ]
+
+
+async def test_what_comes_in_during_a_write_waits_for_the_next_batch() -> None:
+    """Under steady traffic a flush ends: requests queued while it writes are not written as
+    batches of their own (each a statement or more) but with the next batch."""
+    pause = asyncio.Event()
+    log = FakeLog(pause=pause)
+    recorder = ActivityRecorder(log, batch=5)  # type: ignore[arg-type]
+    for n in range(7):
+        recorder.add(_seen(KNOWN, {"userName": f"first{n}"}))
+    flushing = asyncio.ensure_future(recorder.flush())
+    await asyncio.wait_for(log.writing.wait(), 5)  # the first batch's write is under way
+    for n in range(3):
+        recorder.add(_seen(KNOWN, {"userName": f"during{n}"}))
+    pause.set()
+    assert await asyncio.wait_for(flushing, 5) == 7
+    assert log.batches == [5, 2]
+    assert recorder.queued == 3
+    assert await recorder.flush() == 3
+    assert log.batches == [5, 2, 3]

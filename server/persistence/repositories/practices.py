@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
+from server.domain.account_keys import UserNameKey
 from server.domain.acting import ActingCredential
 from server.domain.practices import TokenKind
 from server.persistence import account_read_ahead
@@ -19,13 +20,14 @@ from server.persistence.rows import (
     token_from_row,
 )
 from server.persistence.sqlite.snapshot_memo import SnapshotMemo
-from server.persistence.staff_batch import BY_ID_WITH_GROUPS_TEXT
+from server.persistence.staff_batch import BY_ID_WITH_GROUPS_TEXT, BY_USER_NAME_WITH_GROUPS_TEXT
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
     from uuid import UUID
 
+    from server.domain.account_keys import AccountKey
     from server.domain.practices import (
         AccessToken,
         AuditEntry,
@@ -101,16 +103,23 @@ _VALID_TOKEN = Statement.of(
     "ON c.practice_id = t.practice_id AND c.credential_id = t.credential_id "
     "WHERE t.token_hash = {} AND t.practice_id = {} AND c.enabled = {}"
 )
-# The same check with the account the request reads next, with its groups: no row when the
-# token is not valid, else the account's rows (``BY_ID_WITH_GROUPS``'s columns), or one row
-# of NULLs beside the expiry when there is no such account.
-_VALID_TOKEN_WITH_ACCOUNT = Statement.of(
-    "SELECT t.expires_at AS token_expires_at, t.kind AS token_kind, t.hint AS token_hint, "  # noqa: S608 - fixed text
-    "c.client_id AS token_client_id, a.* FROM access_token t JOIN scim_config c "
-    "ON c.practice_id = t.practice_id AND c.credential_id = t.credential_id "
-    f"LEFT JOIN ({BY_ID_WITH_GROUPS_TEXT}) a ON TRUE "
-    "WHERE t.token_hash = {} AND t.practice_id = {} AND c.enabled = {}"
-)
+
+
+def _with_account(account_text: str) -> Statement:
+    """The same check with the account the request reads next, with its groups: no row
+    when the token is not valid, else the account's rows (``BY_ID_WITH_GROUPS``'s columns),
+    or one row of NULLs beside the expiry when there is no such account."""
+    return Statement.of(
+        "SELECT t.expires_at AS token_expires_at, t.kind AS token_kind, t.hint AS token_hint, "  # noqa: S608 - fixed text
+        "c.client_id AS token_client_id, a.* FROM access_token t JOIN scim_config c "
+        "ON c.practice_id = t.practice_id AND c.credential_id = t.credential_id "
+        f"LEFT JOIN ({account_text}) a ON TRUE "
+        "WHERE t.token_hash = {} AND t.practice_id = {} AND c.enabled = {}"
+    )
+
+
+_VALID_TOKEN_WITH_ACCOUNT = _with_account(BY_ID_WITH_GROUPS_TEXT)
+_VALID_TOKEN_WITH_NAMED_ACCOUNT = _with_account(BY_USER_NAME_WITH_GROUPS_TEXT)
 # The same check with the practice's SSO configuration, which a create reads next: its
 # columns beside the token's, NULL when the practice has none.
 _VALID_TOKEN_WITH_SSO_CONFIG = Statement.of(
@@ -156,7 +165,7 @@ class PiccoloTokenRepository:
         practice_id: UUID,
         now: datetime,
         *,
-        account: UUID | None = None,
+        account: AccountKey | None = None,
         sso_config: bool = False,
     ) -> ActingCredential | None:
         """One query on the hot path: the token joined to its practice's current, enabled
@@ -183,13 +192,13 @@ class PiccoloTokenRepository:
             statement = _VALID_TOKEN_WITH_SSO_CONFIG if sso_config else _VALID_TOKEN
             rows = await self._direct.fetch(statement, token_hash, arg(practice_id), True)
         else:
+            statement, named_by = (
+                (_VALID_TOKEN_WITH_NAMED_ACCOUNT, account.key)
+                if isinstance(account, UserNameKey)
+                else (_VALID_TOKEN_WITH_ACCOUNT, arg(account))
+            )
             rows = await self._direct.fetch(
-                _VALID_TOKEN_WITH_ACCOUNT,
-                arg(practice_id),
-                arg(account),
-                token_hash,
-                arg(practice_id),
-                True,
+                statement, arg(practice_id), named_by, token_hash, arg(practice_id), True
             )
         if not rows:
             return None

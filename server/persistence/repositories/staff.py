@@ -21,7 +21,12 @@ from server.persistence.rows import (
 )
 from server.persistence.sql_filters import cursor_condition, where
 from server.persistence.sqlite.turn_batch import TurnBatch
-from server.persistence.staff_batch import BY_ID_WITH_GROUPS, StaffKey, staff_with_groups
+from server.persistence.staff_batch import (
+    BY_ID_WITH_GROUPS,
+    BY_USER_NAME_WITH_GROUPS,
+    StaffKey,
+    staff_with_groups,
+)
 from server.persistence.staff_pages import (
     count_statement,
     listed_accounts,
@@ -38,6 +43,7 @@ from server.persistence.staff_statements import (
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
 
+    from server.domain.account_keys import UserNameKey
     from server.domain.practices import AuditEntry
     from server.domain.query import ResourceQuery
     from server.domain.staff import StaffUser
@@ -152,14 +158,23 @@ class PiccoloStaffRepository:
             rows = account_read_ahead.take(practice_id, user_id)  # read with the token
         if rows is None:
             rows = await self._read_with_groups(practice_id, user_id, lock=lock)
-        if not rows:
-            return None
-        members = [
-            (row["member_of_key"], as_uuid(row["member_of_id"]), row["member_of_name"])
-            for row in rows
-            if row["member_of_id"] is not None
-        ]
-        return staff_from_row(rows[0], practice_id), groups_in_order(members)
+        return _with_groups(rows, practice_id)
+
+    async def find_with_groups(
+        self, practice_id: UUID, user_name: UserNameKey
+    ) -> tuple[StaffUser, list[tuple[UUID, str]]] | None:
+        """The listed account (as ``list_scim`` lists them) whose userName has this key, with
+        its groups as ``get_with_groups`` has them: one statement, or none when the token
+        check read it (``account_read_ahead``)."""
+        rows: Sequence[ColumnRow] | None = None
+        if self._direct.in_transaction:
+            account_read_ahead.forget()  # a transaction reads what it may have written
+        else:
+            rows = account_read_ahead.take(practice_id, user_name)  # read with the token
+        if rows is None:
+            practice = self._direct.argument(practice_id)
+            rows = await self._direct.fetch(BY_USER_NAME_WITH_GROUPS, practice, user_name.key)
+        return _with_groups(rows, practice_id)
 
     async def _read_with_groups(
         self, practice_id: UUID, user_id: UUID, *, lock: bool
@@ -288,6 +303,20 @@ class PiccoloStaffRepository:
             .run()
         )
         return None if row is None else staff_from_row(row)
+
+
+def _with_groups(
+    rows: Sequence[ColumnRow] | None, practice_id: UUID
+) -> tuple[StaffUser, list[tuple[UUID, str]]] | None:
+    """An account and its groups from its rows (one per group; none: no such account)."""
+    if not rows:
+        return None
+    members = [
+        (row["member_of_key"], as_uuid(row["member_of_id"]), row["member_of_name"])
+        for row in rows
+        if row["member_of_id"] is not None
+    ]
+    return staff_from_row(rows[0], practice_id), groups_in_order(members)
 
 
 def _taken(user: StaffUser, error: BaseException) -> UniquenessConflict:

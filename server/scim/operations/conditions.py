@@ -9,8 +9,10 @@ from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 from server.auth.service import AuthError
+from server.domain.account_keys import UserNameKey
 from server.domain.errors import NotFound, PreconditionFailed
 from server.domain.provisioning import parse_user_id
+from server.mapping.filters import user_name_equality
 from server.persistence import account_read_ahead
 from server.scim.operations.exchange import json_answer
 from server.scim.operations.failures import failure
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 
     from scim2_models import ResponseParameters
 
+    from server.domain.account_keys import AccountKey
     from server.scim.operations.exchange import ScimAnswer, ScimRequest
     from server.services import Services
 
@@ -35,6 +38,7 @@ __all__ = [
     "operation",
     "selection",
     "user_operation",
+    "user_search_operation",
     "wants_minimal",
 ]
 
@@ -43,14 +47,14 @@ async def authenticate(
     services: Services,
     authorization: str,
     practice_id: UUID,
-    account: UUID | None = None,
+    account: AccountKey | None = None,
     *,
     sso_config: bool = False,
 ) -> UUID:
     """The practice the credential acts for; it must be the practice in the URL. Of several
     ``Authorization`` headers the first counts. ``account``: the user the operation reads
-    first, or ``sso_config``: it reads the practice's SSO configuration first; read with a
-    bearer token's check where the store can."""
+    first (by id or by userName), or ``sso_config``: it reads the practice's SSO
+    configuration first; read with a bearer token's check where the store can."""
     scheme, _, credential = authorization.partition(" ")
     credential = credential.strip()
     if scheme.lower() == "bearer" and credential:
@@ -107,14 +111,17 @@ def selection(request: ScimRequest) -> ResponseParameters[Any] | None:
 
 Operation = Callable[["Services", "ScimRequest"], Awaitable["ScimAnswer"]]
 Body = Callable[["Services", "UUID", "ScimRequest"], Awaitable["ScimAnswer"]]
+#: The account an operation reads first, named from the request before its credential is
+#: checked (never raising: the operation's own errors come after the credential's).
+Reads = Callable[["ScimRequest"], "AccountKey | None"]
 
 
-def _operation(body: Body, *, reads_user: bool, reads_sso_config: bool = False) -> Operation:
+def _operation(body: Body, reads: Reads | None, *, reads_sso_config: bool = False) -> Operation:
     @wraps(body)
     async def run(services: Services, request: ScimRequest) -> ScimAnswer:
         try:
             authorization = request.header("authorization") or ""
-            account = _user_in_path(request) if reads_user else None
+            account = reads(request) if reads is not None else None
             practice = await authenticate(
                 services, authorization, request.practice_id, account, sso_config=reads_sso_config
             )
@@ -135,20 +142,34 @@ def _user_in_path(request: ScimRequest) -> UUID | None:
         return None
 
 
+def _user_in_filter(request: ScimRequest) -> UserNameKey | None:
+    """The userName a search's ``userName eq`` filter names; ``None`` for any other query
+    (the operation parses the query in full once the credential is checked)."""
+    user_name = user_name_equality(request.query_params().get("filter"))
+    return None if user_name is None else UserNameKey.of(user_name)
+
+
 def operation(body: Body) -> Operation:
     """An operation: the credential checked first, then ``body`` for the practice it acts
     for; whatever either raises becomes its error answer (``failures.failure``)."""
-    return _operation(body, reads_user=False)
+    return _operation(body, None)
 
 
 def user_operation(body: Body) -> Operation:
     """An ``operation`` on ``/Users/{user_id}`` that reads that user first: the credential's
     check reads it too where the store can (one statement instead of two on PostgreSQL)."""
-    return _operation(body, reads_user=True)
+    return _operation(body, _user_in_path)
+
+
+def user_search_operation(body: Body) -> Operation:
+    """An ``operation`` listing ``/Users`` whose filter may name one user by userName
+    (``server.scim.query.user_name_lookup``): the credential's check reads that user too
+    where the store can, as it does for ``user_operation``."""
+    return _operation(body, _user_in_filter)
 
 
 def linking_operation(body: Body) -> Operation:
     """An ``operation`` that reads the practice's SSO configuration first (a create, to link
     the new account to its IdP identity): the credential's check reads it too where the
     store can."""
-    return _operation(body, reads_user=False, reads_sso_config=True)
+    return _operation(body, None, reads_sso_config=True)

@@ -41,8 +41,9 @@ class ScimRequestError(Exception):
 @dataclass(frozen=True, slots=True)
 class ScimRequest:
     """One request to an operation. ``headers``: lower-case names, the first value of each;
-    ``query``: the raw query string; ``path_params``: the URL's parameters besides the
-    practice (``user_id``, ``group_id``)."""
+    ``query``: the raw query string, ``params`` the first value of each of its parameters
+    (``query_params``); ``path_params``: the URL's parameters besides the practice
+    (``user_id``, ``group_id``)."""
 
     method: str
     path: str
@@ -51,17 +52,13 @@ class ScimRequest:
     headers: Mapping[str, str]
     query: str
     body: bytes
+    params: Mapping[str, str]
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
 
-    def query_params(self) -> dict[str, str]:
-        """The first value of each query parameter, read as Litestar reads a query."""
-        params: dict[str, str] = {}
-        if self.query:
-            for name, value in parse_qsl(self.query, keep_blank_values=True):
-                params.setdefault(name, value)
-        return params
+    def query_params(self) -> Mapping[str, str]:
+        return self.params
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,16 +78,27 @@ def request_from_scope(scope: Mapping[str, Any], body: bytes) -> ScimRequest:
         key = name.decode("latin-1").lower()
         if key not in headers:
             headers[key] = value.decode("latin-1")
-    params = scope["path_params"]
+    path_params = scope["path_params"]
+    query = scope["query_string"].decode("latin-1")
     return ScimRequest(
         method=scope["method"],
         path=scope["path"],
-        practice_id=params["practice_id"],
-        path_params=params,
+        practice_id=path_params["practice_id"],
+        path_params=path_params,
         headers=headers,
-        query=scope["query_string"].decode("latin-1"),
+        query=query,
         body=body,
+        params=query_params(query),
     )
+
+
+def query_params(query: str) -> dict[str, str]:
+    """The first value of each query parameter, read as Litestar reads a query."""
+    params: dict[str, str] = {}
+    if query:
+        for name, value in parse_qsl(query, keep_blank_values=True):
+            params.setdefault(name, value)
+    return params
 
 
 def _fallback(value: Any) -> Any:

@@ -18,11 +18,12 @@ from server.scim.operations.conditions import (
     operation,
     selection,
     user_operation,
+    user_search_operation,
     wants_minimal,
 )
 from server.scim.operations.exchange import json_answer, read_json_object
 from server.scim.operations.paging import cursor_walk
-from server.scim.query import list_parameters, search_parameters
+from server.scim.query import list_parameters, search_parameters, user_name_lookup
 from server.scim.resources import location, payload_answer, payload_list_answer
 from server.scim.user_bodies import user_bodies
 from server.scim.user_patch import patch_change
@@ -57,6 +58,11 @@ async def _respond(
 
 
 async def _listing(services: Services, practice: UUID, parameters: ListParameters) -> ScimAnswer:
+    user_name = user_name_lookup(parameters)
+    if user_name is not None:  # one account at most, read as a read by id reads one
+        found = await services.provisioning.find_with_groups(practice, user_name)
+        payloads = user_bodies(services, practice, found, parameters.response)
+        return payload_list_answer(total=len(found), offset=0, payloads=payloads)
     query, walk = await cursor_walk(services, practice, parameters, "Users")
     total, page = await services.provisioning.search_with_groups(practice, query)
     next_cursor = previous_cursor = None
@@ -86,7 +92,7 @@ async def read(services: Services, practice: UUID, request: ScimRequest) -> Scim
     return await _respond(services, practice, staff, request, groups=groups)
 
 
-@operation
+@user_search_operation
 async def search(services: Services, practice: UUID, request: ScimRequest) -> ScimAnswer:
     """``GET /Users`` (RFC 7644 §3.4.2): a page of users, filtered, sorted and paged."""
     parameters = list_parameters(request.query_params(), services.settings.max_page_size)
