@@ -1,5 +1,6 @@
-"""The fixed texts of the staff repository's writes (``PiccoloStaffRepository``): every column
-``staff_to_row`` writes, from the table of kept attributes, built once per set of columns."""
+"""The fixed texts of the staff repository (``PiccoloStaffRepository``): its locked reads, and
+its writes of every column ``staff_to_row`` writes, from the table of kept attributes, built
+once per set of columns."""
 
 from __future__ import annotations
 
@@ -7,8 +8,38 @@ import functools
 
 from server.persistence.fixed_statements import Statement
 from server.persistence.repositories.practices import AUDIT_INSERT, AUDIT_ROW
+from server.persistence.staff_batch import BY_ID_WITH_GROUPS
 
-__all__ = ["insert_audited", "insert_statement", "update_audited", "update_statement"]
+__all__ = [
+    "ADMINS_LOCKED",
+    "BY_ID",
+    "BY_ID_WITH_GROUPS_LOCKED",
+    "insert_audited",
+    "insert_statement",
+    "update_audited",
+    "update_statement",
+]
+
+BY_ID = Statement.of("SELECT * FROM staff_user WHERE practice_id = {} AND id = {}")
+# The same read, holding the account's row until the transaction ends (PostgreSQL; the
+# outer-joined groups are not locked). NO KEY UPDATE is the lock PostgreSQL's own UPDATE of
+# non-key columns takes, so a group membership written meanwhile (its foreign key takes KEY
+# SHARE on the account) does not wait on it. A SQLite transaction here holds the database's
+# write lock from BEGIN IMMEDIATE (``PiccoloStore.transaction``): the plain read is locked.
+BY_ID_WITH_GROUPS_LOCKED = Statement(
+    sqlite=BY_ID_WITH_GROUPS.sqlite,
+    postgres=f"{BY_ID_WITH_GROUPS.postgres} FOR NO KEY UPDATE OF u",
+)
+
+
+# Every administrator of a practice, held until the transaction ends (PostgreSQL; a SQLite
+# transaction already holds the write lock). A second role change waits here, then sees the
+# accounts as the first one left them: READ COMMITTED re-reads a row it waited for.
+ADMINS_LOCKED = Statement(
+    sqlite="SELECT * FROM staff_user WHERE practice_id = ? AND is_practice_admin = 1",
+    postgres="SELECT * FROM staff_user WHERE practice_id = $1 AND is_practice_admin "
+    "ORDER BY id FOR NO KEY UPDATE",
+)
 
 
 def _update_text(columns: tuple[str, ...]) -> str:

@@ -20,7 +20,12 @@ from server.persistence.rows import (
     token_from_row,
 )
 from server.persistence.sqlite.snapshot_memo import SnapshotMemo
-from server.persistence.staff_batch import BY_ID_WITH_GROUPS_TEXT, BY_USER_NAME_WITH_GROUPS_TEXT
+from server.persistence.token_statements import (
+    VALID_TOKEN,
+    VALID_TOKEN_WITH_ACCOUNT,
+    VALID_TOKEN_WITH_NAMED_ACCOUNT,
+    VALID_TOKEN_WITH_SSO_CONFIG,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -95,42 +100,6 @@ class PiccoloScimConfigRepository:
         await self._table.delete().where(self._table.practice_id == practice_id).run()
 
 
-# The expiry and what names the credential come back (kind, hint, the practice's client id);
-# the practice is matched in SQL.
-_VALID_TOKEN = Statement.of(
-    "SELECT t.expires_at AS token_expires_at, t.kind AS token_kind, t.hint AS token_hint, "
-    "c.client_id AS token_client_id FROM access_token t JOIN scim_config c "
-    "ON c.practice_id = t.practice_id AND c.credential_id = t.credential_id "
-    "WHERE t.token_hash = {} AND t.practice_id = {} AND c.enabled = {}"
-)
-
-
-def _with_account(account_text: str) -> Statement:
-    """The same check with the account the request reads next, with its groups: no row
-    when the token is not valid, else the account's rows (``BY_ID_WITH_GROUPS``'s columns),
-    or one row of NULLs beside the expiry when there is no such account."""
-    return Statement.of(
-        "SELECT t.expires_at AS token_expires_at, t.kind AS token_kind, t.hint AS token_hint, "  # noqa: S608 - fixed text
-        "c.client_id AS token_client_id, a.* FROM access_token t JOIN scim_config c "
-        "ON c.practice_id = t.practice_id AND c.credential_id = t.credential_id "
-        f"LEFT JOIN ({account_text}) a ON TRUE "
-        "WHERE t.token_hash = {} AND t.practice_id = {} AND c.enabled = {}"
-    )
-
-
-_VALID_TOKEN_WITH_ACCOUNT = _with_account(BY_ID_WITH_GROUPS_TEXT)
-_VALID_TOKEN_WITH_NAMED_ACCOUNT = _with_account(BY_USER_NAME_WITH_GROUPS_TEXT)
-# The same check with the practice's SSO configuration, which a create reads next: its
-# columns beside the token's, NULL when the practice has none.
-_VALID_TOKEN_WITH_SSO_CONFIG = Statement.of(
-    "SELECT t.expires_at AS token_expires_at, t.kind AS token_kind, t.hint AS token_hint, "
-    "c.client_id AS token_client_id, s.* FROM access_token t JOIN scim_config c "
-    "ON c.practice_id = t.practice_id AND c.credential_id = t.credential_id "
-    "LEFT JOIN sso_config s ON s.practice_id = t.practice_id "
-    "WHERE t.token_hash = {} AND t.practice_id = {} AND c.enabled = {}"
-)
-
-
 #: Tokens found valid that are remembered while nothing is committed.
 _REMEMBERED_TOKENS = 10_000
 
@@ -189,13 +158,13 @@ class PiccoloTokenRepository:
             return credential if expires is None or expires > now else None
         arg = self._direct.argument
         if account is None:
-            statement = _VALID_TOKEN_WITH_SSO_CONFIG if sso_config else _VALID_TOKEN
+            statement = VALID_TOKEN_WITH_SSO_CONFIG if sso_config else VALID_TOKEN
             rows = await self._direct.fetch(statement, token_hash, arg(practice_id), True)
         else:
             statement, named_by = (
-                (_VALID_TOKEN_WITH_NAMED_ACCOUNT, account.key)
+                (VALID_TOKEN_WITH_NAMED_ACCOUNT, account.key)
                 if isinstance(account, UserNameKey)
-                else (_VALID_TOKEN_WITH_ACCOUNT, arg(account))
+                else (VALID_TOKEN_WITH_ACCOUNT, arg(account))
             )
             rows = await self._direct.fetch(
                 statement, arg(practice_id), named_by, token_hash, arg(practice_id), True

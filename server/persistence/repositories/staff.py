@@ -11,7 +11,7 @@ from piccolo.querystring import QueryString
 from server.domain.errors import UniquenessConflict, WriteConflict
 from server.persistence import account_read_ahead
 from server.persistence.errors import is_unique_violation, violated_column
-from server.persistence.fixed_statements import ColumnRow, DirectSql, Statement, row_values
+from server.persistence.fixed_statements import ColumnRow, DirectSql, row_values
 from server.persistence.rows import (
     as_uuid,
     groups_in_order,
@@ -34,6 +34,9 @@ from server.persistence.staff_pages import (
     page_statement,
 )
 from server.persistence.staff_statements import (
+    ADMINS_LOCKED,
+    BY_ID,
+    BY_ID_WITH_GROUPS_LOCKED,
     insert_audited,
     insert_statement,
     update_audited,
@@ -51,28 +54,6 @@ if TYPE_CHECKING:
     from server.persistence.tables import BoundTables
 
 __all__ = ["PiccoloStaffRepository"]
-
-
-_BY_ID = Statement.of("SELECT * FROM staff_user WHERE practice_id = {} AND id = {}")
-# The same read, holding the account's row until the transaction ends (PostgreSQL; the
-# outer-joined groups are not locked). NO KEY UPDATE is the lock PostgreSQL's own UPDATE of
-# non-key columns takes, so a group membership written meanwhile (its foreign key takes KEY
-# SHARE on the account) does not wait on it. A SQLite transaction here holds the database's
-# write lock from BEGIN IMMEDIATE (``PiccoloStore.transaction``): the plain read is locked.
-_BY_ID_WITH_GROUPS_LOCKED = Statement(
-    sqlite=BY_ID_WITH_GROUPS.sqlite,
-    postgres=f"{BY_ID_WITH_GROUPS.postgres} FOR NO KEY UPDATE OF u",
-)
-
-
-# Every administrator of a practice, held until the transaction ends (PostgreSQL; a SQLite
-# transaction already holds the write lock). A second role change waits here, then sees the
-# accounts as the first one left them: READ COMMITTED re-reads a row it waited for.
-_ADMINS_LOCKED = Statement(
-    sqlite="SELECT * FROM staff_user WHERE practice_id = ? AND is_practice_admin = 1",
-    postgres="SELECT * FROM staff_user WHERE practice_id = $1 AND is_practice_admin "
-    "ORDER BY id FOR NO KEY UPDATE",
-)
 
 
 class PiccoloStaffRepository:
@@ -142,7 +123,7 @@ class PiccoloStaffRepository:
     async def get(self, practice_id: UUID, user_id: UUID) -> StaffUser | None:
         # A read by id is the hottest query: one fixed statement, not a query built per call.
         arg = self._direct.argument
-        rows = await self._direct.fetch(_BY_ID, arg(practice_id), arg(user_id))
+        rows = await self._direct.fetch(BY_ID, arg(practice_id), arg(user_id))
         return staff_from_row(rows[0], practice_id) if rows else None
 
     async def get_with_groups(
@@ -185,7 +166,7 @@ class PiccoloStaffRepository:
                 msg = "a locked read outside a transaction"
                 raise RuntimeError(msg)
             return await self._direct.fetch(
-                _BY_ID_WITH_GROUPS_LOCKED, arg(practice_id), arg(user_id)
+                BY_ID_WITH_GROUPS_LOCKED, arg(practice_id), arg(user_id)
             )
         if self._direct.inline_reads:
             return await self._by_ids.get((practice_id, user_id))
@@ -237,7 +218,7 @@ class PiccoloStaffRepository:
         if not self._direct.in_transaction:
             msg = "a locked read outside a transaction"
             raise RuntimeError(msg)
-        rows = await self._direct.fetch(_ADMINS_LOCKED, self._direct.argument(practice_id))
+        rows = await self._direct.fetch(ADMINS_LOCKED, self._direct.argument(practice_id))
         return [staff_from_row(row, practice_id) for row in rows]
 
     async def update(
