@@ -7,11 +7,10 @@ from uuid import UUID
 
 from server.domain.staff import AccessLevel, StaffProfile, StaffUser
 from server.persistence.rows import staff_columns, staff_from_row, staff_from_values, staff_to_row
+from tests.factories import scim_account
 
-USER = StaffUser(
-    id=UUID(int=7),
-    practice_id=UUID(int=1),
-    profile=StaffProfile(
+USER = scim_account(
+    StaffProfile(
         user_name="rows@example.org",
         given_name="Given",
         family_name="Family",
@@ -20,10 +19,10 @@ USER = StaffUser(
         active=False,
         external_id="ext-7",
     ),
+    practice_id=UUID(int=1),
+    id=UUID(int=7),
     access_level=AccessLevel.PROVIDER,
     is_practice_admin=True,
-    scim_provisioned=True,
-    scim_deleted=False,
     sso_issuer="https://idp.example.org",
     sso_subject="subject-7",
     has_password=True,

@@ -15,10 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scim2_models import Context, ListResponse, ResponseParameters, User
 
-from server.domain.staff import AccessLevel, StaffProfile, StaffUser
+from server.domain.staff import AccessLevel, StaffUser
 from server.domain.user_attributes import USER_ATTRIBUTES, UserAttribute
 from server.mapping.user_wire import list_payload, scim_datetime, selected, user_payload
 from server.mapping.users import scim_from_staff
+from tests.factories import scim_account
 from tests.strategies import profiles, text
 
 CONTEXTS = [
@@ -38,20 +39,12 @@ groups = st.lists(
 )
 
 
-_STAFF = StaffUser(
-    id=UUID(int=7),
+_STAFF = scim_account(
+    "meta@example.org",
     practice_id=UUID(int=1),
-    profile=StaffProfile(user_name="meta@example.org"),
-    access_level=AccessLevel.ADMIN_STAFF,
-    is_practice_admin=False,
-    scim_provisioned=True,
-    scim_deleted=False,
-    sso_issuer=None,
-    sso_subject=None,
-    has_password=False,
+    at=datetime(2026, 1, 1, tzinfo=UTC),
+    id=UUID(int=7),
     version=3,
-    created_at=datetime(2026, 1, 1, tzinfo=UTC),
-    updated_at=datetime(2026, 1, 1, tzinfo=UTC),
 )
 
 
